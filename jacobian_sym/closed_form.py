@@ -1,0 +1,334 @@
+"""Closed-form recovery: an index expression with free indices → a SymPy matrix expression.
+
+The algorithm works on index structure only. Each term of the (expanded) index expression is a
+product of factors, each a matrix element M[r, c] (or an element-wise function of one), read as a
+matrix with two index slots; a slot of a length-1 axis is a *unit* slot (None). Then, until no
+summation index is left:
+
+* factors with the same indices merge into a Hadamard product (a ∘ b, a ∘ bᵀ);
+* a summation index shared by two factors is contracted into a matrix product (with transposes
+  where the slots need them: Σ_k δ_k W_kj → δW, Σ_k W_kj δ_k → Wᵀδ);
+* a summation index in one factor only sums it out (a product with a ones vector; a trace when it
+  is both slots of one factor); in three or more, a vector factor becomes a diagonal matrix.
+
+What is left is oriented to the target slots: one factor (M or Mᵀ), two vectors (an outer product,
+a unit slot is the inner dimension: δᵀxᵀ), a vector and a matrix sharing an index (diag(v)·M), and a
+Kronecker delta on the two free indices makes a diagonal matrix (diag(f′(x)), or the identity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from .errors import ClosedFormError
+from .functions import ElementFunction
+from .sizes import is_index
+
+
+@dataclass(frozen=True)
+class Factor:
+    M: sp.MatrixExpr
+    r: sp.Symbol | None
+    c: sp.Symbol | None
+
+    @property
+    def T(self) -> Factor:
+        return Factor(transpose(self.M), self.c, self.r)
+
+    @property
+    def indices(self) -> frozenset:
+        return frozenset(x for x in (self.r, self.c) if x is not None)
+
+
+def transpose(M):
+    """Mᵀ, kept unevaluated (as the notes write (δ₂W)ᵀ) except where it is free."""
+    if isinstance(M, sp.Transpose):
+        return M.arg
+    if isinstance(M, (sp.Identity, sp.DiagMatrix)) or M.shape == (1, 1) and not isinstance(M, sp.MatMul):
+        return M
+    if isinstance(M, sp.OneMatrix):
+        return sp.OneMatrix(M.shape[1], M.shape[0])
+    if isinstance(M, sp.HadamardProduct):
+        return sp.HadamardProduct(*(transpose(a) for a in M.args))
+    return sp.Transpose(M)
+
+
+def _slot(index, size):
+    if size == 1:
+        if index != 0:
+            raise ClosedFormError(f"index {index} on a length-1 axis")
+        return None
+    return index
+
+
+def _scale(coeff, M):
+    if coeff == 1:
+        return M
+    return sp.MatMul(coeff, M)
+
+
+# ----- reading a term -----
+class _Term:
+    def __init__(self, dummies):
+        self.coeff = sp.Integer(1)
+        self.factors: list[Factor] = []
+        self.dummies: dict = dict(dummies)  # index -> size
+        self.deltas: list = []
+
+    def read(self, e):
+        if isinstance(e, sp.Mul):
+            for f in e.args:
+                self.read(f)
+        elif isinstance(e, sp.Sum):
+            for k, lo, hi in e.limits:
+                if lo != 0:
+                    raise ClosedFormError(f"a sum from {lo} has no matrix form")
+                self.dummies[k] = hi + 1
+            self.read(sp.expand(e.function, power_exp=False, log=False))
+        elif isinstance(e, sp.Add):
+            if _index_free(e):
+                self.coeff *= e
+            else:
+                raise ClosedFormError(f"no matrix form for the sum inside {e}")
+        elif isinstance(e, sp.KroneckerDelta):
+            self.deltas.append(e.args[:2])
+        elif _index_free(e):
+            self.coeff *= e
+        else:
+            self.factors.append(_as_factor(e))
+
+
+def _index_free(e) -> bool:
+    return not any(is_index(s) for s in e.free_symbols) and not any(
+        isinstance(m, MatrixElement) and m.parent.shape != (1, 1) for m in e.atoms(MatrixElement)
+    )
+
+
+def _as_factor(e) -> Factor:
+    if isinstance(e, MatrixElement):
+        M = e.parent
+        return Factor(M, _slot(e.indices[0], M.shape[0]), _slot(e.indices[1], M.shape[1]))
+    if isinstance(e, sp.Pow) and isinstance(e.base, MatrixElement) and e.exp.is_number:
+        inner = _as_factor(e.base)
+        return Factor(sp.HadamardPower(inner.M, e.exp), inner.r, inner.c)
+    if isinstance(e, sp.Function) and len(e.args) == 1 and isinstance(e.args[0], MatrixElement):
+        inner = _as_factor(e.args[0])
+        fn = type(e) if isinstance(e, (ElementFunction, sp.exp, sp.log, sp.tanh)) else _lambda_of(e)
+        return Factor(ElementwiseApplyFunction(fn, inner.M), inner.r, inner.c)
+    elements = e.atoms(MatrixElement)
+    if len(elements) == 1:
+        (el,) = elements
+        inner = _as_factor(el)
+        d = sp.Dummy("s")
+        return Factor(ElementwiseApplyFunction(sp.Lambda(d, e.xreplace({el: d})), inner.M), inner.r, inner.c)
+    raise ClosedFormError(f"no matrix form for the factor {e}")
+
+
+def _lambda_of(e):
+    d = sp.Dummy("s")
+    return sp.Lambda(d, e.func(d))
+
+
+# ----- combining factors -----
+def _orient(f: Factor, first, second=None) -> Factor:
+    """f with its slots in the order (first, second) when it has those indices."""
+    if f.r == first or (second is not None and f.c == second):
+        return f
+    if f.c == first or (second is not None and f.r == second):
+        return f.T
+    return f
+
+
+def _merge_hadamard(factors, target):
+    for a in range(len(factors)):
+        for b in range(a + 1, len(factors)):
+            f, g = factors[a], factors[b]
+            if f.indices and f.indices == g.indices and len(f.indices) == len({f.r, f.c} - {None}):
+                f = _toward(f, target)
+                g = g if (g.r, g.c) == (f.r, f.c) else g.T
+                merged = Factor(sp.HadamardProduct(f.M, g.M), f.r, f.c)
+                return factors[:a] + [merged] + factors[a + 1:b] + factors[b + 1:]
+    return None
+
+
+def _toward(f: Factor, target) -> Factor:
+    """Prefer the orientation that puts a target index where the target has it."""
+    tr, tc = target
+    if (f.r is not None and f.r == tc) or (f.c is not None and f.c == tr):
+        return f.T
+    if f.r is None and f.c is not None and tr is not None and tc is None and f.c == tr:
+        return f.T
+    return f
+
+
+def _contract(f: Factor, g: Factor, k, target) -> Factor:
+    options = []
+    for a, b in ((f, g), (g, f)):
+        for ta in (False, True):
+            for tb in (False, True):
+                A, B = (a.T if ta else a), (b.T if tb else b)
+                if A.c == k and B.r == k:
+                    res = Factor(sp.MatMul(A.M, B.M), A.r, B.c)
+                    agree = (res.r == target[0] and res.r is not None) + (res.c == target[1] and res.c is not None)
+                    options.append((ta + tb, -agree, res))
+    options.sort(key=lambda o: (o[0], o[1]))
+    return options[0][2]
+
+
+def _sum_out(f: Factor, k, size) -> Factor:
+    if f.r == k and f.c == k:
+        return Factor(sp.Trace(f.M), None, None)
+    if f.r == k:
+        return Factor(sp.MatMul(sp.OneMatrix(1, size), f.M), None, f.c)
+    return Factor(sp.MatMul(f.M, sp.OneMatrix(size, 1)), f.r, None)
+
+
+def _absorb_diagonal(factors, k):
+    """A vector factor v_k next to a matrix factor with k becomes diag(v) inside it."""
+    vectors = [f for f in factors if f.indices == {k}]
+    mats = [f for f in factors if k in f.indices and len(f.indices) == 2]
+    if not vectors or not mats:
+        return None
+    v, m = vectors[0], mats[0]
+    col = v.M if v.r == k else transpose(v.M)
+    D = sp.DiagMatrix(col)
+    new = Factor(sp.MatMul(D, m.M), m.r, m.c) if m.r == k else Factor(sp.MatMul(m.M, D), m.r, m.c)
+    return [new if f is m else f for f in factors if f is not v]
+
+
+def _reduce(term: _Term, target) -> list[Factor]:
+    factors = list(term.factors)
+    dummies = dict(term.dummies)
+    while True:
+        merged = _merge_hadamard(factors, target)
+        if merged is not None:
+            factors = merged
+            continue
+        progress = False
+        for k in list(dummies):
+            holders = [f for f in factors if k in f.indices]
+            if not holders:
+                term.coeff *= dummies.pop(k)
+            elif len(holders) == 1:
+                f = holders[0]
+                factors[factors.index(f)] = _sum_out(f, k, dummies.pop(k))
+            elif len(holders) == 2:
+                f, g = holders
+                res = _contract(f, g, k, target)
+                factors = [x for x in factors if x is not f and x is not g] + [res]
+                dummies.pop(k)
+            else:
+                out = _absorb_diagonal(factors, k)
+                if out is None:
+                    raise ClosedFormError(f"index {k} is shared by {len(holders)} matrices")
+                factors = out
+            progress = True
+            break
+        if not progress:
+            break
+    scalars = [f for f in factors if not f.indices]
+    for f in scalars:
+        term.coeff *= f.M[0, 0] if f.M.shape == (1, 1) else f.M
+    return [f for f in factors if f.indices]
+
+
+def _final(factors, target, shape) -> sp.MatrixExpr:
+    tr, tc = target
+    free = [x for x in (tr, tc) if x is not None]
+    for idx in free:
+        while len([f for f in factors if idx in f.indices]) > 1:
+            out = _absorb_diagonal(factors, idx)
+            if out is None:
+                break
+            factors = out
+    if len(factors) == 1:
+        f = factors[0]
+        if (f.r, f.c) == (tr, tc):
+            return f.M
+        if (f.c, f.r) == (tr, tc):
+            return transpose(f.M)
+    by_index = {}
+    for f in factors:
+        if len(f.indices) != 1:
+            raise ClosedFormError("the free indices are not covered by an outer product")
+        by_index.setdefault(next(iter(f.indices)), []).append(f)
+    if any(len(v) > 1 for v in by_index.values()) or set(by_index) - set(free):
+        raise ClosedFormError("the factors do not form a matrix in the free indices")
+    left = _orient(by_index[tr][0], tr) if tr in by_index else None
+    right = _orient(by_index[tc][0], None, tc) if tc in by_index else None
+    if left is None and tr is not None:
+        left = Factor(sp.OneMatrix(shape[0], 1), tr, None)
+    if right is None and tc is not None:
+        right = Factor(sp.OneMatrix(1, shape[1]), None, tc)
+    if left is not None and left.r != tr:
+        left = left.T
+    if right is not None and right.c != tc:
+        right = right.T
+    if left is None and right is None:
+        return sp.OneMatrix(1, 1)
+    if left is None:
+        return right.M
+    if right is None:
+        return left.M
+    return sp.MatMul(left.M, right.M)
+
+
+def _term_matrix(e, target, shape) -> sp.MatrixExpr:
+    term = _Term({})
+    term.read(e)
+    tr, tc = target
+    diagonal = False
+    for a, b in term.deltas:
+        if {a, b} == {tr, tc} and tr is not None:
+            diagonal = True
+            continue
+        dummy = a if a in term.dummies else b if b in term.dummies else None
+        if dummy is None:
+            raise ClosedFormError(f"a Kronecker delta δ({a}, {b}) on free indices has no matrix form")
+        other = b if dummy == a else a
+        term.dummies.pop(dummy)
+        term.factors = [Factor(f.M, other if f.r == dummy else f.r, other if f.c == dummy else f.c)
+                        for f in term.factors]
+    if diagonal:
+        term.factors = [Factor(f.M, tr if f.r == tc else f.r, tr if f.c == tc else f.c) for f in term.factors]
+        factors = _reduce(term, (tr, None))
+        if not factors:
+            return _scale(term.coeff, sp.Identity(shape[0]))
+        vec = _final(factors, (tr, None), (shape[0], 1))
+        return _scale(term.coeff, sp.DiagMatrix(vec))
+    factors = _reduce(term, target)
+    return _scale(term.coeff, _final(factors, target, shape))
+
+
+def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
+    """The matrix M of ``shape`` with M[target] = ``index_expr`` (target: the free indices, None on a
+    length-1 axis)."""
+    expr = sp.expand(index_expr, power_exp=False, log=False)
+    if expr == 0:
+        return sp.ZeroMatrix(*shape)
+    terms = [_term_matrix(t, target, shape) for t in sp.Add.make_args(expr)]
+    if len(terms) == 1:
+        return terms[0]
+    inner = [_untransposed(t) for t in terms]
+    if all(t is not None for t in inner):
+        return sp.Transpose(sp.MatAdd(*inner))
+    return sp.MatAdd(*terms)
+
+
+def _untransposed(t):
+    """Aᵀ → A and c·Aᵀ → c·A; None for a term that is not a transpose."""
+    if isinstance(t, sp.Transpose):
+        return t.arg
+    if isinstance(t, sp.MatMul) and len(t.args) == 2 and not isinstance(t.args[0], sp.MatrixExpr):
+        if isinstance(t.args[1], sp.Transpose):
+            return sp.MatMul(t.args[0], t.args[1].arg)
+    return None
+
+
+def target_slots(index_pair, shape):
+    """The target slots for element (p, q) of a result of ``shape``."""
+    return (_slot(index_pair[0], shape[0]), _slot(index_pair[1], shape[1]))

@@ -1,0 +1,116 @@
+"""SymPy function classes for the element-wise ops of the op table.
+
+An element-wise op is declared once in ``ops.py`` with its scalar definition (``relu``: max(s, 0)).
+From that declaration this module makes a SymPy ``Function`` whose derivative is a second, named
+function (``relu_prime``) defined by the derivative the engine computes from the scalar definition.
+"""
+
+from functools import cache
+
+import sympy as sp
+
+_S = sp.Dummy("s", real=True)
+
+#: what an undefined function (the generic f of identity 2.4) stands for in numeric checks only
+SURROGATE = sp.sin(_S) + _S**3 / 7
+
+
+def _derive_scalar(form: sp.Expr) -> sp.Expr:
+    """d/ds of a scalar definition, with the project's convention that a step is 0 at 0 (ReLU′(0) = 0)."""
+    derived = sp.diff(form, _S)
+    return derived.replace(
+        lambda e: isinstance(e, sp.Heaviside) and e.args[1:] != (0,), lambda e: sp.Heaviside(e.args[0], 0)
+    )
+
+
+class ElementFunction(sp.Function):
+    """A function applied element by element; subclasses are made by :func:`element_function`."""
+
+    nargs = 1
+    op_name: str = ""
+    latex_name: str = ""
+    numpy_template: str | None = None
+    #: the scalar definition as an expression of ``_S``; None for an undefined function such as f
+    form: sp.Expr | None = None
+    #: how many times the op's scalar definition is differentiated (0: the op itself)
+    order: int = 0
+
+    def fdiff(self, argindex=1):
+        """The derivative, derived from the scalar definition: written out when it is a polynomial
+        (square′(s) = 2s) or the function itself (exp′ = exp), else the named function f′."""
+        derived = _derived_form(type(self))
+        if derived is not None and derived.is_polynomial(_S):
+            return derived.xreplace({_S: self.args[0]})
+        if derived is not None and derived == self.form:
+            return self
+        return derivative_of(type(self))(self.args[0])
+
+    def explicit(self, numeric: bool = False) -> sp.Expr:
+        """The scalar definition applied to the argument (for explicit checks and numerics); with
+        ``numeric`` an undefined function is replaced by :data:`SURROGATE`."""
+        if self.form is not None:
+            return self.form.xreplace({_S: self.args[0]})
+        if numeric:
+            return sp.diff(SURROGATE, _S, self.order).xreplace({_S: self.args[0]})
+        base = sp.Function(self.op_name)
+        if self.order == 0:
+            return base(self.args[0])
+        s = sp.Dummy("s")
+        return sp.Subs(sp.diff(base(s), s, self.order), s, self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"{self.latex_name}\left({printer._print(self.args[0])}\right)"
+
+    def _numpycode(self, printer):
+        if self.numpy_template is not None and self.order == 0:
+            return self.numpy_template.format(printer._print(self.args[0]), np=printer._module + ".")
+        return printer._print(self.explicit(numeric=True))
+
+    _pythoncode = _numpycode
+
+
+def element_function(name: str, form_of=None, latex: str | None = None, numpy: str | None = None):
+    """The Function class of an element-wise op; ``form_of(s)`` gives its scalar definition."""
+    form = None if form_of is None else form_of(_S)
+    return type(
+        name,
+        (ElementFunction,),
+        {
+            "op_name": name,
+            "latex_name": latex or rf"\operatorname{{{name}}}",
+            "numpy_template": numpy,
+            "form": form,
+            "order": 0,
+        },
+    )
+
+
+@cache
+def _derived_form(cls):
+    return None if cls.form is None else _derive_scalar(cls.form)
+
+
+@cache
+def derivative_of(cls):
+    """The named derivative f′ of an element-wise function class (its definition is derived)."""
+    form = _derived_form(cls)
+    base = cls.op_name
+    return type(
+        f"{base}{'_prime' * (cls.order + 1)}" if cls.order == 0 else f"{cls.__name__}_prime",
+        (ElementFunction,),
+        {
+            "op_name": base,
+            "latex_name": cls.latex_name + "'",
+            "numpy_template": None,
+            "form": form,
+            "order": cls.order + 1,
+        },
+    )
+
+
+def explicit(expr: sp.Expr, numeric: bool = False) -> sp.Expr:
+    """Replace every element-wise function by its scalar definition (see ``ElementFunction.explicit``)."""
+    return expr.replace(lambda e: isinstance(e, ElementFunction), lambda e: e.explicit(numeric))

@@ -1,0 +1,104 @@
+"""The only module that formats: derivations as LaTeX, Markdown and plain text."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty import pretty
+
+from .functions import ElementFunction
+
+
+def _index(e, printer):
+    return printer._print(e)
+
+
+class NotesLatexPrinter(LatexPrinter):
+    """LaTeX in the notes' notation: W_{ij}, x_{j}, diag(f′(x)), ∂z_k/∂W_ij, δ_{ki}."""
+
+    def __init__(self, settings=None):
+        super().__init__({"order": "none", **(settings or {})})
+
+    def _print_MatrixElement(self, e):
+        parent = self._print(e.parent)
+        rows, cols = e.parent.shape
+        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1] or [e.indices[0]]
+        sub = "".join(_index(i, self) for i in idx) if all(i.is_Symbol for i in idx) else \
+            ",".join(_index(i, self) for i in idx)
+        if "_" in parent and "{" in parent:  # δ_{1} becomes δ_{1,k}
+            base, _, rest = parent.partition("_{")
+            return f"{base}_{{{rest[:-1]},{sub}}}"
+        return f"{parent}_{{{sub}}}"
+
+    def _print_KroneckerDelta(self, e, exp=None):
+        a, b = (self._print(x) for x in e.args[:2])
+        return rf"\delta_{{{a}{b}}}"
+
+    def _print_ElementwiseApplyFunction(self, e):
+        d = sp.Dummy("s")
+        fn = e.function
+        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+        if isinstance(body, ElementFunction) or isinstance(body, sp.Function):
+            name = self._print(body.func(sp.Symbol("@"))).replace(r"\left(@\right)", "").replace("{@}", "")
+            name = name.replace("(@)", "")
+            return rf"{name}\left({self._print(e.expr)}\right)"
+        return self._print(body.xreplace({d: sp.Symbol(self._print(e.expr))}))
+
+    def _print_DiagMatrix(self, e):
+        return rf"\operatorname{{diag}}\left({self._print(e.args[0])}\right)"
+
+    def _print_Derivative(self, e):
+        (var, count), = e.variable_count
+        num, den = self._print(e.expr), self._print(var)
+        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+    def _print_OneMatrix(self, e):
+        return r"\mathbf{1}"
+
+    def _print_OpApply(self, e):
+        from .ops import get_op
+
+        return get_op(e.op_name).latex.format(*(self._print(a) for a in e.operands))
+
+
+def latex(expr) -> str:
+    return NotesLatexPrinter().doprint(expr)
+
+
+def _why(text: str) -> str:
+    return rf"\text{{{text}}}"
+
+
+def render_latex(derivation, *, standalone: bool = False, display: str | None = None) -> str:
+    """The derivation as an amsmath ``align*`` block (a whole document with ``standalone``)."""
+    lines = [rf"  {latex(s.lhs)} &= {latex(s.rhs)} && {_why(s.why)} \\" for s in derivation.steps]
+    body = "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
+    title = derivation.title
+    if display:
+        return f"**{title}**\n\n{display}\n{body}\n{display}"
+    if not standalone:
+        return f"% {title}\n{body}\n"
+    return "\n".join([
+        r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
+        r"\begin{document}", rf"\section*{{{_tex_escape(title)}}}", body, r"\end{document}", ""])
+
+
+def _tex_escape(text: str) -> str:
+    return text.replace("∂", r"$\partial$").replace("_", r"\_")
+
+
+def render_markdown(derivation) -> str:
+    return render_latex(derivation, display="$$") + "\n"
+
+
+def render_text(derivation) -> str:
+    out = [derivation.title]
+    for s in derivation.steps:
+        out.append(f"  {sp.sstr(s.lhs)} = {sp.sstr(s.rhs)}    [{s.why}]")
+    out.append(f"  closed form: {pretty(derivation.closed_form, use_unicode=True)}")
+    return "\n".join(out)
+
+
+def is_matrix_element(e) -> bool:
+    return isinstance(e, MatrixElement)
