@@ -103,9 +103,8 @@ class _Term:
 
 
 def _index_free(e) -> bool:
-    return not any(is_index(s) for s in e.free_symbols) and not any(
-        isinstance(m, MatrixElement) and m.parent.shape != (1, 1) for m in e.atoms(MatrixElement)
-    )
+    """No free index: a scalar such as 2, s[0, 0] or Σ_kl A_kl² (its indices are bound)."""
+    return not any(is_index(s) for s in e.free_symbols)
 
 
 def _as_factor(e) -> Factor:
@@ -232,7 +231,7 @@ def _reduce(term: _Term, target) -> list[Factor]:
             break
     scalars = [f for f in factors if not f.indices]
     for f in scalars:
-        term.coeff *= f.M[0, 0] if f.M.shape == (1, 1) else f.M
+        term.coeff *= f.M[0, 0] if isinstance(f.M, sp.MatrixExpr) else f.M
     return [f for f in factors if f.indices]
 
 

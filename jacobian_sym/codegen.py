@@ -31,12 +31,15 @@ class ClosedFormPrinter(NumPyPrinter):
         body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
         self._bound[d] = f"({self._print(e.expr)})"
         try:
-            return self._print(body)
+            return f"({self._print(body)})"
         finally:
             del self._bound[d]
 
     def _print_ElementFunction(self, e):
         return e._numpycode(self)
+
+    def _print_Transpose(self, e):
+        return f"({self._print(e.arg)}).T"
 
     def _print_DiagMatrix(self, e):
         return f"{self._module}.diagflat({self._print(e.args[0])})"

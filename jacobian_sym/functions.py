@@ -66,8 +66,8 @@ class ElementFunction(sp.Function):
 
     def _numpycode(self, printer):
         if self.numpy_template is not None and self.order == 0:
-            return self.numpy_template.format(printer._print(self.args[0]), np=printer._module + ".")
-        return printer._print(self.explicit(numeric=True))
+            return "(" + self.numpy_template.format(printer._print(self.args[0]), np=printer._module + ".") + ")"
+        return "(" + printer._print(self.explicit(numeric=True)) + ")"
 
     _pythoncode = _numpycode
 

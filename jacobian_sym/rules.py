@@ -87,6 +87,8 @@ def drop_range_guards(e, facts):
     (value, cond), (other, otherwise) = e.args
     if other != 0 or otherwise is not sp.true:
         return None
+    if cond.atoms(MatrixElement):
+        return None
     atoms = cond.atoms(sp.Symbol)
     if atoms and all(is_index(a) or a.is_positive for a in atoms) and any(is_index(a) for a in atoms):
         return value

@@ -174,14 +174,26 @@ def _vanishes_smooth(e) -> bool:
 
 
 def vanishes(e, rng) -> bool:
-    """Whether ``e`` is exactly 0: symbolically, on every sign pattern of the symbols a kink depends
-    on (all patterns up to 2⁶, else 24 random ones)."""
+    """Whether ``e`` is exactly 0. A kink (ReLU's max, a step) whose argument is one symbol is
+    decided on every sign pattern (all up to 2⁶, else 24 random ones); one whose argument is a
+    compound expression (ReLU(Wx)) is decided at 8 random rational points of the symbols inside it,
+    the rest staying symbolic. Everything else is decided symbolically."""
     e = sp.sympify(explicit(e)).doit()
     if e == 0:
         return True
     kinks = _kinks(e)
     if not kinks:
         return _vanishes_smooth(e)
+    compound = any(not a.is_Symbol and a.free_symbols
+                   for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign) for a in f.args)
+    if compound:
+        for _ in range(8):
+            # a random point is off every kink with probability 1; 0 itself is never drawn
+            point = {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
+                     for s in kinks}
+            if not _vanishes_smooth(e.xreplace(point)):
+                return False
+        return True
     if len(kinks) <= 6:
         patterns = itertools.product((1, -1), repeat=len(kinks))
     else:
