@@ -6,7 +6,7 @@ from jacobian_sym import rules as R
 from jacobian_sym.sizes import index_symbol, size_symbol
 
 n = size_symbol("n")
-i, j, k, l = (index_symbol(c) for c in "ijkl")
+i, j, k, q = (index_symbol(c) for c in "ijkl")
 x, y, yhat, theta = (sp.MatrixSymbol(s, n, 1) for s in ("x", "y", "yhat", "theta"))
 F = R.Facts(softmax=[(theta, yhat, 0)], one_hot=[(y, 0)])
 NONE = R.Facts()
@@ -44,9 +44,9 @@ def test_one_hot_sum():
 
 
 def test_softmax_quotient():
-    q = sp.exp(theta[i, 0]) / sp.Sum(sp.exp(theta[l, 0]), (l, 0, n - 1))
-    assert R.softmax_quotient(q, F) == yhat[i, 0]
-    assert R.softmax_quotient(q, NONE) is None
+    quotient = sp.exp(theta[i, 0]) / sp.Sum(sp.exp(theta[q, 0]), (q, 0, n - 1))
+    assert R.softmax_quotient(quotient, F) == yhat[i, 0]
+    assert R.softmax_quotient(quotient, NONE) is None
     assert R.softmax_quotient(sp.exp(theta[i, 0]), F) is None
 
 
