@@ -147,11 +147,17 @@ def _merge_hadamard(factors, target):
         for b in range(a + 1, len(factors)):
             f, g = factors[a], factors[b]
             if f.indices and f.indices == g.indices and len(f.indices) == len({f.r, f.c} - {None}):
+                if _is_elementwise(f.M) and not _is_elementwise(g.M):
+                    f, g = g, f  # the notes' order: δ₁U ∘ ReLU′(z)
                 f = _toward(f, target)
                 g = g if (g.r, g.c) == (f.r, f.c) else g.T
                 merged = Factor(sp.HadamardProduct(f.M, g.M), f.r, f.c)
                 return factors[:a] + [merged] + factors[a + 1:b] + factors[b + 1:]
     return None
+
+
+def _is_elementwise(M) -> bool:
+    return isinstance(M.arg if isinstance(M, sp.Transpose) else M, ElementwiseApplyFunction)
 
 
 def _toward(f: Factor, target) -> Factor:

@@ -1,0 +1,130 @@
+"""Reverse mode over a model: the notes' section 3, for any feed-forward model.
+
+Error signals are named at the pre-activation nodes — the arguments of an element-wise function or
+a softmax — and numbered from the loss backwards, as the notes do (δ₁ = ∂J/∂θ, δ₂ = ∂J/∂z). Every
+local Jacobian is derived by the engine; signals and gradients are recovered as closed forms. The
+final gradients are in their variables' shapes (the notes: "we transpose our answers … to follow
+the shape convention"); the signals follow the layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .chain import Chain
+from .errors import DerivationError
+from .index import Graph, element_symbol, inline_unnamed
+from .layout import check_layout, gradient_layout
+from .model import Model
+from .ops import get_op
+from .sizes import IndexPool
+from .step import Step
+
+
+@dataclass
+class Backprop:
+    """The derived backprop of a model."""
+
+    model: Model
+    layout: str
+    deltas: dict  # name -> closed form, in order δ₁, δ₂, …
+    delta_nodes: dict  # name -> the node the signal belongs to
+    gradients: dict  # variable name -> closed form
+    shapes: dict  # name -> shape, for the signals, gradients and nodes
+    steps: list[Step]
+    graph: Graph = field(repr=False)
+    delta_symbols: dict = field(default_factory=dict, repr=False)
+    index_forms: dict = field(default_factory=dict, repr=False)
+
+    def latex(self, **options) -> str:
+        from .render import render_backprop_latex
+
+        return render_backprop_latex(self, **options)
+
+    def _repr_latex_(self):
+        from .render import render_backprop_latex
+
+        return render_backprop_latex(self, display="$$")
+
+
+def _pre_activation(graph: Graph) -> list:
+    """Nodes that feed an element-wise function or a softmax, from the loss backwards."""
+    out, seen = [], set()
+    for node in reversed(graph.nodes):
+        if node.is_leaf or node.op == "const":
+            continue
+        if get_op(node.op).kind in ("elementwise", "vector"):
+            arg = graph.canonical(node.args[0])
+            if not arg.is_leaf and arg.op != "const" and id(arg) not in seen:
+                seen.add(id(arg))
+                out.append(arg)
+    return out
+
+
+def _identities_between(graph: Graph, node, named: set) -> list:
+    """The notes' identities used on the way from ``node`` up to the next named signal."""
+    uses, frontier, seen = [], [node], set()
+    while frontier:
+        current = frontier.pop()
+        for consumer in graph.consumers[id(current)]:
+            if id(consumer) in seen:
+                continue
+            seen.add(id(consumer))
+            use = get_op(consumer.op).uses
+            if use and use not in uses:
+                uses.append(use)
+            if id(consumer) not in named:
+                frontier.append(consumer)
+    return sorted(uses)
+
+
+def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
+    """Derive δ₁, δ₂, … and ∂J/∂v for every requested variable v of ``model``."""
+    layout = check_layout(layout)
+    graph = Graph(model.loss)
+    wrt_nodes = []
+    for name in model.wrt:
+        node = graph.node_named(name)
+        if node is None:
+            raise DerivationError(f"wrt names {name!r}, which the loss does not depend on")
+        wrt_nodes.append(node)
+    signals = _pre_activation(graph)
+    names = {id(n): f"delta_{k}" for k, n in enumerate(signals, 1)}
+    whys = {}
+    for n in signals:
+        used = _identities_between(graph, n, set(names))
+        whys[id(n)] = "chain rule, using " + ", ".join(f"identity ({u})" for u in used) if used else "chain rule"
+    chain = Chain(graph, layout=layout, pool=IndexPool(), signal_names=names, signal_why=whys)
+    chain.run(wrt_nodes, ("scalar",))
+    deltas, delta_nodes, delta_symbols, shapes, index_forms = {}, {}, {}, {}, {}
+    for n in signals:
+        sig = chain.signals.get(id(n))
+        if sig is None or sig.symbol is None:
+            continue
+        name = names[id(n)]
+        deltas[name] = inline_unnamed(sig.closed, graph)
+        delta_nodes[name] = n
+        delta_symbols[name] = sig.symbol
+        shapes[name] = sig.symbol.shape
+        index_forms[name] = sig.index
+    gradients = {}
+    J = sp.Symbol("J")
+    for node in wrt_nodes:
+        shape, where = gradient_layout(node.shape, layout, to_shape=True)
+        index, closed = chain.result(node, shape, where)
+        closed = inline_unnamed(closed, graph)
+        gradients[node.name] = closed
+        shapes[f"dJ/d{node.name}"] = closed.shape
+        index_forms[node.name] = index
+        sym = graph.symbol(node)
+        uses = sorted({get_op(c.op).uses for c in graph.consumers[id(node)] if get_op(c.op).uses})
+        why = ", ".join(f"identity ({u})" for u in uses) or "chain rule"
+        chain.steps.append(Step(sp.Derivative(J, element_symbol(sym, *chain.signal(node).free)), index,
+                                "collapse the sums"))
+        chain.steps.append(Step(sp.Derivative(J, sym), closed, f"using {why}"))
+    for name, node in model.forward.items():
+        shapes[name] = node.shape
+    return Backprop(model, layout, deltas, delta_nodes, gradients, shapes, chain.steps, graph,
+                    delta_symbols, index_forms)

@@ -1,0 +1,217 @@
+"""Model files: TOML with [inputs], [params], [forward] and [gradients], and the safe line parser.
+
+A forward line is a Python-syntax expression parsed with ``ast`` and checked against a whitelist:
+names defined above it, numbers, ``@ + - * /``, unary minus, ``.T`` and calls of op-table functions.
+Nothing is ever passed to eval, exec or sympify.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import expr as E
+from .errors import JacobianSymError, ParseError
+from .ops import OPS
+
+SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
+_BINOPS = {ast.MatMult: "matmul", ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
+_KEYWORDS = {"axis"}
+
+
+@dataclass
+class Model:
+    """A feed-forward model: its variables, its named forward nodes (the last is the loss), and the
+    variables to differentiate by."""
+
+    title: str
+    inputs: dict
+    params: dict
+    forward: dict  # name -> Node, in order
+    wrt: list = field(default_factory=list)
+    source: str | None = None
+
+    @property
+    def loss(self) -> E.Node:
+        return list(self.forward.values())[-1]
+
+    @property
+    def variables(self) -> dict:
+        return {**self.inputs, **self.params}
+
+    def structure(self):
+        return self.loss.structure(), tuple(self.wrt)
+
+    @classmethod
+    def from_toml(cls, path) -> Model:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise JacobianSymError(f"{path}: cannot read the model file ({err.strerror})") from None
+        return cls.parse(text, source=str(path))
+
+    @classmethod
+    def parse(cls, text: str, source: str | None = None) -> Model:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ParseError(f"TOML error: {err}", source=source) from None
+        return _build(data, text, source)
+
+    @classmethod
+    def build(cls, loss: E.Node, wrt=None, *, title: str = "model") -> Model:
+        """A model from an expression built in Python (its named nodes are the forward lines)."""
+        variables = {n.name: n for n in loss.walk() if n.is_leaf}
+        inputs = {k: v for k, v in variables.items() if v.attr("role") == "input"}
+        params = {k: v for k, v in variables.items() if v.attr("role") != "input"}
+        forward = {n.name: n for n in loss.walk() if not n.is_leaf and n.name}
+        if loss.name is None:
+            loss = loss.named("J")
+        forward[loss.name] = loss
+        return cls(title, inputs, params, forward, list(wrt or params))
+
+
+def _line_of(text, key, section="forward"):
+    """The 1-based line of ``key = …`` inside [section] (TOML keeps no positions)."""
+    current = None
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line.strip("[]").strip()
+        elif current == section and line.split("=", 1)[0].strip() == key:
+            eq = raw.index("=")
+            quote = min((p for p in (raw.find('"', eq), raw.find("'", eq)) if p >= 0), default=eq)
+            return n, quote + 2  # the 1-based column of the expression's first character
+    return None, None
+
+
+def _shape_of(name, value, source, text, section):
+    line, _ = _line_of(text, name, section)
+    where = dict(source=source, line=line)
+    one_hot = False
+    if isinstance(value, dict):
+        unknown = set(value) - {"shape", "one_hot"}
+        if unknown:
+            raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
+        one_hot = bool(value.get("one_hot", False))
+        value = value.get("shape")
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, str)) for v in value)):
+        raise ParseError(f"{name}: a shape is a list of two sizes such as [\"D_h\", 1]", **where)
+    return value, one_hot
+
+
+def _build(data, text, source) -> Model:
+    unknown = set(data) - SECTIONS
+    if unknown:
+        raise ParseError(f"unknown section(s): {', '.join(sorted(unknown))}; expected "
+                         "title, [inputs], [params], [forward], [gradients]", source=source)
+    for section in ("inputs", "params", "forward"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ParseError(f"[{section}] must be a table", source=source)
+    if not data.get("forward"):
+        raise ParseError("the model has no [forward] section (its last line is the loss)", source=source)
+    names: dict[str, E.Node] = {}
+    inputs, params = {}, {}
+    for section, role, store in (("inputs", "input", inputs), ("params", "param", params)):
+        for name, value in data.get(section, {}).items():
+            (rows, cols), one_hot = _shape_of(name, value, source, text, section)
+            line, _ = _line_of(text, name, section)
+            if name in names:
+                raise ParseError(f"{name} is declared twice", source=source, line=line)
+            try:
+                node = E.matrix(name, rows, cols, role=role)
+                if one_hot:
+                    node = E.Node("var", (), node.shape, name, (("role", role), ("one_hot", True)))
+            except JacobianSymError as err:
+                raise ParseError(str(err), source=source, line=line) from None
+            names[name] = store[name] = node
+    forward = {}
+    for name, line_text in data["forward"].items():
+        line, col = _line_of(text, name)
+        if not isinstance(line_text, str):
+            raise ParseError(f"{name}: a forward line is a string expression", source=source, line=line)
+        if name in names:
+            raise ParseError(f"{name} is already defined", source=source, line=line)
+        node = parse_expression(line_text, names, source=source, line=line, col=col).named(name)
+        names[name] = forward[name] = node
+    loss = list(forward.values())[-1]
+    if loss.shape != (1, 1):
+        line, _ = _line_of(text, loss.name)
+        raise ParseError(f"the last forward line ({loss.name}) is the loss and must be a scalar, "
+                         f"not {loss.shape[0]}×{loss.shape[1]}", source=source, line=line)
+    wrt = data.get("gradients", {}).get("wrt", list(params))
+    unknown_g = set(data.get("gradients", {})) - {"wrt"}
+    if unknown_g or not isinstance(wrt, list):
+        raise ParseError("[gradients] takes one key: wrt = [names]", source=source)
+    for w in wrt:
+        if w not in names:
+            line, _ = _line_of(text, "wrt", "gradients")
+            raise ParseError(f"wrt names {w!r}, which is not in the model", source=source, line=line)
+    return Model(data.get("title", source or "model"), inputs, params, forward, list(wrt), source)
+
+
+def parse_expression(text: str, names: dict, *, source=None, line=None, col=None) -> E.Node:
+    """Parse one forward line against the whitelist; ``names`` holds what is defined above it."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        c = (col or 1) + (err.offset or 1) - 1
+        raise ParseError(f"syntax error: {err.msg}", source=source, line=line, col=c) from None
+    return _Reader(text, names, source, line, col or 1).read(tree.body)
+
+
+class _Reader:
+    def __init__(self, text, names, source, line, col):
+        self.text, self.names, self.source, self.line, self.col = text, names, source, line, col
+
+    def fail(self, node, message):
+        raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
+
+    def read(self, node) -> E.Node:
+        try:
+            return self._read(node)
+        except ParseError:
+            raise
+        except JacobianSymError as err:
+            self.fail(node, str(err))
+
+    def _read(self, node):
+        if isinstance(node, ast.Name):
+            if node.id.startswith("__"):
+                self.fail(node, f"the name {node.id!r} is not allowed")
+            if node.id not in self.names:
+                self.fail(node, f"{node.id!r} is not defined above this line")
+            return self.names[node.id]
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
+            return E.constant(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return E.apply(_BINOPS[type(node.op)], self.read(node.left), self.read(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self.read(node.operand)
+            return E.apply("neg", inner) if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                self.fail(node, f"attribute .{node.attr} is not allowed (only .T)")
+            return E.apply("transpose", self.read(node.value))
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        self.fail(node, f"{type(node).__name__.lower()} is not allowed in a forward line")
+
+    def _call(self, node):
+        if not isinstance(node.func, ast.Name):
+            self.fail(node, "only calls of op-table functions by name are allowed")
+        name = node.func.id
+        if name.startswith("_") or name not in OPS or name in ("matmul", "transpose", "add", "sub", "mul",
+                                                                 "div", "neg"):
+            self.fail(node.func, f"unknown function {name!r}")
+        params = {}
+        for kw in node.keywords:
+            if kw.arg not in _KEYWORDS or not isinstance(kw.value, ast.Constant):
+                self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
+            params[kw.arg] = kw.value.value
+        return E.apply(name, *(self.read(a) for a in node.args), **params)
