@@ -18,7 +18,7 @@ from .errors import DerivationError
 from .index import Graph, element_symbol, inline_unnamed
 from .layout import check_layout, gradient_layout
 from .model import Model
-from .ops import get_op
+from .ops import get_op, uses_for
 from .sizes import IndexPool
 from .step import Step
 
@@ -72,9 +72,10 @@ def _identities_between(graph: Graph, node, named: set) -> list:
             if id(consumer) in seen:
                 continue
             seen.add(id(consumer))
-            use = get_op(consumer.op).uses
-            if use and use not in uses:
-                uses.append(use)
+            pos = [graph.canonical(a) for a in consumer.args].index(current)
+            for use in uses_for(get_op(consumer.op), pos):
+                if use not in uses:
+                    uses.append(use)
             if id(consumer) not in named:
                 frontier.append(consumer)
     return sorted(uses)
@@ -119,7 +120,8 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
         shapes[f"dJ/d{node.name}"] = closed.shape
         index_forms[node.name] = index
         sym = graph.symbol(node)
-        uses = sorted({get_op(c.op).uses for c in graph.consumers[id(node)] if get_op(c.op).uses})
+        uses = sorted({u for c in graph.consumers[id(node)]
+                       for u in uses_for(get_op(c.op), [graph.canonical(a) for a in c.args].index(node))})
         why = ", ".join(f"identity ({u})" for u in uses) or "chain rule"
         chain.steps.append(Step(sp.Derivative(J, element_symbol(sym, *chain.signal(node).free)), index,
                                 "collapse the sums"))

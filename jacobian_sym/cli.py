@@ -52,15 +52,29 @@ def list_cmd():
 @click.option("--standalone", is_flag=True, help="A complete LaTeX document.")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Where to write ('-': stdout).")
 def derive(target, fmt, layout, standalone, output):
-    """Derive TARGET (an identity number such as 2.5) and print the derivation.
+    """Derive TARGET (an identity number such as 2.5, or a model file) and print the derivation.
 
     \b
-    Example:
+    Examples:
       jacobian-sym derive 2.5 --standalone -o identity-2.5.tex
+      jacobian-sym derive derivations/one_layer.toml
     """
     from . import render
     from .derive import derive as derive_identity
 
+    if target.endswith(".toml"):
+        from .backprop import backprop
+        from .model import Model
+
+        bp = backprop(Model.from_toml(target), layout=layout)
+        if fmt == "text":
+            lines = [f"{k} = {v}" for k, v in {**bp.deltas, **bp.gradients}.items()]
+            output.write("\n".join([bp.model.title, *lines]) + "\n")
+        elif fmt == "markdown":
+            output.write(render.render_backprop_latex(bp, display="$$") + "\n")
+        else:
+            output.write(render.render_backprop_latex(bp, standalone=standalone))
+        return
     d = derive_identity(target, layout=layout)
     if fmt == "latex":
         output.write(render.render_latex(d, standalone=standalone))

@@ -26,10 +26,11 @@ class Op:
     shape: Callable  # (*arg shapes, **params) -> result shape; raises ShapeError
     element: Callable  # (ix, i, j, *arg matrices, **params) -> the (i, j) element of the result
     matrix: Callable  # (*arg matrices, **params) -> the result as a SymPy matrix expression
-    latex: str  # template over the arguments' LaTeX: {0}, {1}
+    latex: str  # template over the arguments' LaTeX: {0}, {1} (replaced, not str.format)
     numpy: str  # template over the arguments' NumPy code: {0}, {1}; {np} is the module prefix
     kind: str = "linear"  # linear | elementwise | reduction | loss
-    uses: str | None = None  # the notes' identity that the op's local derivative is an instance of
+    #: the notes' identity that the op's local derivative is an instance of (one per argument, or one)
+    uses: str | tuple | None = None
     function: type | None = None  # the SymPy function class of an element-wise op
     params: tuple = field(default=())
 
@@ -37,9 +38,25 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
+def fill(template: str, *args: str) -> str:
+    """The template with {0}, {1} replaced by the arguments (LaTeX braces stay as they are)."""
+    for n, a in enumerate(args):
+        template = template.replace("{" + str(n) + "}", a)
+    return template
+
+
 def declare(op: Op) -> Op:
     OPS[op.name] = op
     return op
+
+
+def uses_for(op: Op, position: int | None = None) -> list[str]:
+    """The identities an op's local derivative uses (for one argument position, or all)."""
+    if op.uses is None:
+        return []
+    if isinstance(op.uses, str):
+        return [op.uses]
+    return list(op.uses) if position is None else [op.uses[position]]
 
 
 def get_op(name: str) -> Op:
@@ -197,13 +214,13 @@ declare(Op(
     "matmul", 2, _matmul_shape,
     element=lambda ix, i, j, A, B: ix.sum(lambda k: ix.at(A, i, k) * ix.at(B, k, j), ix.cols(A)),
     matrix=lambda A, B: sp.MatMul(A, B),
-    latex="{0} {1}", numpy="{0} @ {1}", uses="2.1",
+    latex="{0} {1}", numpy="{0} @ {1}", uses=("2.5", "2.1"),
 ))
 declare(Op(
     "transpose", 1, lambda a: (a[1], a[0]),
     element=lambda ix, i, j, A: ix.at(A, j, i),
     matrix=lambda A: sp.Transpose(A),
-    latex="{0}^{{T}}", numpy="{0}.T", uses="2.3",
+    latex="{0}^{T}", numpy="{0}.T", uses="2.3",
 ))
 declare(Op(
     "add", 2, _same_or_broadcast("add"),
@@ -318,7 +335,7 @@ declare(Op(
 declare(Op(
     "norm", 1, lambda a: (sp.Integer(1), sp.Integer(1)),
     element=lambda ix, i, j, A: sp.sqrt(_total(ix, A, lambda k, m: ix.at(A, k, m) ** 2)),
-    matrix=_scalar_apply("norm"), latex=r"\left\lVert {0} \right\rVert_{{F}}", numpy="{np}linalg.norm({0})",
+    matrix=_scalar_apply("norm"), latex=r"\left\lVert {0} \right\rVert_{F}", numpy="{np}linalg.norm({0})",
     kind="reduction",
 ))
 declare(Op(
@@ -339,6 +356,6 @@ declare(Op(
     "mse", 2, _scalar_of_same("mse"),
     element=lambda ix, i, j, Y, P: sp.Rational(1, 2) * _total(
         ix, Y, lambda k, m: (ix.at(P, k, m) - ix.at(Y, k, m)) ** 2),
-    matrix=_scalar_apply("mse"), latex=r"\tfrac{{1}}{{2}}\left\lVert {1} - {0} \right\rVert^{{2}}",
+    matrix=_scalar_apply("mse"), latex=r"\tfrac{1}{2}\left\lVert {1} - {0} \right\rVert^{2}",
     numpy="0.5 * {np}sum(({1} - {0}) ** 2)", kind="loss",
 ))

@@ -57,9 +57,9 @@ class NotesLatexPrinter(LatexPrinter):
         return r"\mathbf{1}"
 
     def _print_OpApply(self, e):
-        from .ops import get_op
+        from .ops import fill, get_op
 
-        return get_op(e.op_name).latex.format(*(self._print(a) for a in e.operands))
+        return fill(get_op(e.op_name).latex, *(self._print(a) for a in e.operands))
 
 
 def latex(expr) -> str:
@@ -102,3 +102,55 @@ def render_text(derivation) -> str:
 
 def is_matrix_element(e) -> bool:
     return isinstance(e, MatrixElement)
+
+
+def _shape_tex(shape) -> str:
+    return r" \times ".join(latex(s) for s in shape)
+
+
+def render_backprop_latex(bp, *, standalone: bool = False, display: str | None = None) -> str:
+    """A model's backprop in the notes' order: forward pass, error signals, gradients, shapes."""
+    graph = bp.graph
+    forward = [rf"  {latex(graph.symbol(n))} &= {latex(_forward_form(graph, n))} \\"
+               for n in bp.model.forward.values()]
+    J = sp.Symbol("J")
+    signals = [rf"  {latex(bp.delta_symbols[k])} = {latex(sp.Derivative(J, graph.symbol(n)))} &= "
+               rf"{latex(bp.deltas[k])} && {_why(_signal_why(bp, k))} \\" for k, n in bp.delta_nodes.items()]
+    grads = [rf"  {latex(sp.Derivative(J, graph.symbol(graph.node_named(k))))} &= {latex(v)} && "
+             rf"{_why(_gradient_why(bp, k))} \\" for k, v in bp.gradients.items()]
+    shapes = [rf"  {latex(bp.delta_symbols.get(k, sp.Symbol(k)))} &: {_shape_tex(v)} \\"
+              for k, v in bp.shapes.items() if k in bp.deltas]
+    blocks = [r"\begin{align*}", *forward, r"\end{align*}",
+              r"\begin{align*}", *signals, *grads, r"\end{align*}",
+              r"\begin{align*}", *shapes, r"\end{align*}"]
+    body = "\n".join(blocks)
+    if display:
+        return f"**{bp.model.title}**\n\n{display}\n{body}\n{display}"
+    if not standalone:
+        return f"% {bp.model.title}\n{body}\n"
+    return "\n".join([
+        r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
+        r"\begin{document}", rf"\section*{{{_tex_escape(bp.model.title)}}}", body, r"\end{document}", ""])
+
+
+def _forward_form(graph, node):
+    from .ops import get_op
+
+    args = [graph.symbol(a) if (a.is_leaf or a.name) else _forward_form(graph, a) for a in node.args]
+    args = [a if not isinstance(a, sp.Basic) or a.is_Matrix or isinstance(a, sp.MatrixExpr) else a for a in args]
+    return get_op(node.op).matrix(*args, **dict(node.attrs))
+
+
+def _signal_why(bp, name):
+    for step in bp.steps:
+        if step.lhs == bp.delta_symbols[name]:
+            return step.why
+    return "chain rule"
+
+
+def _gradient_why(bp, name):
+    sym = bp.graph.symbol(bp.graph.node_named(name))
+    for step in bp.steps:
+        if isinstance(step.lhs, sp.Derivative) and step.lhs.variables == (sym,):
+            return step.why
+    return "chain rule"

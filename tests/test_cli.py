@@ -33,3 +33,14 @@ def test_unknown_identity_exits_2_without_traceback():
     proc = subprocess.run([sys.executable, "-m", "jacobian_sym", "derive", "9.9"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and "9.9" in proc.stderr
+
+
+def test_derive_model_file_prints_section_3():
+    result = CliRunner().invoke(cli, ["derive", "derivations/one_layer.toml"])
+    assert result.exit_code == 0
+    assert r"\delta_{2}^{T} x^{T}" in result.output and r"\left(\delta_{2} W\right)^{T}" in result.output
+
+
+def test_missing_model_file_exits_2():
+    result = CliRunner().invoke(cli, ["derive", "derivations/nope.toml"])
+    assert result.exit_code == 2 and "nope.toml" in result.output
