@@ -74,7 +74,11 @@ def render_latex(derivation, *, standalone: bool = False, display: str | None = 
     """The derivation as an amsmath ``align*`` block (a whole document with ``standalone``)."""
     lines = [rf"  {latex(s.lhs)} &= {latex(s.rhs)} && {_why(s.why)} \\" for s in derivation.steps]
     body = "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
-    title = derivation.title
+    return _wrap(derivation.title, body, standalone, display)
+
+
+def _wrap(title: str, body: str, standalone: bool, display: str | None) -> str:
+    """A block with a title: Markdown display math, a LaTeX fragment, or a whole document."""
     if display:
         return f"**{title}**\n\n{display}\n{body}\n{display}"
     if not standalone:
@@ -123,21 +127,14 @@ def render_backprop_latex(bp, *, standalone: bool = False, display: str | None =
     blocks = [r"\begin{align*}", *forward, r"\end{align*}",
               r"\begin{align*}", *signals, *grads, r"\end{align*}",
               r"\begin{align*}", *shapes, r"\end{align*}"]
-    body = "\n".join(blocks)
-    if display:
-        return f"**{bp.model.title}**\n\n{display}\n{body}\n{display}"
-    if not standalone:
-        return f"% {bp.model.title}\n{body}\n"
-    return "\n".join([
-        r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
-        r"\begin{document}", rf"\section*{{{_tex_escape(bp.model.title)}}}", body, r"\end{document}", ""])
+    return _wrap(bp.model.title, "\n".join(blocks), standalone, display)
 
 
 def _forward_form(graph, node):
     from .ops import get_op
 
-    args = [graph.symbol(a) if (a.is_leaf or a.name) else _forward_form(graph, a) for a in node.args]
-    args = [a if not isinstance(a, sp.Basic) or a.is_Matrix or isinstance(a, sp.MatrixExpr) else a for a in args]
+    args = [graph.symbol(a) if (a.is_leaf or a.name or a.op == "const") else _forward_form(graph, a)
+            for a in node.args]
     return get_op(node.op).matrix(*args, **dict(node.attrs))
 
 
