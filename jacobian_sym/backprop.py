@@ -50,13 +50,21 @@ class Backprop:
 
 
 def _pre_activation(graph: Graph) -> list:
-    """Nodes that feed an element-wise function or a softmax, from the loss backwards."""
+    """Nodes that feed an element-wise function or a softmax — and an affine prediction that feeds
+    the loss directly (MSE on W h + b) — from the loss backwards."""
     out, seen = [], set()
     for node in reversed(graph.nodes):
         if node.is_leaf or node.op == "const":
             continue
-        if get_op(node.op).kind in ("elementwise", "vector"):
-            arg = graph.canonical(node.args[0])
+        kind = get_op(node.op).kind
+        if kind in ("elementwise", "vector"):
+            candidates = [graph.canonical(node.args[0])]
+        elif kind == "loss":
+            candidates = [graph.canonical(a) for a in node.args
+                          if not a.is_leaf and a.op != "const" and get_op(a.op).kind == "linear"]
+        else:
+            continue
+        for arg in candidates:
             if not arg.is_leaf and arg.op != "const" and id(arg) not in seen:
                 seen.add(id(arg))
                 out.append(arg)

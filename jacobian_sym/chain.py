@@ -16,8 +16,10 @@ import sympy as sp
 from .closed_form import closed_form, target_slots
 from .errors import DerivationError
 from .expr import Node
+from .functions import output_form
 from .index import Graph, IndexContext, element_symbol
 from .layout import gradient_layout
+from .ops import get_op
 from .rules import Facts, simplify_index
 from .sizes import IndexPool
 from .step import Step
@@ -45,6 +47,11 @@ def facts_of(graph: Graph) -> Facts:
             if axis is None:
                 axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
             facts.softmax.append((theta, graph.symbol(node), axis))
+        if not node.is_leaf and node.op != "const" and get_op(node.op).function is not None:
+            fn = get_op(node.op).function
+            g = output_form(fn) if fn.form is not None else None
+            if g is not None:
+                facts.outputs.append((fn, graph.symbol(graph.canonical(node.args[0])), graph.symbol(node), g))
         if node.is_leaf and node.attr("one_hot"):
             axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
             facts.one_hot.append((graph.symbol(node), axis))

@@ -78,6 +78,7 @@ class _Term:
         self.factors: list[Factor] = []
         self.dummies: dict = dict(dummies)  # index -> size
         self.deltas: list = []
+        self.units: list = []  # 1×1 matrices (a scalar node such as p = σ(z) in logistic regression)
 
     def read(self, e):
         if isinstance(e, sp.Mul):
@@ -96,10 +97,19 @@ class _Term:
                 raise ClosedFormError(f"no matrix form for the sum inside {e}")
         elif isinstance(e, sp.KroneckerDelta):
             self.deltas.append(e.args[:2])
+        elif _unit_factor(e):
+            self.factors.append(_as_factor(e))
         elif _index_free(e):
             self.coeff *= e
         else:
             self.factors.append(_as_factor(e))
+
+
+def _unit_factor(e) -> bool:
+    """A factor made of one element of a 1×1 matrix: s[0, 0], σ′(z[0, 0]), 1/p[0, 0]."""
+    elements = e.atoms(MatrixElement)
+    return (len(elements) == 1 and next(iter(elements)).parent.shape == (1, 1)
+            and not any(is_index(s) for s in e.free_symbols))
 
 
 def _index_free(e) -> bool:
@@ -235,10 +245,27 @@ def _reduce(term: _Term, target) -> list[Factor]:
             break
         if not progress:
             break
-    scalars = [f for f in factors if not f.indices]
-    for f in scalars:
-        term.coeff *= f.M[0, 0] if isinstance(f.M, sp.MatrixExpr) else f.M
+    for f in factors:
+        if not f.indices:
+            if isinstance(f.M, sp.MatrixExpr) and f.M.shape == (1, 1):
+                term.units.append(f.M)
+            else:
+                term.coeff *= f.M
     return [f for f in factors if f.indices]
+
+
+def _with_units(M, units):
+    """A result times the 1×1 factors, on the side where the shapes fit (x·δ, δ·xᵀ)."""
+    if not units:
+        return M
+    S = units[0] if len(units) == 1 else sp.MatMul(*units)
+    if isinstance(M, sp.OneMatrix) and M.shape == (1, 1):
+        return S
+    if M.shape[1] == 1:
+        return sp.MatMul(M, S)
+    if M.shape[0] == 1:
+        return sp.MatMul(S, M)
+    return sp.MatMul(S[0, 0], M)
 
 
 def _final(factors, target, shape) -> sp.MatrixExpr:
@@ -302,11 +329,11 @@ def _term_matrix(e, target, shape) -> sp.MatrixExpr:
         term.factors = [Factor(f.M, tr if f.r == tc else f.r, tr if f.c == tc else f.c) for f in term.factors]
         factors = _reduce(term, (tr, None))
         if not factors:
-            return _scale(term.coeff, sp.Identity(shape[0]))
+            return _scale(term.coeff, _with_units(sp.Identity(shape[0]), term.units))
         vec = _final(factors, (tr, None), (shape[0], 1))
-        return _scale(term.coeff, sp.DiagMatrix(vec))
+        return _scale(term.coeff, _with_units(sp.DiagMatrix(vec), term.units))
     factors = _reduce(term, target)
-    return _scale(term.coeff, _final(factors, target, shape))
+    return _scale(term.coeff, _with_units(_final(factors, target, shape), term.units))
 
 
 def closed_form(index_expr, target, shape) -> sp.MatrixExpr:

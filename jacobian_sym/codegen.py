@@ -7,6 +7,7 @@ op table's own NumPy lowerings for the element-wise ops and their derivatives.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
@@ -63,13 +64,52 @@ class ClosedFormPrinter(NumPyPrinter):
         h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
+    def _print_OpApply(self, e):
+        from .ops import _vector_axis, fill, get_op
+
+        op = get_op(e.op_name)
+        code = fill(op.numpy, *(self._print(a) for a in e.operands)).replace("{np}", self._module + ".")
+        if "{axis}" in code:
+            axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
+            code = code.replace("{axis}", str(axis))
+        return f"({code})"
+
+    def _print_Trace(self, e):
+        return f"{self._module}.trace({self._print(e.arg)})"
+
     def _print_MatrixElement(self, e):
         return f"{self._print(e.parent)}[{self._print(e.i)}, {self._print(e.j)}]"
 
 
 def numeric_function(args, expr):
     """A NumPy callable of ``expr`` over the matrix symbols ``args`` (for proofs and checks)."""
-    return sp.lambdify(args, expr, modules="numpy", printer=ClosedFormPrinter, cse=True)
+    return sp.lambdify(args, expr, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter, cse=True)
 
 
-__all__ = ["ClosedFormPrinter", "ElementFunction", "numeric_function"]
+# ----- the runtime of the vector ops' lowerings (numerically stable) -----
+def _softmax(a, axis):
+    a = np.asarray(a)
+    shifted = a - a.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(a, axis):
+    a = np.asarray(a)
+    m = a.max(axis=axis, keepdims=True)
+    return a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(y, p):
+    return -np.sum(y * np.log(p))
+
+
+def _binary_cross_entropy(y, p):
+    return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
+           "_binary_cross_entropy": _binary_cross_entropy}
+
+
+__all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -114,3 +114,23 @@ def derivative_of(cls):
 def explicit(expr: sp.Expr, numeric: bool = False) -> sp.Expr:
     """Replace every element-wise function by its scalar definition (see ``ElementFunction.explicit``)."""
     return expr.replace(lambda e: isinstance(e, ElementFunction), lambda e: e.explicit(numeric))
+
+
+@cache
+def output_form(cls):
+    """f′ written through the output u = f(s) when that is a polynomial in u (σ′ = u(1 − u),
+    tanh′ = 1 − u²), derived by solving u = f(s) for s; None when there is no such form (ReLU)."""
+    derived = _derived_form(cls)
+    if derived is None or derived.is_polynomial(_S):
+        return None
+    u = sp.Dummy("u", real=True)
+    try:
+        roots = sp.solve(sp.Eq(cls.form, u), _S)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if len(roots) != 1:
+        return None
+    g = sp.simplify(derived.xreplace({_S: roots[0]}))
+    if g.has(_S) or not g.is_polynomial(u):
+        return None
+    return sp.Lambda(u, sp.expand(g))

@@ -70,7 +70,9 @@ def get_op(name: str) -> Op:
 class OpApply(sp.MatrixExpr):
     """The matrix-level form of an op SymPy has no class for (softmax(θ), cross_entropy(y, ŷ), …)."""
 
-    def __new__(cls, name: str, shape, *operands, axis=None):
+    def __new__(cls, name, shape, *operands, axis=None):
+        if isinstance(name, sp.Symbol):  # rebuilt by SymPy from its own args
+            return sp.Basic.__new__(cls, name, sp.Tuple(*shape), *operands)
         ax = sp.Integer(-1 if axis is None else axis)
         return sp.Basic.__new__(cls, sp.Symbol(name), sp.Tuple(*shape), ax, *operands)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from .functions import derivative_of
 from .sizes import is_index
 
 
@@ -23,6 +24,8 @@ class Facts:
     softmax: list = field(default_factory=list)
     #: (y, axis): the elements of y along ``axis`` sum to 1
     one_hot: list = field(default_factory=list)
+    #: (f, A, U, g): U = f(A) element-wise and f′ = g(f), so f′(A) may be written g(U)
+    outputs: list = field(default_factory=list)
 
 
 def _limits(s: sp.Sum):
@@ -170,9 +173,32 @@ def rewrite(expr, rules, facts):
     return new
 
 
+def through_outputs(e, facts):
+    """f′(a) → g(u) and f(a) → u where u = f(a) is a node and f′ = g(f) (σ′(z) = ŷ(1 − ŷ)). Used
+    only when it makes the expression smaller (it turns BCE∘σ into ŷ − y)."""
+    mapping = {}
+    for fn, A, U, g in facts.outputs:
+        prime = derivative_of(fn)
+        for x in e.atoms(fn, prime):
+            if isinstance(x.args[0], MatrixElement) and x.args[0].parent == A:
+                u = U[x.args[0].indices]
+                mapping[x] = u if isinstance(x, fn) else g(u)
+    return e.xreplace(mapping) if mapping else None
+
+
 def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) -> sp.Expr:
     """Apply the rules to a fixed point: the index expression in its simplest sum-of-products form."""
     facts = facts or Facts()
+    out = _fixed_point(expr, facts, max_rounds)
+    alternative = through_outputs(out, facts)
+    if alternative is not None:
+        alternative = _fixed_point(sp.cancel(alternative), facts, max_rounds)
+        if sp.count_ops(alternative) < sp.count_ops(out):
+            return alternative
+    return out
+
+
+def _fixed_point(expr, facts, max_rounds):
     for _ in range(max_rounds):
         new = rewrite(expr.doit(), RULES, facts)
         for rule in GLOBAL_RULES:
