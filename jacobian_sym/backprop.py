@@ -100,12 +100,14 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
             raise DerivationError(f"wrt names {name!r}, which the loss does not depend on")
         wrt_nodes.append(node)
     signals = _pre_activation(graph)
-    names = {id(n): f"delta_{k}" for k, n in enumerate(signals, 1)}
+    letter = "Delta" if model.batch is not None else "delta"
+    names = {id(n): f"{letter}_{k}" for k, n in enumerate(signals, 1)}
     whys = {}
     for n in signals:
         used = _identities_between(graph, n, set(names))
         whys[id(n)] = "chain rule, using " + ", ".join(f"identity ({u})" for u in used) if used else "chain rule"
-    chain = Chain(graph, layout=layout, pool=IndexPool(), signal_names=names, signal_why=whys)
+    chain = Chain(graph, layout=layout, pool=IndexPool(), signal_names=names, signal_why=whys,
+                  batch=model.batch)
     chain.run(wrt_nodes, ("scalar",))
     deltas, delta_nodes, delta_symbols, shapes, index_forms = {}, {}, {}, {}, {}
     for n in signals:

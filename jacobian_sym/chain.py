@@ -37,6 +37,14 @@ class Signal:
     why: list = field(default_factory=list)
 
 
+def one_hot_axis(node: Node) -> int:
+    """The class axis of a one-hot label: its own vector axis (kept through batching)."""
+    axis = node.attr("one_hot_axis")
+    if axis is None:
+        axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
+    return axis
+
+
 def facts_of(graph: Graph) -> Facts:
     """The facts the rules may use: every softmax of the graph and every one-hot label vector."""
     facts = Facts()
@@ -53,7 +61,7 @@ def facts_of(graph: Graph) -> Facts:
             if g is not None:
                 facts.outputs.append((fn, graph.symbol(graph.canonical(node.args[0])), graph.symbol(node), g))
         if node.is_leaf and node.attr("one_hot"):
-            axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
+            axis = one_hot_axis(node)
             facts.one_hot.append((graph.symbol(node), axis))
     return facts
 
@@ -62,8 +70,8 @@ class Chain:
     """The reverse sweep over one graph."""
 
     def __init__(self, graph: Graph, *, layout: str, pool: IndexPool, facts: Facts | None = None,
-                 signal_names: dict | None = None, signal_why: dict | None = None):
-        self.graph, self.layout, self.pool = graph, layout, pool
+                 signal_names: dict | None = None, signal_why: dict | None = None, batch=None):
+        self.graph, self.layout, self.pool, self.batch = graph, layout, pool, batch
         self.facts = facts if facts is not None else facts_of(graph)
         self.signal_names = signal_names or {}
         self.signal_why = signal_why or {}
@@ -132,7 +140,7 @@ class Chain:
         name = self.signal_names.get(id(node))
         if name is None:
             return lambda p, q: sig.index
-        shape, where = gradient_layout(node.shape, self.layout)
+        shape, where = gradient_layout(node.shape, self.layout, batch=self.batch)
         sig.symbol = sp.MatrixSymbol(name, *shape)
         sig.closed = closed_form(sig.index, target_slots(where(*sig.free), shape), shape)
         node_el = element_symbol(self.graph.symbol(node), *sig.free)

@@ -189,16 +189,27 @@ def _contract(f: Factor, g: Factor, k, target) -> Factor:
                 if A.c == k and B.r == k:
                     res = Factor(sp.MatMul(A.M, B.M), A.r, B.c)
                     agree = (res.r == target[0] and res.r is not None) + (res.c == target[1] and res.c is not None)
-                    options.append((ta + tb, -agree, res))
+                    flipped = (res.r is not None and res.r == target[1]) or (res.c is not None and res.c == target[0])
+                    # a final transpose of a product of two matrices reads worse than ΔᵀXᵀ; of a
+                    # vector–matrix product it is the notes' own (δ₂W)ᵀ
+                    matrices = all(x.r is not None and x.c is not None for x in (a, b))
+                    cost = ta + tb + (3 if flipped and matrices else 1 if flipped else 0)
+                    options.append((cost, -agree, res))
     options.sort(key=lambda o: (o[0], o[1]))
     return options[0][2]
 
 
-def _sum_out(f: Factor, k, size) -> Factor:
+def _sum_out(f: Factor, k, size, target=(None, None)) -> Factor:
+    """Σ_k over one factor: a trace, or a product with a ones vector on the side that keeps the
+    remaining index where the target wants it (Δᵀ1 rather than (1ᵀΔ)ᵀ)."""
     if f.r == k and f.c == k:
         return Factor(sp.Trace(f.M), None, None)
     if f.r == k:
+        if f.c is not None and f.c == target[0]:
+            return Factor(sp.MatMul(transpose(f.M), sp.OneMatrix(size, 1)), f.c, None)
         return Factor(sp.MatMul(sp.OneMatrix(1, size), f.M), None, f.c)
+    if f.r is not None and f.r == target[1]:
+        return Factor(sp.MatMul(sp.OneMatrix(1, size), transpose(f.M)), None, f.r)
     return Factor(sp.MatMul(f.M, sp.OneMatrix(size, 1)), f.r, None)
 
 
@@ -230,7 +241,7 @@ def _reduce(term: _Term, target) -> list[Factor]:
                 term.coeff *= dummies.pop(k)
             elif len(holders) == 1:
                 f = holders[0]
-                factors[factors.index(f)] = _sum_out(f, k, dummies.pop(k))
+                factors[factors.index(f)] = _sum_out(f, k, dummies.pop(k), target)
             elif len(holders) == 2:
                 f, g = holders
                 res = _contract(f, g, k, target)

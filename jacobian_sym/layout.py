@@ -27,10 +27,15 @@ def _is_column(shape) -> bool:
     return shape[1] == 1 and shape[0] != 1
 
 
-def gradient_layout(shape, layout: str, *, to_shape: bool = False):
-    """The shape of ∂J/∂v for a tensor v of ``shape``, and where element v[p, q] sits in it."""
+def gradient_layout(shape, layout: str, *, to_shape: bool = False, batch=None):
+    """The shape of ∂J/∂v for a tensor v of ``shape``, and where element v[p, q] sits in it.
+
+    With a ``batch`` size, an n×B tensor is a batch of column vectors and its numerator-layout
+    signal is B×n: one row δ per example, as the notes' δ is one row."""
     if layout == "numerator" and not to_shape and _is_column(shape):
         return (sp.Integer(1), shape[0]), lambda p, q: (0, p)
+    if layout == "numerator" and not to_shape and batch is not None and shape[1] == batch != shape[0]:
+        return (shape[1], shape[0]), lambda p, q: (q, p)
     return tuple(shape), lambda p, q: (p, q)
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from . import expr as E
 from .errors import JacobianSymError, ParseError
-from .ops import OPS
+from .ops import OPS, _vector_axis
+from .sizes import as_size
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
 _BINOPS = {ast.MatMult: "matmul", ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
@@ -32,6 +33,8 @@ class Model:
     forward: dict  # name -> Node, in order
     wrt: list = field(default_factory=list)
     source: str | None = None
+    #: the batch size symbol of a batched model (see :meth:`batched`)
+    batch: object = None
 
     @property
     def loss(self) -> E.Node:
@@ -43,6 +46,28 @@ class Model:
 
     def structure(self):
         return self.loss.structure(), tuple(self.wrt)
+
+    def batched(self, size="B") -> Model:
+        """The same model over a batch: column-convention inputs n×1 become n×B, row-convention
+        inputs 1×n become B×n; the loss sums over the batch, the parameters are shared."""
+        B = as_size(size)
+        column = any(v.shape[1] == 1 and v.shape[0] != 1 for v in self.inputs.values())
+        mapping = {}
+        for name, v in self.inputs.items():
+            rows, cols = v.shape
+            shape = (rows, B) if column and cols == 1 else (B, cols) if rows == 1 else (rows, cols)
+            attrs = v.attrs
+            if v.attr("one_hot"):  # the class axis is the vector's own axis, not the batch's
+                attrs = attrs + (("one_hot_axis", 1 if rows == 1 and cols != 1 else 0),)
+            mapping[name] = E.Node("var", (), shape, name, attrs)
+        for name, v in self.params.items():
+            mapping[name] = v
+        forward = {}
+        for name, node in self.forward.items():
+            forward[name] = mapping[name] = _rebuild(node, mapping).named(name)
+        inputs = {k: mapping[k] for k in self.inputs}
+        return Model(f"{self.title} (a batch of {B})", inputs, dict(self.params), forward, list(self.wrt),
+                     self.source, B)
 
     @classmethod
     def from_toml(cls, path) -> Model:
@@ -72,6 +97,19 @@ class Model:
             loss = loss.named("J")
         forward[loss.name] = loss
         return cls(title, inputs, params, forward, list(wrt or params))
+
+
+def _rebuild(node: E.Node, mapping: dict) -> E.Node:
+    """``node`` over new leaves; a softmax keeps the axis it had on a single example."""
+    if node.name in mapping and (node.is_leaf or node.name):
+        return mapping[node.name]
+    if node.op == "const":
+        return node
+    args = [_rebuild(a, mapping) for a in node.args]
+    params = dict(node.attrs)
+    if node.op in ("softmax", "log_softmax") and params.get("axis") is None:
+        params["axis"] = _vector_axis(node.args[0].shape, None)
+    return E.apply(node.op, *args, **params)
 
 
 def _line_of(text, key, section="forward"):

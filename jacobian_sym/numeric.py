@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .chain import one_hot_axis
 from .codegen import numeric_function
 from .index import Graph
 from .ops import get_op
@@ -26,7 +27,7 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
             continue
         rows, cols = concrete_shape(node.shape, sizes)
         if node.attr("one_hot"):
-            axis = 1 if rows == 1 and cols != 1 else 0
+            axis = one_hot_axis(node)
             y = np.zeros((rows, cols))
             if axis == 0:
                 y[rng.integers(0, rows, size=cols), np.arange(cols)] = 1.0
@@ -36,7 +37,7 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
         elif node.attr("role") == "input" and any(c.op == "binary_cross_entropy" for c in graph.consumers[id(node)]):
             arrays[node.name] = rng.uniform(0.05, 0.95, size=(rows, cols))  # a label in (0, 1)
         else:
-            arrays[node.name] = rng.normal(0, 0.7, size=(rows, cols))
+            arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))
     return arrays
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from .chain import one_hot_axis
 from .codegen import numeric_function
 from .errors import SizeError
 from .functions import explicit
@@ -93,9 +94,10 @@ def _check_cost(derivation, sizes):
 # ----- explicit values -----
 def _leaf_matrix(node, sizes):
     rows, cols = _elements(node.shape, sizes)
-    if node.attr("one_hot"):
-        hot = (rows if cols == 1 else cols) // 2
-        return sp.Matrix(rows, cols, lambda i, j: 1 if (i if cols == 1 else j) == hot else 0)
+    if node.attr("one_hot"):  # one 1 per example along the class axis, in varying places
+        if one_hot_axis(node) == 0:
+            return sp.Matrix(rows, cols, lambda i, j: 1 if i == (rows // 2 + j) % rows else 0)
+        return sp.Matrix(rows, cols, lambda i, j: 1 if j == (cols // 2 + i) % cols else 0)
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{node.name}_{i}_{j}", real=True))
 
 

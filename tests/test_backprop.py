@@ -107,3 +107,25 @@ def test_logistic_regression_signal_is_p_minus_y():
     bp = backprop(Model.from_toml("derivations/logistic.toml"))
     p, y = (bp.graph.symbol(bp.graph.node_named(n)) for n in ("p", "y"))
     assert sp.simplify((bp.deltas["delta_1"] - (p - y)).as_explicit()) == sp.zeros(1, 1)
+
+
+def test_batch_column_convention_gives_delta_transposed_x_transposed():
+    bp = backprop(Model.from_toml("derivations/one_layer.toml").batched("B"))
+    D2 = bp.delta_symbols["Delta_2"]
+    X = bp.graph.symbol(bp.graph.node_named("x"))
+    B = sp.Symbol("B", integer=True, positive=True)
+    assert X.shape[1] == B and D2.shape[0] == B  # one row of Δ₂ per example
+    assert bp.gradients["W"] == D2.T * X.T
+    report = verify_model(bp, sizes=[{"B": 2, "D_x": 2, "D_h": 2, "N_c": 2}],
+                          fd_sizes=[{"B": 5, "D_x": 4, "D_h": 6, "N_c": 3}])
+    assert report.ok, str(report)
+
+
+def test_batch_row_convention():
+    bp = backprop(Model.from_toml("derivations/row_softmax.toml").batched())
+    D1 = bp.delta_symbols["Delta_1"]
+    yhat, y, x = (bp.graph.symbol(bp.graph.node_named(n)) for n in ("yhat", "y", "x"))
+    assert set(bp.deltas["Delta_1"].args) == {yhat, -y}  # one-hot along the class axis survives batching
+    assert bp.gradients["W"] == x.T * D1
+    report = verify_model(bp, sizes=[{"B": 2, "D_x": 3, "N_c": 2}], fd_sizes=[{"B": 4, "D_x": 5, "N_c": 3}])
+    assert report.ok, str(report)
