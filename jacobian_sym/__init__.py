@@ -7,6 +7,7 @@
 """
 
 from . import ops as _ops
+from .backprop import Backprop, backprop
 from .derive import Derivation, derive, gradient, jacobian
 from .errors import (
     ClosedFormError,
@@ -19,6 +20,7 @@ from .errors import (
 )
 from .expr import Node, apply, constant, matrix, row, scalar, vector
 from .identities import IDENTITIES
+from .model import Model
 from .ops import undefined_function
 from .step import Step
 from .verify import Report, verify
@@ -47,7 +49,7 @@ def function(name: str):
 
 
 __all__ = [
-    "ClosedFormError", "Derivation", "DerivationError", "IDENTITIES", "JacobianSymError", "Node",
+    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "DerivationError", "IDENTITIES", "JacobianSymError", "Node",
     "ParseError", "Report", "ShapeError", "SizeError", "Step", "UnknownFunctionError", "apply",
     "constant", "derive", "function", "gradient", "jacobian", "matrix", "row", "scalar", "vector",
     "verify", *[n for n in _ops.OPS if n not in ("matmul", "transpose", "add", "sub", "mul", "div", "neg")],

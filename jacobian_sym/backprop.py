@@ -38,6 +38,15 @@ class Backprop:
     delta_symbols: dict = field(default_factory=dict, repr=False)
     index_forms: dict = field(default_factory=dict, repr=False)
 
+    @property
+    def shape_table(self) -> dict:
+        """The notes' dimension check, for every signal and gradient: name → (shape of the left-hand
+        side, [(factor, shape) or "∘", …]), e.g. δ₂: (1×D_h) = (1×N_c)(N_c×D_h) ∘ (1×D_h)."""
+        table = {}
+        for name, closed in {**self.deltas, **self.gradients}.items():
+            table[name] = (closed.shape, _factor_shapes(closed))
+        return table
+
     def latex(self, **options) -> str:
         from .render import render_backprop_latex
 
@@ -47,6 +56,21 @@ class Backprop:
         from .render import render_backprop_latex
 
         return render_backprop_latex(self, display="$$")
+
+
+def _factor_shapes(expr) -> list:
+    """The top-level factors of a closed form with their shapes; "∘" between Hadamard factors."""
+    if isinstance(expr, sp.MatMul):
+        out = []
+        for a in expr.args:
+            out.extend(_factor_shapes(a) if isinstance(a, sp.MatrixExpr) else [])
+        return out
+    if isinstance(expr, sp.HadamardProduct):
+        out = []
+        for n, a in enumerate(expr.args):
+            out.extend((["∘"] if n else []) + _factor_shapes(a))
+        return out
+    return [(expr, expr.shape)]
 
 
 def _pre_activation(graph: Graph) -> list:

@@ -122,12 +122,32 @@ def render_backprop_latex(bp, *, standalone: bool = False, display: str | None =
                rf"{latex(bp.deltas[k])} && {_why(_signal_why(bp, k))} \\" for k, n in bp.delta_nodes.items()]
     grads = [rf"  {latex(sp.Derivative(J, graph.symbol(graph.node_named(k))))} &= {latex(v)} && "
              rf"{_why(_gradient_why(bp, k))} \\" for k, v in bp.gradients.items()]
-    shapes = [rf"  {latex(bp.delta_symbols.get(k, sp.Symbol(k)))} &: {_shape_tex(v)} \\"
-              for k, v in bp.shapes.items() if k in bp.deltas]
     blocks = [r"\begin{align*}", *forward, r"\end{align*}",
               r"\begin{align*}", *signals, *grads, r"\end{align*}",
-              r"\begin{align*}", *shapes, r"\end{align*}"]
+              _shape_array(bp)]
     return _wrap(bp.model.title, "\n".join(blocks), standalone, display)
+
+
+def _shape_array(bp) -> str:
+    """The notes' dimension check: each signal over its factors, shapes underneath."""
+    rows = []
+    for name, (lhs_shape, factors) in bp.shape_table.items():
+        if name not in bp.deltas:
+            continue
+        lhs = latex(sp.Derivative(sp.Symbol("J"), bp.graph.symbol(bp.delta_nodes[name])))
+        top = [lhs, "="] + [r"\circ" if f == "∘" else latex(f[0]) for f in factors]
+        bottom = [rf"({_shape_tex(lhs_shape)})", ""] + ["" if f == "∘" else rf"({_shape_tex(f[1])})"
+                                                        for f in factors]
+        rows.append((top, bottom))
+    if not rows:
+        return ""
+    width = max(len(t) for t, _ in rows)
+    lines = [rf"\[\begin{{array}}{{{'c' * width}}}"]
+    for top, bottom in rows:
+        lines.append("  " + " & ".join(top + [""] * (width - len(top))) + r" \\")
+        lines.append("  " + " & ".join(bottom + [""] * (width - len(bottom))) + r" \\[4pt]")
+    lines.append(r"\end{array}\]")
+    return "\n".join(lines)
 
 
 def _forward_form(graph, node):

@@ -350,7 +350,10 @@ def _positions(d, sizes):
 
 
 def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Report:
-    """Run the three proofs of ``derivation.closed_form`` and report them."""
+    """Run the three proofs of ``derivation.closed_form`` and report them (for a ``Backprop``:
+    exact and finite-difference proofs of every gradient, see :func:`verify_model`)."""
+    if hasattr(derivation, "gradients"):
+        return verify_model(derivation, sizes=sizes, seed=seed)
     rng = np.random.default_rng(seed)
     assignments = sizes if sizes is not None else concrete_sizes(derivation)
     assignments = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)

@@ -129,3 +129,18 @@ def test_batch_row_convention():
     assert bp.gradients["W"] == x.T * D1
     report = verify_model(bp, sizes=[{"B": 2, "D_x": 3, "N_c": 2}], fd_sizes=[{"B": 4, "D_x": 5, "N_c": 3}])
     assert report.ok, str(report)
+
+
+def test_shape_table_is_the_notes_dimension_check(bp):
+    lhs, factors = bp.shape_table["delta_2"]
+    D_h, N_c = (sp.Symbol(s, integer=True, positive=True) for s in ("D_h", "N_c"))
+    assert lhs == (1, D_h)
+    assert [f if f == "∘" else f[1] for f in factors] == [(1, N_c), (N_c, D_h), "∘", (1, D_h)]
+
+
+def test_public_api(bp):
+    import jacobian_sym as js
+
+    again = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    assert again.gradients == bp.gradients
+    assert js.verify(again, sizes=[{"D_x": 2, "D_h": 2, "N_c": 2}]).ok
