@@ -49,7 +49,8 @@ def function(name: str):
 
 
 __all__ = [
-    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "DerivationError", "IDENTITIES", "JacobianSymError", "Node",
+    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "DerivationError", "IDENTITIES",
+    "JacobianSymError", "Node",
     "ParseError", "Report", "ShapeError", "SizeError", "Step", "UnknownFunctionError", "apply",
     "constant", "derive", "function", "gradient", "jacobian", "matrix", "row", "scalar", "vector",
     "verify", *[n for n in _ops.OPS if n not in ("matmul", "transpose", "add", "sub", "mul", "div", "neg")],

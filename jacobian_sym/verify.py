@@ -165,16 +165,25 @@ def _kinks(e):
     return sorted(found, key=lambda s: s.name)
 
 
-def _canonical_exp(x):
-    """exp(−a) → 1/exp(a), so that exp(a) and exp(−a) become one generator."""
-    return 1 / sp.exp(-x.args[0]) if x.args[0].could_extract_minus_sign() else x
+def _exp_generators(e):
+    """Every exp(c·a) becomes E_a**c for a positive symbol E_a (c the rational content of the
+    exponent, sign included): one generator per exponent up to scale, so that a rational function of
+    exponentials (exp(a)², exp(2a), 1/exp(−a)) cancels exactly."""
+    gens: dict = {}
+
+    def generator(x):
+        content, key = sp.expand(x.args[0]).as_content_primitive()
+        if key.could_extract_minus_sign():
+            content, key = -content, -key
+        g = gens.setdefault(key, sp.Dummy("E", positive=True))
+        return g**content
+
+    return e.replace(lambda x: isinstance(x, sp.exp), generator)
 
 
 def _vanishes_smooth(e) -> bool:
     e = e.rewrite(sp.exp) if e.has(sp.tanh) else e
-    e = e.replace(lambda x: isinstance(x, sp.exp), _canonical_exp)
-    exps = {x: sp.Dummy(positive=True) for x in e.atoms(sp.exp)}
-    if sp.cancel(sp.together(sp.expand(e.xreplace(exps)))) == 0:
+    if sp.cancel(sp.together(sp.expand(_exp_generators(e)))) == 0:
         return True
     return sp.simplify(e) == 0
 
