@@ -8,6 +8,7 @@
 
 from . import ops as _ops
 from .backprop import Backprop, backprop
+from .codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from .derive import Derivation, derive, gradient, jacobian
 from .errors import (
     ClosedFormError,
@@ -49,7 +50,8 @@ def function(name: str):
 
 
 __all__ = [
-    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "DerivationError", "IDENTITIES",
+    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "codegen", "kernel", "gradcheck",
+    "Kernel", "KernelInputError", "Gradcheck", "DerivationError", "IDENTITIES",
     "JacobianSymError", "Node",
     "ParseError", "Report", "ShapeError", "SizeError", "Step", "UnknownFunctionError", "apply",
     "constant", "derive", "function", "gradient", "jacobian", "matrix", "row", "scalar", "vector",

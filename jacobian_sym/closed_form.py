@@ -354,12 +354,17 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
     if expr == 0:
         return sp.ZeroMatrix(*shape)
     terms = [_term_matrix(t, target, shape) for t in sp.Add.make_args(expr)]
+    terms.sort(key=_is_negative)  # stable: ŷ − y, not −y + ŷ
     if len(terms) == 1:
         return terms[0]
     inner = [_untransposed(t) for t in terms]
     if all(t is not None for t in inner):
         return sp.Transpose(sp.MatAdd(*inner))
     return sp.MatAdd(*terms)
+
+
+def _is_negative(t) -> bool:
+    return bool(isinstance(t, sp.MatMul) and t.args[0].is_number and t.args[0].is_negative)
 
 
 def _untransposed(t):

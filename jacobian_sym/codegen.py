@@ -1,115 +1,119 @@
-"""Closed forms → NumPy code.
+"""Generated NumPy kernels: ``codegen`` (standalone source), ``kernel`` (a callable) and ``gradcheck``.
 
-``NumPyPrinter`` subclass for the matrix expressions the engine produces: element-wise functions
-(``ElementwiseApplyFunction``), diagonals, identities and ones matrices, Hadamard products, and the
-op table's own NumPy lowerings for the element-wise ops and their derivatives.
+A kernel computes the loss and every requested gradient in one forward and one backward pass, from
+the derived closed forms; see ``generate.py`` for what the generated module contains.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
-import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
-from .functions import ElementFunction
+from .errors import JacobianSymError
+from .generate import function_name, source
 
 
-class ClosedFormPrinter(NumPyPrinter):
-    """Prints closed forms as NumPy code (matrices as 2-D arrays)."""
+class KernelInputError(JacobianSymError):
+    """Arrays that do not fit the model: missing, extra, mis-shaped, integer, non-finite, not one-hot."""
 
-    def __init__(self, settings=None):
-        super().__init__(settings or {})
-        self._bound: dict = {}
 
-    def _print_Dummy(self, e):
-        if e in self._bound:
-            return self._bound[e]
-        return super()._print_Dummy(e)
+def codegen(bp) -> str:
+    """The source of a standalone Python module (NumPy only) for ``bp``'s model."""
+    return source(bp)
 
-    def _print_ElementwiseApplyFunction(self, e):
-        d = sp.Dummy("s")
-        fn = e.function
-        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
-        self._bound[d] = f"({self._print(e.expr)})"
+
+def _load(text: str, name: str):
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "jacobian_sym_kernels"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}_{digest}.py"
+    if not path.exists():
+        tmp = path.with_suffix(f".{digest}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    module_name = f"jacobian_sym_kernel_{name}_{digest}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[module_name] = module
+    return module
+
+
+@dataclass
+class Kernel:
+    """``f(**arrays) -> {"J": loss, "<variable>": gradient, …}`` for one model."""
+
+    name: str
+    source: str = field(repr=False)
+    module: object = field(repr=False)
+
+    @property
+    def inputs(self) -> dict:
+        """Each array's name and its shape in size names (e.g. x: ("D_x", "B"))."""
+        return dict(self.module.SPEC)
+
+    def __call__(self, **arrays) -> dict:
         try:
-            return f"({self._print(body)})"
-        finally:
-            del self._bound[d]
-
-    def _print_ElementFunction(self, e):
-        return e._numpycode(self)
-
-    def _print_Transpose(self, e):
-        return f"({self._print(e.arg)}).T"
-
-    def _print_DiagMatrix(self, e):
-        return f"{self._module}.diagflat({self._print(e.args[0])})"
-
-    def _print_Identity(self, e):
-        return f"{self._module}.eye({self._print(e.shape[0])})"
-
-    def _print_OneMatrix(self, e):
-        return f"{self._module}.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
-
-    def _print_ZeroMatrix(self, e):
-        return f"{self._module}.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
-
-    def _print_HadamardProduct(self, e):
-        return "(" + " * ".join(f"({self._print(a)})" for a in e.args) + ")"
-
-    def _print_HadamardPower(self, e):
-        return f"(({self._print(e.base)}) ** ({self._print(e.exp)}))"
-
-    def _print_Heaviside(self, e):
-        h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
-        return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
-
-    def _print_OpApply(self, e):
-        from .ops import _vector_axis, fill, get_op
-
-        op = get_op(e.op_name)
-        code = fill(op.numpy, *(self._print(a) for a in e.operands)).replace("{np}", self._module + ".")
-        if "{axis}" in code:
-            axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
-            code = code.replace("{axis}", str(axis))
-        return f"({code})"
-
-    def _print_Trace(self, e):
-        return f"{self._module}.trace({self._print(e.arg)})"
-
-    def _print_MatrixElement(self, e):
-        return f"{self._print(e.parent)}[{self._print(e.i)}, {self._print(e.j)}]"
+            return getattr(self.module, self.name)(**arrays)
+        except self.module.InputError as err:
+            raise KernelInputError(str(err)) from None
+        except TypeError as err:  # a keyword the function does not take
+            raise KernelInputError(str(err)) from None
 
 
-def numeric_function(args, expr):
-    """A NumPy callable of ``expr`` over the matrix symbols ``args`` (for proofs and checks)."""
-    return sp.lambdify(args, expr, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter, cse=True)
+def kernel(bp) -> Kernel:
+    """The NumPy kernel of a derived backprop (batched; float32 stays float32)."""
+    text = source(bp)
+    name = function_name(bp)
+    return Kernel(name, text, _load(text, name))
 
 
-# ----- the runtime of the vector ops' lowerings (numerically stable) -----
-def _softmax(a, axis):
-    a = np.asarray(a)
-    shifted = a - a.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
+@dataclass
+class Gradcheck:
+    """Central finite differences against a kernel's gradients: norm-wise relative errors."""
+
+    errors: dict
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return all(e <= self.tolerance for e in self.errors.values())
+
+    def __str__(self):
+        return "\n".join(f"{'PASS' if e <= self.tolerance else 'FAIL'}  d{'J'}/d{k}  rel. error {e:.1e}"
+                         for k, e in self.errors.items())
 
 
-def _log_softmax(a, axis):
-    a = np.asarray(a)
-    m = a.max(axis=axis, keepdims=True)
-    return a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
-
-
-def _cross_entropy(y, p):
-    return -np.sum(y * np.log(p))
-
-
-def _binary_cross_entropy(y, p):
-    return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
-
-
-RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
-           "_binary_cross_entropy": _binary_cross_entropy}
-
-
-__all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]
+def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_elements: int = 200,
+              seed: int = 0) -> Gradcheck:
+    """Compare ``f``'s gradients with central differences of its loss (in float64)."""
+    rng = np.random.default_rng(seed)
+    base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+    out = f(**base)
+    errors = {}
+    for name, grad in out.items():
+        if name == "J":
+            continue
+        x = base[name]
+        flat = np.arange(x.size) if x.size <= max_elements else rng.choice(x.size, max_elements, replace=False)
+        got, want = [], []
+        for n in flat:
+            idx = np.unravel_index(n, x.shape)
+            up, down = dict(base), dict(base)
+            up[name], down[name] = x.copy(), x.copy()
+            up[name][idx] += h
+            down[name][idx] -= h
+            want.append((float(f(**up)["J"]) - float(f(**down)["J"])) / (2 * h))
+            got.append(np.asarray(grad)[idx])
+        want, got = np.array(want), np.array(got)
+        scale = np.linalg.norm(want)
+        errors[name] = float(np.linalg.norm(got - want) / scale) if scale else float(np.linalg.norm(got))
+    return Gradcheck(errors, tolerance)

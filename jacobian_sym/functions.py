@@ -66,8 +66,8 @@ class ElementFunction(sp.Function):
 
     def _numpycode(self, printer):
         if self.numpy_template is not None and self.order == 0:
-            return "(" + self.numpy_template.format(printer._print(self.args[0]), np=printer._module + ".") + ")"
-        return "(" + printer._print(self.explicit(numeric=True)) + ")"
+            return _grouped(self.numpy_template.format(printer._print(self.args[0]), np=printer._module + "."))
+        return _grouped(printer._print(self.explicit(numeric=True)))
 
     _pythoncode = _numpycode
 
@@ -86,6 +86,16 @@ def element_function(name: str, form_of=None, latex: str | None = None, numpy: s
             "order": 0,
         },
     )
+
+
+def _grouped(code: str) -> str:
+    """``code`` in parentheses, unless it already is one parenthesised group."""
+    depth = 0
+    for n, ch in enumerate(code):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and n < len(code) - 1:
+            return f"({code})"
+    return code if code.startswith("(") else f"({code})"
 
 
 @cache
@@ -124,6 +134,9 @@ def output_form(cls):
     if derived is None or derived.is_polynomial(_S):
         return None
     u = sp.Dummy("u", real=True)
+    direct = derived.xreplace({cls.form: u})  # tanh′ = 1 − tanh² reads off at once
+    if not direct.has(_S) and direct.is_polynomial(u):
+        return sp.Lambda(u, sp.expand(direct))
     try:
         roots = sp.solve(sp.Eq(cls.form, u), _S)
     except (NotImplementedError, ValueError, TypeError):
@@ -134,3 +147,12 @@ def output_form(cls):
     if g.has(_S) or not g.is_polynomial(u):
         return None
     return sp.Lambda(u, sp.expand(g))
+
+
+def element_class(fn):
+    """The ElementFunction class behind an element-wise map (SymPy wraps classes as Lambdas)."""
+    if isinstance(fn, type) and issubclass(fn, ElementFunction):
+        return fn
+    if isinstance(fn, sp.Lambda) and isinstance(fn.expr, ElementFunction) and fn.expr.args == fn.variables:
+        return type(fn.expr)
+    return None

@@ -10,8 +10,8 @@ import numpy as np
 import sympy as sp
 
 from .chain import one_hot_axis
-from .codegen import numeric_function
 from .index import Graph
+from .numpy_printer import numeric_function
 from .ops import get_op
 
 

@@ -6,8 +6,9 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.pretty import pretty
+from sympy.printing.str import StrPrinter
 
-from .functions import ElementFunction
+from .functions import ElementFunction, element_class
 
 
 def _index(e, printer):
@@ -106,6 +107,44 @@ def render_text(derivation) -> str:
 
 def is_matrix_element(e) -> bool:
     return isinstance(e, MatrixElement)
+
+
+class NotesStrPrinter(StrPrinter):
+    """Plain text in the notes' notation: ∘ for Hadamard, relu′(z), 1 for a ones vector."""
+
+    def _print_HadamardProduct(self, e):
+        return " ∘ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
+                          for a in e.args)
+
+    def _print_ElementwiseApplyFunction(self, e):
+        cls = element_class(e.function)
+        if cls is not None:
+            return f"{cls.op_name}{'′' * cls.order}({self._print(e.expr)})"
+        fn = e.function
+        d = sp.Dummy("s")
+        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+        return self._print(body.xreplace({d: sp.Symbol(self._print(e.expr))}))
+
+    def _print_OneMatrix(self, e):
+        return "1"
+
+    def _print_MatMul(self, e):
+        coeff, mats = e.as_coeff_matrices()
+        body = " ".join(self.parenthesize(m, 100) if isinstance(m, (sp.MatAdd, sp.HadamardProduct)) else self._print(m)
+                        for m in mats)
+        return body if coeff == 1 else ("-" + body if coeff == -1 else f"{self._print(coeff)} {body}")
+
+    def _print_Transpose(self, e):
+        inner = self._print(e.arg)
+        return f"({inner}).T" if not isinstance(e.arg, sp.MatrixSymbol) else f"{inner}.T"
+
+
+def plain(expr, rename=None) -> str:
+    """A closed form as one line of plain text (docstrings, terminals); ``rename`` maps symbol names."""
+    printer = NotesStrPrinter({"order": "none"})
+    if rename is not None:
+        printer._print_MatrixSymbol = lambda e: rename(e.name)
+    return printer.doprint(expr)
 
 
 def _shape_tex(shape) -> str:

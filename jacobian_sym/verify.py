@@ -19,11 +19,11 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .chain import one_hot_axis
-from .codegen import numeric_function
 from .errors import SizeError
 from .functions import explicit
 from .index import explicit_matrix, inline_unnamed_elements
 from .layout import gradient_layout, jacobian_layout
+from .numpy_printer import numeric_function
 
 MAX_EXPLICIT_DERIVATIVES = 6000
 SIZE_CYCLE = (3, 4, 2, 5, 6, 7)

@@ -59,3 +59,17 @@ def test_random_models_agree_with_finite_differences(case, seed):
     bp = backprop(model)
     checks = model_fd_check(bp, sizes, np.random.default_rng(seed))
     assert checks and all(c.ok for c in checks), "\n".join(map(str, checks))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(models(), st.integers(0, 2**32 - 1))
+def test_random_models_kernels_pass_gradcheck(case, seed):
+    from jacobian_sym.numeric import random_inputs
+
+    model, sizes = case
+    f = js.kernel(backprop(model))
+    rng = np.random.default_rng(seed)
+    batch = {sp.Symbol("B", integer=True, positive=True): sp.Integer(3), **sizes}
+    arrays = random_inputs(backprop(model.batched("B")).graph, batch, rng)
+    check = js.gradcheck(f, arrays)
+    assert check.ok, str(check)

@@ -1,0 +1,115 @@
+"""The NumPy printer for closed forms (proofs, numeric checks, and the base of the kernel printer).
+
+``NumPyPrinter`` subclass for the matrix expressions the engine produces: element-wise functions
+(``ElementwiseApplyFunction``), diagonals, identities and ones matrices, Hadamard products, and the
+op table's own NumPy lowerings for the element-wise ops and their derivatives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from .functions import ElementFunction
+
+
+class ClosedFormPrinter(NumPyPrinter):
+    """Prints closed forms as NumPy code (matrices as 2-D arrays)."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings or {})
+        self._bound: dict = {}
+
+    def _print_Dummy(self, e):
+        if e in self._bound:
+            return self._bound[e]
+        return super()._print_Dummy(e)
+
+    def _print_ElementwiseApplyFunction(self, e):
+        d = sp.Dummy("s")
+        fn = e.function
+        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+        self._bound[d] = f"({self._print(e.expr)})"
+        try:
+            return f"({self._print(body)})"
+        finally:
+            del self._bound[d]
+
+    def _print_ElementFunction(self, e):
+        return e._numpycode(self)
+
+    def _print_Transpose(self, e):
+        return f"({self._print(e.arg)}).T"
+
+    def _print_DiagMatrix(self, e):
+        return f"{self._module}.diagflat({self._print(e.args[0])})"
+
+    def _print_Identity(self, e):
+        return f"{self._module}.eye({self._print(e.shape[0])})"
+
+    def _print_OneMatrix(self, e):
+        return f"{self._module}.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+
+    def _print_ZeroMatrix(self, e):
+        return f"{self._module}.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+
+    def _print_HadamardProduct(self, e):
+        return "(" + " * ".join(f"({self._print(a)})" for a in e.args) + ")"
+
+    def _print_HadamardPower(self, e):
+        return f"(({self._print(e.base)}) ** ({self._print(e.exp)}))"
+
+    def _print_Heaviside(self, e):
+        h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
+        return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
+
+    def _print_OpApply(self, e):
+        from .ops import _vector_axis, fill, get_op
+
+        op = get_op(e.op_name)
+        code = fill(op.numpy, *(self._print(a) for a in e.operands)).replace("{np}", self._module + ".")
+        if "{axis}" in code:
+            axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
+            code = code.replace("{axis}", str(axis))
+        return f"({code})"
+
+    def _print_Trace(self, e):
+        return f"{self._module}.trace({self._print(e.arg)})"
+
+    def _print_MatrixElement(self, e):
+        return f"{self._print(e.parent)}[{self._print(e.i)}, {self._print(e.j)}]"
+
+
+def numeric_function(args, expr):
+    """A NumPy callable of ``expr`` over the matrix symbols ``args`` (for proofs and checks)."""
+    return sp.lambdify(args, expr, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter, cse=True)
+
+
+# ----- the runtime of the vector ops' lowerings (numerically stable) -----
+def _softmax(a, axis):
+    a = np.asarray(a)
+    shifted = a - a.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(a, axis):
+    a = np.asarray(a)
+    m = a.max(axis=axis, keepdims=True)
+    return a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(y, p):
+    return -np.sum(y * np.log(p))
+
+
+def _binary_cross_entropy(y, p):
+    return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
+           "_binary_cross_entropy": _binary_cross_entropy}
+
+
+__all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

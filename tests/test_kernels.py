@@ -1,0 +1,157 @@
+"""Generated kernels: finite differences, batches, dtypes, stability, bad input, standalone source."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import jacobian_sym as js
+from jacobian_sym.numeric import random_inputs
+from jacobian_sym.verify import backprop_values
+
+MODELS = sorted(Path("derivations").glob("*.toml"))
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    return {p.stem: (js.backprop(js.Model.from_toml(p)),) for p in MODELS}
+
+
+def _arrays(f, sizes, rng):
+    """Random arrays for a kernel from its own input spec (labels valid for the loss)."""
+    out = {}
+    for name, dims in f.inputs.items():
+        shape = tuple(sizes.get(d, int(d) if d.isdigit() else 1) for d in dims)
+        out[name] = rng.normal(0, 0.5, size=shape)
+    one_hot = f.module.ONE_HOT
+    for name, axis in one_hot.items():
+        y = np.zeros_like(out[name])
+        if axis == 0:
+            y[rng.integers(0, y.shape[0], y.shape[1]), np.arange(y.shape[1])] = 1
+        else:
+            y[np.arange(y.shape[0]), rng.integers(0, y.shape[1], y.shape[0])] = 1
+        out[name] = y
+    if "binary_cross_entropy" in f.source and "y" in out and "y" not in one_hot:
+        out["y"] = rng.uniform(0.05, 0.95, size=out["y"].shape)
+    return out
+
+
+def _sizes(f, batch, rng):
+    dims = sorted({d for ds in f.inputs.values() for d in ds if not d.isdigit()})
+    return {d: (batch if d == "B" else int(rng.integers(2, 7))) for d in dims}
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+@pytest.mark.parametrize("batch", [1, 4])
+def test_kernel_agrees_with_finite_differences(path, batch):
+    rng = np.random.default_rng(1)
+    f = js.kernel(js.backprop(js.Model.from_toml(path)))
+    arrays = _arrays(f, _sizes(f, batch, rng), rng)
+    check = js.gradcheck(f, arrays)
+    assert check.ok, str(check)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_kernel_agrees_with_the_closed_forms_of_one_example(path):
+    """The batched kernel at B = 1 equals the single-example closed forms, evaluated independently."""
+    bp = js.backprop(js.Model.from_toml(path))
+    f = js.kernel(bp)
+    rng = np.random.default_rng(2)
+    import sympy as sp
+
+    from jacobian_sym.numeric import NumericGraph, evaluate
+
+    sizes = {}
+    for node in bp.graph.nodes:
+        for s in node.shape:
+            for sym in getattr(s, "free_symbols", ()):
+                sizes.setdefault(sym, sp.Integer(int(rng.integers(2, 6))))
+    arrays = random_inputs(bp.graph, sizes, rng)
+    numeric = NumericGraph(bp.graph, sizes)
+    values = backprop_values(bp, numeric, arrays)
+    out = f(**arrays)
+    assert np.isclose(out["J"], numeric.loss(arrays), rtol=1e-10)
+    for name, closed in bp.gradients.items():
+        want = evaluate(closed, values, sizes)
+        assert np.linalg.norm(out[name] - want) <= 1e-10 * max(1.0, np.linalg.norm(want)), name
+
+
+def test_float32_in_float32_out_and_float64_too():
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    rng = np.random.default_rng(3)
+    arrays = _arrays(f, {"B": 3, "D_x": 4, "D_h": 5, "N_c": 3}, rng)
+    for dtype in (np.float32, np.float64):
+        out = f(**{k: v.astype(dtype) for k, v in arrays.items()})
+        assert all(np.asarray(v).dtype == dtype for v in out.values())
+
+
+@pytest.mark.parametrize("scale", [1000.0, -1000.0])
+def test_softmax_cross_entropy_is_stable_at_large_logits(scale):
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    rng = np.random.default_rng(4)
+    arrays = _arrays(f, {"B": 2, "D_x": 3, "D_h": 4, "N_c": 3}, rng)
+    arrays["b2"] = np.array([[scale], [scale - 1], [scale - 2]])
+    out = f(**arrays)
+    assert all(np.isfinite(v).all() for v in out.values())
+
+
+@pytest.mark.parametrize("scale, wrong", [(1000.0, 1), (-1000.0, 2)])
+def test_sigmoid_bce_is_stable_at_large_logits(scale, wrong):
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/logistic.toml")))
+    arrays = {"x": np.ones((2, 3)), "y": np.array([[1.0, 0.0, 1.0]]), "w": np.zeros((2, 1)),
+              "b": np.array([[scale]])}
+    out = f(**arrays)
+    assert all(np.isfinite(v).all() for v in out.values())
+    assert out["J"] == pytest.approx(wrong * abs(scale), rel=1e-3)  # each wrong example costs |logit|
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"W": np.zeros((5, 3))}, "W has shape (5, 3) but x has 4 rows (D_x)"),
+    ({"x": np.zeros((4, 2), dtype=np.int64)}, "dtype int64"),
+    ({"x": np.full((4, 2), np.nan)}, "non-finite"),
+    ({"y": np.full((3, 2), 0.5)}, "one-hot"),
+    ({"x": np.zeros(4)}, "2-D"),
+    ({"x": None}, "missing array(s): x"),
+    ({"q": np.zeros((1, 1))}, "unexpected array(s): q"),
+])
+def test_bad_input_is_named_before_any_arithmetic(change, words):
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    rng = np.random.default_rng(5)
+    arrays = _arrays(f, {"B": 2, "D_x": 4, "D_h": 5, "N_c": 3}, rng)
+    arrays.update(change)
+    with pytest.raises(js.KernelInputError) as err:
+        f(**{k: v for k, v in arrays.items() if v is not None})
+    assert words in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+def test_generated_source_is_deterministic_and_pinned():
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    text = js.codegen(bp)
+    assert text == js.codegen(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    golden = GOLDEN / "one_layer_kernel.py"
+    if os.environ.get("JS_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text(), "regenerate with JS_UPDATE_GOLDEN=1 after checking the diff"
+
+
+def test_generated_module_runs_without_sympy(tmp_path):
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    (tmp_path / "kernels.py").write_text(js.codegen(bp))
+    script = (
+        "import sys; sys.modules['sympy'] = None; sys.modules['jacobian_sym'] = None\n"
+        "import numpy as np, kernels\n"
+        "rng = np.random.default_rng(0)\n"
+        "y = np.zeros((3, 2)); y[0, 0] = y[2, 1] = 1\n"
+        "out = kernels.one_layer(x=rng.normal(size=(4, 2)), y=y, W=rng.normal(size=(5, 4)),\n"
+        "    b1=np.zeros((5, 1)), U=rng.normal(size=(3, 5)), b2=np.zeros((3, 1)))\n"
+        "print(sorted(out))\n"
+        "try:\n    kernels.one_layer(x=np.zeros((4, 2)))\nexcept ValueError as e:\n    print('ValueError', e)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "['J', 'U', 'W', 'b1', 'b2', 'x']" in proc.stdout and "ValueError missing array(s)" in proc.stdout
