@@ -60,9 +60,10 @@ class Kernel:
         """Each array's name and its shape in size names (e.g. x: ("D_x", "B"))."""
         return dict(self.module.SPEC)
 
-    def __call__(self, **arrays) -> dict:
+    def __call__(self, check: bool = True, **arrays) -> dict:
+        """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
         try:
-            return getattr(self.module, self.name)(**arrays)
+            return getattr(self.module, self.name)(check=check, **arrays)
         except self.module.InputError as err:
             raise KernelInputError(str(err)) from None
         except TypeError as err:  # a keyword the function does not take

@@ -38,7 +38,9 @@ def _check(arrays, spec, one_hot):
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {a.shape}")
         if a.dtype.kind != "f":
             raise InputError(f"{name} has dtype {a.dtype}; pass floating-point arrays (float32 or float64)")
-        if not np.isfinite(a).all():
+        flat = a.ravel()
+        # a·a is finite exactly when every element is (or it overflowed: then look element-wise)
+        if not np.isfinite(flat @ flat) and not np.isfinite(a).all():
             raise InputError(f"{name} has non-finite values (inf or nan)")
         for axis, (dim, n) in enumerate(zip(dims, a.shape)):
             if dim.isdigit():
@@ -93,13 +95,23 @@ def batched_backprop(bp: Backprop) -> Backprop:
     return backprop(model, layout="denominator")
 
 
+def _log_probs_name(node):
+    return f"log_{node.name or 'p'}"
+
+
+def _feeds_cross_entropy(node, graph) -> bool:
+    return node.op == "softmax" and any(c.op == "cross_entropy" for c in graph.consumers[id(node)])
+
+
 def _fused(node, graph, names):
-    """Stable lowerings of a loss fed by its link function: log-sum-exp cross-entropy, softplus BCE."""
+    """Stable lowerings of a loss fed by its link function: log-sum-exp cross-entropy (the softmax is
+    then exp of the log-probabilities, one exponential pass), softplus BCE."""
+    if _feeds_cross_entropy(node, graph):
+        return f"np.exp({_log_probs_name(node)})"
     if node.op == "cross_entropy":
         y, p = node.args
         if p.op == "softmax":
-            axis = dict(p.attrs).get("axis", 0)
-            return f"-np.sum({names[id(y)]} * _log_softmax({names[id(p.args[0])]}, {axis}))"
+            return f"-np.sum({names[id(y)]} * {_log_probs_name(p)})"
     if node.op == "binary_cross_entropy":
         y, p = node.args
         if p.op == "sigmoid":
@@ -126,6 +138,9 @@ def source(bp: Backprop) -> str:
             continue
         args = [names[id(graph.canonical(a))] for a in node.args]
         op = get_op(node.op)
+        if _feeds_cross_entropy(node, graph):
+            axis = dict(node.attrs).get("axis", 0)
+            lines.append(f"    {_log_probs_name(node)} = _log_softmax({args[0]}, {axis})")
         code = _fused(node, graph, names)
         if code is None:
             axis = dict(node.attrs).get("axis")
@@ -155,10 +170,11 @@ def source(bp: Backprop) -> str:
     params = ", ".join(f"{n}=None" for n in spec)
     doc = _docstring(b, spec)
     body = "\n".join([
-        f"def {fname}(*, {params}, **extra):",
+        f"def {fname}(*, {params}, check=True, **extra):",
         doc,
-        f"    arrays = {{{', '.join(f'{n!r}: {n}' for n in spec)}}}",
-        "    _check({**arrays, **extra}, SPEC, ONE_HOT)",
+        "    if check or extra:",
+        f"        arrays = {{{', '.join(f'{n!r}: {n}' for n in spec)}}}",
+        "        _check({**arrays, **extra}, SPEC, ONE_HOT)",
         *lines,
         *signal_lines,
         f'    return {{\n        "J": {loss},\n{grads}    }}',
@@ -180,7 +196,10 @@ def _docstring(b: Backprop, spec) -> str:
         f'    """Loss and gradients of {title!r}, over a batch of {b.model.batch} examples.',
         "",
         f"    Shapes: {shapes}.",
-        "    The loss is summed over the batch, and so are the gradients.",
+        "    The loss is summed over the batch, and so are the gradients. With check=True (the default)",
+        "    every array is checked first (names, 2-D shapes, consistent sizes, float dtype, finite values,",
+        "    one-hot labels) and a bad one raises InputError (a ValueError) before any arithmetic;",
+        "    check=False skips that for a loop whose arrays were checked once.",
         "    Closed forms (derived by jacobian_sym, gradient layout):",
         *forms,
         '    """',

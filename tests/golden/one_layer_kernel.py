@@ -37,7 +37,9 @@ def _check(arrays, spec, one_hot):
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {a.shape}")
         if a.dtype.kind != "f":
             raise InputError(f"{name} has dtype {a.dtype}; pass floating-point arrays (float32 or float64)")
-        if not np.isfinite(a).all():
+        flat = a.ravel()
+        # a·a is finite exactly when every element is (or it overflowed: then look element-wise)
+        if not np.isfinite(flat @ flat) and not np.isfinite(a).all():
             raise InputError(f"{name} has non-finite values (inf or nan)")
         for axis, (dim, n) in enumerate(zip(dims, a.shape)):
             if dim.isdigit():
@@ -78,11 +80,14 @@ def _binary_cross_entropy(y, p):
     return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
-def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, **extra):
+def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, **extra):
     """Loss and gradients of 'One-hidden-layer network (the notes, section 3)', over a batch of B examples.
 
     Shapes: x: D_x×B, y: N_c×B, W: D_h×D_x, b1: D_h×1, U: N_c×D_h, b2: N_c×1.
-    The loss is summed over the batch, and so are the gradients.
+    The loss is summed over the batch, and so are the gradients. With check=True (the default)
+    every array is checked first (names, 2-D shapes, consistent sizes, float dtype, finite values,
+    one-hot labels) and a bad one raises InputError (a ValueError) before any arithmetic;
+    check=False skips that for a loop whose arrays were checked once.
     Closed forms (derived by jacobian_sym, gradient layout):
         delta1 = yhat - y
         delta2 = (U.T delta1) ∘ relu′(z)
@@ -92,13 +97,15 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, **extra):
         dJ/db1 = delta2 1
         dJ/dx = W.T delta2
     """
-    arrays = {'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}
-    _check({**arrays, **extra}, SPEC, ONE_HOT)
+    if check or extra:
+        arrays = {'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}
+        _check({**arrays, **extra}, SPEC, ONE_HOT)
     z = (W @ x) + b1
     h = np.maximum(z, 0)
     theta = (U @ h) + b2
-    yhat = _softmax(theta, 0)
-    J = -np.sum(y * _log_softmax(theta, 0))
+    log_yhat = _log_softmax(theta, 0)
+    yhat = np.exp(log_yhat)
+    J = -np.sum(y * log_yhat)
     delta1 = yhat - y
     delta2 = (U.T @ delta1) * (z > 0)
     return {
