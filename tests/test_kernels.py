@@ -10,6 +10,7 @@ import pytest
 
 import jacobian_sym as js
 from jacobian_sym.numeric import random_inputs
+from jacobian_sym.timing import random_arrays
 from jacobian_sym.verify import backprop_values
 
 MODELS = sorted(Path("derivations").glob("*.toml"))
@@ -22,22 +23,7 @@ def kernels():
 
 
 def _arrays(f, sizes, rng):
-    """Random arrays for a kernel from its own input spec (labels valid for the loss)."""
-    out = {}
-    for name, dims in f.inputs.items():
-        shape = tuple(sizes.get(d, int(d) if d.isdigit() else 1) for d in dims)
-        out[name] = rng.normal(0, 0.5, size=shape)
-    one_hot = f.module.ONE_HOT
-    for name, axis in one_hot.items():
-        y = np.zeros_like(out[name])
-        if axis == 0:
-            y[rng.integers(0, y.shape[0], y.shape[1]), np.arange(y.shape[1])] = 1
-        else:
-            y[np.arange(y.shape[0]), rng.integers(0, y.shape[1], y.shape[0])] = 1
-        out[name] = y
-    if "binary_cross_entropy" in f.source and "y" in out and "y" not in one_hot:
-        out["y"] = rng.uniform(0.05, 0.95, size=out["y"].shape)
-    return out
+    return random_arrays(f, sizes, rng)
 
 
 def _sizes(f, batch, rng):
@@ -155,3 +141,17 @@ def test_generated_module_runs_without_sympy(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "['J', 'U', 'W', 'b1', 'b2', 'x']" in proc.stdout and "ValueError missing array(s)" in proc.stdout
+
+
+def test_cli_codegen_and_bench(tmp_path):
+    from click.testing import CliRunner
+
+    from jacobian_sym.cli import cli
+
+    out = tmp_path / "kernels.py"
+    result = CliRunner().invoke(cli, ["codegen", "derivations/one_layer.toml", "-o", str(out)])
+    assert result.exit_code == 0 and "def one_layer(" in out.read_text()
+    result = CliRunner().invoke(cli, ["bench", "derivations/logistic.toml", "--size", "D=8", "--calls", "3"])
+    assert result.exit_code == 0 and "float32" in result.output and "B=64" in result.output
+    result = CliRunner().invoke(cli, ["bench", "derivations/logistic.toml", "--size", "D=eight"])
+    assert result.exit_code == 2 and "--size" in result.output
