@@ -4,6 +4,9 @@
     W, x = js.matrix("W", "n", "m"), js.vector("x", "m")
     js.derive("2.5").closed_form          # δᵀxᵀ, derived
     js.jacobian(W @ x, x).closed_form      # W
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    f = js.kernel(bp)                      # NumPy loss and gradients
+
 """
 
 from . import ops as _ops
@@ -29,6 +32,9 @@ from .verify import Report, verify
 __version__ = "0.1.0"
 
 
+_STRUCTURAL = ("matmul", "transpose", "add", "sub", "mul", "div", "neg")
+
+
 def _op_function(name):
     def call(*args, **params):
         return apply(name, *args, **params)
@@ -40,7 +46,7 @@ def _op_function(name):
 
 # One callable per op of the op table (js.relu, js.softmax, js.cross_entropy, …).
 for _name in list(_ops.OPS):
-    if _name not in ("matmul", "transpose", "add", "sub", "mul", "div", "neg"):
+    if _name not in _STRUCTURAL:
         globals()[_name] = _op_function(_name)
 
 
@@ -50,10 +56,9 @@ def function(name: str):
 
 
 __all__ = [
-    "Backprop", "ClosedFormError", "Derivation", "Model", "backprop", "codegen", "kernel", "gradcheck",
-    "Kernel", "KernelInputError", "Gradcheck", "DerivationError", "IDENTITIES",
-    "JacobianSymError", "Node",
-    "ParseError", "Report", "ShapeError", "SizeError", "Step", "UnknownFunctionError", "apply",
-    "constant", "derive", "function", "gradient", "jacobian", "matrix", "row", "scalar", "vector",
-    "verify", *[n for n in _ops.OPS if n not in ("matmul", "transpose", "add", "sub", "mul", "div", "neg")],
+    "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
+    "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
+    "vector", "Backprop", "backprop", "Gradcheck", "Kernel", "KernelInputError", "codegen", "gradcheck",
+    "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
+    "verify", *[n for n in _ops.OPS if n not in _STRUCTURAL],
 ]
