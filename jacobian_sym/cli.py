@@ -1,17 +1,22 @@
-"""The ``jacobian-sym`` command line: parse arguments, call the API, echo."""
+"""The ``jacobian-sym`` command line: parse arguments, call the API, echo. No logic lives here."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
 from .errors import JacobianSymError
 
 FORMATS = ("latex", "markdown", "text")
+LAYOUTS = ("numerator", "denominator")
 
 
 class _Group(click.Group):
+    """Turns a JacobianSymError into one line on stderr and exit code 2."""
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -21,7 +26,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.version_option(package_name="jacobian_sym")
+@click.version_option(package_name="jacobian_sym", prog_name="jacobian-sym")
 def cli():
     """Symbolic derivations of neural-network gradients, element by element.
 
@@ -29,75 +34,161 @@ def cli():
     Examples:
       jacobian-sym list
       jacobian-sym derive 2.5
-      jacobian-sym derive 2.7 --format text --layout denominator
-      jacobian-sym verify 2.1 2.5
+      jacobian-sym derive derivations/one_layer.toml --format markdown
+      jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x
+      jacobian-sym verify 2.1 derivations/one_layer.toml
+      jacobian-sym render --check
     """
 
 
 @cli.command("list")
-def list_cmd():
-    """List the notes' identities, one line each."""
+@click.option("--models", "folder", default="derivations", show_default=True, help="Where to look for model files.")
+def list_cmd(folder):
+    """List the notes' identities and the model files found, one line each.
+
+    \b
+    Example:
+      jacobian-sym list
+    """
+    from .documents import model_files
     from .identities import IDENTITIES
+    from .model import Model
 
     for section, identity in IDENTITIES.items():
         click.echo(f"{section:<12} {identity.title}")
+    for path in model_files(folder):
+        click.echo(f"{str(path):<12} {Model.from_toml(path).title}")
+
+
+def _target(target, shapes, wrt, layout):
+    """An identity number, a model file, or an expression over --shape variables."""
+    from .backprop import backprop
+    from .derive import derive, gradient, jacobian
+    from .model import Model, parse_expression
+
+    if target.endswith(".toml"):
+        return backprop(Model.from_toml(target), layout=layout)
+    if not shapes:
+        return derive(target, layout=layout)
+    from . import expr as E
+
+    names = {}
+    for spec in shapes:
+        name, sep, dims = spec.partition("=")
+        parts = [p.strip() for p in dims.split(",")]
+        if not sep or len(parts) != 2 or not all(parts):
+            raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
+        names[name.strip()] = E.matrix(name.strip(), *parts)
+    node = parse_expression(target, names, source="expression", line=1, col=1)
+    if not wrt:
+        raise JacobianSymError("an expression needs --wrt NAME (the variable to differentiate by)")
+    if wrt not in names:
+        raise JacobianSymError(f"--wrt {wrt}: no --shape declares {wrt!r}")
+    if node.shape == (1, 1):
+        return gradient(node, names[wrt], layout=layout)
+    return jacobian(node.named("f"), names[wrt], layout=layout)
+
+
+def _render(result, fmt, standalone):
+    from . import render
+
+    if hasattr(result, "gradients"):
+        if fmt == "latex":
+            return render.render_backprop_latex(result, standalone=standalone)
+        if fmt == "markdown":
+            return render.render_backprop_latex(result, display="$$")
+        return render.render_backprop_text(result) + "\n"
+    if fmt == "latex":
+        return render.render_latex(result, standalone=standalone)
+    if fmt == "markdown":
+        return render.render_markdown(result)
+    return render.render_text(result) + "\n"
 
 
 @cli.command()
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="latex", show_default=True,
               help="Output format.")
-@click.option("--layout", type=click.Choice(("numerator", "denominator")), default="numerator",
-              show_default=True, help="numerator: the notes' layout (δ a row); denominator: δ a column.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="numerator", show_default=True,
+              help="numerator: the notes' layout (δ a row); denominator: δ a column.")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=ROWS,COLS",
+              help="A variable of an expression TARGET (repeatable), e.g. W=n,m or x=n,1.")
+@click.option("--wrt", help="The variable to differentiate an expression TARGET by.")
 @click.option("--standalone", is_flag=True, help="A complete LaTeX document.")
+@click.option("--pdf", type=click.Path(dir_okay=False), help="Also compile the document to this PDF (pdflatex).")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Where to write ('-': stdout).")
-def derive(target, fmt, layout, standalone, output):
-    """Derive TARGET (an identity number such as 2.5, or a model file) and print the derivation.
+def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
+    """Derive TARGET and print the derivation.
+
+    TARGET is an identity of the notes (2.5), a model file (derivations/one_layer.toml), or an
+    expression with --shape options and --wrt.
 
     \b
     Examples:
       jacobian-sym derive 2.5 --standalone -o identity-2.5.tex
-      jacobian-sym derive derivations/one_layer.toml
+      jacobian-sym derive derivations/one_layer.toml --standalone --pdf one_layer.pdf
+      jacobian-sym derive "sum(sigmoid(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --format text
     """
-    from . import render
-    from .derive import derive as derive_identity
+    result = _target(target, shapes, wrt, layout)
+    if pdf:
+        from .pdf import compile_pdf
 
-    if target.endswith(".toml"):
-        from .backprop import backprop
-        from .model import Model
-
-        bp = backprop(Model.from_toml(target), layout=layout)
-        if fmt == "text":
-            lines = [f"{k} = {v}" for k, v in {**bp.deltas, **bp.gradients}.items()]
-            output.write("\n".join([bp.model.title, *lines]) + "\n")
-        elif fmt == "markdown":
-            output.write(render.render_backprop_latex(bp, display="$$") + "\n")
-        else:
-            output.write(render.render_backprop_latex(bp, standalone=standalone))
-        return
-    d = derive_identity(target, layout=layout)
-    if fmt == "latex":
-        output.write(render.render_latex(d, standalone=standalone))
-    elif fmt == "markdown":
-        output.write(render.render_markdown(d))
-    else:
-        output.write(render.render_text(d) + "\n")
+        compile_pdf(_render(result, "latex", True), Path(pdf))
+    output.write(_render(result, fmt, standalone))
 
 
 @cli.command()
 @click.argument("targets", nargs=-1)
 def verify(targets):
-    """Run the three proofs of each TARGET (default: every identity); exit 1 if any fails."""
-    from .derive import derive as derive_identity
-    from .identities import IDENTITIES
+    """Run the proofs of each TARGET (identities and model files; default: all) and print a table.
+
+    Exit code 1 if any proof fails.
+
+    \b
+    Example:
+      jacobian-sym verify 2.5 2.7 derivations/one_layer.toml
+    """
+    from .documents import model_files
     from .verify import verify as run
 
+    chosen = list(targets)
+    if not chosen:
+        from .identities import IDENTITIES
+
+        chosen = list(IDENTITIES) + [str(p) for p in model_files()]
     failed = False
-    for target in targets or list(IDENTITIES):
-        report = run(derive_identity(target))
+    for target in chosen:
+        report = run(_target(target, (), None, "numerator"))
         click.echo(str(report))
         failed |= not report.ok
+    click.echo("FAIL" if failed else "all proofs pass")
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only check: exit 1 if a document is out of date.")
+@click.option("--folder", default="derivations", show_default=True, help="The folder of model files.")
+def render(check, folder):
+    """Regenerate the .tex and .md documents in derivations/ from the model files and identities.
+
+    \b
+    Examples:
+      jacobian-sym render
+      jacobian-sym render --check
+    """
+    from .documents import stale, write
+
+    if check:
+        out = stale(folder)
+        for path in out:
+            click.echo(f"out of date: {path}")
+        if out:
+            click.echo("run 'jacobian-sym render' to regenerate", err=True)
+            sys.exit(1)
+        click.echo("all documents are up to date")
+        return
+    for path in write(folder):
+        click.echo(f"wrote {path}")
 
 
 def _load_model(path):
@@ -124,8 +215,6 @@ def codegen_cmd(model, output):
 
 
 def _parse_sizes(pairs):
-    from .errors import JacobianSymError
-
     sizes = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -147,8 +236,6 @@ def bench(model, sizes, calls):
     Example:
       jacobian-sym bench derivations/one_layer.toml --size D_x=784 --size D_h=256 --size N_c=10
     """
-    import os
-
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .backprop import backprop
     from .codegen import kernel

@@ -46,7 +46,7 @@ class Derivation:
     def _repr_latex_(self):
         from .render import render_latex
 
-        return render_latex(self, standalone=False, display="$$")
+        return render_latex(self, display="$$")
 
     def __str__(self):
         from .render import render_text

@@ -39,7 +39,8 @@ OPS: dict[str, Op] = {}
 
 
 def fill(template: str, *args: str) -> str:
-    """The template with {0}, {1} replaced by the arguments (LaTeX braces stay as they are)."""
+    """The template with {0}, {1} replaced by the arguments (LaTeX braces stay as they are, so a
+    template never writes a literal {0} or {1}: \\tfrac12, not \\tfrac{1}{2})."""
     for n, a in enumerate(args):
         template = template.replace("{" + str(n) + "}", a)
     return template
@@ -358,6 +359,6 @@ declare(Op(
     "mse", 2, _scalar_of_same("mse"),
     element=lambda ix, i, j, Y, P: sp.Rational(1, 2) * _total(
         ix, Y, lambda k, m: (ix.at(P, k, m) - ix.at(Y, k, m)) ** 2),
-    matrix=_scalar_apply("mse"), latex=r"\tfrac{1}{2}\left\lVert {1} - {0} \right\rVert^{2}",
+    matrix=_scalar_apply("mse"), latex=r"\tfrac12\left\lVert {1} - {0} \right\rVert^2",
     numpy="0.5 * {np}sum(({1} - {0}) ** 2)", kind="loss",
 ))

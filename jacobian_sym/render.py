@@ -1,61 +1,77 @@
-"""The only module that formats: derivations as LaTeX, Markdown and plain text."""
+"""The only module that formats: derivations and backprops as LaTeX, Markdown and plain text.
+
+SymPy's printers are subclassed for the notes' notation (W_{ij}, δ₁, ŷ, ∘, diag, ∂J/∂W, sums over
+1 … n); nothing is post-processed as a string.
+"""
 
 from __future__ import annotations
 
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.pretty import pretty
 from sympy.printing.str import StrPrinter
 
-from .functions import ElementFunction, element_class
+from .functions import element_class
+
+PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
+            r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks"]
 
 
-def _index(e, printer):
-    return printer._print(e)
+def _body_of(fn, d):
+    return fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
 
 
 class NotesLatexPrinter(LatexPrinter):
-    """LaTeX in the notes' notation: W_{ij}, x_{j}, diag(f′(x)), ∂z_k/∂W_ij, δ_{ki}."""
+    """LaTeX in the notes' notation."""
 
     def __init__(self, settings=None):
         super().__init__({"order": "none", **(settings or {})})
 
     def _print_MatrixElement(self, e):
-        parent = self._print(e.parent)
         rows, cols = e.parent.shape
-        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1] or [e.indices[0]]
-        sub = "".join(_index(i, self) for i in idx) if all(i.is_Symbol for i in idx) else \
-            ",".join(_index(i, self) for i in idx)
-        if "_" in parent and "{" in parent:  # δ_{1} becomes δ_{1,k}
-            base, _, rest = parent.partition("_{")
-            return f"{base}_{{{rest[:-1]},{sub}}}"
-        return f"{parent}_{{{sub}}}"
+        if (rows, cols) == (1, 1):  # the element of a scalar is the scalar: J, not J_0
+            return self._print(sp.Symbol(e.parent.name))
+        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
+        sub = "".join(self._print(i) for i in idx)
+        name = e.parent.name
+        base, _, number = name.partition("_")
+        if number.isdigit():  # delta_1[0, k] → δ_{1,k}
+            return rf"{self._print(sp.Symbol(base))}_{{{number},{sub}}}"
+        return rf"{self._print(sp.Symbol(name))}_{{{sub}}}"
 
     def _print_KroneckerDelta(self, e, exp=None):
         a, b = (self._print(x) for x in e.args[:2])
         return rf"\delta_{{{a}{b}}}"
 
+    def _print_Sum(self, e):
+        # the notes' indices run 1 … n: Σ_{k=0}^{n−1} is printed Σ_{k=1}^{n}
+        out = []
+        for k, lo, hi in e.limits:
+            out.append(rf"\sum_{{{self._print(k)}={self._print(lo + 1)}}}^{{{self._print(hi + 1)}}}")
+        return " ".join(out) + " " + self.parenthesize(e.function, 40)
+
     def _print_ElementwiseApplyFunction(self, e):
+        cls = element_class(e.function)
+        arg = self._print(e.expr)
+        if cls is not None:
+            return rf"{cls.latex_name}\left({arg}\right)"
         d = sp.Dummy("s")
-        fn = e.function
-        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
-        if isinstance(body, ElementFunction) or isinstance(body, sp.Function):
-            name = self._print(body.func(sp.Symbol("@"))).replace(r"\left(@\right)", "").replace("{@}", "")
-            name = name.replace("(@)", "")
-            return rf"{name}\left({self._print(e.expr)}\right)"
-        return self._print(body.xreplace({d: sp.Symbol(self._print(e.expr))}))
+        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(arg)}))
 
     def _print_DiagMatrix(self, e):
         return rf"\operatorname{{diag}}\left({self._print(e.args[0])}\right)"
 
     def _print_Derivative(self, e):
-        (var, count), = e.variable_count
-        num, den = self._print(e.expr), self._print(var)
-        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+        (var, _count), = e.variable_count
+        return rf"\frac{{\partial {self._print(e.expr)}}}{{\partial {self._print(var)}}}"
 
     def _print_OneMatrix(self, e):
         return r"\mathbf{1}"
+
+    def _print_Transpose(self, e):
+        inner = self._print(e.arg)
+        if isinstance(e.arg, sp.MatrixSymbol):
+            return rf"{inner}^{{T}}"
+        return rf"\left({inner}\right)^{{T}}"
 
     def _print_OpApply(self, e):
         from .ops import fill, get_op
@@ -63,54 +79,19 @@ class NotesLatexPrinter(LatexPrinter):
         return fill(get_op(e.op_name).latex, *(self._print(a) for a in e.operands))
 
 
-def latex(expr) -> str:
-    return NotesLatexPrinter().doprint(expr)
-
-
-def _why(text: str) -> str:
-    return rf"\text{{{text}}}"
-
-
-def render_latex(derivation, *, standalone: bool = False, display: str | None = None) -> str:
-    """The derivation as an amsmath ``align*`` block (a whole document with ``standalone``)."""
-    lines = [rf"  {latex(s.lhs)} &= {latex(s.rhs)} && {_why(s.why)} \\" for s in derivation.steps]
-    body = "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
-    return _wrap(derivation.title, body, standalone, display)
-
-
-def _wrap(title: str, body: str, standalone: bool, display: str | None) -> str:
-    """A block with a title: Markdown display math, a LaTeX fragment, or a whole document."""
-    if display:
-        return f"**{title}**\n\n{display}\n{body}\n{display}"
-    if not standalone:
-        return f"% {title}\n{body}\n"
-    return "\n".join([
-        r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
-        r"\begin{document}", rf"\section*{{{_tex_escape(title)}}}", body, r"\end{document}", ""])
-
-
-def _tex_escape(text: str) -> str:
-    return text.replace("∂", r"$\partial$").replace("_", r"\_")
-
-
-def render_markdown(derivation) -> str:
-    return render_latex(derivation, display="$$") + "\n"
-
-
-def render_text(derivation) -> str:
-    out = [derivation.title]
-    for s in derivation.steps:
-        out.append(f"  {sp.sstr(s.lhs)} = {sp.sstr(s.rhs)}    [{s.why}]")
-    out.append(f"  closed form: {pretty(derivation.closed_form, use_unicode=True)}")
-    return "\n".join(out)
-
-
-def is_matrix_element(e) -> bool:
-    return isinstance(e, MatrixElement)
-
-
 class NotesStrPrinter(StrPrinter):
-    """Plain text in the notes' notation: ∘ for Hadamard, relu′(z), 1 for a ones vector."""
+    """Plain text in the notes' notation: ∘ for Hadamard, relu′(z), 1 for a ones vector, W_kl."""
+
+    def _print_MatrixElement(self, e):
+        rows, cols = e.parent.shape
+        if (rows, cols) == (1, 1):
+            return self._print(e.parent)
+        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
+        return f"{self._print(e.parent)}_{''.join(self._print(i) for i in idx)}"
+
+    def _print_Sum(self, e):
+        lims = ", ".join(f"{self._print(k)}={self._print(lo + 1)}..{self._print(hi + 1)}" for k, lo, hi in e.limits)
+        return f"Σ[{lims}] {self.parenthesize(e.function, 40)}"
 
     def _print_HadamardProduct(self, e):
         return " ∘ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
@@ -120,13 +101,14 @@ class NotesStrPrinter(StrPrinter):
         cls = element_class(e.function)
         if cls is not None:
             return f"{cls.op_name}{'′' * cls.order}({self._print(e.expr)})"
-        fn = e.function
         d = sp.Dummy("s")
-        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
-        return self._print(body.xreplace({d: sp.Symbol(self._print(e.expr))}))
+        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
 
     def _print_OneMatrix(self, e):
         return "1"
+
+    def _print_DiagMatrix(self, e):
+        return f"diag({self._print(e.args[0])})"
 
     def _print_MatMul(self, e):
         coeff, mats = e.as_coeff_matrices()
@@ -136,7 +118,18 @@ class NotesStrPrinter(StrPrinter):
 
     def _print_Transpose(self, e):
         inner = self._print(e.arg)
-        return f"({inner}).T" if not isinstance(e.arg, sp.MatrixSymbol) else f"{inner}.T"
+        return f"{inner}ᵀ" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})ᵀ"
+
+    def _print_Derivative(self, e):
+        (var, _count), = e.variable_count
+        return f"∂{self._print(e.expr)}/∂{self._print(var)}"
+
+    def _print_KroneckerDelta(self, e):
+        return f"δ({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+
+def latex(expr) -> str:
+    return NotesLatexPrinter().doprint(expr)
 
 
 def plain(expr, rename=None) -> str:
@@ -147,28 +140,95 @@ def plain(expr, rename=None) -> str:
     return printer.doprint(expr)
 
 
+def _why(text: str) -> str:
+    return rf"\text{{{_tex_text(text)}}}"
+
+
+def _tex_text(text: str) -> str:
+    return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
+            .replace("%", r"\%").replace("#", r"\#").replace("∂", r"$\partial$"))
+
+
+def document(title: str, sections: list[tuple[str, str]]) -> str:
+    """A standalone LaTeX document: a title and (heading, body) sections."""
+    parts = [*PREAMBLE, r"\begin{document}", rf"\section*{{{_tex_text(title)}}}"]
+    for heading, body in sections:
+        if heading:
+            parts.append(rf"\subsection*{{{_tex_text(heading)}}}")
+        parts.append(body)
+    parts += [r"\end{document}", ""]
+    return "\n".join(parts)
+
+
+def _wrap(title: str, body: str, standalone: bool, display: str | None) -> str:
+    if display:
+        return f"**{title}**\n\n{display}\n{body}\n{display}\n"
+    if standalone:
+        return document(title, [("", body)])
+    return f"% {title}\n{body}\n"
+
+
+# ----- derivations -----
+def derivation_body(d) -> str:
+    lines = [rf"  {latex(s.lhs)} &= {latex(s.rhs)} && {_why(s.why)} \\" for s in d.steps]
+    return "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
+
+
+def render_latex(derivation, *, standalone: bool = False, display: str | None = None) -> str:
+    """The derivation as an amsmath ``align*`` block (a whole document with ``standalone``)."""
+    return _wrap(derivation.title, derivation_body(derivation), standalone, display)
+
+
+def render_markdown(derivation) -> str:
+    return render_latex(derivation, display="$$")
+
+
+def render_text(derivation) -> str:
+    out = [derivation.title]
+    out += [f"  {plain(s.lhs)} = {plain(s.rhs)}    [{s.why}]" for s in derivation.steps]
+    return "\n".join(out)
+
+
+# ----- backprop of a model -----
+def _forward_form(graph, node):
+    from .ops import get_op
+
+    args = [graph.symbol(a) if (a.is_leaf or a.name or a.op == "const") else _forward_form(graph, a)
+            for a in node.args]
+    return get_op(node.op).matrix(*args, **dict(node.attrs))
+
+
+def _step_why(bp, lhs):
+    for step in bp.steps:
+        if step.lhs == lhs:
+            return step.why
+    return "chain rule"
+
+
+def backprop_body(bp) -> str:
+    graph = bp.graph
+    J = sp.Symbol("J")
+    forward = [rf"  {latex(graph.symbol(n))} &= {latex(_forward_form(graph, n))} \\"
+               for n in bp.model.forward.values()]
+    signals = [rf"  {latex(bp.delta_symbols[k])} = {latex(sp.Derivative(J, graph.symbol(n)))} &= "
+               rf"{latex(bp.deltas[k])} && {_why(_step_why(bp, bp.delta_symbols[k]))} \\"
+               for k, n in bp.delta_nodes.items()]
+    grads = []
+    for k, v in bp.gradients.items():
+        lhs = sp.Derivative(J, graph.symbol(graph.node_named(k)))
+        grads.append(rf"  {latex(lhs)} &= {latex(v)} && {_why(_step_why(bp, lhs))} \\")
+    blocks = [r"\begin{align*}", *forward, r"\end{align*}", r"\begin{align*}", *signals, *grads, r"\end{align*}"]
+    table = _shape_array(bp)
+    if table:
+        blocks += ["Checking the dimensions, as the notes do:", table]
+    return "\n".join(blocks)
+
+
 def _shape_tex(shape) -> str:
     return r" \times ".join(latex(s) for s in shape)
 
 
-def render_backprop_latex(bp, *, standalone: bool = False, display: str | None = None) -> str:
-    """A model's backprop in the notes' order: forward pass, error signals, gradients, shapes."""
-    graph = bp.graph
-    forward = [rf"  {latex(graph.symbol(n))} &= {latex(_forward_form(graph, n))} \\"
-               for n in bp.model.forward.values()]
-    J = sp.Symbol("J")
-    signals = [rf"  {latex(bp.delta_symbols[k])} = {latex(sp.Derivative(J, graph.symbol(n)))} &= "
-               rf"{latex(bp.deltas[k])} && {_why(_signal_why(bp, k))} \\" for k, n in bp.delta_nodes.items()]
-    grads = [rf"  {latex(sp.Derivative(J, graph.symbol(graph.node_named(k))))} &= {latex(v)} && "
-             rf"{_why(_gradient_why(bp, k))} \\" for k, v in bp.gradients.items()]
-    blocks = [r"\begin{align*}", *forward, r"\end{align*}",
-              r"\begin{align*}", *signals, *grads, r"\end{align*}",
-              _shape_array(bp)]
-    return _wrap(bp.model.title, "\n".join(blocks), standalone, display)
-
-
 def _shape_array(bp) -> str:
-    """The notes' dimension check: each signal over its factors, shapes underneath."""
     rows = []
     for name, (lhs_shape, factors) in bp.shape_table.items():
         if name not in bp.deltas:
@@ -189,24 +249,40 @@ def _shape_array(bp) -> str:
     return "\n".join(lines)
 
 
-def _forward_form(graph, node):
-    from .ops import get_op
-
-    args = [graph.symbol(a) if (a.is_leaf or a.name or a.op == "const") else _forward_form(graph, a)
-            for a in node.args]
-    return get_op(node.op).matrix(*args, **dict(node.attrs))
-
-
-def _signal_why(bp, name):
-    for step in bp.steps:
-        if step.lhs == bp.delta_symbols[name]:
-            return step.why
-    return "chain rule"
+def render_backprop_latex(bp, *, standalone: bool = False, display: str | None = None) -> str:
+    """A model's backprop in the notes' order: forward pass, error signals, gradients, dimensions."""
+    if display:
+        equations, _, table = backprop_body(bp).partition("Checking the dimensions, as the notes do:")
+        out = f"**{bp.model.title}**\n\n{display}\n{equations.strip()}\n{display}\n"
+        if table.strip():
+            array = table.strip().removeprefix(r"\[").removesuffix(r"\]")
+            out += f"\nChecking the dimensions, as the notes do:\n\n{display}\n{array}\n{display}\n"
+        return out
+    return _wrap(bp.model.title, backprop_body(bp), standalone, None)
 
 
-def _gradient_why(bp, name):
-    sym = bp.graph.symbol(bp.graph.node_named(name))
-    for step in bp.steps:
-        if isinstance(step.lhs, sp.Derivative) and step.lhs.variables == (sym,):
-            return step.why
-    return "chain rule"
+def render_backprop_text(bp) -> str:
+    out = [bp.model.title]
+    for name, node in bp.model.forward.items():
+        out.append(f"  {name} = {plain(_forward_form(bp.graph, node))}")
+    for k, v in bp.deltas.items():
+        out.append(f"  {k} = ∂J/∂{bp.delta_nodes[k].name} = {plain(v)}")
+    for k, v in bp.gradients.items():
+        out.append(f"  ∂J/∂{k} = {plain(v)}")
+    return "\n".join(out)
+
+
+# ----- the notes as a whole -----
+def notes_document(derivations, bp) -> str:
+    """Every identity of the notes and the §3 network, as one standalone document."""
+    sections = [(d.title, derivation_body(d)) for d in derivations]
+    sections.append((f"(3) {bp.model.title}", backprop_body(bp)))
+    return document("Computing neural network gradients, derived by jacobian_sym", sections)
+
+
+def notes_markdown(derivations, bp) -> str:
+    parts = ["# Computing neural network gradients, derived by jacobian_sym", ""]
+    for d in derivations:
+        parts += [f"## {d.title}", "", "$$", derivation_body(d), "$$", ""]
+    parts += [f"## (3) {bp.model.title}", "", render_backprop_latex(bp, display="$$")]
+    return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""Rendering: LaTeX in the notes' notation, Markdown, text; the documents are up to date and compile."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import jacobian_sym as js
+from jacobian_sym import render
+from jacobian_sym.cli import cli
+from jacobian_sym.documents import expected, stale
+
+
+@pytest.fixture(scope="module")
+def bp():
+    return js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+
+
+def test_backprop_latex_reads_like_the_notes(bp):
+    tex = bp.latex()
+    for piece in (r"\frac{\partial J}{\partial W} &= \delta_{2}^{T} x^{T}", r"\delta_{1}", r"\hat{y}", r"\theta",
+                  r"\circ", r"\operatorname{ReLU}'", "using identity (2.5)", r"\begin{align*}", r"\begin{array}"):
+        assert piece in tex, piece
+    assert r"\frac{\partial J}{\partial x} &= \left(\delta_{2} W\right)^{T}" in tex
+
+
+def test_diag_and_sums_over_one_to_n():
+    tex = js.derive("2.4-relu").latex()
+    assert r"\operatorname{diag}\left(\operatorname{ReLU}'\left(x\right)\right)" in tex
+    assert r"\sum_{l=1}^{m} W_{kl} x_{l}" in js.derive("2.5").latex()
+
+
+def test_markdown_has_balanced_display_blocks(bp):
+    for text in (render.render_markdown(js.derive("2.7")), render.render_backprop_latex(bp, display="$$")):
+        assert text.count("$$") % 2 == 0 and text.count("$$") >= 2
+
+
+def test_text_is_unicode(bp):
+    text = render.render_backprop_text(bp)
+    assert "∂J/∂W = delta_2ᵀ xᵀ" in text and "relu′(z)" in text
+    assert "∂J/∂theta = (yhat - y)ᵀ" in js.derive("2.7").__str__()
+
+
+def test_jupyter_reprs(bp):
+    assert "$$" in js.derive("2.5")._repr_latex_() and "$$" in bp._repr_latex_()
+
+
+def test_documents_are_up_to_date():
+    out_of_date = stale()
+    assert not out_of_date, f"run 'jacobian-sym render': {out_of_date}"
+
+
+def test_render_check_detects_a_stale_document(tmp_path):
+    for p in Path("derivations").glob("*.toml"):
+        shutil.copy(p, tmp_path / p.name)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["render", "--folder", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(cli, ["render", "--check", "--folder", str(tmp_path)]).exit_code == 0
+    (tmp_path / "one_layer.md").write_text("edited by hand\n")
+    result = runner.invoke(cli, ["render", "--check", "--folder", str(tmp_path)])
+    assert result.exit_code == 1 and "one_layer.md" in result.output
+
+
+def _pdflatex():
+    exe = shutil.which("pdflatex")
+    if exe is None and os.environ.get("CI"):
+        pytest.fail("pdflatex is missing on CI: .ci/run installs texlive-latex-base and texlive-latex-recommended")
+    if exe is None:
+        pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)")
+    return exe
+
+
+@pytest.mark.parametrize("path", sorted(p for p in expected() if p.suffix == ".tex"), ids=lambda p: p.stem)
+def test_every_standalone_document_compiles(path, tmp_path):
+    exe = _pdflatex()
+    (tmp_path / "doc.tex").write_text(path.read_text())
+    proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    errors = [ln for ln in (tmp_path / "doc.log").read_text(errors="replace").splitlines() if ln.startswith("!")]
+    assert proc.returncode == 0 and not errors, errors[:3]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_derive_pdf(tmp_path):
+    _pdflatex()
+    out = tmp_path / "one_layer.pdf"
+    result = CliRunner().invoke(cli, ["derive", "derivations/one_layer.toml", "--standalone", "--pdf", str(out)])
+    assert result.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
+
+
+def test_derive_pdf_without_pdflatex_says_how_to_install(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # nothing on PATH: no pdflatex
+    proc = subprocess.run([sys.executable, "-m", "jacobian_sym", "derive", "2.5", "--pdf", str(tmp_path / "x.pdf")],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "apt-get install texlive-latex-base" in proc.stderr
+    assert "Traceback" not in proc.stderr
