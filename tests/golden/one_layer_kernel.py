@@ -90,12 +90,12 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
     check=False skips that for a loop whose arrays were checked once.
     Closed forms (derived by jacobian_sym, gradient layout):
         delta1 = yhat - y
-        delta2 = (U.T delta1) ∘ relu′(z)
-        dJ/dU = delta1 h.T
+        delta2 = (Uᵀ delta1) ∘ relu′(z)
+        dJ/dU = delta1 hᵀ
         dJ/db2 = delta1 1
-        dJ/dW = delta2 x.T
+        dJ/dW = delta2 xᵀ
         dJ/db1 = delta2 1
-        dJ/dx = W.T delta2
+        dJ/dx = Wᵀ delta2
     """
     if check or extra:
         arrays = {'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}
