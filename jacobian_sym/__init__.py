@@ -11,6 +11,7 @@
 
 from . import ops as _ops
 from .backprop import Backprop, backprop
+from .claims import Finding, Verdict, audit, check, errata
 from .codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from .derive import Derivation, derive, gradient, jacobian
 from .errors import (
@@ -58,7 +59,7 @@ def function(name: str):
 __all__ = [
     "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
-    "vector", "Backprop", "backprop", "Gradcheck", "Kernel", "KernelInputError", "codegen", "gradcheck",
+    "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
     "verify", *[n for n in _ops.OPS if n not in _STRUCTURAL],
 ]

@@ -191,6 +191,44 @@ def render(check, folder):
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@click.argument("target")
+@click.option("--wrt", required=True, help="The variable (or error signal, e.g. delta2) the claim is the derivative by.")
+@click.option("--claim", required=True, help='The claimed derivative: "delta2.T @ x.T" or LaTeX "\\delta_2^T x^T".')
+@click.option("--layout", type=click.Choice(LAYOUTS), default="numerator", show_default=True, help="The layout.")
+def check(target, wrt, claim, layout):
+    """Check a claimed derivative against TARGET (a model file or an identity number).
+
+    Exit code 0 when the claim holds, 1 when it does not, 2 on bad input.
+
+    \b
+    Examples:
+      jacobian-sym check derivations/one_layer.toml --wrt W --claim "delta2.T @ x.T"
+      jacobian-sym check derivations/one_layer.toml --wrt b1 --claim "\\delta_2"
+    """
+    from .claims import check as run
+
+    verdict = run(_target(target, (), None, layout), wrt, claim, layout=layout)
+    click.echo(str(verdict))
+    sys.exit(0 if verdict.ok else 1)
+
+
+@cli.command()
+def errata():
+    """Check every claim of the notes as stated and print those that do not hold.
+
+    \b
+    Example:
+      jacobian-sym errata
+    """
+    from .claims import errata as find
+    from .render import errata_text
+
+    findings = find()
+    click.echo(errata_text(findings))
+    click.echo(f"{len(findings)} statements of the notes do not hold")
+
+
 def _load_model(path):
     from .model import Model
 

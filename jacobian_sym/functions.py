@@ -156,3 +156,16 @@ def element_class(fn):
     if isinstance(fn, sp.Lambda) and isinstance(fn.expr, ElementFunction) and fn.expr.args == fn.variables:
         return type(fn.expr)
     return None
+
+
+def with_surrogates(expr):
+    """Undefined functions (f, and f′ written as Derivative/Subs) replaced by :data:`SURROGATE`, so
+    that an expression about a generic f can be evaluated numerically."""
+    from sympy.core.function import AppliedUndef
+
+    expr = explicit(expr, numeric=True)
+    undefined = {type(u) for u in expr.atoms(AppliedUndef)}
+    if not undefined:
+        return expr
+    surrogate = sp.Lambda(_S, SURROGATE)
+    return expr.replace(lambda e: type(e) in undefined, lambda e: surrogate(*e.args)).doit()

@@ -173,6 +173,8 @@ def _exp_generators(e):
 
     def generator(x):
         content, key = sp.expand(x.args[0]).as_content_primitive()
+        if not content.is_Integer:  # keep powers integral: exp(a/154) is its own generator
+            content, key = sp.Integer(1), sp.expand(x.args[0])
         if key.could_extract_minus_sign():
             content, key = -content, -key
         g = gens.setdefault(key, sp.Dummy("E", positive=True))

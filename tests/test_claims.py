@@ -1,0 +1,162 @@
+"""js.check on a table of right and wrong claims, LaTeX claims, bad claims, and the notes' errata."""
+
+import dataclasses
+
+import pytest
+
+import jacobian_sym as js
+from jacobian_sym.claim_syntax import ClaimError
+from jacobian_sym.claims import audit
+from jacobian_sym.identities import NOTES_CLAIMS
+
+
+@pytest.fixture(scope="module")
+def bp():
+    return js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+
+
+@pytest.fixture(scope="module")
+def residual():
+    return js.backprop(js.Model.from_toml("derivations/residual.toml"))
+
+
+RIGHT = [
+    ("W", "delta2.T @ x.T"), ("U", "delta1.T @ h.T"), ("b2", "delta1.T"), ("b1", "delta2.T"), ("x", "(delta2 @ W).T"),
+    ("x", "W.T @ delta2.T"), ("delta1", "(yhat - y).T"), ("delta2", "(delta1 @ U) * relu_prime(z).T"),
+    ("W", r"\delta_2^T x^T"), ("x", r"\left(\delta_{2} W\right)^{T}"), ("delta2", r"\delta_1 U \circ \operatorname{sng}(h)^T"),
+]
+
+
+@pytest.mark.parametrize("wrt, claim", RIGHT)
+def test_right_claims_hold(bp, wrt, claim):
+    verdict = js.check(bp, wrt, claim)
+    assert verdict.ok, str(verdict)
+
+
+WRONG = [
+    ("W", "x @ delta2", "missing transpose"),
+    ("b1", "delta2", "missing transpose"),
+    ("W", "-delta2.T @ x.T", "wrong sign"),
+    ("W", "2 * delta2.T @ x.T", "wrong scale: the claim is 2 times"),
+    ("U", "delta1.T @ h.T + yhat @ h.T", "extra term"),
+    ("U", "delta1.T @ h.T + delta1.T @ h.T", "wrong scale: the claim is 2 times"),
+    ("W", "delta2.T", "shape: the claim is D_h×1 but ∂J/∂W is D_h×D_x"),
+    ("W", "delta2.T @ x.T * 0 + (delta1 @ U).T @ x.T", "mismatch"),
+]
+
+
+@pytest.mark.parametrize("wrt, claim, reason", WRONG)
+def test_wrong_claims_get_a_reason(bp, wrt, claim, reason):
+    verdict = js.check(bp, wrt, claim)
+    assert not verdict.ok and reason in verdict.reason, str(verdict)
+    assert verdict.expected == bp.gradients[wrt]
+
+
+def test_counterexample_has_sizes_and_both_numbers(bp):
+    verdict = js.check(bp, "W", "-delta2.T @ x.T")
+    c = verdict.counterexample
+    assert set(c["sizes"]) == {"D_x", "D_h", "N_c"} and c["claim"] == pytest.approx(-c["true"])
+
+
+def test_missing_term(residual):
+    verdict = js.check(residual, "x", "(delta1 @ W2).T")
+    assert not verdict.ok and "missing term" in verdict.reason and "W1" in verdict.reason
+
+
+def test_claims_built_with_the_python_api(bp):
+    d2 = bp.delta_symbols["delta_2"]
+    x = bp.graph.symbol(bp.graph.node_named("x"))
+    assert js.check(bp, "W", d2.T * x.T).ok
+    assert not js.check(bp, "W", (x * d2).T.T).ok
+
+
+GENERAL = [
+    ("aᵀXb by X", lambda: (js.vector("a", "n").T @ js.matrix("X", "n", "m") @ js.vector("b", "m"),
+                           js.matrix("X", "n", "m")), "a @ b.T", "numerator"),
+    ("xᵀBx by x", lambda: (js.vector("x", "n").T @ js.matrix("B", "n", "n") @ js.vector("x", "n"),
+                           js.vector("x", "n")), "x.T @ (B + B.T)", "numerator"),
+    ("tr(AXB) by X", lambda: (js.tr(js.matrix("A", "p", "n") @ js.matrix("X", "n", "m") @ js.matrix("C", "m", "p")),
+                              js.matrix("X", "n", "m")), "A.T @ C.T", "numerator"),
+    ("‖XW − Y‖²_F by W", lambda: (js.square(js.norm(js.matrix("X", "n", "m") @ js.matrix("W", "m", "q")
+                                                    - js.matrix("Y", "n", "q"))), js.matrix("W", "m", "q")),
+     "2 * X.T @ (X @ W - Y)", "denominator"),
+]
+
+
+@pytest.mark.parametrize("name, build, claim, layout", GENERAL, ids=[g[0] for g in GENERAL])
+def test_textbook_identities(name, build, claim, layout):
+    expr, var = build()
+    assert js.check(expr, var, claim, layout=layout).ok
+    assert not js.check(expr, var, f"-({claim})", layout=layout).ok
+
+
+@pytest.mark.parametrize("claim, words", [
+    ("delta2.T @", "does not parse"),
+    ("delta9.T @ x.T", "'delta9'"),
+    ("delta2 @ x", "inner sizes"),
+    ("delta2.T * x.T", "Hadamard product of D_h×1 and 1×D_x"),
+    ("x.__class__", "attribute"),
+    ("__import__('os').system('true')", "only calls of functions by name"),
+    ("__import__('os')", "'__import__' is not allowed"),
+    ("(lambda: 1)()", "only calls of functions by name"),
+    ("lambda: 1", "lambda is not allowed"),
+    ("W[0]", "subscript"),
+    (r"\delta_2^T x^", "expected"),
+    (r"\delta_2^2", "only the transpose"),
+    (r"\foo(x)", "unexpected"),
+])
+def test_bad_claims_name_the_position(bp, claim, words):
+    with pytest.raises(ClaimError) as err:
+        js.check(bp, "W", claim)
+    assert words in str(err.value) and str(err.value).startswith("claim:")
+
+
+def test_injection_attempts_execute_nothing(bp, tmp_path):
+    marker = tmp_path / "ran"
+    for attempt in (f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')",
+                    "[c for c in ().__class__.__base__.__subclasses__()]"):
+        with pytest.raises(js.JacobianSymError):
+            js.check(bp, "W", attempt)
+    assert not marker.exists()
+
+
+def test_unknown_wrt(bp):
+    with pytest.raises(js.JacobianSymError) as err:
+        js.check(bp, "V", "x")
+    assert "'V'" in str(err.value)
+
+
+def test_the_notes_errata_are_found():
+    found = {(f.section, f.reason.split(":")[0]) for f in js.errata()}
+    assert ("2.5", "a mismatch at the element level") in found   # Σ_{k=1}^{m} where z has n elements
+    assert ("2.7", "a mismatch at the element level") in found   # − Σ y_k ŷ_i: a sign error
+    assert ("3", "shape") in found                               # ∂J/∂W = δ₂ᵀ (it is ∂J/∂b₁)
+    lhs_typo = [f for f in js.errata() if "partial b_1" in f.stated]
+    assert lhs_typo and "∂J/∂b1" in lhs_typo[0].corrected
+    assert len(js.errata()) == 7
+
+
+def test_verdicts_are_decided_at_run_time():
+    right = next(c for c in NOTES_CLAIMS if c.section == "2.5" and getattr(c, "wrt", None) == "W")
+    assert audit([right])[0].ok
+    assert not audit([dataclasses.replace(right, claim=r"x \delta")])[0].ok
+    wrong_sum = next(c for c in NOTES_CLAIMS if "sum_{k=1}^{m}" in c.stated)
+    fixed = dataclasses.replace(wrong_sum, claimed=lambda E, i, j: sum(
+        E.m("delta")[k] * E.diff(E.m("z")[k], E.m("W")[i, j]) for k in range(E.size("n"))))
+    assert not audit([wrong_sum])[0].ok and audit([fixed])[0].ok
+
+
+def test_cli_check_and_errata():
+    from click.testing import CliRunner
+
+    from jacobian_sym.cli import cli
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["check", "derivations/one_layer.toml", "--wrt", "W", "--claim", "delta2.T @ x.T"])
+    assert ok.exit_code == 0 and "holds" in ok.output
+    bad = runner.invoke(cli, ["check", "derivations/one_layer.toml", "--wrt", "b1", "--claim", r"\delta_2"])
+    assert bad.exit_code == 1 and "missing transpose" in bad.output
+    broken = runner.invoke(cli, ["check", "derivations/one_layer.toml", "--wrt", "W", "--claim", "x.__dict__"])
+    assert broken.exit_code == 2
+    errata = runner.invoke(cli, ["errata"])
+    assert errata.exit_code == 0 and "7 statements of the notes do not hold" in errata.output
