@@ -59,7 +59,8 @@ def function(name: str):
 __all__ = [
     "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
-    "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel", "KernelInputError", "codegen", "gradcheck",
+    "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
+    "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
     "verify", *[n for n in _ops.OPS if n not in _STRUCTURAL],
 ]

@@ -136,9 +136,9 @@ def _zero(m: sp.Matrix, points) -> bool:
     return all(_vanishes_smooth(e.xreplace(p)) for p in points for e in m)
 
 
-def _number(e, point, rng) -> float:
-    free = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in e.free_symbols if s not in point}
-    return float(sp.N(e.xreplace(point).xreplace(free)))
+def _ordered(symbols) -> list:
+    """Symbols in a fixed order (random draws must not depend on set order)."""
+    return sorted(symbols, key=lambda s: (s.name, str(s.assumptions0)))
 
 
 # ----- check -----
@@ -186,7 +186,7 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
                     shown = {str(k): int(v) for k, v in sizes.items()}
                     rng_c = np.random.default_rng(seed + 1)
                     free = {s: sp.Rational(int(rng_c.integers(-9, 10)), 7) for s in
-                            (claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point)}
+                            _ordered((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))}
                     verdict.counterexample = {
                         "sizes": shown, "entry": (r, c),
                         "claim": float(sp.N(claimed[r, c].xreplace(point).xreplace(free))),
@@ -213,7 +213,7 @@ def _numeric_error(t, built, seed) -> float:
     truth = truth.applyfunc(with_surrogates)
     symbols = set().union(*(e.free_symbols for e in claimed), *(e.free_symbols for e in truth))
     point = {s: sp.Float(rng.uniform(0.2, 1.2) * rng.choice((-1, 1)) if not s.is_positive else rng.uniform(0.2, 1.2))
-             for s in symbols}
+             for s in _ordered(symbols)}
     a = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in claimed.tolist()])
     b = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in truth.tolist()])
     scale = np.linalg.norm(b)
@@ -269,7 +269,7 @@ def _constant_ratio(claimed, truth, points):
         # read the ratio off numerically, as a simple rational, then prove it exactly
         rng = np.random.default_rng(7)
         a0, b0 = a.xreplace(point), b.xreplace(point)
-        free = {s: sp.Rational(int(rng.integers(1, 20)), 11) for s in a0.free_symbols | b0.free_symbols}
+        free = {s: sp.Rational(int(rng.integers(1, 20)), 11) for s in _ordered(a0.free_symbols | b0.free_symbols)}
         value = float(sp.N(a0.xreplace(free))) / float(sp.N(b0.xreplace(free)))
         ratio = sp.nsimplify(value, rational=True, tolerance=1e-9)
         if ratio in (0, 1) or abs(ratio.q) > 1000:
@@ -351,7 +351,7 @@ def _element_finding(claim, d, rng) -> Finding:
                                f"at {shown}, entry ({i + 1}, {j + 1}) needs an element that does not exist")
             want = sp.sympify(claim.truth(E, i, j))
             if not _vanishes_smooth(sp.expand(got - want)):
-                free = {s: sp.Rational(int(rng.integers(1, 9)), 5) for s in (got - want).free_symbols}
+                free = {s: sp.Rational(int(rng.integers(1, 9)), 5) for s in _ordered((got - want).free_symbols)}
                 finding = Finding(claim.section, claim.stated, False, "a mismatch at the element level",
                                   f"at {shown}, entry ({i + 1}, {j + 1}): as stated "
                                   f"{float(sp.N(got.xreplace(free))):.6g}, true {float(sp.N(want.xreplace(free))):.6g}"

@@ -193,7 +193,7 @@ def render(check, folder):
 
 @cli.command()
 @click.argument("target")
-@click.option("--wrt", required=True, help="The variable (or error signal, e.g. delta2) the claim is the derivative by.")
+@click.option("--wrt", required=True, help="The variable (or error signal, e.g. delta2) the claim differentiates by.")
 @click.option("--claim", required=True, help='The claimed derivative: "delta2.T @ x.T" or LaTeX "\\delta_2^T x^T".')
 @click.option("--layout", type=click.Choice(LAYOUTS), default="numerator", show_default=True, help="The layout.")
 def check(target, wrt, claim, layout):

@@ -23,7 +23,8 @@ def residual():
 RIGHT = [
     ("W", "delta2.T @ x.T"), ("U", "delta1.T @ h.T"), ("b2", "delta1.T"), ("b1", "delta2.T"), ("x", "(delta2 @ W).T"),
     ("x", "W.T @ delta2.T"), ("delta1", "(yhat - y).T"), ("delta2", "(delta1 @ U) * relu_prime(z).T"),
-    ("W", r"\delta_2^T x^T"), ("x", r"\left(\delta_{2} W\right)^{T}"), ("delta2", r"\delta_1 U \circ \operatorname{sng}(h)^T"),
+    ("W", r"\delta_2^T x^T"), ("x", r"\left(\delta_{2} W\right)^{T}"),
+    ("delta2", r"\delta_1 U \circ \operatorname{sng}(h)^T"),
 ]
 
 
