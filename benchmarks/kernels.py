@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from handwritten import one_layer as handwritten  # noqa: E402
 
 import jacobian_sym as js  # noqa: E402
+from jacobian_sym.timing import median_us  # noqa: E402
 
 SIZES = [(10, 20, 5, 1), (784, 256, 10, 1), (784, 256, 10, 64), (784, 256, 10, 256)]
 
@@ -85,15 +86,6 @@ def peers():
     except ImportError:
         pass
     return found
-
-
-def median_us(fn, calls):
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e6
 
 
 def main():

@@ -338,6 +338,11 @@ class _Instance:
         return sp.diff(sum(u), u[j]).xreplace({u[k]: sp.exp(self.m("theta")[k]) for k in range(len(u))})
 
 
+def _expr(value) -> sp.Expr:
+    """A claim function's value (an int or a SymPy expression) as a SymPy expression."""
+    return sp.Integer(value) if isinstance(value, int) else value
+
+
 def _element_finding(claim, d, rng) -> Finding:
     from .verify import concrete_sizes
 
@@ -346,11 +351,11 @@ def _element_finding(claim, d, rng) -> Finding:
         shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
         for i, j in claim.entries(E):
             try:
-                got = sp.sympify(claim.claimed(E, i, j))
+                got = _expr(claim.claimed(E, i, j))
             except IndexError:
                 return Finding(claim.section, claim.stated, False, "a stated sum runs past the end of a vector",
                                f"at {shown}, entry ({i + 1}, {j + 1}) needs an element that does not exist")
-            want = sp.sympify(claim.truth(E, i, j))
+            want = _expr(claim.truth(E, i, j))
             if not _vanishes_smooth(sp.expand(got - want)):
                 free = {s: sp.Rational(int(rng.integers(1, 9)), 5) for s in _ordered((got - want).free_symbols)}
                 finding = Finding(claim.section, claim.stated, False, "a mismatch at the element level",

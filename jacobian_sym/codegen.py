@@ -96,6 +96,8 @@ class Gradcheck:
 def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_elements: int = 200,
               seed: int = 0) -> Gradcheck:
     """Compare ``f``'s gradients with central differences of its loss (in float64)."""
+    from .numeric import central_difference, rel_error, sample_indices
+
     rng = np.random.default_rng(seed)
     base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
     out = f(**base)
@@ -103,18 +105,8 @@ def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_
     for name, grad in out.items():
         if name == "J":
             continue
-        x = base[name]
-        flat = np.arange(x.size) if x.size <= max_elements else rng.choice(x.size, max_elements, replace=False)
-        got, want = [], []
-        for n in flat:
-            idx = np.unravel_index(n, x.shape)
-            up, down = dict(base), dict(base)
-            up[name], down[name] = x.copy(), x.copy()
-            up[name][idx] += h
-            down[name][idx] -= h
-            want.append((float(f(**up)["J"]) - float(f(**down)["J"])) / (2 * h))
-            got.append(np.asarray(grad)[idx])
-        want, got = np.array(want), np.array(got)
-        scale = np.linalg.norm(want)
-        errors[name] = float(np.linalg.norm(got - want) / scale) if scale else float(np.linalg.norm(got))
+        indices = sample_indices(base[name].shape, max_elements, rng)
+        want = [central_difference(lambda a: f(**a)["J"], base, name, idx, h) for idx in indices]
+        got = [np.asarray(grad)[idx] for idx in indices]
+        errors[name] = rel_error(got, want)
     return Gradcheck(errors, tolerance)

@@ -91,3 +91,19 @@ def rel_error(a, b) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     nb = np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / nb) if nb else float(np.linalg.norm(a))
+
+
+def central_difference(loss, arrays: dict, name: str, index, h: float = 1e-6) -> float:
+    """(loss(x + h e) − loss(x − h e)) / 2h for the element ``index`` of the array ``name``."""
+    up, down = dict(arrays), dict(arrays)
+    up[name], down[name] = arrays[name].copy(), arrays[name].copy()
+    up[name][index] += h
+    down[name][index] -= h
+    return (float(loss(up)) - float(loss(down))) / (2 * h)
+
+
+def sample_indices(shape, max_elements: int, rng) -> list:
+    """Every index of an array of ``shape``, or ``max_elements`` of them at random."""
+    size = int(np.prod(shape))
+    flat = np.arange(size) if size <= max_elements else rng.choice(size, size=max_elements, replace=False)
+    return [np.unravel_index(n, shape) for n in flat]

@@ -7,10 +7,10 @@ op table's own NumPy lowerings for the element-wise ops and their derivatives.
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from . import kernel_runtime
 from .functions import ElementFunction
 
 
@@ -86,30 +86,9 @@ def numeric_function(args, expr):
     return sp.lambdify(args, expr, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter, cse=True)
 
 
-# ----- the runtime of the vector ops' lowerings (numerically stable) -----
-def _softmax(a, axis):
-    a = np.asarray(a)
-    shifted = a - a.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(a, axis):
-    a = np.asarray(a)
-    m = a.max(axis=axis, keepdims=True)
-    return a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
-
-
-def _cross_entropy(y, p):
-    return -np.sum(y * np.log(p))
-
-
-def _binary_cross_entropy(y, p):
-    return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
-
-
-RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
-           "_binary_cross_entropy": _binary_cross_entropy}
+# the vector ops' stable lowerings, shared with the generated kernels
+RUNTIME = {name: getattr(kernel_runtime, name)
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -30,7 +30,8 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     return {k: v.astype(dtype) for k, v in out.items()}
 
 
-def _median_us(fn, calls):
+def median_us(fn, calls: int) -> float:
+    """The median wall time of ``calls`` calls of ``fn``, in µs."""
     times = []
     for _ in range(calls):
         t = time.perf_counter()
@@ -52,7 +53,7 @@ def bench_kernel(f, given: dict, calls: int = 200):
             a = random_arrays(f, sizes, rng, dtype)
             fast = getattr(f.module, f.name)
             fast(**a)
-            unchecked = _median_us(lambda: fast(**a, check=False), calls)  # noqa: B023
-            checked = _median_us(lambda: fast(**a), calls)  # noqa: B023
+            unchecked = median_us(lambda: fast(**a, check=False), calls)  # noqa: B023
+            checked = median_us(lambda: fast(**a), calls)  # noqa: B023
             shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
             yield f"{shown:<40} {np.dtype(dtype).name:<8} {unchecked:>17.1f} {checked:>13.1f}"
