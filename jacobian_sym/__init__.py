@@ -11,9 +11,10 @@
 
 from . import ops as _ops
 from .backprop import Backprop, backprop
-from .claims import Finding, Verdict, audit, check, errata
+from .claims import Verdict, check
 from .codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from .derive import Derivation, derive, gradient, jacobian
+from .errata import Finding, audit, errata
 from .errors import (
     ClosedFormError,
     DerivationError,

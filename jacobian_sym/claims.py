@@ -18,10 +18,12 @@ from .backprop import Backprop, backprop
 from .claim_syntax import ClaimError, parse_claim
 from .derive import Derivation, gradient, jacobian
 from .errors import JacobianSymError
+from .exact import is_zero_smooth, kink_symbols, random_rational_point
 from .expr import Node
 from .functions import explicit, with_surrogates
 from .model import Model
-from .verify import Explicit, ExplicitModel, _kinks, _rational_point, _vanishes_smooth
+from .model_proofs import ExplicitModel
+from .verify import Explicit
 
 
 @dataclass
@@ -41,16 +43,20 @@ class Verdict:
         from .render import plain
 
         if self.ok:
-            return f"holds: {_lhs(self.wrt)} = {self.claim}  ({self.decided})"
-        lines = [f"does not hold: {_lhs(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
+            return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
+        lines = [f"does not hold: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
         if self.counterexample:
             c = self.counterexample
             sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
             lines.append(f"  counterexample: at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, "
                          f"true {c['true']:.6g}")
         if self.expected is not None:
-            lines.append(f"  derived: {_lhs(self.wrt)} = {plain(self.expected)}")
+            lines.append(f"  derived: {lhs_label(self.wrt)} = {plain(self.expected)}")
         return "\n".join(lines)
+
+
+def lhs_label(name: str) -> str:
+    return name if name.startswith(("delta", "Delta")) else f"∂J/∂{name}"
 
 
 # ----- targets -----
@@ -61,7 +67,7 @@ def _aliases(name: str) -> list[str]:
     return out
 
 
-class _Target:
+class ClaimTarget:
     """What a claim is checked against: names, the derived form, and explicit values at sizes."""
 
     def __init__(self, target, wrt, layout):
@@ -119,10 +125,10 @@ class _Target:
                 truth = ex.values[self.target.delta_symbols[self.wrt]]
             else:
                 truth = ex.truth(self.wrt)
-            return ex.values, truth.applyfunc(explicit), _kinks(explicit(ex.loss()))
+            return ex.values, truth.applyfunc(explicit), kink_symbols(explicit(ex.loss()))
         ex = Explicit(self.target, sizes)
         root = ex.values[self.target.graph.symbol(self.target.expr)]
-        return ex.values, ex.truth(), sorted({s for e in root for s in _kinks(explicit(e))}, key=lambda s: s.name)
+        return ex.values, ex.truth(), sorted({s for e in root for s in kink_symbols(explicit(e))}, key=lambda s: s.name)
 
 
 def _evaluate(expr, values, sizes):
@@ -133,10 +139,10 @@ def _evaluate(expr, values, sizes):
 
 
 def _zero(m: sp.Matrix, points) -> bool:
-    return all(_vanishes_smooth(e.xreplace(p)) for p in points for e in m)
+    return all(is_zero_smooth(e.xreplace(p)) for p in points for e in m)
 
 
-def _ordered(symbols) -> list:
+def by_name(symbols) -> list:
     """Symbols in a fixed order (random draws must not depend on set order)."""
     return sorted(symbols, key=lambda s: (s.name, str(s.assumptions0)))
 
@@ -144,7 +150,7 @@ def _ordered(symbols) -> list:
 # ----- check -----
 def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int = 0) -> Verdict:
     """Whether ``claim`` (text, LaTeX, or a SymPy matrix expression) equals ∂J/∂wrt of ``target``."""
-    t = _Target(target, wrt, layout)
+    t = ClaimTarget(target, wrt, layout)
     text = claim if isinstance(claim, str) else str(claim)
     built = parse_claim(claim, t.names) if isinstance(claim, str) else claim
     if not isinstance(built, sp.MatrixExpr):
@@ -174,7 +180,7 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
     for sizes in t.sizes():
         values, truth, kinks = t.explicit(sizes)
         claimed = _evaluate(built, values, sizes)
-        points = [{}] if not kinks else [_rational_point(kinks, rng) for _ in range(3)]
+        points = [{}] if not kinks else [random_rational_point(kinks, rng) for _ in range(3)]
         diff = claimed - truth
         if _zero(diff, points):
             continue
@@ -183,11 +189,11 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
         point = points[0]
         for r in range(diff.rows):
             for c in range(diff.cols):
-                if not _vanishes_smooth(diff[r, c].xreplace(point)):
+                if not is_zero_smooth(diff[r, c].xreplace(point)):
                     shown = {str(k): int(v) for k, v in sizes.items()}
                     rng_c = np.random.default_rng(seed + 1)
                     free = {s: sp.Rational(int(rng_c.integers(-9, 10)), 7) for s in
-                            _ordered((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))}
+                            by_name((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))}
                     verdict.counterexample = {
                         "sizes": shown, "entry": (r, c),
                         "claim": float(sp.N(claimed[r, c].xreplace(point).xreplace(free))),
@@ -214,7 +220,7 @@ def _numeric_error(t, built, seed) -> float:
     truth = truth.applyfunc(with_surrogates)
     symbols = set().union(*(e.free_symbols for e in claimed), *(e.free_symbols for e in truth))
     point = {s: sp.Float(rng.uniform(0.2, 1.2) * rng.choice((-1, 1)) if not s.is_positive else rng.uniform(0.2, 1.2))
-             for s in _ordered(symbols)}
+             for s in by_name(symbols)}
     a = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in claimed.tolist()])
     b = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in truth.tolist()])
     scale = np.linalg.norm(b)
@@ -229,7 +235,7 @@ def _holds(t, built, seed) -> bool:
     rng = np.random.default_rng(seed)
     sizes = t.sizes()[0]
     values, truth, kinks = t.explicit(sizes)
-    points = [{}] if not kinks else [_rational_point(kinks, rng) for _ in range(2)]
+    points = [{}] if not kinks else [random_rational_point(kinks, rng) for _ in range(2)]
     return _zero(_evaluate(built, values, sizes) - truth, points)
 
 
@@ -265,173 +271,15 @@ def _constant_ratio(claimed, truth, points):
     """c when claimed = c · truth for a number c ≠ 0, 1 (read off one nonzero entry, then checked)."""
     point = points[0]
     for a, b in zip(claimed, truth):
-        if _vanishes_smooth(b.xreplace(point)):
+        if is_zero_smooth(b.xreplace(point)):
             continue
         # read the ratio off numerically, as a simple rational, then prove it exactly
         rng = np.random.default_rng(7)
         a0, b0 = a.xreplace(point), b.xreplace(point)
-        free = {s: sp.Rational(int(rng.integers(1, 20)), 11) for s in _ordered(a0.free_symbols | b0.free_symbols)}
+        free = {s: sp.Rational(int(rng.integers(1, 20)), 11) for s in by_name(a0.free_symbols | b0.free_symbols)}
         value = float(sp.N(a0.xreplace(free))) / float(sp.N(b0.xreplace(free)))
         ratio = sp.nsimplify(value, rational=True, tolerance=1e-9)
         if ratio in (0, 1) or abs(ratio.q) > 1000:
             return None
         return ratio if _zero(claimed - ratio * truth, points) else None
     return None
-
-
-# ----- the notes' errata -----
-@dataclass
-class Finding:
-    """One claim of the notes, as stated, and what the engine makes of it."""
-
-    section: str
-    stated: str
-    ok: bool
-    reason: str = ""
-    counterexample: str = ""
-    corrected: str = ""
-
-
-def _derivations_folder():
-    from pathlib import Path
-
-    for folder in (Path("derivations"), Path(__file__).resolve().parent.parent / "derivations"):
-        if (folder / "one_layer.toml").exists():
-            return folder
-    raise JacobianSymError("the notes' network derivations/one_layer.toml was not found")
-
-
-def _target_of(name, cache):
-    if name not in cache:
-        from .derive import derive
-
-        cache[name] = (backprop(Model.from_toml(_derivations_folder() / name)) if name.endswith(".toml")
-                       else derive(name))
-    return cache[name]
-
-
-class _Instance:
-    """An explicit instance of an identity at concrete sizes, for element-level claims."""
-
-    def __init__(self, d, sizes):
-        self.d, self.sizes = d, sizes
-        ex = Explicit(d, sizes)
-        self.values = {k.name: v for k, v in ex.values.items() if isinstance(v, sp.MatrixBase)}
-        self.truth = ex.truth().applyfunc(explicit)
-
-    def m(self, name):
-        return self.values[name].applyfunc(explicit)
-
-    def size(self, name):
-        return int(self.sizes[sp.Symbol(name, integer=True, positive=True)])
-
-    diff = staticmethod(sp.diff)
-
-    def all_entries(self):
-        return [(i, j) for i in range(self.truth.rows) for j in range(self.truth.cols)]
-
-    def exp_theta(self, j):
-        return sp.exp(self.m("theta")[j])
-
-    def d_sum_by_exp(self, j):
-        u = sp.symbols(f"u0:{self.size('N')}", positive=True)
-        return sp.diff(sum(u), u[j]).xreplace({u[k]: sp.exp(self.m("theta")[k]) for k in range(len(u))})
-
-
-def _expr(value) -> sp.Expr:
-    """A claim function's value (an int or a SymPy expression) as a SymPy expression."""
-    return sp.Integer(value) if isinstance(value, int) else value
-
-
-def _element_finding(claim, d, rng) -> Finding:
-    from .verify import concrete_sizes
-
-    for sizes in concrete_sizes(d):
-        E = _Instance(d, sizes)
-        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        for i, j in claim.entries(E):
-            try:
-                got = _expr(claim.claimed(E, i, j))
-            except IndexError:
-                return Finding(claim.section, claim.stated, False, "a stated sum runs past the end of a vector",
-                               f"at {shown}, entry ({i + 1}, {j + 1}) needs an element that does not exist")
-            want = _expr(claim.truth(E, i, j))
-            if not _vanishes_smooth(sp.expand(got - want)):
-                free = {s: sp.Rational(int(rng.integers(1, 9)), 5) for s in _ordered((got - want).free_symbols)}
-                finding = Finding(claim.section, claim.stated, False, "a mismatch at the element level",
-                                  f"at {shown}, entry ({i + 1}, {j + 1}): as stated "
-                                  f"{float(sp.N(got.xreplace(free))):.6g}, true {float(sp.N(want.xreplace(free))):.6g}"
-                                  + (" (variables = multiples of 1/5)" if free else ""))
-                if not claim.of_identity:
-                    finding.corrected = f"the true value there: {sp.sstr(want)}"
-                return finding
-    return Finding(claim.section, claim.stated, True)
-
-
-def _shape_finding(claim, bp) -> Finding:
-    lhs, factors = bp.shape_table[claim.signal]
-    derived = [lhs] + [f[1] for f in factors if f != "∘"]
-
-    def same(stated, shape):
-        names = tuple(str(s) for s in shape)
-        if len(stated) == 1:
-            return str(stated[0]) in names and "1" in names
-        return tuple(str(s) for s in stated) == names
-
-    ok = len(derived) == len(claim.shapes) and all(same(s, d) for s, d in zip(claim.shapes, derived))
-    shown = " ; ".join("×".join(str(x) for x in d) for d in derived)
-    return Finding(claim.section, claim.stated, ok, "" if ok else "the stated dimensions differ from the derived ones",
-                   "", "" if ok else f"derived: {shown}")
-
-
-def _lhs(name: str) -> str:
-    return name if name.startswith(("delta", "Delta")) else f"∂J/∂{name}"
-
-
-def audit(claims=None, seed: int = 0) -> list[Finding]:
-    """Every claim of the notes (or ``claims``), decided by the engine now."""
-    from .identities import NOTES_CLAIMS, Claim, ElementClaim
-    from .render import plain
-
-    rng = np.random.default_rng(seed)
-    cache: dict = {}
-    findings = []
-    for claim in NOTES_CLAIMS if claims is None else claims:
-        target = _target_of(claim.target, cache)
-        if isinstance(claim, ElementClaim):
-            f = _element_finding(claim, target, rng)
-            if not f.ok and not f.corrected:
-                f.corrected = f"derived: {plain(target.steps[-2].lhs)} = {plain(target.index_form)}"
-            findings.append(f)
-            continue
-        if not isinstance(claim, Claim):
-            findings.append(_shape_finding(claim, target))
-            continue
-        try:
-            v = check(target, claim.wrt, claim.claim, seed=seed)
-        except ClaimError as err:  # as stated, the right-hand side does not even type-check
-            message = str(err).split(": ", 1)[-1]
-            expected = _Target(target, claim.wrt, "numerator").expected
-            findings.append(Finding(claim.section, claim.stated, False, f"shape: {message}", "",
-                                    f"derived: {_lhs(claim.wrt)} = {plain(expected)}"))
-            continue
-        f = Finding(claim.section, claim.stated, v.ok, v.reason)
-        if v.counterexample:
-            c = v.counterexample
-            f.counterexample = (f"at {', '.join(f'{k}={n}' for k, n in c['sizes'].items())}, entry "
-                                f"({c['entry'][0] + 1}, {c['entry'][1] + 1}): as stated {c['claim']:.6g}, "
-                                f"true {c['true']:.6g}")
-        if not v.ok:
-            name = v.wrt
-            f.corrected = f"derived: {_lhs(name)} = {plain(v.expected)}"
-            if isinstance(target, Backprop):
-                for other in target.gradients:
-                    if other != name and check(target, other, claim.claim, seed=seed).ok:
-                        f.corrected += f"; the stated right-hand side is ∂J/∂{other}"
-        findings.append(f)
-    return findings
-
-
-def errata(seed: int = 0) -> list[Finding]:
-    """The notes' claims that do not hold, each with why, a counterexample and the derived correction."""
-    return [f for f in audit(seed=seed) if not f.ok]

@@ -221,7 +221,7 @@ def errata():
     Example:
       jacobian-sym errata
     """
-    from .claims import errata as find
+    from .errata import errata as find
     from .render import errata_text
 
     findings = find()

@@ -31,7 +31,7 @@ def expected(folder="derivations") -> dict[Path, str]:
         bp = backprop(Model.from_toml(notes_model))
         out[folder / "notes.tex"] = notes_document(derivations, bp)
         out[folder / "notes.md"] = notes_markdown(derivations, bp)
-        from .claims import audit
+        from .errata import audit
         from .render import errata_markdown
 
         findings = audit()

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +19,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .chain import one_hot_axis
 from .errors import SizeError
+from .exact import vanishes
 from .functions import explicit
 from .index import explicit_matrix, inline_unnamed_elements
 from .layout import gradient_layout, jacobian_layout
@@ -92,7 +92,7 @@ def _check_cost(derivation, sizes):
 
 
 # ----- explicit values -----
-def _leaf_matrix(node, sizes):
+def leaf_matrix(node, sizes):
     rows, cols = _elements(node.shape, sizes)
     if node.attr("one_hot"):  # one 1 per example along the class axis, in varying places
         if one_hot_axis(node) == 0:
@@ -110,7 +110,7 @@ class Explicit:
         self.env = {"__sizes__": sizes}
         for node in graph.nodes:
             if node.is_leaf and node.name not in self.env:
-                self.env[node.name] = _leaf_matrix(node, sizes)
+                self.env[node.name] = leaf_matrix(node, sizes)
         self.values = {}
         for node in graph.nodes:
             if node.op != "const":
@@ -153,72 +153,6 @@ class Explicit:
         mapping.update(self.sizes)
         out = self.d.closed_form.xreplace(mapping).doit()
         return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
-
-
-# ----- exact zero test -----
-def _kinks(e):
-    """Symbols inside Heaviside / Max / Min / Abs arguments (the places a sign decides)."""
-    found = set()
-    for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign):
-        for a in f.args:
-            found |= a.free_symbols
-    return sorted(found, key=lambda s: s.name)
-
-
-def _exp_generators(e):
-    """Every exp(c·a) becomes E_a**c for a positive symbol E_a (c the rational content of the
-    exponent, sign included): one generator per exponent up to scale, so that a rational function of
-    exponentials (exp(a)², exp(2a), 1/exp(−a)) cancels exactly."""
-    gens: dict = {}
-
-    def generator(x):
-        content, key = sp.expand(x.args[0]).as_content_primitive()
-        if not content.is_Integer:  # keep powers integral: exp(a/154) is its own generator
-            content, key = sp.Integer(1), sp.expand(x.args[0])
-        if key.could_extract_minus_sign():
-            content, key = -content, -key
-        g = gens.setdefault(key, sp.Dummy("E", positive=True))
-        return g**content
-
-    return e.replace(lambda x: isinstance(x, sp.exp), generator)
-
-
-def _vanishes_smooth(e) -> bool:
-    e = e.rewrite(sp.exp) if e.has(sp.tanh) else e
-    if sp.cancel(sp.together(sp.expand(_exp_generators(e)))) == 0:
-        return True
-    return sp.simplify(e) == 0
-
-
-def vanishes(e, rng) -> bool:
-    """Whether ``e`` is exactly 0. A kink (ReLU's max, a step) whose argument is one symbol is
-    decided on every sign pattern (all up to 2⁶, else 24 random ones); one whose argument is a
-    compound expression (ReLU(Wx)) is decided at 8 random rational points of the symbols inside it,
-    the rest staying symbolic. Everything else is decided symbolically."""
-    e = explicit(sp.Integer(e) if isinstance(e, int) else e).doit()
-    if e == 0:
-        return True
-    kinks = _kinks(e)
-    if not kinks:
-        return _vanishes_smooth(e)
-    compound = any(not a.is_Symbol and a.free_symbols
-                   for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign) for a in f.args)
-    if compound:
-        for _ in range(8):
-            point = {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
-                     for s in kinks}
-            if not _vanishes_smooth(e.xreplace(point)):
-                return False
-        return True
-    if len(kinks) <= 6:
-        patterns = itertools.product((1, -1), repeat=len(kinks))
-    else:
-        patterns = (tuple(rng.choice((1, -1), size=len(kinks))) for _ in range(24))
-    for signs in patterns:
-        sub = {s: sg * sp.Dummy(f"p_{s.name}", positive=True) for s, sg in zip(kinks, signs)}
-        if not _vanishes_smooth(e.xreplace(sub)):
-            return False
-    return True
 
 
 # ----- the three proofs -----
@@ -362,6 +296,8 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
     """Run the three proofs of ``derivation.closed_form`` and report them (for a ``Backprop``:
     exact and finite-difference proofs of every gradient, see :func:`verify_model`)."""
     if hasattr(derivation, "gradients"):
+        from .model_proofs import verify_model
+
         return verify_model(derivation, sizes=sizes, seed=seed)
     rng = np.random.default_rng(seed)
     assignments = sizes if sizes is not None else concrete_sizes(derivation)
@@ -374,115 +310,3 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
         report.checks.append(numeric_check(derivation, s, rng))
         report.checks.append(fd_check(derivation, s, rng))
     return report
-
-
-# ----- whole models -----
-class ExplicitModel:
-    """A model's forward pass at concrete sizes, and its derived closed forms evaluated on it."""
-
-    def __init__(self, bp, sizes):
-        self.bp, self.sizes = bp, sizes
-        graph = bp.graph
-        env = {"__sizes__": sizes}
-        for node in graph.nodes:
-            if node.is_leaf and node.name not in env:
-                env[node.name] = _leaf_matrix(node, sizes)
-        self.env = env
-        self.values = {}
-        for node in graph.nodes:
-            if node.op != "const":
-                self.values[graph.symbol(node)] = explicit_matrix(node, graph, env)
-        for name, closed in bp.deltas.items():  # δ₁ first: later signals use earlier ones
-            self.values[bp.delta_symbols[name]] = self._evaluate(closed)
-
-    def _evaluate(self, closed) -> sp.Matrix:
-        mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in self.values.items()}
-        mapping.update(self.sizes)
-        out = closed.xreplace(mapping).doit()
-        return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
-
-    def loss(self):
-        return self.values[self.bp.graph.symbol(self.bp.model.loss)][0, 0]
-
-    def truth(self, name) -> sp.Matrix:
-        var = self.env[name]
-        J = explicit(self.loss())
-        return var.applyfunc(lambda s: sp.diff(J, s))
-
-    def closed(self, name) -> sp.Matrix:
-        return self._evaluate(self.bp.gradients[name])
-
-
-def model_exact_check(bp, sizes, rng, names=None) -> list[Check]:
-    """Exact equality of every derived gradient with SymPy's diff of the whole explicit loss."""
-    ex = ExplicitModel(bp, sizes)
-    J = explicit(ex.loss())
-    kinks = _kinks(J)
-    points = [{}] if not kinks else [_rational_point(kinks, rng) for _ in range(3)]
-    checks = []
-    for name in names or list(bp.gradients):
-        truth, closed = ex.truth(name), ex.closed(name)
-        bad = set()
-        for point in points:  # kinks first become numbers, then the smooth rest is decided symbolically
-            diff = closed.xreplace(point).applyfunc(explicit) - truth.xreplace(point)
-            bad |= {(r, c) for r in range(diff.rows) for c in range(diff.cols) if not _vanishes_smooth(diff[r, c])}
-        detail = f"differs at {sorted(bad)[:3]}" if bad else (
-            "ReLU kinks decided at 3 rational points" if kinks else "")
-        checks.append(Check(f"exact ∂J/∂{name}", not bad, sizes, detail=detail))
-    return checks
-
-
-def _rational_point(symbols, rng):
-    """A random rational point; 0 is never drawn, so a kink is hit with probability 0."""
-    return {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
-            for s in symbols}
-
-
-def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | None = None,
-                 seed: int = 0) -> Report:
-    """Proofs of every gradient of a model: exact at small concrete sizes, and central finite
-    differences at random larger ones."""
-    rng = np.random.default_rng(seed)
-    symbols = sorted({s for n in bp.graph.nodes for x in n.shape for s in x.free_symbols},
-                     key=lambda s: s.name)
-    if sizes is None:
-        sizes = [{s: sp.Integer((2, 3, 4, 5)[k % 4]) for k, s in enumerate(symbols)}]
-    sizes = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)
-              for k, v in a.items()} for a in sizes]
-    if fd_sizes is None:
-        fd_sizes = [{s: sp.Integer(int(rng.integers(5, 12))) for s in symbols}]
-    fd_sizes = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)
-                 for k, v in a.items()} for a in fd_sizes]
-    report = Report(bp.model.title)
-    for s in sizes:
-        report.checks.extend(model_exact_check(bp, s, rng))
-    for s in fd_sizes:
-        report.checks.extend(model_fd_check(bp, s, rng))
-    return report
-
-
-def backprop_values(bp, numeric, arrays) -> dict:
-    """Forward values, then the error signals in order, then nothing else: all by symbol name."""
-    from .numeric import evaluate
-
-    values = numeric.forward(arrays)
-    for name, closed in bp.deltas.items():
-        values[bp.delta_symbols[name].name] = evaluate(closed, values, numeric.sizes)
-    return values
-
-
-def model_fd_check(bp, sizes, rng, h=1e-6, max_elements=120) -> list[Check]:
-    """Central differences of the numeric loss against every derived gradient, at ``sizes``."""
-    from .numeric import NumericGraph, central_difference, evaluate, random_inputs, rel_error, sample_indices
-
-    numeric = NumericGraph(bp.graph, sizes)
-    arrays = random_inputs(bp.graph, sizes, rng)
-    values = backprop_values(bp, numeric, arrays)
-    checks = []
-    for name, closed in bp.gradients.items():
-        G = evaluate(closed, values, sizes)
-        indices = sample_indices(arrays[name].shape, max_elements, rng)
-        want = [central_difference(numeric.loss, arrays, name, idx, h) for idx in indices]
-        err = rel_error([G[idx] for idx in indices], want)
-        checks.append(Check(f"fd ∂J/∂{name}", err < 1e-5, sizes, err))
-    return checks

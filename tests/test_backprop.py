@@ -7,7 +7,7 @@ import sympy as sp
 
 from jacobian_sym.backprop import backprop
 from jacobian_sym.model import Model
-from jacobian_sym.verify import verify_model
+from jacobian_sym.model_proofs import verify_model
 
 
 @pytest.fixture(scope="module")

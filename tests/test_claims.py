@@ -6,7 +6,7 @@ import pytest
 
 import jacobian_sym as js
 from jacobian_sym.claim_syntax import ClaimError
-from jacobian_sym.claims import audit
+from jacobian_sym.errata import audit
 from jacobian_sym.identities import NOTES_CLAIMS
 
 

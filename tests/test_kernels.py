@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import jacobian_sym as js
+from jacobian_sym.model_proofs import backprop_values
 from jacobian_sym.numeric import random_inputs
 from jacobian_sym.timing import random_arrays
-from jacobian_sym.verify import backprop_values
 
 MODELS = sorted(Path("derivations").glob("*.toml"))
 GOLDEN = Path(__file__).parent / "golden"

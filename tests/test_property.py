@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 import jacobian_sym as js
 from jacobian_sym.backprop import backprop
 from jacobian_sym.model import Model
+from jacobian_sym.model_proofs import model_fd_check
 from jacobian_sym.ops import OPS
-from jacobian_sym.verify import model_fd_check
 
 ACTIVATIONS = sorted(n for n, op in OPS.items()
                      if op.kind == "elementwise" and op.function.form is not None and n not in ("log", "exp"))

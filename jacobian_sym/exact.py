@@ -1,0 +1,86 @@
+"""The exact zero test used by every exact proof and check.
+
+An expression is decided to be 0 symbolically, with two devices: each exponential becomes a positive
+generator (one per exponent up to an integer scale), so a rational function of exponentials cancels;
+and a kink (ReLU's max, a step) is decided on every sign pattern of the symbol inside it, or at
+random rational points when its argument is compound.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+
+from .functions import explicit
+
+
+def kink_symbols(e):
+    """Symbols inside Heaviside / Max / Min / Abs arguments (the places a sign decides)."""
+    found = set()
+    for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign):
+        for a in f.args:
+            found |= a.free_symbols
+    return sorted(found, key=lambda s: s.name)
+
+
+def exp_generators(e):
+    """Every exp(c·a) becomes E_a**c for a positive symbol E_a (c the rational content of the
+    exponent, sign included): one generator per exponent up to scale, so that a rational function of
+    exponentials (exp(a)², exp(2a), 1/exp(−a)) cancels exactly."""
+    gens: dict = {}
+
+    def generator(x):
+        content, key = sp.expand(x.args[0]).as_content_primitive()
+        if not content.is_Integer:  # keep powers integral: exp(a/154) is its own generator
+            content, key = sp.Integer(1), sp.expand(x.args[0])
+        if key.could_extract_minus_sign():
+            content, key = -content, -key
+        g = gens.setdefault(key, sp.Dummy("E", positive=True))
+        return g**content
+
+    return e.replace(lambda x: isinstance(x, sp.exp), generator)
+
+
+def is_zero_smooth(e) -> bool:
+    e = e.rewrite(sp.exp) if e.has(sp.tanh) else e
+    if sp.cancel(sp.together(sp.expand(exp_generators(e)))) == 0:
+        return True
+    return sp.simplify(e) == 0
+
+
+def vanishes(e, rng) -> bool:
+    """Whether ``e`` is exactly 0. A kink (ReLU's max, a step) whose argument is one symbol is
+    decided on every sign pattern (all up to 2⁶, else 24 random ones); one whose argument is a
+    compound expression (ReLU(Wx)) is decided at 8 random rational points of the symbols inside it,
+    the rest staying symbolic. Everything else is decided symbolically."""
+    e = explicit(sp.Integer(e) if isinstance(e, int) else e).doit()
+    if e == 0:
+        return True
+    kinks = kink_symbols(e)
+    if not kinks:
+        return is_zero_smooth(e)
+    compound = any(not a.is_Symbol and a.free_symbols
+                   for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign) for a in f.args)
+    if compound:
+        for _ in range(8):
+            point = {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
+                     for s in kinks}
+            if not is_zero_smooth(e.xreplace(point)):
+                return False
+        return True
+    if len(kinks) <= 6:
+        patterns = itertools.product((1, -1), repeat=len(kinks))
+    else:
+        patterns = (tuple(rng.choice((1, -1), size=len(kinks))) for _ in range(24))
+    for signs in patterns:
+        sub = {s: sg * sp.Dummy(f"p_{s.name}", positive=True) for s, sg in zip(kinks, signs)}
+        if not is_zero_smooth(e.xreplace(sub)):
+            return False
+    return True
+
+
+def random_rational_point(symbols, rng):
+    """A random rational point; 0 is never drawn, so a kink is hit with probability 0."""
+    return {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
+            for s in symbols}
