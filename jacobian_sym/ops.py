@@ -246,6 +246,11 @@ declare(Op(
     matrix=_elementwise_binary(_div), latex=r"{0} \oslash {1}", numpy="{0} / {1}", uses="2.4",
 ))
 declare(Op(
+    "copy", 1, _same,
+    element=lambda ix, i, j, A: ix.at(A, i, j),
+    matrix=lambda A: A, latex="{0}", numpy="{0}", uses="2.3",
+))
+declare(Op(
     "neg", 1, _same,
     element=lambda ix, i, j, A: -ix.at(A, i, j),
     matrix=lambda A: -A, latex="-{0}", numpy="-{0}", uses="2.3",
