@@ -17,6 +17,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from .errors import ParseError
 from .functions import derivative_of
 from .ops import OPS, OpApply
+from .sizes import fmt_shape
 
 _BIN = {ast.MatMult: "matmul", ast.Mult: "hadamard", ast.Add: "add", ast.Sub: "sub", ast.Div: "div"}
 
@@ -213,9 +214,6 @@ def _shape(e):
     return e.shape if isinstance(e, sp.MatrixExpr) else (1, 1)
 
 
-def _fmt(shape):
-    return "×".join(str(s) for s in shape)
-
 
 class Builder:
     """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
@@ -244,27 +242,28 @@ class Builder:
         a, b = self.build(node[1]), self.build(node[2])
         sa, sb = _shape(a), _shape(b)
         scalar_a, scalar_b = not isinstance(a, sp.MatrixExpr), not isinstance(b, sp.MatrixExpr)
+        fa, fb = fmt_shape(sa), fmt_shape(sb)
         if kind == "matmul":
             if scalar_a or scalar_b:
                 return a * b
             if sa[1] != sb[0]:
-                self.fail(f"a product of {_fmt(sa)} and {_fmt(sb)}: inner sizes {sa[1]} and {sb[0]} differ", pos)
+                self.fail(f"a product of {fa} and {fb}: inner sizes {sa[1]} and {sb[0]} differ", pos)
             return sp.MatMul(a, b)
         if kind == "hadamard":
             if scalar_a or scalar_b:
                 return sp.MatMul(a, b) if not (scalar_a and scalar_b) else a * b
             if sa != sb:
-                self.fail(f"a Hadamard product of {_fmt(sa)} and {_fmt(sb)}: the shapes differ", pos)
+                self.fail(f"a Hadamard product of {fa} and {fb}: the shapes differ", pos)
             return sp.HadamardProduct(a, b)
         if kind == "div":
             if not scalar_b:
                 self.fail("division by a matrix; divide by a number", pos)
             return sp.MatMul(1 / b, a) if not scalar_a else a / b
         if scalar_a != scalar_b:
-            self.fail(f"{'adding' if kind == 'add' else 'subtracting'} a number and a {_fmt(sa if scalar_b else sb)} "
+            self.fail(f"{'adding' if kind == 'add' else 'subtracting'} a number and a {fa if scalar_b else fb} "
                       "matrix", pos)
         if not scalar_a and sa != sb:
-            self.fail(f"{'a sum' if kind == 'add' else 'a difference'} of {_fmt(sa)} and {_fmt(sb)}: the shapes differ",
+            self.fail(f"{'a sum' if kind == 'add' else 'a difference'} of {fa} and {fb}: the shapes differ",
                       pos)
         return sp.MatAdd(a, b if kind == "add" else -b) if not scalar_a else (a + b if kind == "add" else a - b)
 
@@ -277,7 +276,7 @@ class Builder:
         if base == "diag":
             rows, cols = arg.shape
             if cols != 1 and rows != 1:
-                self.fail(f"diag takes a vector, not a {_fmt(arg.shape)} matrix", pos)
+                self.fail(f"diag takes a vector, not a {fmt_shape(arg.shape)} matrix", pos)
             return sp.DiagMatrix(arg if cols == 1 else sp.Transpose(arg))
         if base == "sng":
             s = sp.Dummy("s")

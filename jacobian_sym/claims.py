@@ -23,6 +23,7 @@ from .expr import Node
 from .functions import explicit, with_surrogates
 from .model import Model
 from .model_proofs import ExplicitModel
+from .sizes import fmt_shape
 from .verify import Explicit
 
 
@@ -172,8 +173,8 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
         if transposed and _holds(t, sp.Transpose(built), seed):
             verdict.reason = "a missing transpose: the claim is the transpose of the truth"
         else:
-            verdict.reason = (f"shape: the claim is {_fmt(built.shape)} but ∂J/∂{t.wrt} is "
-                              f"{_fmt(t.expected.shape)}")
+            verdict.reason = (f"shape: the claim is {fmt_shape(built.shape)} but ∂J/∂{t.wrt} is "
+                              f"{fmt_shape(t.expected.shape)}")
         verdict.decided = "shapes compared at symbolic sizes"
         return verdict
     rng = np.random.default_rng(seed)
@@ -226,9 +227,6 @@ def _numeric_error(t, built, seed) -> float:
     scale = np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale else float(np.linalg.norm(a))
 
-
-def _fmt(shape):
-    return "×".join(str(s) for s in shape)
 
 
 def _holds(t, built, seed) -> bool:

@@ -72,10 +72,6 @@ def _variable_of(graph: Graph, wrt: Node) -> Node:
     return node
 
 
-def _mark_closed(steps, lhs, closed, why):
-    steps.append(Step(lhs, closed, why))
-
-
 def gradient(expr: Node, wrt: Node, *, layout: str = "numerator", upstream: str | None = None,
              title: str | None = None, section: str | None = None) -> Derivation:
     """∂J/∂wrt for a scalar expression J, derived element by element.
@@ -108,7 +104,7 @@ def gradient(expr: Node, wrt: Node, *, layout: str = "numerator", upstream: str 
     J = sp.Symbol("J")
     steps.append(Step(sp.Derivative(J, element_symbol(var_symbol, *sig.free)), index,
                       "collapse the sums (Kronecker deltas, declared facts)"))
-    _mark_closed(steps, sp.Derivative(J, var_symbol), closed, "the closed form of the element-wise result")
+    steps.append(Step(sp.Derivative(J, var_symbol), closed, "the closed form of the element-wise result"))
     name = expr.name or "J"
     return Derivation(title or f"∂{'J' if upstream else name}/∂{var.name}", "gradient", expr, var, layout,
                       steps, index, free, closed, graph, delta, section)
@@ -135,8 +131,8 @@ def jacobian(expr: Node, wrt: Node, *, layout: str = "numerator", title: str | N
     if len(chain.steps) > 2:  # a composition: show the contracted result before its closed form
         chain.steps.append(Step(sp.Derivative(element_symbol(f, *out), element_symbol(graph.symbol(var), *sig.free)),
                                 index, "collapse the sums (Kronecker deltas, declared facts)"))
-    _mark_closed(chain.steps, sp.Derivative(f, graph.symbol(var)), closed,
-                 "the closed form of the element-wise result")
+    chain.steps.append(Step(sp.Derivative(f, graph.symbol(var)), closed,
+                            "the closed form of the element-wise result"))
     return Derivation(title or f"∂{expr.name or 'f'}/∂{var.name}", "jacobian", expr, var, layout,
                       chain.steps, index, free, closed, graph, None, section)
 

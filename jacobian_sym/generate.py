@@ -91,7 +91,7 @@ def source(bp: Backprop) -> str:
         if code is None:
             axis = dict(node.attrs).get("axis")
             code = fill(op.numpy, *args).replace("{np}", "np.").replace("{axis}", str(axis if axis is not None else 0))
-        if not node.name and len(graph.consumers[id(node)]) == 1 and node.args[0].is_leaf is not None:
+        if not node.name and len(graph.consumers[id(node)]) == 1:
             names[id(node)] = f"({code})"  # used once: inline it (z = W @ x + b1)
             continue
         if node.name:

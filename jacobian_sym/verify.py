@@ -206,8 +206,9 @@ def numeric_check(derivation, sizes, rng) -> Check:
     symbols = sorted(closed.atoms(sp.MatrixSymbol) | {m.parent for m in elementwise.atoms(MatrixElement)},
                      key=lambda s: s.name)
     positive = _symbols_needing_positive(index) | _symbols_needing_positive(d.closed_form.xreplace(mapping))
-    vals = _random_values(symbols, {s for s in symbols if s in positive or s.name in
-                                    {p.name for p in positive if hasattr(p, "name")}}, sizes, rng)
+    # sizes were substituted into the symbols, so the positive ones are matched by name
+    positive_names = {p.name for p in positive}
+    vals = _random_values(symbols, {s for s in symbols if s.name in positive_names}, sizes, rng)
     args = [vals[s] for s in symbols]
     a = np.asarray(numeric_function(symbols, closed)(*args), dtype=float).reshape(rows, cols)
     b = np.asarray(numeric_function(symbols, elementwise)(*args), dtype=float).reshape(rows, cols)
