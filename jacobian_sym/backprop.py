@@ -37,6 +37,8 @@ class Backprop:
     graph: Graph = field(repr=False)
     delta_symbols: dict = field(default_factory=dict, repr=False)
     index_forms: dict = field(default_factory=dict, repr=False)
+    #: what is built from this backprop once (its kernel), kept with it
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape_table(self) -> dict:

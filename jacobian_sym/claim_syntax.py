@@ -218,8 +218,9 @@ def _shape(e):
 class Builder:
     """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
 
-    def __init__(self, names: dict):
+    def __init__(self, names: dict, functions: dict | None = None):
         self.names = names
+        self.functions = functions or {}
 
     def fail(self, message, pos):
         raise ClaimError(message, source="claim", col=pos)
@@ -281,7 +282,7 @@ class Builder:
         if base == "sng":
             s = sp.Dummy("s")
             return ElementwiseApplyFunction(sp.Lambda(s, sp.sign(s)), arg)
-        op = OPS.get(base)
+        op = OPS.get(base) or self.functions.get(base)
         if op is None or base.startswith("_"):
             self.fail(f"unknown function {fname!r}", pos)
         if op.function is not None:
@@ -294,10 +295,10 @@ class Builder:
         return OpApply(base, arg.shape, arg)
 
 
-def parse_claim(text: str, names: dict):
+def parse_claim(text: str, names: dict, functions: dict | None = None):
     """A claim (Python syntax, or the notes' LaTeX when it has a backslash or a ^) as a SymPy matrix
     expression."""
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
     tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
-    return Builder(names).build(tree)
+    return Builder(names, functions).build(tree)

@@ -23,6 +23,7 @@ from .expr import Node
 from .functions import explicit, with_surrogates
 from .model import Model
 from .model_proofs import ExplicitModel
+from .ops import UNDEFINED, get_op
 from .sizes import fmt_shape
 from .verify import Explicit
 
@@ -111,6 +112,8 @@ class ClaimTarget:
                                    f"{type(target).__name__}")
         self.names = names
         self.graph = graph
+        #: the generic functions (the notes' f) the target uses: a claim may name them, and their f′
+        self.functions = {n.op: get_op(n.op) for n in graph.nodes if n.op in UNDEFINED}
 
     def sizes(self):
         symbols = sorted({s for n in self.graph.nodes for x in n.shape for s in x.free_symbols},
@@ -153,7 +156,7 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
     """Whether ``claim`` (text, LaTeX, or a SymPy matrix expression) equals ∂J/∂wrt of ``target``."""
     t = ClaimTarget(target, wrt, layout)
     text = claim if isinstance(claim, str) else str(claim)
-    built = parse_claim(claim, t.names) if isinstance(claim, str) else claim
+    built = parse_claim(claim, t.names, t.functions) if isinstance(claim, str) else claim
     if not isinstance(built, sp.MatrixExpr):
         raise ClaimError("the claim is a number, not a matrix expression", source="claim")
     verdict = Verdict(False, text, t.wrt, expected=t.expected)

@@ -7,16 +7,17 @@ the derived closed forms; see ``generate.py`` for what the generated module cont
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import importlib.util
-import sys
-import tempfile
+import linecache
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .errors import JacobianSymError
-from .generate import function_name, source
+from .generate import KernelError, batched_backprop, function_name, source
+from .kernel_check import check_kernel
+from .source_audit import audit_source
 
 
 class KernelInputError(JacobianSymError):
@@ -24,27 +25,50 @@ class KernelInputError(JacobianSymError):
 
 
 def codegen(bp) -> str:
-    """The source of a standalone Python module (NumPy only) for ``bp``'s model."""
-    return source(bp)
+    """The source of a standalone Python module (NumPy only) for ``bp``'s model; the same source
+    ``kernel`` loads, so it has passed the same checks."""
+    return _built(bp)[0]
+
+
+class _TextLoader(importlib.abc.InspectLoader):
+    """Loads a module from text in memory: no file is written, so no file can be swapped in."""
+
+    def __init__(self, text: str, filename: str):
+        self.text, self.filename = text, filename
+
+    def get_source(self, fullname):
+        return self.text
+
+    def get_code(self, fullname):
+        return compile(self.text, self.filename, "exec", dont_inherit=True)
 
 
 def _load(text: str, name: str):
+    """The generated module, audited, then loaded from memory (its source kept for tracebacks)."""
+    audit_source(text)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "jacobian_sym_kernels"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{name}_{digest}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".{digest}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    module_name = f"jacobian_sym_kernel_{name}_{digest}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    filename = f"<jacobian_sym kernel {name} {digest}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    spec = importlib.util.spec_from_loader(f"jacobian_sym_kernel_{name}_{digest}", _TextLoader(text, filename),
+                                           origin=filename)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    sys.modules[module_name] = module
     return module
+
+
+def _built(bp) -> tuple[str, object]:
+    """The source and loaded module of ``bp``'s kernel, checked once per backprop and cached on it."""
+    cached = bp.cache.get("kernel")
+    if cached is None:
+        b = batched_backprop(bp)
+        text = source(bp, b)
+        name = function_name(bp)
+        module = _load(text, name)
+        problem = check_kernel(getattr(module, name), b)
+        if problem is not None:
+            raise KernelError(f"refusing the generated kernel of {bp.model.title!r}: {problem}")
+        cached = bp.cache["kernel"] = (text, module)
+    return cached
 
 
 @dataclass
@@ -71,10 +95,10 @@ class Kernel:
 
 
 def kernel(bp) -> Kernel:
-    """The NumPy kernel of a derived backprop (batched; float32 stays float32)."""
-    text = source(bp)
-    name = function_name(bp)
-    return Kernel(name, text, _load(text, name))
+    """The NumPy kernel of a derived backprop (batched; float32 stays float32). It is checked against
+    the model's forward pass and finite differences before it is returned (see ``kernel_check``)."""
+    text, module = _built(bp)
+    return Kernel(function_name(bp), text, module)
 
 
 @dataclass

@@ -13,7 +13,10 @@ class ParseError(JacobianSymError):
     """Text that does not parse; the message carries the line and column."""
 
     def __init__(self, message, *, source=None, line=None, col=None):
-        where = ":".join(str(p) for p in (source, line, col) if p is not None)
+        if source is not None:
+            where = ":".join(str(p) for p in (source, line, col) if p is not None)
+        else:
+            where = ", ".join(f"{k} {p}" for k, p in (("line", line), ("column", col)) if p is not None)
         super().__init__(f"{where}: {message}" if where else message)
         self.source, self.line, self.col = source, line, col
 

@@ -8,9 +8,12 @@ shapes of its arguments when it is made.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from .errors import JacobianSymError
+from .safe_text import check_name
 from .sizes import as_size, fmt_shape
 
 
@@ -104,8 +107,7 @@ class Node:
 
 
 def _check_name(name):
-    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-        raise JacobianSymError(f"{name!r} is not a valid name (letters, digits and _, not starting with _)")
+    check_name(name)
 
 
 def _variable(name, rows, cols, role, one_hot=False) -> Node:
@@ -136,9 +138,25 @@ def scalar(name: str, *, role: str = "param") -> Node:
 
 def constant(value) -> Node:
     """A number as a 1×1 node; it broadcasts in + - * /."""
+    return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", exact_number(value)),))
+
+
+MAX_CONSTANT = 10**15
+
+
+def exact_number(value) -> sp.Rational:
+    """A finite int, float or Rational as an exact SymPy Rational: a float is read as the decimal it
+    prints as (0.3 → 3/10), never guessed (nsimplify would make 2.718281828459045 the symbol E)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, sp.Rational)):
         raise JacobianSymError(f"{value!r} is not a number")
-    return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", sp.nsimplify(value)),))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise JacobianSymError(f"the constant {value!r} is not finite")
+    if isinstance(value, int) and abs(value) > MAX_CONSTANT:
+        raise JacobianSymError(f"a constant is too large (at most {MAX_CONSTANT:.0e} in magnitude)")
+    number = sp.Rational(repr(value)) if isinstance(value, float) else sp.Rational(value)
+    if abs(number) > MAX_CONSTANT:
+        raise JacobianSymError(f"a constant is too large (at most {MAX_CONSTANT:.0e} in magnitude)")
+    return number
 
 
 def as_node(value) -> Node:
@@ -154,6 +172,10 @@ def apply(op_name: str, *args, **params) -> Node:
     op = get_op(op_name)
     if len(args) != op.arity:
         raise JacobianSymError(f"{op_name} takes {op.arity} argument(s), got {len(args)}")
+    unknown = sorted(set(params) - set(op.params))
+    if unknown:
+        takes = f"takes only {', '.join(op.params)}" if op.params else "takes no keyword arguments"
+        raise JacobianSymError(f"{op_name} {takes}, not {', '.join(unknown)}")
     nodes = tuple(as_node(a) for a in args)
     shape = op.shape(*(n.shape for n in nodes), **params)
     return Node(op_name, nodes, shape, None, tuple(sorted(params.items())))

@@ -66,7 +66,8 @@ class ElementFunction(sp.Function):
 
     def _numpycode(self, printer):
         if self.numpy_template is not None and self.order == 0:
-            return _grouped(self.numpy_template.format(printer._print(self.args[0]), np=printer._module + "."))
+            arg = _grouped(printer._print(self.args[0]))
+            return _grouped(self.numpy_template.format(arg, np=printer._module + "."))
         return _grouped(printer._print(self.explicit(numeric=True)))
 
     _pythoncode = _numpycode

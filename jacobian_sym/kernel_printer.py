@@ -16,9 +16,10 @@ from functools import cache
 
 import sympy as sp
 
+from .errors import JacobianSymError
 from .functions import _derived_form, element_class, output_form
 from .numpy_printer import ClosedFormPrinter
-from .ops import OPS
+from .ops import OPS, fill_code, group
 
 
 def py_name(name: str) -> str:
@@ -27,14 +28,35 @@ def py_name(name: str) -> str:
 
 
 class KernelPrinter(ClosedFormPrinter):
-    def __init__(self, *, outputs: dict, batch=None):
-        super().__init__({"fully_qualified_modules": False})
+    """Closed forms as kernel code: variables by their names, sizes as ``_size_<name>`` (bound from
+    the arrays' shapes), NumPy through ``np.``; any other symbol is refused, never printed bare."""
+
+    def __init__(self, *, outputs: dict, batch=None, sizes=()):
+        super().__init__({"fully_qualified_modules": True})
         self._module = "np"
         self.outputs = outputs  # (op name, argument symbol name) -> output variable name
         self.batch = batch
+        self.sizes = set(sizes)
+
+    def _module_format(self, fqn, register=True):
+        """NumPy as ``np.``; a kernel imports nothing else, so any other module is refused."""
+        head, _, rest = fqn.partition(".")
+        if head not in ("numpy", "np") or not rest:
+            raise JacobianSymError(f"the closed form needs {fqn!r}, which a NumPy kernel does not have")
+        return f"np.{rest}"
 
     def _print_MatrixSymbol(self, e):
         return py_name(e.name)
+
+    def _print_Symbol(self, e):
+        if e.name in self.sizes:
+            return f"_size_{e.name}"
+        raise JacobianSymError(f"the closed form has a symbol {e.name!r} that no array defines")
+
+    def _print_Dummy(self, e):
+        if e in self._bound:
+            return self._bound[e]
+        raise JacobianSymError(f"the closed form has an unbound symbol {e.name!r}")
 
     def _print_Heaviside(self, e):
         h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
@@ -54,10 +76,16 @@ class KernelPrinter(ClosedFormPrinter):
     def _chain(self, mats) -> str:
         if len(mats) == 1:
             return self._operand(mats[0])
-        if isinstance(mats[-1], sp.OneMatrix):
-            return f"{self._chain(mats[:-1])}.sum(axis=1, keepdims=True)"
-        if isinstance(mats[0], sp.OneMatrix):
-            return f"{self._chain(mats[1:])}.sum(axis=0, keepdims=True)"
+        if isinstance(mats[-1], sp.OneMatrix):  # A 1 (k×p): row sums of A, repeated over p columns
+            k, p = mats[-1].shape
+            code = self._chain(mats[:-1])
+            code = f"{group(code)}.sum(axis=1, keepdims=True)" if k != 1 else code
+            return code if p == 1 else f"({group(code)} * np.ones((1, {self._print(p)})))"
+        if isinstance(mats[0], sp.OneMatrix):  # 1 (r×k) A: column sums of A, repeated over r rows
+            r, k = mats[0].shape
+            code = self._chain(mats[1:])
+            code = f"{group(code)}.sum(axis=0, keepdims=True)" if k != 1 else code
+            return code if r == 1 else f"({group(code)} * np.ones(({self._print(r)}, 1)))"
         left, right = mats[:-1], mats[-1]
         inner = right.shape[0]
         code_left = self._chain(left)
@@ -74,13 +102,14 @@ class KernelPrinter(ClosedFormPrinter):
         return f"{self._operand(e.arg)}.T"
 
     def _print_HadamardProduct(self, e):
-        return " * ".join(f"({self._print(a)})" if isinstance(a, sp.MatAdd) else self._print(a) for a in e.args)
+        return " * ".join(group(self._print(a)) for a in e.args)
 
     def _print_MatAdd(self, e):
-        terms = [self._print(a) for a in e.args]
-        out = terms[0]
-        for t in terms[1:]:
-            out += f" - {t[2:-1] if t.startswith('(-') else t[1:]}" if t.startswith(("(-", "-")) else f" + {t}"
+        out = ""
+        for n, a in enumerate(e.args):
+            negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
+            code = group(self._print(-a if negative else a))
+            out += (" - " if negative else " + ") + code if n else ("-" if negative else "") + code
         return out
 
     def _print_ElementwiseApplyFunction(self, e):
@@ -90,10 +119,6 @@ class KernelPrinter(ClosedFormPrinter):
             code = self._elementwise(fn, arg)
             if code is not None:
                 return code
-        if isinstance(arg, sp.MatrixSymbol):  # f(z) printed on the variable itself: (z > 0)
-            d = sp.Dummy("s")
-            body = e.function(d)
-            return self._print(body.xreplace({d: sp.Symbol(self._print(arg))}))
         return super()._print_ElementwiseApplyFunction(e)
 
     def _elementwise(self, fn, arg):
@@ -101,17 +126,20 @@ class KernelPrinter(ClosedFormPrinter):
         op = OPS.get(fn.op_name)
         if fn.order == 0:
             out = self.outputs.get((fn.op_name, arg.name))
-            return out if out is not None else "(" + op.numpy.format(a, np="np.") + ")"
+            return out if out is not None else "(" + fill_code(op.numpy, a) + ")"
         if fn.order != 1 or op is None:
             return None
         g = output_form(op.function)
         if g is not None:
             out = self.outputs.get((fn.op_name, arg.name))
-            value = out if out is not None else "(" + op.numpy.format(a, np="np.") + ")"
-            u = sp.Symbol(value)
-            return f"({self._print(g(u))})"
+            u = sp.Dummy("u")
+            self._bound[u] = out if out is not None else "(" + fill_code(op.numpy, a) + ")"
+            try:
+                return f"({self._print(g(u))})"
+            finally:
+                del self._bound[u]
         other = _same_as_op(op.name)
-        return None if other is None else "(" + OPS[other].numpy.format(a, np="np.") + ")"
+        return None if other is None else "(" + fill_code(OPS[other].numpy, a) + ")"
 
 
 @cache

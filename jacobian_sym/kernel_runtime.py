@@ -12,39 +12,53 @@ class InputError(ValueError):
 
 
 def _check(arrays, spec, one_hot):
-    extra = [n for n in arrays if n not in spec and arrays[n] is not None]
-    if extra:
-        raise InputError(f"unexpected array(s): {', '.join(extra)}; expected {', '.join(spec)}")
-    missing = [n for n in spec if arrays.get(n) is None]
-    if missing:
-        raise InputError(f"missing array(s): {', '.join(missing)}")
+    if len(arrays) != len(spec) or any(a is None for a in arrays.values()):
+        extra = [n for n in arrays if n not in spec and arrays[n] is not None]
+        if extra:
+            raise InputError(f"unexpected array(s): {', '.join(extra)}; expected {', '.join(spec)}")
+        missing = [n for n in spec if arrays.get(n) is None]
+        if missing:
+            raise InputError(f"missing array(s): {', '.join(missing)}")
     sizes = {}
     for name, dims in spec.items():
         a = arrays[name]
         if not isinstance(a, np.ndarray):
-            raise InputError(f"{name} must be a NumPy array, not {type(a).__name__}")
+            raise InputError(f"{name} must be a NumPy array, not {type(a)}")
         if a.ndim != 2:
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {a.shape}")
-        if a.dtype.kind != "f":
-            raise InputError(f"{name} has dtype {a.dtype}; pass floating-point arrays (float32 or float64)")
-        flat = a.ravel()
-        # a·a is finite exactly when every element is (or it overflowed: then look element-wise)
-        if not np.isfinite(flat @ flat) and not np.isfinite(a).all():
-            raise InputError(f"{name} has non-finite values (inf or nan)")
-        for axis, (dim, n) in enumerate(zip(dims, a.shape)):
-            if dim.isdigit():
-                if n != int(dim):
+        if a.dtype.name not in ("float32", "float64"):
+            raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
+        for axis in (0, 1):
+            dim, n = dims[axis], a.shape[axis]
+            known = sizes.get(dim)
+            if known is None:
+                if n == 0:
+                    raise InputError(f"{name} has shape {a.shape}: its axis {axis} ({dim}) is empty")
+                if dim.isdigit() and n != int(dim):
                     raise InputError(f"{name} has shape {a.shape} but its axis {axis} must be {dim}")
-            elif dim in sizes and sizes[dim][0] != n:
-                other, other_axis = sizes[dim][1], sizes[dim][2]
-                what = "rows" if other_axis == 0 else "columns"
-                raise InputError(f"{name} has shape {a.shape} but {other} has {sizes[dim][0]} {what} ({dim})")
-            else:
-                sizes.setdefault(dim, (n, name, axis))
+                sizes[dim] = (n, name, axis)
+            elif known[0] != n:
+                what = "rows" if known[2] == 0 else "columns"
+                raise InputError(f"{name} has shape {a.shape} but {known[1]} has {known[0]} {what} ({dim})")
     for name, axis in one_hot.items():
         a = arrays[name]
-        if not (np.isin(a, (0.0, 1.0)).all() and (a.sum(axis=axis) == 1).all()):
-            raise InputError(f"{name} is declared one-hot but is not (one 1 per example along axis {axis})")
+        # the derivation uses Σ_k y_k = 1 per example; that is what is checked (with a rounding margin)
+        if not np.abs(a.sum(axis=axis) - 1).max() <= 1000 * np.finfo(a.dtype).eps:
+            raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
+                             "to 1 in every example")
+
+
+def _not_finite(arrays):
+    """Called when the loss is not finite: name the input that is not, or say the loss overflowed."""
+    for name, a in arrays.items():
+        if not np.isfinite(a).all():
+            raise InputError(f"{name} has non-finite values (inf or nan)")
+    raise InputError("the loss is not finite for these inputs (it overflowed): scale the inputs down")
+
+
+def _scalar(a):
+    """The one element of a 1×1 array, or a NumPy scalar as it is."""
+    return a if a.ndim == 0 else a.reshape(())
 
 
 def _mm(a, b):

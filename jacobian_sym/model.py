@@ -15,6 +15,7 @@ from pathlib import Path
 from . import expr as E
 from .errors import JacobianSymError, ParseError
 from .ops import OPS, _vector_axis
+from .safe_text import check_name, check_title, one_line
 from .sizes import as_size
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -155,8 +156,9 @@ def _build(data, text, source) -> Model:
     inputs, params = {}, {}
     for section, role, store in (("inputs", "input", inputs), ("params", "param", params)):
         for name, value in data.get(section, {}).items():
-            (rows, cols), one_hot = _shape_of(name, value, source, text, section)
             line, _ = _line_of(text, name, section)
+            _checked_name(name, source, line)
+            (rows, cols), one_hot = _shape_of(name, value, source, text, section)
             if name in names:
                 raise ParseError(f"{name} is declared twice", source=source, line=line)
             try:
@@ -169,6 +171,7 @@ def _build(data, text, source) -> Model:
     forward = {}
     for name, line_text in data["forward"].items():
         line, col = _line_of(text, name)
+        _checked_name(name, source, line)
         if not isinstance(line_text, str):
             raise ParseError(f"{name}: a forward line is a string expression", source=source, line=line)
         if name in names:
@@ -185,20 +188,63 @@ def _build(data, text, source) -> Model:
     if unknown_g or not isinstance(wrt, list):
         raise ParseError("[gradients] takes one key: wrt = [names]", source=source)
     for w in wrt:
-        if w not in names:
+        if not isinstance(w, str) or w not in names:
             line, _ = _line_of(text, "wrt", "gradients")
             raise ParseError(f"wrt names {w!r}, which is not in the model", source=source, line=line)
-    return Model(data.get("title", source or "model"), inputs, params, forward, list(wrt), source)
+    loss_name = list(forward)[-1]
+    if loss_name in wrt:
+        line, _ = _line_of(text, "wrt", "gradients")
+        raise ParseError(f"wrt names the loss {loss_name!r} itself (∂J/∂J is 1); name variables or "
+                         "intermediate values", source=source, line=line)
+    return Model(_title(data, source), inputs, params, forward, list(wrt), source)
+
+
+def _title(data, source) -> str:
+    if "title" not in data:
+        return one_line(source or "model")
+    try:
+        return check_title(data["title"])
+    except JacobianSymError as err:
+        raise ParseError(str(err), source=source, line=1) from None
+
+
+def _checked_name(name, source, line):
+    try:
+        check_name(name)
+    except JacobianSymError as err:
+        raise ParseError(str(err), source=source, line=line) from None
+
+
+MAX_LINE = 4000  # characters of one forward line
+MAX_DEPTH = 60  # nesting of one forward line (each level is a node, a rule pass and a printer frame)
 
 
 def parse_expression(text: str, names: dict, *, source=None, line=None, col=None) -> E.Node:
     """Parse one forward line against the whitelist; ``names`` holds what is defined above it."""
+    if len(text) > MAX_LINE:
+        raise ParseError(f"the line is {len(text)} characters long; at most {MAX_LINE}", source=source, line=line)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as err:
         c = (col or 1) + (err.offset or 1) - 1
         raise ParseError(f"syntax error: {err.msg}", source=source, line=line, col=c) from None
+    except (RecursionError, MemoryError):
+        raise ParseError(f"the line is nested too deeply (at most {MAX_DEPTH} levels)", source=source,
+                         line=line) from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ParseError(f"the line is nested {depth} levels deep; at most {MAX_DEPTH}", source=source, line=line)
     return _Reader(text, names, source, line, col or 1).read(tree.body)
+
+
+def _depth(tree) -> int:
+    """The nesting depth of an ast (iteratively: a deep tree must not overflow the stack here)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 class _Reader:

@@ -53,8 +53,8 @@ class NumericGraph:
             args = [self.graph.symbol(self.graph.canonical(a)) for a in node.args]
             symbols = [a.xreplace(self.sizes) if isinstance(a, sp.MatrixSymbol) else a for a in args]
             form = get_op(node.op).matrix(*args, **dict(node.attrs)).xreplace(self.sizes)
-            params = [s for s in symbols if isinstance(s, sp.MatrixSymbol)]
-            self._fns[id(node)] = (numeric_function(params, form), [isinstance(s, sp.MatrixSymbol) for s in symbols])
+            params = list(dict.fromkeys(s for s in symbols if isinstance(s, sp.MatrixSymbol)))  # x * x: one x
+            self._fns[id(node)] = (numeric_function(params, form), [s.name for s in params])
         return self._fns[id(node)]
 
     def forward(self, arrays: dict) -> dict:
@@ -67,10 +67,8 @@ class NumericGraph:
             if node.is_leaf:
                 values[name] = np.asarray(arrays[node.name], dtype=float)
                 continue
-            fn, is_matrix = self._fn(node)
-            args = [values[self.graph.symbol(self.graph.canonical(a)).name]
-                    for a, m in zip(node.args, is_matrix) if m]
-            out = np.asarray(fn(*args), dtype=float)
+            fn, params = self._fn(node)
+            out = np.asarray(fn(*(values[p] for p in params)), dtype=float)
             values[name] = out.reshape(concrete_shape(node.shape, self.sizes))
         return values
 

@@ -12,6 +12,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from . import kernel_runtime
 from .functions import ElementFunction
+from .ops import group
 
 
 class ClosedFormPrinter(NumPyPrinter):
@@ -30,9 +31,9 @@ class ClosedFormPrinter(NumPyPrinter):
         d = sp.Dummy("s")
         fn = e.function
         body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
-        self._bound[d] = f"({self._print(e.expr)})"
+        self._bound[d] = group(self._print(e.expr))
         try:
-            return f"({self._print(body)})"
+            return group(self._print(body))
         finally:
             del self._bound[d]
 
@@ -65,10 +66,10 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
     def _print_OpApply(self, e):
-        from .ops import _vector_axis, fill, get_op
+        from .ops import _vector_axis, fill_code, get_op
 
         op = get_op(e.op_name)
-        code = fill(op.numpy, *(self._print(a) for a in e.operands)).replace("{np}", self._module + ".")
+        code = fill_code(op.numpy, *(self._print(a) for a in e.operands), np=self._module + ".")
         if "{axis}" in code:
             axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
@@ -78,6 +79,8 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"{self._module}.trace({self._print(e.arg)})"
 
     def _print_MatrixElement(self, e):
+        if e.parent.shape == (1, 1):  # a reduction gives a NumPy scalar, a 1×1 variable a 2-D array
+            return f"_scalar({self._print(e.parent)})"
         return f"{self._print(e.parent)}[{self._print(e.i)}, {self._print(e.j)}]"
 
 
@@ -88,7 +91,7 @@ def numeric_function(args, expr):
 
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
-           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy")}
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -8,6 +8,7 @@ written here: the engine derives them from ``element``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,6 +47,22 @@ def fill(template: str, *args: str) -> str:
     return template
 
 
+_ATOM = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z|[0-9]+(\.[0-9]*)?(e[+-]?[0-9]+)?\Z|\((?:[^()]|\([^()]*\))*\)\Z")
+
+
+def fill_code(template: str, *args: str, np: str = "np.") -> str:
+    """An op's NumPy template filled with argument code, each argument parenthesised unless it is a
+    name, an unsigned number or one parenthesised group (so ``0.5 * {0}`` scales all of ``a + b``);
+    ``{np}`` becomes the module prefix."""
+    return fill(template, *map(group, args)).replace("{np}", np)
+
+
+def group(code: str) -> str:
+    """``code`` as one operand: unchanged if it is a name, an unsigned number or one parenthesised
+    group, else in parentheses."""
+    return code if _ATOM.match(code) else f"({code})"
+
+
 def declare(op: Op) -> Op:
     OPS[op.name] = op
     return op
@@ -62,7 +79,7 @@ def uses_for(op: Op, position: int | None = None) -> list[str]:
 
 def get_op(name: str) -> Op:
     try:
-        return OPS[name]
+        return OPS[name] if name in OPS else UNDEFINED[name]
     except KeyError:
         known = ", ".join(sorted(n for n in OPS if not n.startswith("_")))
         raise UnknownFunctionError(f"unknown function {name!r}; known: {known}") from None
@@ -147,7 +164,7 @@ def _vector_axis(shape, axis):
 
 
 def _softmax_shape(a, axis=None):
-    if axis not in (None, 0, 1):
+    if axis is not None and (type(axis) is not int or axis not in (0, 1)):
         raise ShapeError(f"softmax: axis must be 0 or 1, not {axis!r}")
     return a
 
@@ -258,15 +275,19 @@ declare(Op(
 
 
 # ----- element-wise functions -----
-def elementwise(name, form_of, latex, numpy) -> Op:
-    """Declare an element-wise op from its scalar definition ``form_of(s)``."""
+def _elementwise_op(name, form_of, latex, numpy) -> Op:
     fn = element_function(name, form_of, latex, numpy)
-    return declare(Op(
+    return Op(
         name, 1, _same,
         element=lambda ix, i, j, A: fn(ix.at(A, i, j)),
         matrix=lambda A: ElementwiseApplyFunction(fn, A),
-        latex=latex + r"\left({0}\right)", numpy=numpy, kind="elementwise", uses="2.4", function=fn,
-    ))
+        latex=latex + r"\left({0}\right)", numpy=numpy or "", kind="elementwise", uses="2.4", function=fn,
+    )
+
+
+def elementwise(name, form_of, latex, numpy) -> Op:
+    """Declare an element-wise op from its scalar definition ``form_of(s)``."""
+    return declare(_elementwise_op(name, form_of, latex, numpy))
 
 
 def _sigmoid(s):
@@ -286,11 +307,21 @@ elementwise("softplus", lambda s: sp.log(1 + sp.exp(s)), r"\operatorname{softplu
 elementwise("square", lambda s: s**2, r"\operatorname{square}", "{0} ** 2")
 
 
+#: generic functions (the notes' f and g): kept apart from OPS, so that a model file, a claim or a
+#: kernel never sees one because some derivation made it
+UNDEFINED: dict[str, Op] = {}
+
+
 def undefined_function(name: str) -> Op:
     """An element-wise function with no definition (the notes' generic f of identity 2.4)."""
-    if name in OPS and OPS[name].function is not None and OPS[name].function.form is not None:
-        raise UnknownFunctionError(f"{name!r} is a defined op; pick another name for a generic function")
-    return elementwise(name, None, name, f"{name}({{0}})")
+    from .safe_text import check_name
+
+    check_name(name, "function name")
+    if name in OPS:
+        raise UnknownFunctionError(f"{name!r} is an op of the op table; pick another name for a generic function")
+    if name not in UNDEFINED:
+        UNDEFINED[name] = _elementwise_op(name, None, name, None)
+    return UNDEFINED[name]
 
 
 # ----- vector functions, reductions and losses -----
@@ -320,13 +351,13 @@ declare(Op(
     "softmax", 1, _softmax_shape, element=_softmax_element,
     matrix=lambda A, axis=None: OpApply("softmax", A.shape, A, axis=axis),
     latex=r"\operatorname{softmax}\left({0}\right)", numpy="_softmax({0}, {axis})",
-    kind="vector", uses="2.7",
+    kind="vector", uses="2.7", params=("axis",),
 ))
 declare(Op(
     "log_softmax", 1, _softmax_shape, element=_log_softmax_element,
     matrix=lambda A, axis=None: OpApply("log_softmax", A.shape, A, axis=axis),
     latex=r"\log\operatorname{softmax}\left({0}\right)", numpy="_log_softmax({0}, {axis})",
-    kind="vector", uses="2.7",
+    kind="vector", uses="2.7", params=("axis",),
 ))
 declare(Op(
     "sum", 1, lambda a: (sp.Integer(1), sp.Integer(1)),

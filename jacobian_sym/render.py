@@ -11,6 +11,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from .functions import element_class
+from .safe_text import md_text, one_line, tex_text
 
 PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
             r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks"]
@@ -141,20 +142,15 @@ def plain(expr, rename=None) -> str:
 
 
 def _why(text: str) -> str:
-    return rf"\text{{{_tex_text(text)}}}"
-
-
-def _tex_text(text: str) -> str:
-    return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
-            .replace("%", r"\%").replace("#", r"\#").replace("∂", r"$\partial$"))
+    return rf"\text{{{tex_text(text)}}}"
 
 
 def document(title: str, sections: list[tuple[str, str]]) -> str:
     """A standalone LaTeX document: a title and (heading, body) sections."""
-    parts = [*PREAMBLE, r"\begin{document}", rf"\section*{{{_tex_text(title)}}}"]
+    parts = [*PREAMBLE, r"\begin{document}", rf"\section*{{{tex_text(title)}}}"]
     for heading, body in sections:
         if heading:
-            parts.append(rf"\subsection*{{{_tex_text(heading)}}}")
+            parts.append(rf"\subsection*{{{tex_text(heading)}}}")
         parts.append(body)
     parts += [r"\end{document}", ""]
     return "\n".join(parts)
@@ -162,10 +158,10 @@ def document(title: str, sections: list[tuple[str, str]]) -> str:
 
 def _wrap(title: str, body: str, standalone: bool, display: str | None) -> str:
     if display:
-        return f"**{title}**\n\n{display}\n{body}\n{display}\n"
+        return f"**{md_text(title)}**\n\n{display}\n{body}\n{display}\n"
     if standalone:
         return document(title, [("", body)])
-    return f"% {title}\n{body}\n"
+    return f"% {one_line(title)}\n{body}\n"
 
 
 # ----- derivations -----
@@ -253,7 +249,7 @@ def render_backprop_latex(bp, *, standalone: bool = False, display: str | None =
     """A model's backprop in the notes' order: forward pass, error signals, gradients, dimensions."""
     if display:
         equations, _, table = backprop_body(bp).partition("Checking the dimensions, as the notes do:")
-        out = f"**{bp.model.title}**\n\n{display}\n{equations.strip()}\n{display}\n"
+        out = f"**{md_text(bp.model.title)}**\n\n{display}\n{equations.strip()}\n{display}\n"
         if table.strip():
             array = table.strip().removeprefix(r"\[").removesuffix(r"\]")
             out += f"\nChecking the dimensions, as the notes do:\n\n{display}\n{array}\n{display}\n"
@@ -283,8 +279,8 @@ def notes_document(derivations, bp) -> str:
 def notes_markdown(derivations, bp) -> str:
     parts = ["# Computing neural network gradients, derived by jacobian_sym", ""]
     for d in derivations:
-        parts += [f"## {d.title}", "", "$$", derivation_body(d), "$$", ""]
-    parts += [f"## (3) {bp.model.title}", "", render_backprop_latex(bp, display="$$")]
+        parts += [f"## {md_text(d.title)}", "", "$$", derivation_body(d), "$$", ""]
+    parts += [f"## (3) {md_text(bp.model.title)}", "", render_backprop_latex(bp, display="$$")]
     return "\n".join(parts)
 
 

@@ -1,17 +1,21 @@
 """Symbolic sizes and the element indices used throughout the engine."""
 
+import re
 from functools import cache
 
 import sympy as sp
 
 from .errors import ShapeError
 
+_SIZE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_DIGITS = re.compile(r"[0-9]+\Z")
+
 
 @cache
 def size_symbol(name: str) -> sp.Symbol:
     """The positive integer symbol for a size such as ``D_x`` (one symbol per name)."""
-    if not name.isidentifier():
-        raise ShapeError(f"size {name!r} is not a name or a positive integer")
+    if not _SIZE_NAME.match(name) or len(name) > 64:
+        raise ShapeError(f"size {name!r} is not a name (ASCII letters, digits and _) or a positive integer")
     return sp.Symbol(name, integer=True, positive=True)
 
 
@@ -20,12 +24,18 @@ def as_size(value) -> sp.Expr:
     if isinstance(value, bool):
         raise ShapeError(f"size {value!r} is not a name or a positive integer")
     if isinstance(value, int):
+        if value > 999_999_999:
+            raise ShapeError("a size is too large (at most 999,999,999)")
         if value < 1:
             raise ShapeError(f"size {value} is not positive")
         return sp.Integer(value)
     if isinstance(value, str):
         text = value.strip()
-        return as_size(int(text)) if text.isdigit() else size_symbol(text)
+        if _DIGITS.match(text):
+            if len(text) > 9:
+                raise ShapeError(f"size {text[:12]}… is too large (at most 999,999,999)")
+            return as_size(int(text))
+        return size_symbol(text)
     if isinstance(value, sp.Expr) and (value.is_Symbol or value.is_Integer):
         return value
     raise ShapeError(f"size {value!r} is not a name or a positive integer")
