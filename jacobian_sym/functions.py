@@ -18,9 +18,13 @@ SURROGATE = sp.sin(_S) + _S**3 / 7
 def _derive_scalar(form: sp.Expr) -> sp.Expr:
     """d/ds of a scalar definition, with the project's convention that a step is 0 at 0 (ReLU′(0) = 0)."""
     derived = sp.diff(form, _S)
-    return derived.replace(
-        lambda e: isinstance(e, sp.Heaviside) and e.args[1:] != (0,), lambda e: sp.Heaviside(e.args[0], 0)
-    )
+    return derived.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(_unscaled(e.args[0]), 0))
+
+
+def _unscaled(arg):
+    """c·s → s and −c·s → −s for a positive number c: the step of (99/100)s is the step of s."""
+    coeff, rest = arg.as_coeff_Mul()
+    return rest if coeff.is_positive else -rest if coeff.is_negative else arg
 
 
 class ElementFunction(sp.Function):

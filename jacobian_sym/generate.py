@@ -23,7 +23,7 @@ from .backprop import Backprop, backprop
 from .chain import one_hot_axis
 from .errors import JacobianSymError
 from .kernel_printer import KernelPrinter, fill_code, py_name
-from .ops import get_op
+from .ops import get_op, group
 from .render import plain
 
 
@@ -111,7 +111,7 @@ def _forward_lines(graph):
             axis = node.attr("axis")
             code = fill_code(op.numpy, *args).replace("{axis}", str(int(axis) if axis is not None else 0))
         if not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root:
-            names[id(node)] = f"({code})"  # used once: inline it (z = W @ x + b1)
+            names[id(node)] = group(code)  # used once: inline it (z = W @ x + b1)
             continue
         if node.name:
             var = node.name

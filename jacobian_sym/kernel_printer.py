@@ -17,7 +17,7 @@ from functools import cache
 import sympy as sp
 
 from .errors import JacobianSymError
-from .functions import _derived_form, element_class, output_form
+from .functions import _S, _derived_form, element_class, output_form
 from .numpy_printer import ClosedFormPrinter
 from .ops import OPS, fill_code, group
 
@@ -60,9 +60,7 @@ class KernelPrinter(ClosedFormPrinter):
 
     def _print_Heaviside(self, e):
         h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
-        if h0 == 0:
-            return f"({self._print(e.args[0])} > 0)"
-        return super()._print_Heaviside(e)
+        return f"np.heaviside({self._print(e.args[0])}, {self._print(h0)})"  # keeps the dtype
 
     def _print_MatMul(self, e):
         coeff, mats = e.as_coeff_matrices()
@@ -86,6 +84,10 @@ class KernelPrinter(ClosedFormPrinter):
             code = self._chain(mats[1:])
             code = f"{group(code)}.sum(axis=0, keepdims=True)" if k != 1 else code
             return code if r == 1 else f"({group(code)} * np.ones(({self._print(r)}, 1)))"
+        if isinstance(mats[0], sp.DiagMatrix):  # diag(v) A: rows scaled, a broadcast multiply
+            return f"({self._operand(_column(mats[0]))} * {group(self._chain(mats[1:]))})"
+        if isinstance(mats[-1], sp.DiagMatrix):  # A diag(v): columns scaled
+            return f"({group(self._chain(mats[:-1]))} * {self._operand(_column(mats[-1]))}.T)"
         left, right = mats[:-1], mats[-1]
         inner = right.shape[0]
         code_left = self._chain(left)
@@ -94,9 +96,7 @@ class KernelPrinter(ClosedFormPrinter):
         return f"({code_left} @ {self._operand(right)})"
 
     def _operand(self, m):
-        code = self._print(m)
-        simple = isinstance(m, sp.MatrixSymbol) or (isinstance(m, sp.Transpose) and isinstance(m.arg, sp.MatrixSymbol))
-        return code if simple else f"({code})"
+        return group(self._print(m))
 
     def _print_Transpose(self, e):
         return f"{self._operand(e.arg)}.T"
@@ -115,6 +115,8 @@ class KernelPrinter(ClosedFormPrinter):
     def _print_ElementwiseApplyFunction(self, e):
         fn = element_class(e.function)
         arg = e.expr
+        if fn is not None and fn.form == STEP:  # ReLU′(z): a comparison, 5× faster than np.heaviside
+            return f"({self._print(arg)} > 0)"
         if fn is not None and isinstance(arg, sp.MatrixSymbol):
             code = self._elementwise(fn, arg)
             if code is not None:
@@ -140,6 +142,15 @@ class KernelPrinter(ClosedFormPrinter):
                 del self._bound[u]
         other = _same_as_op(op.name)
         return None if other is None else "(" + fill_code(OPS[other].numpy, a) + ")"
+
+
+STEP = sp.Heaviside(_S, 0)
+
+
+def _column(diag):
+    """The vector of diag(v) as a column."""
+    v = diag.args[0]
+    return v if v.shape[1] == 1 else sp.Transpose(v)
 
 
 @cache

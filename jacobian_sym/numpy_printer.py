@@ -73,7 +73,7 @@ class ClosedFormPrinter(NumPyPrinter):
         if "{axis}" in code:
             axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
-        return f"({code})"
+        return group(code)
 
     def _print_Trace(self, e):
         return f"{self._module}.trace({self._print(e.arg)})"

@@ -7,7 +7,8 @@ SymPy's printers are subclassed for the notes' notation (W_{ij}, δ₁, ŷ, ∘,
 from __future__ import annotations
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.str import StrPrinter
 
 from .functions import element_class
@@ -21,6 +22,17 @@ def _body_of(fn, d):
     return fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
 
 
+def subscripted(name: str, sub: str) -> str:
+    """The LaTeX of ``name`` with one more subscript, merged with the name's own (W0 and i j give
+    W_{0,ij}, delta_1 and k give δ_{1,k}): a subscript is built, never appended to printed text."""
+    base, supers, subs = split_super_sub(name)
+    subs = [*subs, sub] if sub else subs
+    out = translate(base)
+    if supers:
+        out += "^{" + " ".join(translate(x) for x in supers) + "}"
+    return out + ("_{" + ",".join(translate(x) for x in subs) + "}" if subs else "")
+
+
 class NotesLatexPrinter(LatexPrinter):
     """LaTeX in the notes' notation."""
 
@@ -32,12 +44,7 @@ class NotesLatexPrinter(LatexPrinter):
         if (rows, cols) == (1, 1):  # the element of a scalar is the scalar: J, not J_0
             return self._print(sp.Symbol(e.parent.name))
         idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
-        sub = "".join(self._print(i) for i in idx)
-        name = e.parent.name
-        base, _, number = name.partition("_")
-        if number.isdigit():  # delta_1[0, k] → δ_{1,k}
-            return rf"{self._print(sp.Symbol(base))}_{{{number},{sub}}}"
-        return rf"{self._print(sp.Symbol(name))}_{{{sub}}}"
+        return subscripted(e.parent.name, "".join(self._print(i) for i in idx))
 
     def _print_KroneckerDelta(self, e, exp=None):
         a, b = (self._print(x) for x in e.args[:2])

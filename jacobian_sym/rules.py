@@ -154,6 +154,35 @@ def _is_normaliser(s, theta, axis):
     return _element_of(inner, theta) and inner.indices[axis] == k and lo == 0 and hi == theta.shape[axis] - 1
 
 
+def name_softmax(e, facts=None):
+    """exp(A_aj) / Σ_k exp(A_kj) → softmax(A)_aj for any matrix A (along either axis): the same
+    normaliser trick as ``softmax_quotient``, for a softmax the graph does not name (log-softmax's
+    gradient). Used once, after the fixed point: the element of an ``OpApply`` would expand again
+    under ``doit``."""
+    from .ops import OpApply
+
+    out = e
+    for s in sorted(e.atoms(sp.Sum), key=sp.default_sort_key):
+        if not (len(s.limits) == 1 and isinstance(s.function, sp.exp) and isinstance(s.function.args[0],
+                                                                                    MatrixElement)):
+            continue
+        inner = s.function.args[0]
+        A = inner.parent
+        axis = next((ax for ax in (0, 1) if _is_normaliser(s, A, ax)), None)
+        if axis is None or not isinstance(A, sp.MatrixSymbol) or not out.has(s):
+            continue
+        S = OpApply("softmax", A.shape, A, axis=axis)
+        Z = sp.Function("Z_softmax", positive=True)
+        named = out.xreplace({t: Z(_other_index(t.function.args[0], axis)) for t in out.atoms(sp.Sum)
+                              if _is_normaliser(t, A, axis)})
+        named = named.xreplace({x: MatrixElement(S, *x.args[0].indices) * Z(_other_index(x.args[0], axis))
+                                for x in named.atoms(sp.exp) if _element_of(x.args[0], A)})
+        new = sp.expand(sp.powsimp(sp.expand(named, power_exp=False, log=False)), power_exp=False, log=False)
+        if not new.has(Z):
+            out = new
+    return out
+
+
 RULES = [kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum]
 GLOBAL_RULES = [softmax_quotient]
 
@@ -194,8 +223,8 @@ def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) ->
     if alternative is not None:
         alternative = _fixed_point(sp.cancel(alternative), facts, max_rounds)
         if sp.count_ops(alternative) < sp.count_ops(out):
-            return alternative
-    return out
+            out = alternative
+    return name_softmax(out)
 
 
 def _fixed_point(expr, facts, max_rounds):

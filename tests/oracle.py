@@ -1,0 +1,79 @@
+"""An independent NumPy forward pass of a graph, for the tests: every op written here from its textbook
+definition, sharing nothing with the op table's NumPy templates, the printers or the generator."""
+
+import numpy as np
+
+
+def _axis(node, a):
+    axis = node.attr("axis")
+    if axis is None:
+        axis = 1 if a.shape[0] == 1 and a.shape[1] != 1 else 0
+    return axis
+
+
+def _softmax(node, a):
+    ax = _axis(node, a)
+    e = np.exp(a - a.max(axis=ax, keepdims=True))
+    return e / e.sum(axis=ax, keepdims=True)
+
+
+FORWARD = {
+    "matmul": lambda n, a, b: a @ b,
+    "transpose": lambda n, a: np.transpose(a),
+    "add": lambda n, a, b: a + b,
+    "sub": lambda n, a, b: a - b,
+    "mul": lambda n, a, b: a * b,
+    "div": lambda n, a, b: a / b,
+    "neg": lambda n, a: -a,
+    "copy": lambda n, a: a,
+    "relu": lambda n, a: np.where(a > 0, a, 0.0),
+    "leaky_relu": lambda n, a: np.where(a > 0, a, a / 100),
+    "sigmoid": lambda n, a: 1 / (1 + np.exp(-a)),
+    "tanh": lambda n, a: (np.exp(2 * a) - 1) / (np.exp(2 * a) + 1),
+    "exp": lambda n, a: np.exp(a),
+    "log": lambda n, a: np.log(a),
+    "softplus": lambda n, a: np.log(1 + np.exp(a)),
+    "square": lambda n, a: a * a,
+    "softmax": _softmax,
+    "log_softmax": lambda n, a: np.log(_softmax(n, a)),
+    "sum": lambda n, a: np.array([[a.sum()]]),
+    "tr": lambda n, a: np.array([[np.trace(a)]]),
+    "norm": lambda n, a: np.array([[np.sqrt((a * a).sum())]]),
+    "cross_entropy": lambda n, y, p: np.array([[-(y * np.log(p)).sum()]]),
+    "binary_cross_entropy": lambda n, y, p: np.array([[-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum()]]),
+    "mse": lambda n, y, p: np.array([[0.5 * ((p - y) ** 2).sum()]]),
+}
+
+
+def forward(root, arrays: dict) -> float:
+    """The loss of the graph under ``root`` on ``arrays`` (leaves by name), in float64."""
+    values = {}
+    for node in root.walk():
+        if node.op == "var":
+            values[id(node)] = np.asarray(arrays[node.name], dtype=np.float64)
+        elif node.op == "const":
+            values[id(node)] = np.array([[float(node.attr("value"))]])
+        else:
+            values[id(node)] = FORWARD[node.op](node, *(values[id(a)] for a in node.args))
+    return float(np.asarray(values[id(root)]).reshape(-1)[0])
+
+
+def gradient(root, arrays: dict, name: str, h: float = 1e-6) -> np.ndarray:
+    """Central differences of ``forward`` by every element of the array ``name``."""
+    base = arrays[name]
+    out = np.zeros_like(base, dtype=np.float64)
+    for idx in np.ndindex(base.shape):
+        up, down = dict(arrays), dict(arrays)
+        up[name], down[name] = base.astype(np.float64), base.astype(np.float64)
+        up[name][idx] += h
+        down[name][idx] -= h
+        out[idx] = (forward(root, up) - forward(root, down)) / (2 * h)
+    return out
+
+
+def rel_error(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return np.inf
+    nb = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / nb) if nb > 1e-12 else float(np.linalg.norm(a))
