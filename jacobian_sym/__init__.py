@@ -11,6 +11,7 @@
 
 from . import ops as _ops
 from .backprop import Backprop, backprop
+from .claim_syntax import ClaimError
 from .claims import Verdict, check
 from .codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from .derive import Derivation, derive, gradient, jacobian
@@ -58,7 +59,7 @@ def function(name: str):
 
 
 __all__ = [
-    "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
+    "ClaimError", "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
     "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelInputError", "codegen", "gradcheck",

@@ -2,7 +2,7 @@
 
 Both syntaxes are read into one small tree — ("name", s), ("num", v), ("matmul", a, b),
 ("hadamard", a, b), ("add", a, b), ("sub", a, b), ("div", a, b), ("neg", a), ("T", a),
-("call", f, a) — each node with its position, and one builder turns the tree into a SymPy matrix
+("call", f, a, axis), ("ones", r, c) — each node with its position, and one builder turns the tree into a SymPy matrix
 expression over a table of names. Nothing is passed to eval, exec or sympify.
 """
 
@@ -14,7 +14,8 @@ import re
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from .errors import ParseError
+from .errors import JacobianSymError, ParseError
+from .expr import exact_number
 from .functions import derivative_of
 from .ops import OPS, OpApply
 from .sizes import fmt_shape
@@ -55,12 +56,33 @@ def _from_ast(node):
         raise ClaimError("only calls of functions by name are allowed (relu_prime(z), diag(v))", source="claim",
                          col=pos)
     if isinstance(node, ast.Call):
-        if node.func.id.startswith("_"):
-            raise ClaimError(f"the name {node.func.id!r} is not allowed", source="claim", col=pos)
-        if len(node.args) != 1 or node.keywords:
-            raise ClaimError(f"{node.func.id} takes one argument", source="claim", col=pos)
-        return ("call", node.func.id, _from_ast(node.args[0]), pos)
+        name = node.func.id
+        if name.startswith("_"):
+            raise ClaimError(f"the name {name!r} is not allowed", source="claim", col=pos)
+        if name == "ones":
+            if len(node.args) != 2 or node.keywords:
+                raise ClaimError("ones takes two sizes: ones(n, 1)", source="claim", col=pos)
+            return ("ones", *(_size_arg(a) for a in node.args), pos)
+        axis = None
+        for kw in node.keywords:
+            if kw.arg != "axis" or name not in ("sum", "mean") or not (
+                    isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1) and type(kw.value.value) is int):
+                raise ClaimError(f"{name} takes no keyword {kw.arg!r} (sum and mean take axis=0 or 1)",
+                                 source="claim", col=kw.value.col_offset + 1)
+            axis = kw.value.value
+        if len(node.args) != 1:
+            raise ClaimError(f"{name} takes one argument", source="claim", col=pos)
+        return ("call", name, _from_ast(node.args[0]), axis, pos)
     raise ClaimError(f"{type(node).__name__.lower()} is not allowed in a claim", source="claim", col=pos)
+
+
+def _size_arg(node):
+    if isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value < 10**9:
+        return node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    raise ClaimError("a size is a name of the target's sizes or a positive integer", source="claim",
+                     col=node.col_offset + 1)
 
 
 # ----- the notes' LaTeX -----
@@ -206,7 +228,7 @@ class _LatexReader:
         self.take("(")
         arg = self.expr()
         self.take(")")
-        return ("call", key + "_prime" * primes, arg, pos)
+        return ("call", key + "_prime" * primes, arg, None, pos)
 
 
 # ----- building SymPy -----
@@ -215,12 +237,25 @@ def _shape(e):
 
 
 
+def _reduce(A, axis, mean):
+    """sum(A) (a number), sum(A, axis=0) = 1ᵀA, sum(A, axis=1) = A1; mean divides by the count."""
+    rows, cols = A.shape
+    if axis is None:
+        total = sp.Trace(sp.MatMul(sp.OneMatrix(1, rows), A, sp.OneMatrix(cols, 1)))  # the one element of 1ᵀA1
+        return total / (rows * cols) if mean else total
+    out = sp.MatMul(sp.OneMatrix(1, rows), A) if axis == 0 else sp.MatMul(A, sp.OneMatrix(cols, 1))
+    return sp.MatMul(1 / (rows if axis == 0 else cols), out) if mean else out
+
+
 class Builder:
     """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
 
     def __init__(self, names: dict, functions: dict | None = None):
         self.names = names
         self.functions = functions or {}
+        #: the target's sizes by name (for ones(n, 1))
+        self.sizes = {str(s): s for m in names.values() if isinstance(m, sp.MatrixExpr)
+                      for d in m.shape for s in getattr(d, "free_symbols", ())}
 
     def fail(self, message, pos):
         raise ClaimError(message, source="claim", col=pos)
@@ -233,14 +268,24 @@ class Builder:
                 self.fail(f"the claim names {node[1]!r}, which the target does not have (it has: {known})", pos)
             return self.names[node[1]]
         if kind == "num":
-            return sp.nsimplify(node[1])
+            try:
+                return exact_number(node[1])
+            except JacobianSymError as err:
+                self.fail(str(err), pos)
         if kind == "neg":
             return -self.build(node[1])
         if kind == "T":
             return sp.Transpose(self.build(node[1]))
+        if kind == "ones":
+            return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
         if kind == "call":
-            return self.call(node[1], self.build(node[2]), pos)
+            return self.call(node[1], self.build(node[2]), pos, node[3])
         a, b = self.build(node[1]), self.build(node[2])
+        if kind != "matmul":  # a 1×1 matrix against a bigger one is its one element, broadcast
+            if _shape(a) == (1, 1) and isinstance(a, sp.MatrixExpr) and _shape(b) != (1, 1):
+                a = sp.Trace(a)
+            if _shape(b) == (1, 1) and isinstance(b, sp.MatrixExpr) and _shape(a) != (1, 1):
+                b = sp.Trace(b)
         sa, sb = _shape(a), _shape(b)
         scalar_a, scalar_b = not isinstance(a, sp.MatrixExpr), not isinstance(b, sp.MatrixExpr)
         fa, fb = fmt_shape(sa), fmt_shape(sb)
@@ -257,20 +302,37 @@ class Builder:
                 self.fail(f"a Hadamard product of {fa} and {fb}: the shapes differ", pos)
             return sp.HadamardProduct(a, b)
         if kind == "div":
-            if not scalar_b:
-                self.fail("division by a matrix; divide by a number", pos)
-            return sp.MatMul(1 / b, a) if not scalar_a else a / b
-        if scalar_a != scalar_b:
-            self.fail(f"{'adding' if kind == 'add' else 'subtracting'} a number and a {fa if scalar_b else fb} "
-                      "matrix", pos)
+            if scalar_b and b == 0:
+                self.fail("division by zero", pos)
+            if scalar_b:
+                return sp.MatMul(1 / b, a) if not scalar_a else a / b
+            if not scalar_a and sa != sb:
+                self.fail(f"an element-wise quotient of {fa} and {fb}: the shapes differ", pos)
+            ones = sp.OneMatrix(*sb)
+            return sp.HadamardProduct(a if not scalar_a else sp.MatMul(a, ones), sp.HadamardPower(b, -1))
+        if scalar_a != scalar_b:  # a number and a matrix: element-wise, as the notes write σ(1 − σ)
+            if scalar_a:
+                a = sp.MatMul(a, sp.OneMatrix(*sb)) if a != 0 else sp.ZeroMatrix(*sb)
+            else:
+                b = sp.MatMul(b, sp.OneMatrix(*sa)) if b != 0 else sp.ZeroMatrix(*sa)
+            return sp.MatAdd(a, b if kind == "add" else -b)
         if not scalar_a and sa != sb:
             self.fail(f"{'a sum' if kind == 'add' else 'a difference'} of {fa} and {fb}: the shapes differ",
                       pos)
         return sp.MatAdd(a, b if kind == "add" else -b) if not scalar_a else (a + b if kind == "add" else a - b)
 
-    def call(self, fname, arg, pos):
+    def size(self, name, pos):
+        if isinstance(name, int):
+            return sp.Integer(name)
+        if name not in self.sizes:
+            self.fail(f"{name!r} is not a size of the target (it has: {', '.join(sorted(self.sizes))})", pos)
+        return self.sizes[name]
+
+    def call(self, fname, arg, pos, axis=None):
         if not isinstance(arg, sp.MatrixExpr):
             self.fail(f"{fname} takes a vector or matrix", pos)
+        if fname in ("sum", "mean"):
+            return _reduce(arg, axis, fname == "mean")
         base, primes = fname, 0
         while base.endswith("_prime"):
             base, primes = base[: -len("_prime")], primes + 1

@@ -25,7 +25,7 @@ from .model import Model
 from .model_proofs import ExplicitModel
 from .ops import UNDEFINED, get_op
 from .sizes import fmt_shape
-from .verify import Explicit
+from .verify import Explicit, evaluate_explicit
 
 
 @dataclass
@@ -136,10 +136,7 @@ class ClaimTarget:
 
 
 def _evaluate(expr, values, sizes):
-    mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
-    mapping.update(sizes)
-    out = expr.xreplace(mapping).doit()
-    return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out).applyfunc(explicit)
+    return evaluate_explicit(expr, values, sizes).applyfunc(explicit)
 
 
 def _zero(m: sp.Matrix, points) -> bool:
@@ -200,8 +197,8 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
                             by_name((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))}
                     verdict.counterexample = {
                         "sizes": shown, "entry": (r, c),
-                        "claim": float(sp.N(claimed[r, c].xreplace(point).xreplace(free))),
-                        "true": float(sp.N(truth[r, c].xreplace(point).xreplace(free))),
+                        "claim": _as_float(claimed[r, c].xreplace(point).xreplace(free)),
+                        "true": _as_float(truth[r, c].xreplace(point).xreplace(free)),
                         "values": {str(k): str(v) for k, v in {**point, **free}.items()},
                     }
                     verdict.decided = "decided exactly at concrete sizes"
@@ -225,8 +222,8 @@ def _numeric_error(t, built, seed) -> float:
     symbols = set().union(*(e.free_symbols for e in claimed), *(e.free_symbols for e in truth))
     point = {s: sp.Float(rng.uniform(0.2, 1.2) * rng.choice((-1, 1)) if not s.is_positive else rng.uniform(0.2, 1.2))
              for s in by_name(symbols)}
-    a = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in claimed.tolist()])
-    b = np.array([[float(sp.N(e.xreplace(point))) for e in row] for row in truth.tolist()])
+    a = np.array([[_as_float(e.xreplace(point)) for e in row] for row in claimed.tolist()])
+    b = np.array([[_as_float(e.xreplace(point)) for e in row] for row in truth.tolist()])
     scale = np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale else float(np.linalg.norm(a))
 
@@ -268,6 +265,15 @@ def _reason(t, built, claimed, truth, values, sizes, points) -> str:
     return "a mismatch: the claim and the truth differ"
 
 
+def _as_float(e) -> float:
+    """A SymPy number as a float; nan for what is not a real number (so no comparison passes)."""
+    try:
+        value = complex(sp.N(with_surrogates(e)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return float("nan")
+    return value.real if value.imag == 0 else float("nan")
+
+
 def _constant_ratio(claimed, truth, points):
     """c when claimed = c · truth for a number c ≠ 0, 1 (read off one nonzero entry, then checked)."""
     point = points[0]
@@ -278,7 +284,9 @@ def _constant_ratio(claimed, truth, points):
         rng = np.random.default_rng(7)
         a0, b0 = a.xreplace(point), b.xreplace(point)
         free = {s: sp.Rational(int(rng.integers(1, 20)), 11) for s in by_name(a0.free_symbols | b0.free_symbols)}
-        value = float(sp.N(a0.xreplace(free))) / float(sp.N(b0.xreplace(free)))
+        value = _as_float(a0.xreplace(free)) / _as_float(b0.xreplace(free))
+        if not np.isfinite(value):
+            return None
         ratio = sp.nsimplify(value, rational=True, tolerance=1e-9)
         if ratio in (0, 1) or abs(ratio.q) > 1000:
             return None

@@ -156,7 +156,7 @@ def _merge_hadamard(factors, target):
     for a in range(len(factors)):
         for b in range(a + 1, len(factors)):
             f, g = factors[a], factors[b]
-            if f.indices and f.indices == g.indices and len(f.indices) == len({f.r, f.c} - {None}):
+            if f.indices and f.indices == g.indices:
                 if _is_elementwise(f.M) and not _is_elementwise(g.M):
                     f, g = g, f  # the notes' order: δ₁U ∘ ReLU′(z)
                 f = _toward(f, target)
@@ -202,8 +202,8 @@ def _contract(f: Factor, g: Factor, k, target) -> Factor:
 def _sum_out(f: Factor, k, size, target=(None, None)) -> Factor:
     """Σ_k over one factor: a trace, or a product with a ones vector on the side that keeps the
     remaining index where the target wants it (Δᵀ1 rather than (1ᵀΔ)ᵀ)."""
-    if f.r == k and f.c == k:
-        return Factor(sp.Trace(f.M), None, None)
+    if f.r == k and f.c is None and isinstance(f.M, sp.DiagonalOf):
+        return Factor(sp.Trace(f.M.arg), None, None)
     if f.r == k:
         if f.c is not None and f.c == target[0]:
             return Factor(sp.MatMul(transpose(f.M), sp.OneMatrix(size, 1)), f.c, None)
@@ -226,8 +226,16 @@ def _absorb_diagonal(factors, k):
     return [new if f is m else f for f in factors if f is not v]
 
 
+def _diagonal(f: Factor) -> Factor:
+    """A_ii (both slots on one index) is the i-th element of the vector diag(A), an n×1 column: it
+    must not be merged or contracted as if it were a matrix with two indices."""
+    if f.r is not None and f.r == f.c:
+        return Factor(sp.DiagonalOf(f.M), f.r, None)
+    return f
+
+
 def _reduce(term: _Term, target) -> list[Factor]:
-    factors = list(term.factors)
+    factors = [_diagonal(f) for f in term.factors]
     dummies = dict(term.dummies)
     while True:
         merged = _merge_hadamard(factors, target)
@@ -347,10 +355,63 @@ def _term_matrix(e, target, shape) -> sp.MatrixExpr:
     return _scale(term.coeff, _with_units(_final(factors, target, shape), term.units))
 
 
+def _whole_sum_of(s: sp.Sum):
+    """(M, f) when the sum runs over every element of one matrix M, Σ_jk f(M_jk); else None."""
+    elements = s.function.atoms(MatrixElement)
+    parents = {e.parent for e in elements}
+    if len(parents) != 1:
+        return None
+    (M,) = parents
+    bound = {k: (lo, hi) for k, lo, hi in s.limits}
+    want = [k for k in (e.indices for e in elements)]
+    if len(set(map(tuple, want))) != 1:
+        return None
+    slots = want[0]
+    for slot, size in zip(slots, M.shape):
+        if size == 1:
+            if slot != 0:
+                return None
+        elif slot not in bound or bound[slot] != (0, size - 1):
+            return None
+    if len(bound) != sum(size != 1 for size in M.shape):
+        return None
+    d = sp.Dummy("s")
+    return M, s.function.xreplace({next(iter(elements)): d}), d
+
+
+def _reduction(M, name):
+    from .ops import OpApply
+
+    return MatrixElement(OpApply(name, (1, 1), M), 0, 0)
+
+
+def name_reductions(expr):
+    """Sums over a whole matrix in an index expression as the reductions they are: Σ M_k² under a
+    square root → ‖M‖, Σ M_k → sum(M), Σ f(M_k) → sum(f(M)) (no index sum left in a closed form)."""
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    def norm_power(e):
+        if isinstance(e, sp.Pow) and isinstance(e.base, sp.Sum) and (2 * e.exp).is_Integer:
+            found = _whole_sum_of(e.base)
+            if found is not None and found[1] == found[2] ** 2:
+                return _reduction(found[0], "norm") ** (2 * e.exp)
+        return None
+
+    def total(e):
+        found = _whole_sum_of(e) if isinstance(e, sp.Sum) else None
+        if found is None:
+            return None
+        M, f, d = found
+        return _reduction(M if f == d else ElementwiseApplyFunction(sp.Lambda(d, f), M), "sum")
+
+    expr = expr.replace(lambda e: norm_power(e) is not None, norm_power)
+    return expr.replace(lambda e: total(e) is not None, total)
+
+
 def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
     """The matrix M of ``shape`` with M[target] = ``index_expr`` (target: the free indices, None on a
     length-1 axis)."""
-    expr = sp.expand(index_expr, power_exp=False, log=False)
+    expr = sp.expand(name_reductions(index_expr), power_exp=False, log=False)
     if expr == 0:
         return sp.ZeroMatrix(*shape)
     terms = [_term_matrix(t, target, shape) for t in sp.Add.make_args(expr)]

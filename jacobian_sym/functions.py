@@ -43,7 +43,7 @@ class ElementFunction(sp.Function):
         """The derivative, derived from the scalar definition: written out when it is a polynomial
         (square′(s) = 2s) or the function itself (exp′ = exp), else the named function f′."""
         derived = _derived_form(type(self))
-        if derived is not None and derived.is_polynomial(_S):
+        if derived is not None and derived.is_rational_function(_S):  # square′ = 2s, log′ = 1/s
             return derived.xreplace({_S: self.args[0]})
         if derived is not None and derived == self.form:
             return self

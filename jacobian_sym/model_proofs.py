@@ -9,7 +9,7 @@ import sympy as sp
 from .exact import is_zero_smooth, kink_symbols, random_rational_point
 from .functions import explicit
 from .index import explicit_matrix
-from .verify import Check, Report, leaf_matrix
+from .verify import Check, Report, check_explicit_cost, checked_sizes, evaluate_explicit, guarded, leaf_matrix
 
 
 class ExplicitModel:
@@ -31,10 +31,7 @@ class ExplicitModel:
             self.values[bp.delta_symbols[name]] = self._evaluate(closed)
 
     def _evaluate(self, closed) -> sp.Matrix:
-        mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in self.values.items()}
-        mapping.update(self.sizes)
-        out = closed.xreplace(mapping).doit()
-        return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
+        return evaluate_explicit(closed, self.values, self.sizes)
 
     def loss(self):
         return self.values[self.bp.graph.symbol(self.bp.model.loss)][0, 0]
@@ -76,18 +73,26 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
                      key=lambda s: s.name)
     if sizes is None:
         sizes = [{s: sp.Integer((2, 3, 4, 5)[k % 4]) for k, s in enumerate(symbols)}]
-    sizes = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)
-              for k, v in a.items()} for a in sizes]
+    else:
+        sizes = checked_sizes(symbols, sizes)
     if fd_sizes is None:
         fd_sizes = [{s: sp.Integer(int(rng.integers(5, 12))) for s in symbols}]
-    fd_sizes = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)
-                 for k, v in a.items()} for a in fd_sizes]
+    else:
+        fd_sizes = checked_sizes(symbols, fd_sizes)
+    for s in sizes:
+        check_explicit_cost(bp.graph, s)
     report = Report(bp.model.title)
     for s in sizes:
-        report.checks.extend(model_exact_check(bp, s, rng))
+        report.checks.extend(_guarded_all(bp, "exact", s, lambda s=s: model_exact_check(bp, s, rng)))
     for s in fd_sizes:
-        report.checks.extend(model_fd_check(bp, s, rng))
+        report.checks.extend(_guarded_all(bp, "fd", s, lambda s=s: model_fd_check(bp, s, rng)))
     return report
+
+
+def _guarded_all(bp, kind, sizes, run) -> list[Check]:
+    checks = []
+    result = guarded(kind, sizes, lambda: checks.extend(run()) or None)
+    return checks if result is None else [result]
 
 
 def backprop_values(bp, numeric, arrays) -> dict:

@@ -73,6 +73,8 @@ class ClosedFormPrinter(NumPyPrinter):
         if "{axis}" in code:
             axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
+        if e.shape == (1, 1):  # a reduction gives a NumPy scalar; as a matrix factor it is 1×1
+            return f"{self._module}.reshape({code}, (1, 1))"
         return group(code)
 
     def _print_Trace(self, e):

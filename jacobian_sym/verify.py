@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .chain import one_hot_axis
-from .errors import SizeError
+from .errors import JacobianSymError, SizeError
 from .exact import vanishes
 from .functions import explicit
 from .index import explicit_matrix, inline_unnamed_elements
@@ -26,6 +26,7 @@ from .layout import gradient_layout, jacobian_layout
 from .numpy_printer import numeric_function
 
 MAX_EXPLICIT_DERIVATIVES = 6000
+MAX_EXPLICIT_ELEMENTS = 2000
 SIZE_CYCLE = (3, 4, 2, 5, 6, 7)
 
 
@@ -82,13 +83,54 @@ def _elements(shape, sizes):
 
 
 def _check_cost(derivation, sizes):
-    out = np.prod(_elements(derivation.expr.shape, sizes))
-    wrt = np.prod(_elements(derivation.wrt.shape, sizes))
-    if out * wrt > MAX_EXPLICIT_DERIVATIVES:
-        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise SizeError(
-            f"the explicit check at {shown} would take {out * wrt} symbolic derivatives "
-            f"(limit {MAX_EXPLICIT_DERIVATIVES}); use smaller sizes, or the numeric checks")
+    out = int(np.prod(_elements(derivation.expr.shape, sizes)))
+    wrt = int(np.prod(_elements(derivation.wrt.shape, sizes)))
+    check_explicit_cost(derivation.graph, sizes, out * wrt)
+
+
+def check_explicit_cost(graph, sizes, derivatives: int = 0):
+    """Refuse, before any work, an explicit proof whose symbolic matrices or derivatives would be
+    too many to finish in seconds (the cost grows with every element of every node)."""
+    elements = sum(int(np.prod(_elements(n.shape, sizes))) for n in graph.nodes if n.op != "const")
+    shown = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "these sizes"
+    if derivatives > MAX_EXPLICIT_DERIVATIVES:
+        raise SizeError(f"the explicit check at {shown} would take {derivatives} symbolic derivatives "
+                        f"(limit {MAX_EXPLICIT_DERIVATIVES}); use smaller sizes, or the numeric checks")
+    if elements > MAX_EXPLICIT_ELEMENTS:
+        raise SizeError(f"the explicit check at {shown} would build {elements} symbolic elements "
+                        f"(limit {MAX_EXPLICIT_ELEMENTS}); use smaller sizes, or the numeric checks")
+
+
+def checked_sizes(symbols, assignments) -> list[dict]:
+    """User-given sizes by name, checked against the target's size symbols (missing ones get the
+    default values; an unknown name or a value that is not a positive integer is refused)."""
+    known = {s.name: s for s in symbols}
+    out = []
+    for n, given in enumerate(assignments):
+        if not isinstance(given, dict):
+            raise SizeError(f"sizes are dicts of size name → positive integer, not {type(given).__name__}")
+        values = {s: sp.Integer(SIZE_CYCLE[(k + n) % len(SIZE_CYCLE)]) for k, s in enumerate(symbols)}
+        for key, value in given.items():
+            name = str(key)
+            if name not in known:
+                raise SizeError(f"sizes names {name!r}, which the target does not have "
+                                f"(it has: {', '.join(known) or 'no symbolic sizes'})")
+            if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)) or not 0 < int(value) < 10**6:
+                raise SizeError(f"the size {name}={value!r} is not a positive integer")
+            values[known[name]] = sp.Integer(int(value))
+        out.append(values)
+    return out
+
+
+def guarded(name, sizes, run) -> Check:
+    """A proof that cannot be carried out fails cleanly, with the reason, instead of crashing;
+    a refusal on cost (SizeError) and other errors of the user's input still stop the run."""
+    try:
+        return run()
+    except JacobianSymError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure to evaluate is a failed proof, not a crash
+        return Check(name, False, sizes, detail=f"could not be carried out ({type(err).__name__}: {err})"[:300])
 
 
 # ----- explicit values -----
@@ -148,11 +190,22 @@ class Explicit:
 
     def closed(self) -> sp.Matrix:
         """The closed form evaluated on the explicit matrices."""
-        mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v
-                   for k, v in self.values.items()}
-        mapping.update(self.sizes)
-        out = self.d.closed_form.xreplace(mapping).doit()
-        return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
+        return evaluate_explicit(self.d.closed_form, self.values, self.sizes)
+
+
+def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
+    """A matrix expression with its symbols replaced by explicit matrices (``values``) at concrete
+    ``sizes``, multiplied out. Ones matrices and diagonals become explicit first: SymPy multiplies
+    them with explicit matrices only then."""
+    mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
+    # (SymPy's DiagonalOf cannot even hold an explicit matrix: it is made explicit before the rest)
+    out = expr.replace(lambda e: isinstance(e, sp.DiagonalOf) and e.arg in mapping,
+                       lambda e: sp.ImmutableMatrix(mapping[e.arg].diagonal()).T)
+    mapping.update(sizes)
+    out = out.xreplace(mapping)
+    out = out.replace(lambda e: isinstance(e, sp.OneMatrix), lambda e: sp.ImmutableMatrix.ones(*e.shape))
+    out = out.doit()
+    return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
 
 
 # ----- the three proofs -----
@@ -179,8 +232,7 @@ def _symbols_needing_positive(expr):
     for f in expr.atoms(sp.log, sp.Pow):
         base = f.args[0]
         if isinstance(f, sp.log) or (f.exp.is_number and f.exp < 0):
-            out |= {m.parent for m in base.atoms(MatrixElement)}
-            out |= {m for m in base.atoms(sp.MatrixSymbol)}
+            out |= base.atoms(sp.MatrixSymbol)
     return out
 
 
@@ -301,13 +353,13 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
 
         return verify_model(derivation, sizes=sizes, seed=seed)
     rng = np.random.default_rng(seed)
-    assignments = sizes if sizes is not None else concrete_sizes(derivation)
-    assignments = [{sp.Symbol(str(k), integer=True, positive=True) if isinstance(k, str) else k: sp.Integer(v)
-                    for k, v in a.items()} for a in assignments]
+    assignments = concrete_sizes(derivation) if sizes is None else checked_sizes(size_symbols(derivation), sizes)
+    for s in assignments:
+        _check_cost(derivation, s)
     report = Report(derivation.title)
     for s in assignments:
-        report.checks.append(exact_check(derivation, s, rng))
+        report.checks.append(guarded("exact", s, lambda s=s: exact_check(derivation, s, rng)))
     for s in assignments:
-        report.checks.append(numeric_check(derivation, s, rng))
-        report.checks.append(fd_check(derivation, s, rng))
+        report.checks.append(guarded("numeric", s, lambda s=s: numeric_check(derivation, s, rng)))
+        report.checks.append(guarded("finite differences", s, lambda s=s: fd_check(derivation, s, rng)))
     return report
