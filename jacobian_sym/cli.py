@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +24,21 @@ class _Group(click.Group):
         except JacobianSymError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
+        except BrokenPipeError:  # the reader went away (| head): stop quietly
+            sys.stderr.close()
+            sys.exit(0)
+
+
+def _write(output: str, text: str) -> None:
+    """Write ``text`` to stdout ('-') or to the file ``output``, whole or not at all: the text goes to a
+    temporary file beside it that replaces the file only when complete, so a failed command never
+    leaves a truncated or half-written file."""
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    from .files import write_atomic
+
+    write_atomic(Path(output), text)
 
 
 @click.group(cls=_Group)
@@ -116,7 +132,8 @@ def _render(result, fmt, standalone):
 @click.option("--wrt", help="The variable to differentiate an expression TARGET by.")
 @click.option("--standalone", is_flag=True, help="A complete LaTeX document.")
 @click.option("--pdf", type=click.Path(dir_okay=False), help="Also compile the document to this PDF (pdflatex).")
-@click.option("-o", "--output", type=click.File("w"), default="-", help="Where to write ('-': stdout).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write ('-': stdout); written only when the derivation succeeded.")
 def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
     """Derive TARGET and print the derivation.
 
@@ -130,11 +147,13 @@ def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
       jacobian-sym derive "sum(sigmoid(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --format text
     """
     result = _target(target, shapes, wrt, layout)
+    text = _render(result, fmt, standalone)
     if pdf:
         from .pdf import compile_pdf
 
         compile_pdf(_render(result, "latex", True), Path(pdf))
-    output.write(_render(result, fmt, standalone))
+        click.echo(f"wrote {pdf}", err=True)
+    _write(output, text)
 
 
 @cli.command()
@@ -178,6 +197,8 @@ def render(check, folder):
     """
     from .documents import stale, write
 
+    if not Path(folder).is_dir():
+        raise JacobianSymError(f"--folder {folder}: no such folder")
     if check:
         out = stale(folder)
         for path in out:
@@ -237,7 +258,8 @@ def _load_model(path):
 
 @cli.command("codegen")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.File("w"), default="-", help="Where to write ('-': stdout).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write ('-': stdout); written only when the kernel was generated and checked.")
 def codegen_cmd(model, output):
     """Write a standalone NumPy module with MODEL's loss and gradients.
 
@@ -249,14 +271,15 @@ def codegen_cmd(model, output):
     from .backprop import backprop
     from .codegen import codegen
 
-    output.write(codegen(backprop(_load_model(model))))
+    _write(output, codegen(backprop(_load_model(model))))
 
 
 def _parse_sizes(pairs):
     sizes = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip().isidentifier() or not value.strip().isdigit() or int(value) < 1:
+        if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name.strip()) or not re.fullmatch(
+                r"[0-9]{1,9}", value.strip()) or int(value) < 1:
             raise JacobianSymError(f"--size takes NAME=N with a positive integer N, not {pair!r}")
         sizes[name.strip()] = int(value)
     return sizes
@@ -266,7 +289,8 @@ def _parse_sizes(pairs):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--size", "sizes", multiple=True, metavar="NAME=N",
               help="A size of the model (repeatable); unset sizes are 64, and the batch B is 1 and 64.")
-@click.option("--calls", type=int, default=200, show_default=True, help="Calls per measurement.")
+@click.option("--calls", type=click.IntRange(min=1, max=1_000_000), default=200, show_default=True,
+              help="Calls per measurement.")
 def bench(model, sizes, calls):
     """Time MODEL's generated kernel (median µs per forward+backward call, single-threaded BLAS).
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .backprop import backprop
 from .derive import derive
+from .files import write_atomic
 from .identities import IDENTITIES
 from .model import Model
 from .render import notes_document, notes_markdown, render_backprop_latex
@@ -48,6 +49,6 @@ def write(folder="derivations") -> list[Path]:
     written = []
     for path, text in expected(folder).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text)
             written.append(path)
     return written

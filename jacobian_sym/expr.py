@@ -76,6 +76,9 @@ class Node:
     def __neg__(self):
         return apply("neg", self)
 
+    def __pow__(self, exponent):
+        return power(self, exponent)
+
     # ----- inspection -----
     def structure(self):
         """A nested tuple that two equal graphs share (names, ops, shapes, attributes)."""
@@ -157,6 +160,18 @@ def exact_number(value) -> sp.Rational:
     if abs(number) > MAX_CONSTANT:
         raise JacobianSymError(f"a constant is too large (at most {MAX_CONSTANT:.0e} in magnitude)")
     return number
+
+
+def power(base: Node, exponent) -> Node:
+    """The element-wise power ``base ** n`` for an integer n from 1 to 8: square for 2, else a
+    Hadamard product of squares and the base (x ** 3 = square(x) * x)."""
+    if isinstance(exponent, bool) or not isinstance(exponent, int) or not 1 <= exponent <= 8:
+        raise JacobianSymError(f"only element-wise powers by an integer 1 … 8 are supported, not {exponent!r}")
+    if exponent == 1:
+        return base
+    half = power(base, exponent // 2)
+    out = apply("square", half)
+    return apply("mul", out, base) if exponent % 2 else out
 
 
 def as_node(value) -> Node:

@@ -273,6 +273,11 @@ class _Reader:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
             return E.constant(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int and 1 <= exponent.value <= 8):
+                self.fail(exponent, "only element-wise powers by an integer 1 … 8 are allowed (x ** 2)")
+            return E.power(self.read(node.left), exponent.value)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return E.apply(_BINOPS[type(node.op)], self.read(node.left), self.read(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):

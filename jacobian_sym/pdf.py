@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import JacobianSymError
+from .files import write_atomic
 
 INSTALL_HINT = ("pdflatex was not found; install it with "
                 "'apt-get install texlive-latex-base texlive-latex-recommended' (Debian/Ubuntu)")
@@ -19,6 +20,8 @@ class LatexError(JacobianSymError):
 
 def compile_pdf(tex: str, out: Path) -> Path:
     """Compile ``tex`` to the PDF ``out``; a LaTeX error is raised with its first message."""
+    if not Path(out).parent.is_dir():
+        raise LatexError(f"cannot write {out}: the folder {Path(out).parent} does not exist")
     exe = shutil.which("pdflatex")
     if exe is None:
         raise LatexError(INSTALL_HINT)
@@ -31,6 +34,4 @@ def compile_pdf(tex: str, out: Path) -> Path:
             log = (Path(tmp) / "doc.log").read_text(errors="replace") if (Path(tmp) / "doc.log").exists() else ""
             first = next((ln for ln in log.splitlines() if ln.startswith("!")), proc.stdout[-200:].strip())
             raise LatexError(f"pdflatex failed: {first}")
-        out = Path(out)
-        shutil.copyfile(Path(tmp) / "doc.pdf", out)
-    return out
+        return write_atomic(Path(out), (Path(tmp) / "doc.pdf").read_bytes())

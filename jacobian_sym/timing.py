@@ -7,6 +7,10 @@ import time
 
 import numpy as np
 
+from .errors import JacobianSymError
+
+MAX_BENCH_BYTES = 4 * 2**30
+
 
 def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     """Random arrays that fit kernel ``f`` at ``sizes`` (by size name): one-hot labels where declared,
@@ -43,7 +47,18 @@ def median_us(fn, calls: int) -> float:
 def bench_kernel(f, given: dict, calls: int = 200):
     """Rows of a table: sizes, dtype, median µs with check=False and with the input checks."""
     names = sorted({d for dims in f.inputs.values() for d in dims if not d.isdigit()})
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise JacobianSymError(f"--size names {', '.join(unknown)}, which the model does not have "
+                               f"(it has: {', '.join(names)})")
     batches = [given["B"]] if "B" in given else [1, 64]
+    for B in batches:
+        sizes = {n: given.get(n, 64) for n in names} | {"B": B}
+        elements = sum(int(np.prod([int(d) if d.isdigit() else sizes[d] for d in dims])) for dims in f.inputs.values())
+        if elements * 8 * 3 > MAX_BENCH_BYTES:  # the arrays, their gradients and the forward values
+            raise JacobianSymError(f"at {', '.join(f'{k}={v}' for k, v in sizes.items())} the arrays alone take "
+                                   f"{elements * 8 / 2**30:.1f} GiB; the benchmark allows "
+                                   f"{MAX_BENCH_BYTES / 2**30:.0f} GiB in all")
     rng = np.random.default_rng(0)
     yield f"{'sizes':<40} {'dtype':<8} {'µs (check=False)':>17} {'µs (checked)':>13}"
     for B in batches:
