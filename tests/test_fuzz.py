@@ -90,7 +90,7 @@ def test_mutated_model_files(tmp_path):
     for path in MODELS:
         for text in _mutations(path.read_text(), rng, 24):
             n += 1
-            _expect_clean(lambda text=text: _through_paths(text, deep=n % 8 == 0), text)
+            _expect_clean(lambda text=text, deep=n % 8 == 0: _through_paths(text, deep), text)
     assert n == 24 * len(MODELS)
 
 
