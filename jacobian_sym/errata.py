@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import sympy as sp
@@ -11,7 +13,6 @@ import sympy as sp
 from .backprop import Backprop, backprop
 from .claim_syntax import ClaimError
 from .claims import ClaimTarget, by_name, check, lhs_label
-from .errors import JacobianSymError
 from .exact import is_zero_smooth
 from .functions import explicit
 from .model import Model
@@ -30,19 +31,17 @@ class Finding:
     corrected: str = ""
 
 
-def _derivations_folder():
-    for folder in (Path("derivations"), Path(__file__).resolve().parent.parent / "derivations"):
-        if (folder / "one_layer.toml").exists():
-            return folder
-    raise JacobianSymError("the notes' network derivations/one_layer.toml was not found")
-
-
 def _target_of(name, cache):
+    """An identity, or one of the notes' model files shipped with the package (``jacobian_sym/data``,
+    a copy of ``derivations/`` that a test keeps identical), so a plain install finds it."""
     if name not in cache:
         from .derive import derive
 
-        cache[name] = (backprop(Model.from_toml(_derivations_folder() / name)) if name.endswith(".toml")
-                       else derive(name))
+        if name.endswith(".toml"):
+            text = resources.files("jacobian_sym").joinpath("data", name).read_text(encoding="utf-8")
+            cache[name] = backprop(Model.parse(text, source=f"derivations/{name}"))
+        else:
+            cache[name] = derive(name)
     return cache[name]
 
 
@@ -121,14 +120,28 @@ def _shape_finding(claim, bp) -> Finding:
 
 
 def audit(claims=None, seed: int = 0) -> list[Finding]:
-    """Every claim of the notes (or ``claims``), decided by the engine now."""
-    from .identities import NOTES_CLAIMS, Claim, ElementClaim
+    """Every claim of the notes (or ``claims``), decided by the engine (the notes' own audit is
+    computed once per process: it depends on nothing a user can change)."""
+    if claims is None:
+        return [dataclasses.replace(f) for f in _notes_audit(seed)]
+    return _audit(claims, seed)
+
+
+@functools.cache
+def _notes_audit(seed: int) -> tuple:
+    from .identities import NOTES_CLAIMS
+
+    return tuple(_audit(NOTES_CLAIMS, seed))
+
+
+def _audit(claims, seed: int) -> list[Finding]:
+    from .identities import Claim, ElementClaim
     from .render import plain
 
     rng = np.random.default_rng(seed)
     cache: dict = {}
     findings = []
-    for claim in NOTES_CLAIMS if claims is None else claims:
+    for claim in claims:
         target = _target_of(claim.target, cache)
         if isinstance(claim, ElementClaim):
             f = _element_finding(claim, target, rng)

@@ -137,6 +137,29 @@ def _size_lines(body: str, spec: dict) -> list[str]:
     return lines
 
 
+def _fast_check(spec: dict, one_hot: dict) -> list[str]:
+    """The happy path of the input checks as one condition over the model's own arrays (a few
+    comparisons each, two lines per array): when it holds the arrays are fine; when not, ``_check``
+    finds and names the problem. Finite values are checked through the loss (see the kernel's end)."""
+    lines = ["not _extra"]
+    first: dict = {}
+    for n, dims in spec.items():
+        lines.append(f"type({n}) is np.ndarray and {n}.ndim == 2 and {n}.dtype.char in _FLOATS")
+        terms = []
+        for axis, d in enumerate(dims):
+            here = f"{n}.shape[{axis}]"
+            if d.isdigit():
+                terms.append(f"{here} == {int(d)}")
+            elif d in first:
+                terms.append(f"{here} == {first[d]}")
+            else:
+                first[d] = here
+                terms.append(f"{here} > 0")
+        lines.append(" and ".join(terms))
+    lines += [f"_sums_to_one({n}, {axis})" for n, axis in one_hot.items()]
+    return [f"        {t} and" if k < len(lines) - 1 else f"        {t}" for k, t in enumerate(lines)]
+
+
 def source(bp: Backprop, b: Backprop | None = None) -> str:
     """The generated module's source for ``bp``'s model (deterministic); ``b`` is its batched
     backprop when the caller has it."""
@@ -168,7 +191,9 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     body = "\n".join([
         f"def {fname}(*, {params}, check=True, **_extra):",
         _docstring(b, spec),
-        "    if check or _extra:",
+        "    if (check or _extra) and not (",
+        *_fast_check(spec, one_hot),
+        "    ):",
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
         *_size_lines("\n".join(compute), spec),
         *compute,

@@ -22,11 +22,11 @@ def _check(arrays, spec, one_hot):
     sizes = {}
     for name, dims in spec.items():
         a = arrays[name]
-        if not isinstance(a, np.ndarray):
-            raise InputError(f"{name} must be a NumPy array, not {type(a)}")
+        if type(a) is not np.ndarray:  # np.matrix would turn * into a matrix product
+            raise InputError(f"{name} must be a plain NumPy array (np.ndarray), not {type(a)}")
         if a.ndim != 2:
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {a.shape}")
-        if a.dtype.name not in ("float32", "float64"):
+        if a.dtype.char not in _FLOATS:
             raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
         for axis in (0, 1):
             dim, n = dims[axis], a.shape[axis]
@@ -41,11 +41,22 @@ def _check(arrays, spec, one_hot):
                 what = "rows" if known[2] == 0 else "columns"
                 raise InputError(f"{name} has shape {a.shape} but {known[1]} has {known[0]} {what} ({dim})")
     for name, axis in one_hot.items():
-        a = arrays[name]
-        # the derivation uses Σ_k y_k = 1 per example; that is what is checked (with a rounding margin)
-        if not np.abs(a.sum(axis=axis) - 1).max() <= 1000 * np.finfo(a.dtype).eps:
+        if not _sums_to_one(arrays[name], axis):
             raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
                              "to 1 in every example")
+
+
+_FLOATS = "fd"  # the type codes of float32 and float64
+_ROUNDING = {"f": 0.00011920928955078125, "d": 2.220446049250313e-13}  # 1000 eps
+
+
+def _sums_to_one(a, axis):
+    """Σ_k a_k = 1 in every example (the derivation uses it), with a rounding margin."""
+    s = a.sum(axis=axis)
+    tol = _ROUNDING[a.dtype.char]
+    if s.size == 1:  # one example: a Python comparison costs a fraction of a NumPy one
+        return abs(float(s[0]) - 1.0) <= tol
+    return bool(np.abs(s - 1).max() <= tol)
 
 
 def _not_finite(arrays):

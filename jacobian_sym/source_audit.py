@@ -16,7 +16,7 @@ from .errors import JacobianSymError
 
 #: the builtins the runtime and the kernels call
 SAFE_BUILTINS = frozenset({
-    "ValueError", "abs", "all", "any", "dict", "enumerate", "float", "int", "isinstance", "len", "list",
+    "ValueError", "abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "isinstance", "len", "list",
     "max", "min", "next", "range", "sorted", "str", "sum", "tuple", "type", "zip", "None", "True", "False",
 })
 _LITERALS = (ast.Constant, ast.Dict, ast.Tuple, ast.List, ast.UnaryOp)

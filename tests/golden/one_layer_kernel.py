@@ -33,11 +33,11 @@ def _check(arrays, spec, one_hot):
     sizes = {}
     for name, dims in spec.items():
         a = arrays[name]
-        if not isinstance(a, np.ndarray):
-            raise InputError(f"{name} must be a NumPy array, not {type(a)}")
+        if type(a) is not np.ndarray:  # np.matrix would turn * into a matrix product
+            raise InputError(f"{name} must be a plain NumPy array (np.ndarray), not {type(a)}")
         if a.ndim != 2:
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {a.shape}")
-        if a.dtype.name not in ("float32", "float64"):
+        if a.dtype.char not in _FLOATS:
             raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
         for axis in (0, 1):
             dim, n = dims[axis], a.shape[axis]
@@ -52,11 +52,22 @@ def _check(arrays, spec, one_hot):
                 what = "rows" if known[2] == 0 else "columns"
                 raise InputError(f"{name} has shape {a.shape} but {known[1]} has {known[0]} {what} ({dim})")
     for name, axis in one_hot.items():
-        a = arrays[name]
-        # the derivation uses Σ_k y_k = 1 per example; that is what is checked (with a rounding margin)
-        if not np.abs(a.sum(axis=axis) - 1).max() <= 1000 * np.finfo(a.dtype).eps:
+        if not _sums_to_one(arrays[name], axis):
             raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
                              "to 1 in every example")
+
+
+_FLOATS = "fd"  # the type codes of float32 and float64
+_ROUNDING = {"f": 0.00011920928955078125, "d": 2.220446049250313e-13}  # 1000 eps
+
+
+def _sums_to_one(a, axis):
+    """Σ_k a_k = 1 in every example (the derivation uses it), with a rounding margin."""
+    s = a.sum(axis=axis)
+    tol = _ROUNDING[a.dtype.char]
+    if s.size == 1:  # one example: a Python comparison costs a fraction of a NumPy one
+        return abs(float(s[0]) - 1.0) <= tol
+    return bool(np.abs(s - 1).max() <= tol)
 
 
 def _not_finite(arrays):
@@ -113,7 +124,22 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
         dJ/db1 = delta2 1
         dJ/dx = Wᵀ delta2
     """
-    if check or _extra:
+    if (check or _extra) and not (
+        not _extra and
+        type(x) is np.ndarray and x.ndim == 2 and x.dtype.char in _FLOATS and
+        x.shape[0] > 0 and x.shape[1] > 0 and
+        type(y) is np.ndarray and y.ndim == 2 and y.dtype.char in _FLOATS and
+        y.shape[0] > 0 and y.shape[1] == x.shape[1] and
+        type(W) is np.ndarray and W.ndim == 2 and W.dtype.char in _FLOATS and
+        W.shape[0] > 0 and W.shape[1] == x.shape[0] and
+        type(b1) is np.ndarray and b1.ndim == 2 and b1.dtype.char in _FLOATS and
+        b1.shape[0] == W.shape[0] and b1.shape[1] == 1 and
+        type(U) is np.ndarray and U.ndim == 2 and U.dtype.char in _FLOATS and
+        U.shape[0] == y.shape[0] and U.shape[1] == W.shape[0] and
+        type(b2) is np.ndarray and b2.ndim == 2 and b2.dtype.char in _FLOATS and
+        b2.shape[0] == y.shape[0] and b2.shape[1] == 1 and
+        _sums_to_one(y, 0)
+    ):
         _check({**{'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}, **_extra}, SPEC, ONE_HOT)
     z = (W @ x) + b1
     h = np.maximum(z, 0)
