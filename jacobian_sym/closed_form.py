@@ -414,7 +414,9 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
     expr = sp.expand(name_reductions(index_expr), power_exp=False, log=False)
     if expr == 0:
         return sp.ZeroMatrix(*shape)
-    terms = [_term_matrix(t, target, shape) for t in sp.Add.make_args(expr)]
+    terms = merge_like([_drop_unit_ones(_term_matrix(t, target, shape)) for t in sp.Add.make_args(expr)])
+    if not terms:
+        return sp.ZeroMatrix(*shape)
     terms.sort(key=_is_negative)  # stable: ŷ − y, not −y + ŷ
     if len(terms) == 1:
         return terms[0]
@@ -422,6 +424,41 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
     if all(t is not None for t in inner):
         return sp.Transpose(sp.MatAdd(*inner))
     return sp.MatAdd(*terms)
+
+
+def merge_like(terms) -> list:
+    """c₁·M + c₂·M → (c₁ + c₂)·M: like terms merged, in the order they first appear."""
+    coeffs: dict = {}
+    for t in map(_monomials_as_powers, terms):
+        coeff, mats = t.as_coeff_matrices() if isinstance(t, sp.MatMul) else (sp.Integer(1), [t])
+        key = sp.MatMul(*mats) if len(mats) > 1 else mats[0]
+        coeffs[key] = coeffs.get(key, 0) + coeff
+    return [_scale(c, M) for M, c in coeffs.items() if c != 0]
+
+
+def _monomials_as_powers(M):
+    """square.(A) → A∘² (one spelling of a power, so that x³ = square(x)∘x meets 2·x∘²)."""
+    from .functions import _S, element_class
+
+    def power(e):
+        cls = element_class(e.function)
+        if cls is None or cls.form is None or cls.order != 0 or not cls.form.is_polynomial(_S):
+            return None
+        terms = sp.Poly(cls.form, _S).terms()  # [((k,), c)]: a monomial c·s^k has one
+        if len(terms) != 1 or terms[0][1] != 1:
+            return None
+        return sp.HadamardPower(e.expr, terms[0][0][0])
+
+    return M.replace(lambda e: isinstance(e, ElementwiseApplyFunction) and power(e) is not None, power)
+
+
+def _drop_unit_ones(M):
+    """A 1×1 ones matrix is the number 1: 1·δ → δ."""
+    if isinstance(M, sp.MatMul):
+        kept = [a for a in M.args if not (isinstance(a, sp.OneMatrix) and a.shape == (1, 1))]
+        if len(kept) < len(M.args):
+            return sp.MatMul(*kept) if len(kept) > 1 else kept[0] if kept else sp.OneMatrix(1, 1)
+    return M
 
 
 def _is_negative(t) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .closed_form import merge_like
 from .errors import JacobianSymError
 from .expr import Node
 from .ops import get_op
@@ -157,8 +158,12 @@ def inline_unnamed(expr, graph: Graph):
                if not n.is_leaf and n.op != "const" and n.name is None}
     if not mapping:
         return expr
-    return expr.xreplace(mapping).replace(
+    out = expr.xreplace(mapping).replace(
         lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
+    if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
+        terms = merge_like(out.args)
+        out = sp.MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
+    return out
 
 
 def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):

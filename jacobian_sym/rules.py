@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from .functions import derivative_of
+from .functions import _S, ElementFunction, derivative_of
 from .sizes import is_index
 
 
@@ -183,7 +183,15 @@ def name_softmax(e, facts=None):
     return out
 
 
-RULES = [kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum]
+def polynomial_function(e, facts):
+    """f(a) → its definition when that is a polynomial (square(a) → a²), so that like terms meet
+    (x³ = square(x)·x differentiates to 3x², not 2x² + square(x)). Shrinks: removes a function."""
+    if isinstance(e, ElementFunction) and e.form is not None and e.order == 0 and e.form.is_polynomial(_S):
+        return e.explicit()
+    return None
+
+
+RULES = [polynomial_function, kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum]
 GLOBAL_RULES = [softmax_quotient]
 
 
