@@ -243,7 +243,9 @@ def _reduce(term: _Term, target) -> list[Factor]:
             factors = merged
             continue
         progress = False
-        for k in list(dummies):
+        # a summation index held by one or two factors first: contracting it may merge two factors
+        # on the same indices, which lets a third one in (Σ_k x_k (u ∘ Σ_v Δ_v W_v)_k)
+        for k in sorted(dummies, key=lambda k: len([f for f in factors if k in f.indices]) > 2):
             holders = [f for f in factors if k in f.indices]
             if not holders:
                 term.coeff *= dummies.pop(k)
