@@ -155,3 +155,33 @@ def test_cli_codegen_and_bench(tmp_path):
     assert result.exit_code == 0 and "float32" in result.output and "B=64" in result.output
     result = CliRunner().invoke(cli, ["bench", "derivations/logistic.toml", "--size", "D=eight"])
     assert result.exit_code == 2 and "--size" in result.output
+
+
+def test_kernels_load_from_memory_concurrently(tmp_path, monkeypatch):
+    """Kernels are compiled from memory: concurrent loads cannot race on a file, and nothing is read
+    from (or written to) the temporary folder, where anyone could have placed a module."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jacobian_sym.codegen import _load
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    f = js.kernel(bp)
+    with ThreadPoolExecutor(8) as pool:
+        modules = list(pool.map(lambda _: _load(f.source, f.name), range(200)))
+    assert all(m.FUNCTION == "one_layer" for m in modules)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_wrong_kernel_is_refused(monkeypatch):
+    """The self-check is not decoration: a generator that prints a wrong gradient is caught."""
+    from jacobian_sym.generate import KernelError
+
+    codegen = sys.modules["jacobian_sym.codegen"]  # (js.codegen is the function of that name)
+
+    real = codegen.source
+    monkeypatch.setattr(codegen, "source", lambda bp, b: real(bp, b).replace("'W': _mm(delta2, x.T)",
+                                                                           "'W': 2 * _mm(delta2, x.T)"))
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    with pytest.raises(KernelError, match="gradient for W disagrees"):
+        js.kernel(bp)
