@@ -17,7 +17,7 @@ import sympy as sp
 from .closed_form import merge_like
 from .errors import JacobianSymError
 from .expr import Node
-from .ops import get_op
+from .ops import OpApply, _vector_axis, get_op
 from .sizes import IndexPool
 
 
@@ -163,7 +163,34 @@ def inline_unnamed(expr, graph: Graph):
     if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
         terms = merge_like(out.args)
         out = sp.MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
-    return out
+    return out.replace(lambda e: _softmax_of(e) is not None, _softmax_of)
+
+
+def _softmax_of(e):
+    """sum(exp(v))⁻¹ · exp(v) → softmax(v) for a vector v (log-sum-exp's gradient, written as the
+    composition it is), and the same with exp(v)ᵀ."""
+    if not isinstance(e, sp.MatMul) or len(e.args) != 2:
+        return None
+    inverse, other = e.args if isinstance(e.args[0], sp.HadamardPower) else e.args[::-1]
+    if not (isinstance(inverse, sp.HadamardPower) and inverse.exp == -1 and isinstance(inverse.base, OpApply)
+            and inverse.base.op_name == "sum"):
+        return None
+    (inner,) = inverse.base.operands
+    transposed = isinstance(other, sp.Transpose)
+    if (other.arg if transposed else other) != inner or not _is_exp_of_vector(inner):
+        return None
+    v = inner.expr
+    softmax = OpApply("softmax", v.shape, v, axis=_vector_axis(v.shape, None))
+    return sp.Transpose(softmax) if transposed else softmax
+
+
+def _is_exp_of_vector(M) -> bool:
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    from .functions import element_class
+
+    return (isinstance(M, ElementwiseApplyFunction) and element_class(M.function) is not None
+            and element_class(M.function).op_name == "exp" and 1 in M.expr.shape)
 
 
 def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):
