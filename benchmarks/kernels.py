@@ -92,6 +92,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
+    try:  # pin BLAS at run time as well (the environment variables above only act before NumPy loads)
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        threadpool_limits(1)
+        print("BLAS:", ", ".join(f"{p['internal_api']} {p.get('architecture', '')} threads={p['num_threads']}"
+                                 for p in threadpool_info()))
+    except ImportError:
+        print("threadpoolctl is not installed: BLAS pinned through the environment only")
     t = time.perf_counter()
     bp = js.backprop(js.Model.from_toml(str(Path(__file__).parent.parent / "derivations/one_layer.toml")))
     derive = time.perf_counter() - t

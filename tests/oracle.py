@@ -58,16 +58,20 @@ def forward(root, arrays: dict) -> float:
     return float(np.asarray(values[id(root)]).reshape(-1)[0])
 
 
-def gradient(root, arrays: dict, name: str, h: float = 1e-6) -> np.ndarray:
-    """Central differences of ``forward`` by every element of the array ``name``."""
-    base = arrays[name]
-    out = np.zeros_like(base, dtype=np.float64)
+def gradient(root, arrays: dict, name: str, h: float = 1e-4) -> np.ndarray:
+    """Five-point central differences of ``forward`` by every element of the array ``name``
+    (error O(h⁴): about 1e-13 relative at h = 1e-4, where the two-point rule's O(h²) curvature
+    term would reach 1e-5 on nested exponentials)."""
+    base = arrays[name].astype(np.float64)
+    out = np.zeros_like(base)
+
+    def at(idx, step):
+        moved = base.copy()
+        moved[idx] += step
+        return forward(root, {**arrays, name: moved})
+
     for idx in np.ndindex(base.shape):
-        up, down = dict(arrays), dict(arrays)
-        up[name], down[name] = base.astype(np.float64), base.astype(np.float64)
-        up[name][idx] += h
-        down[name][idx] -= h
-        out[idx] = (forward(root, up) - forward(root, down)) / (2 * h)
+        out[idx] = (8 * (at(idx, h) - at(idx, -h)) - (at(idx, 2 * h) - at(idx, -2 * h))) / (12 * h)
     return out
 
 
