@@ -26,6 +26,7 @@ from .errors import (
     UnknownFunctionError,
 )
 from .expr import Node, apply, constant, matrix, row, scalar, vector
+from .generate import KernelError
 from .identities import IDENTITIES
 from .model import Model
 from .ops import undefined_function
@@ -62,7 +63,7 @@ __all__ = [
     "ClaimError", "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
     "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
-    "KernelInputError", "codegen", "gradcheck",
+    "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
     "verify", *[n for n in _ops.OPS if n not in _STRUCTURAL],
 ]

@@ -22,8 +22,8 @@ from . import kernel_runtime
 from .backprop import Backprop, backprop
 from .chain import one_hot_axis
 from .errors import JacobianSymError
-from .kernel_printer import KernelPrinter, fill_code, py_name
-from .ops import get_op, group
+from .kernel_printer import KernelPrinter, py_name
+from .ops import fill_code, get_op, group
 from .render import plain
 
 
@@ -61,8 +61,9 @@ def number_code(value) -> str:
     return f"({code})" if value < 0 else code
 
 
-def _log_probs_name(node):
-    return f"_log_{node.name or 'p'}"
+def _log_probs_name(node, graph):
+    """The log-probabilities of a softmax node: _log_yhat, or _log_u3 for an unnamed one (unique)."""
+    return f"_log_{graph.symbol(node).name}"
 
 
 def _feeds_cross_entropy(node, graph) -> bool:
@@ -73,11 +74,11 @@ def _fused(node, graph, names):
     """Stable lowerings of a loss fed by its link function: log-sum-exp cross-entropy (the softmax is
     then exp of the log-probabilities, one exponential pass), softplus BCE."""
     if _feeds_cross_entropy(node, graph):
-        return f"np.exp({_log_probs_name(node)})"
+        return f"np.exp({_log_probs_name(node, graph)})"
     if node.op == "cross_entropy":
         y, p = node.args
         if p.op == "softmax":
-            return f"-np.sum({names[id(graph.canonical(y))]} * {_log_probs_name(p)})"
+            return f"-np.sum({names[id(graph.canonical(y))]} * {_log_probs_name(p, graph)})"
     if node.op == "binary_cross_entropy":
         y, p = node.args
         if p.op == "sigmoid":
@@ -103,7 +104,7 @@ def _forward_lines(graph):
         op = get_op(node.op)
         if _feeds_cross_entropy(node, graph):
             axis = node.attr("axis", 0)
-            lines.append(f"    {_log_probs_name(node)} = _log_softmax({args[0]}, {int(axis)})")
+            lines.append(f"    {_log_probs_name(node, graph)} = _log_softmax({args[0]}, {int(axis)})")
         code = _fused(node, graph, names)
         if code is None and node.op == "transpose" and node.args[0].op == "const":
             code = args[0]  # a number is its own transpose

@@ -104,7 +104,7 @@ def _inputs(graph, sizes, rng, model):
 
 def _check_against_oracle(what, grads: dict, loss, root, arrays):
     if loss is not None:
-        want = oracle.forward(root, arrays)
+        want = float(oracle.forward(root, arrays))
         assert abs(loss - want) <= 1e-8 * max(1.0, abs(want)), f"{what}: loss {loss} vs {want}"
     for name, got in grads.items():
         err = oracle.rel_error(got, oracle.gradient(root, arrays, name))
@@ -223,13 +223,37 @@ J = "binary_cross_entropy(y, p)"
 [gradients]
 wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
 """  # a two-point difference quotient is off by 1e-5 here: the oracle uses five
+SATURATED_BCE = """title = "random model (row convention, 3 layers)"
+[inputs]
+x = [1, "n0"]
+y = [1, "n0"]
+[params]
+W0 = ["n0", "n0"]
+b0 = [1, "n0"]
+W1 = ["n0", "n2"]
+b1 = [1, "n2"]
+W2 = ["n2", "n0"]
+b2 = [1, "n0"]
+[forward]
+z0 = "x @ W0 + b0"
+h0 = "exp(0.5 * z0)"
+z1 = "h0 @ W1 + b1"
+h1 = "exp(0.5 * z1)"
+z2 = "h1 @ W2 + b2"
+h2 = "square(z2) * z2"
+p = "sigmoid(h2)"
+J = "binary_cross_entropy(y, p)"
+[gradients]
+wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
+"""  # σ saturates: a float64 oracle lost digits in 1 − σ (it is longdouble now)
 
 
-@settings(max_examples=30, deadline=None, derandomize=True,
+@settings(max_examples=16, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @example(text=SOFTPLUS_LOG_SOFTMAX, seed=0)
 @example(text=TANH_REUSE, seed=1)
 @example(text=NESTED_EXP, seed=15524881)
+@example(text=SATURATED_BCE, seed=15524881)
 @given(text=model_files(), seed=st.integers(0, 2**32 - 1))
 def test_every_model_through_every_path(text, seed, tmp_path):
     try:
