@@ -74,11 +74,11 @@ def is_zero_smooth(e) -> bool:
     "no" at once; "yes" is proved exactly (exponentials as positive generators, then cancel), or, for
     an expression too large for that, at RANDOM_POINTS random rational points to 50 digits."""
     numeric = with_surrogates(e)
-    if not _vanishes_numerically(numeric, points=1):
+    if not vanishes_at_random_points(numeric, points=1):
         return False
     if sp.count_ops(e) > EXACT_OPS:
         _record("random points")
-        return _vanishes_numerically(numeric, points=RANDOM_POINTS, seed=1)
+        return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
     _record("exact")
     e = e.rewrite(sp.exp) if e.has(sp.tanh) else e
     if sp.cancel(sp.together(sp.expand(exp_generators(e)))) == 0:
@@ -87,10 +87,10 @@ def is_zero_smooth(e) -> bool:
         return sp.simplify(e) == 0
     except (RuntimeError, StopIteration, TypeError, ValueError, AttributeError, RecursionError):
         _record("random points")  # SymPy's simplify gave up: decide at random points
-        return _vanishes_numerically(numeric, points=RANDOM_POINTS, seed=1)
+        return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
 
 
-def _vanishes_numerically(e, points: int = 3, seed: int = 0) -> bool:
+def vanishes_at_random_points(e, points: int = RANDOM_POINTS, seed: int = 0) -> bool:
     """e = 0 at random points, evaluated to 50 digits (an analytic e that is not identically zero
     vanishes at a random point with probability 0)."""
     rng = np.random.default_rng(seed)

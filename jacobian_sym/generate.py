@@ -138,6 +138,14 @@ def _size_lines(body: str, spec: dict) -> list[str]:
     return lines
 
 
+def _keeping_dtype(code: str, name: str, variables: dict) -> str:
+    """A gradient built from constants alone (∂ sum(x)/∂x = 1) would be float64 whatever the inputs:
+    it is cast to its variable's dtype (float32 stays float32)."""
+    if name in variables and re.search(r"np\.(ones|zeros|eye|full)\(", code):
+        return f"np.asarray({code}, dtype={name}.dtype)"
+    return code
+
+
 def _fast_check(spec: dict, one_hot: dict) -> list[str]:
     """The happy path of the input checks as one condition over the model's own arrays (a few
     comparisons each, two lines per array): when it holds the arrays are fine; when not, ``_check``
@@ -181,7 +189,8 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes)
     try:
         signal_lines = [f"    {py_name(k)} = {printer.doprint(v)}" for k, v in b.deltas.items()]
-        grads = "".join(f"        {k!r}: {printer.doprint(v)},\n" for k, v in b.gradients.items())
+        grads = "".join(f"        {k!r}: {_keeping_dtype(printer.doprint(v), k, b.model.variables)},\n"
+                        for k, v in b.gradients.items())
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
     loss = names[id(graph.root)]

@@ -13,7 +13,7 @@ import numpy as np
 import oracle
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import jacobian_sym as js
@@ -99,6 +99,14 @@ def _inputs(graph, sizes, rng, model):
     for name, node in model.inputs.items():
         if name == "y" and not node.attr("one_hot") and "binary_cross_entropy" not in str(model.loss):
             arrays[name] = rng.uniform(0.05, 0.95, size=arrays[name].shape)  # a general label vector
+    # random compositions (exp of exp, cubes) can overflow even the oracle's extended precision:
+    # shrink the non-label values until the loss is a moderate number, where differences are exact
+    for _ in range(12):
+        with np.errstate(all="ignore"):
+            loss = oracle.forward(model.loss, arrays)
+        if np.isfinite(loss) and abs(loss) < 1e6:
+            break
+        arrays = {k: v if k == "y" else v / 2 for k, v in arrays.items()}
     return arrays
 
 
@@ -246,14 +254,40 @@ J = "binary_cross_entropy(y, p)"
 [gradients]
 wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
 """  # σ saturates: a float64 oracle lost digits in 1 − σ (it is longdouble now)
+# a failure is reported as drawn: shrinking a model takes minutes, and CI has a time budget
+NO_SHRINKING = [Phase.explicit, Phase.reuse, Phase.generate]
+OVERFLOW = """title = "random model (row convention, 3 layers)"
+[inputs]
+x = [1, "n0"]
+y = [1, "n0"]
+[params]
+W0 = ["n0", "n0"]
+b0 = [1, "n0"]
+W1 = ["n0", "n2"]
+b1 = [1, "n2"]
+W2 = ["n2", "n0"]
+b2 = [1, "n0"]
+[forward]
+z0 = "x @ W0 + b0"
+h0 = "exp(0.5 * z0)"
+z1 = "h0 @ W1 + b1"
+h1 = "square(z1)"
+z2 = "h1 @ W2 + b2"
+h2 = "exp(0.5 * z2) * z2"
+p = "sigmoid(h2)"
+J = "binary_cross_entropy(y, p)"
+[gradients]
+wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
+"""  # σ(60) is 1 even in extended precision: inputs are shrunk to a finite loss
 
 
-@settings(max_examples=16, deadline=None, derandomize=True,
+@settings(max_examples=30, deadline=None, derandomize=True, phases=NO_SHRINKING,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @example(text=SOFTPLUS_LOG_SOFTMAX, seed=0)
 @example(text=TANH_REUSE, seed=1)
 @example(text=NESTED_EXP, seed=15524881)
 @example(text=SATURATED_BCE, seed=15524881)
+@example(text=OVERFLOW, seed=15524881)
 @given(text=model_files(), seed=st.integers(0, 2**32 - 1))
 def test_every_model_through_every_path(text, seed, tmp_path):
     try:
