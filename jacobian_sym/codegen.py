@@ -10,6 +10,7 @@ import hashlib
 import importlib.abc
 import importlib.util
 import linecache
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,8 +44,18 @@ class _TextLoader(importlib.abc.InspectLoader):
         return compile(self.text, self.filename, "exec", dont_inherit=True)
 
 
+#: CPython 3.11's parser keeps a recursion counter that concurrent ast.parse/compile calls corrupt
+#: ("AST constructor recursion depth mismatch"): loads take turns
+_LOADING = threading.Lock()
+
+
 def _load(text: str, name: str):
     """The generated module, audited, then loaded from memory (its source kept for tracebacks)."""
+    with _LOADING:
+        return _load_unlocked(text, name)
+
+
+def _load_unlocked(text: str, name: str):
     audit_source(text)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     filename = f"<jacobian_sym kernel {name} {digest}>"

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import itertools
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -90,21 +91,81 @@ def is_zero_smooth(e) -> bool:
         return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
 
 
-def vanishes_at_random_points(e, points: int = RANDOM_POINTS, seed: int = 0) -> bool:
+#: past this nesting, substituting numbers into an expression makes SymPy evaluate its assumptions
+#: at every level, which grows exponentially (σ(σ(…)) 20 deep took minutes): such an expression is
+#: decided at random points, compiled once (the networks here nest 10–15 levels)
+MAX_EXACT_DEPTH = 40
+
+
+def tree_depth(expr) -> int:
+    """The nesting depth of a SymPy tree (iteratively)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        e, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((a, d + 1) for a in e.args)
+    return deepest
+
+
+def is_zero_at(e, fixed: dict) -> bool:
+    """``is_zero_smooth(e.xreplace(fixed))``, without substituting into a very deep expression."""
+    if tree_depth(e) > MAX_EXACT_DEPTH:
+        _record("random points")
+        return vanishes_at_random_points(with_surrogates(e), fixed=fixed)
+    return is_zero_smooth(e.xreplace(fixed))
+
+
+def vanishes_at_random_points(e, points: int = RANDOM_POINTS, seed: int = 0, fixed: dict | None = None) -> bool:
     """e = 0 at random points, evaluated to 50 digits (an analytic e that is not identically zero
-    vanishes at a random point with probability 0)."""
+    vanishes at a random point with probability 0). The expression is compiled once for mpmath, so a
+    deep nesting costs linear time (SymPy's evalf re-evaluates nested arguments at rising precision)."""
     rng = np.random.default_rng(seed)
+    fixed = fixed or {}
     symbols = sorted(e.free_symbols, key=lambda s: s.name)
+    evaluate = _mpmath_function(symbols, e)
     for _ in range(points):
-        point = {s: sp.Rational(int(rng.integers(1, 1000)), 997) * (1 if s.is_positive else int(rng.choice((-1, 1))))
-                 for s in symbols}
+        point = [sp.Rational(fixed[s]) if s in fixed else sp.Rational(int(rng.integers(1, 1000)), 997) * (
+            1 if s.is_positive else int(rng.choice((-1, 1)))) for s in symbols]
         try:
-            value = sp.N(e.xreplace(point), 50)
-        except (TypeError, ValueError, ZeroDivisionError):
+            value = evaluate(point)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False
-        if not (value.is_number and abs(value) < sp.Float("1e-30")):
+        if value is None or not abs(value) < 1e-30:
             return False
     return True
+
+
+def value_at(e, assignment: dict) -> complex | None:
+    """e at the numbers ``assignment`` (every free symbol), to 50 digits, compiled once for mpmath
+    (no substitution into the tree: SymPy would evaluate assumptions at every nesting level)."""
+    e = with_surrogates(e)
+    symbols = sorted(e.free_symbols, key=lambda s: s.name)
+    if any(s not in assignment for s in symbols):
+        return None
+    try:
+        return _mpmath_function(symbols, e)([sp.Rational(assignment[s]) for s in symbols])
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _mpmath_function(symbols, e):
+    """point → e at the point, to 50 digits: through mpmath when SymPy can print e for it, else evalf."""
+    try:
+        fn = sp.lambdify(symbols, e, modules="mpmath")
+    except Exception:  # noqa: BLE001 - a function mpmath's printer does not know: evaluate with SymPy
+        fn = None
+
+    def evaluate(point):
+        if fn is not None:
+            with mpmath.workdps(50):
+                try:
+                    return complex(fn(*(mpmath.mpf(int(p.p)) / int(p.q) for p in point)))
+                except (NameError, AttributeError, TypeError):
+                    pass
+        value = sp.N(e.xreplace(dict(zip(symbols, point))), 50)
+        return complex(value) if value.is_number else None
+
+    return evaluate
 
 
 def vanishes(e, rng) -> bool:
