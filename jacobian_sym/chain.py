@@ -17,7 +17,7 @@ from .closed_form import closed_form, target_slots
 from .errors import DerivationError
 from .expr import Node
 from .functions import output_form
-from .index import Graph, IndexContext, element_symbol
+from .index import Graph, IndexContext, element_symbol, matrix_symbol
 from .layout import gradient_layout
 from .ops import get_op
 from .rules import Facts, simplify_index
@@ -141,7 +141,7 @@ class Chain:
         if name is None:
             return lambda p, q: sig.index
         shape, where = gradient_layout(node.shape, self.layout, batch=self.batch)
-        sig.symbol = sp.MatrixSymbol(name, *shape)
+        sig.symbol = matrix_symbol(name, *shape)
         sig.closed = closed_form(sig.index, target_slots(where(*sig.free), shape), shape)
         node_el = element_symbol(self.graph.symbol(node), *sig.free)
         self.steps.append(Step(sp.Derivative(sp.Symbol("J"), node_el), sig.index,

@@ -431,11 +431,20 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
 def merge_like(terms) -> list:
     """c₁·M + c₂·M → (c₁ + c₂)·M: like terms merged, in the order they first appear."""
     coeffs: dict = {}
+    shown: dict = {}  # each term is written as it first appeared (the notes' order of factors)
     for t in map(_monomials_as_powers, terms):
         coeff, mats = t.as_coeff_matrices() if isinstance(t, sp.MatMul) else (sp.Integer(1), [t])
-        key = sp.MatMul(*mats) if len(mats) > 1 else mats[0]
+        M = sp.MatMul(*mats) if len(mats) > 1 else mats[0]
+        key = _canonical(M)
+        shown.setdefault(key, M)
         coeffs[key] = coeffs.get(key, 0) + coeff
-    return [_scale(c, M) for M, c in coeffs.items() if c != 0]
+    return [_scale(c, shown[key]) for key, c in coeffs.items() if c != 0]
+
+
+def _canonical(M):
+    """The key of a term: Hadamard factors in a fixed order (Δ ∘ z² and z² ∘ Δ are one term)."""
+    return M.replace(lambda e: isinstance(e, sp.HadamardProduct),
+                     lambda e: sp.HadamardProduct(*sorted(e.args, key=sp.default_sort_key)))
 
 
 def _monomials_as_powers(M):

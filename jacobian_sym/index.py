@@ -13,6 +13,7 @@ range guards that ``IndexedBase`` leaves behind (see ``rules.drop_range_guards``
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .closed_form import merge_like
 from .errors import JacobianSymError
@@ -53,6 +54,28 @@ class IndexContext:
         return sp.Sum(body(k), (k, 0, size - 1))
 
 
+class ScalarElement(MatrixElement):
+    """The one element of a 1×1 variable: it prints as the variable (λ, not lam[0, 0])."""
+
+    def _sympystr(self, printer):
+        return printer._print(self.parent)
+
+
+class Scalar(sp.MatrixSymbol):
+    """A 1×1 matrix symbol (a scalar parameter, a loss): its element prints as its name."""
+
+    def __new__(cls, name, rows=1, cols=1):  # (SymPy rebuilds it from its three args)
+        return super().__new__(cls, name, 1, 1)
+
+    def _entry(self, i, j, **kwargs):
+        return ScalarElement(self, i, j)
+
+
+def matrix_symbol(name, rows, cols):
+    """The symbol of a node: a ``Scalar`` when it is 1×1."""
+    return Scalar(name) if (rows, cols) == (1, 1) else sp.MatrixSymbol(name, rows, cols)
+
+
 class Graph:
     """The nodes of an expression in order (arguments first), each with its matrix symbol."""
 
@@ -78,7 +101,7 @@ class Graph:
                 if not (node.is_leaf and other.is_leaf and node.shape == other.shape):
                     raise JacobianSymError(f"the name {name!r} is used for two different values")
             self._by_name.setdefault(name, node)
-            self._symbols[id(node)] = sp.MatrixSymbol(name, *node.shape)
+            self._symbols[id(node)] = matrix_symbol(name, *node.shape)
         self.consumers: dict[int, list[Node]] = {id(n): [] for n in self.nodes}
         for node in self.nodes:
             for arg in self.arguments(node):
