@@ -5,9 +5,11 @@ one does not). Each numeric result is compared with central differences of the i
 forward pass in ``oracle.py``. Failures hypothesis found are kept below as explicit examples."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import oracle
@@ -180,114 +182,28 @@ def _every_path(text, seed, tmp_path):
 
     # 6. claims: the derived form of the first weight holds, twice it does not
     name = next(iter(bp.gradients))
-    if len(bp.graph.nodes) <= 14:  # claim checks expand the whole network: keep them to small models
+    if len(bp.graph.nodes) <= 14:  # checking a claim expands the whole network: small models only
         assert js.check(bp, name, bp.gradients[name]).ok
         assert not js.check(bp, name, 2 * bp.gradients[name]).ok
 
 
-# failures hypothesis found, kept as regression cases
-SOFTPLUS_LOG_SOFTMAX = """title = "softplus, then log_softmax with one-hot labels"
-[inputs]
-x = ["m", 1]
-y = { shape = ["k", 1], one_hot = true }
-[params]
-W = ["n", "m"]
-U = ["k", "n"]
-[forward]
-h = "softplus(W @ x)"
-l = "log_softmax(U @ h)"
-J = "-sum(y * l)"
-"""
-TANH_REUSE = """title = "one weight twice, with a tanh between"
-[inputs]
-x = ["n", 1]
-[params]
-W = ["n", "n"]
-[forward]
-h = "tanh(W @ x)"
-o = "W @ h"
-J = "sum(o * o)"
-"""
-NESTED_EXP = """title = "random model (row convention, 3 layers)"
-[inputs]
-x = [1, "n0"]
-y = [1, "n0"]
-[params]
-W0 = ["n0", "n0"]
-b0 = [1, "n0"]
-W1 = ["n0", "n2"]
-b1 = [1, "n2"]
-W2 = ["n2", "n0"]
-b2 = [1, "n0"]
-[forward]
-z0 = "x @ W0 + b0"
-h0 = "exp(0.5 * z0)"
-z1 = "h0 @ W1 + b1"
-h1 = "exp(0.5 * z1)"
-z2 = "h1 @ W2 + b2"
-h2 = "exp(0.5 * z2) * z2"
-p = "sigmoid(h2)"
-J = "binary_cross_entropy(y, p)"
-[gradients]
-wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
-"""  # a two-point difference quotient is off by 1e-5 here: the oracle uses five
-SATURATED_BCE = """title = "random model (row convention, 3 layers)"
-[inputs]
-x = [1, "n0"]
-y = [1, "n0"]
-[params]
-W0 = ["n0", "n0"]
-b0 = [1, "n0"]
-W1 = ["n0", "n2"]
-b1 = [1, "n2"]
-W2 = ["n2", "n0"]
-b2 = [1, "n0"]
-[forward]
-z0 = "x @ W0 + b0"
-h0 = "exp(0.5 * z0)"
-z1 = "h0 @ W1 + b1"
-h1 = "exp(0.5 * z1)"
-z2 = "h1 @ W2 + b2"
-h2 = "square(z2) * z2"
-p = "sigmoid(h2)"
-J = "binary_cross_entropy(y, p)"
-[gradients]
-wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
-"""  # σ saturates: a float64 oracle lost digits in 1 − σ (it is longdouble now)
 # a failure is reported as drawn: shrinking a model takes minutes, and CI has a time budget
 NO_SHRINKING = [Phase.explicit, Phase.reuse, Phase.generate]
-OVERFLOW = """title = "random model (row convention, 3 layers)"
-[inputs]
-x = [1, "n0"]
-y = [1, "n0"]
-[params]
-W0 = ["n0", "n0"]
-b0 = [1, "n0"]
-W1 = ["n0", "n2"]
-b1 = [1, "n2"]
-W2 = ["n2", "n0"]
-b2 = [1, "n0"]
-[forward]
-z0 = "x @ W0 + b0"
-h0 = "exp(0.5 * z0)"
-z1 = "h0 @ W1 + b1"
-h1 = "square(z1)"
-z2 = "h1 @ W2 + b2"
-h2 = "exp(0.5 * z2) * z2"
-p = "sigmoid(h2)"
-J = "binary_cross_entropy(y, p)"
-[gradients]
-wrt = ["W0", "b0", "W1", "b1", "W2", "b2", "x"]
-"""  # σ(60) is 1 even in extended precision: inputs are shrunk to a finite loss
+#: failures hypothesis found, kept as model files whose first line names the seed and what went wrong
+REGRESSIONS = sorted((Path(__file__).parent / "regressions").glob("*.toml"))
+
+
+def _with_regressions(test):
+    for path in reversed(REGRESSIONS):
+        text = path.read_text()
+        seed = int(re.match(r"# seed = (\d+)", text).group(1))
+        test = example(text=text, seed=seed)(test)
+    return test
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, phases=NO_SHRINKING,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@example(text=SOFTPLUS_LOG_SOFTMAX, seed=0)
-@example(text=TANH_REUSE, seed=1)
-@example(text=NESTED_EXP, seed=15524881)
-@example(text=SATURATED_BCE, seed=15524881)
-@example(text=OVERFLOW, seed=15524881)
+@_with_regressions
 @given(text=model_files(), seed=st.integers(0, 2**32 - 1))
 def test_every_model_through_every_path(text, seed, tmp_path):
     try:
