@@ -9,6 +9,8 @@ from functools import cache
 
 import sympy as sp
 
+from .codetext import group
+
 _S = sp.Dummy("s", real=True)
 
 #: what an undefined function (the generic f of identity 2.4) stands for in numeric checks only
@@ -70,9 +72,9 @@ class ElementFunction(sp.Function):
 
     def _numpycode(self, printer):
         if self.numpy_template is not None and self.order == 0:
-            arg = _grouped(printer._print(self.args[0]))
-            return _grouped(self.numpy_template.format(arg, np=printer._module + "."))
-        return _grouped(printer._print(self.explicit(numeric=True)))
+            arg = group(printer._print(self.args[0]))
+            return group(self.numpy_template.format(arg, np=printer._module + "."))
+        return group(printer._print(self.explicit(numeric=True)))
 
     _pythoncode = _numpycode
 
@@ -91,16 +93,6 @@ def element_function(name: str, form_of=None, latex: str | None = None, numpy: s
             "order": 0,
         },
     )
-
-
-def _grouped(code: str) -> str:
-    """``code`` in parentheses, unless it already is one parenthesised group."""
-    depth = 0
-    for n, ch in enumerate(code):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0 and n < len(code) - 1:
-            return f"({code})"
-    return code if code.startswith("(") else f"({code})"
 
 
 @cache

@@ -21,9 +21,10 @@ import sympy as sp
 from . import kernel_runtime
 from .backprop import Backprop, backprop
 from .chain import one_hot_axis
+from .codetext import fill_code, group
 from .errors import JacobianSymError
 from .kernel_printer import KernelPrinter, py_name
-from .ops import fill_code, get_op, group
+from .ops import get_op
 from .render import plain
 
 

@@ -16,10 +16,11 @@ from functools import cache
 
 import sympy as sp
 
+from .codetext import fill_code, group
 from .errors import JacobianSymError
 from .functions import _S, _derived_form, element_class, output_form
 from .numpy_printer import ClosedFormPrinter
-from .ops import OPS, fill_code, group
+from .ops import OPS
 
 
 def py_name(name: str) -> str:

@@ -11,8 +11,8 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from . import kernel_runtime
+from .codetext import fill_code, group
 from .functions import ElementFunction
-from .ops import group
 
 
 class ClosedFormPrinter(NumPyPrinter):
@@ -66,7 +66,7 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
     def _print_OpApply(self, e):
-        from .ops import _vector_axis, fill_code, get_op
+        from .ops import _vector_axis, get_op
 
         op = get_op(e.op_name)
         code = fill_code(op.numpy, *(self._print(a) for a in e.operands), np=self._module + ".")

@@ -82,7 +82,8 @@ class NotesLatexPrinter(LatexPrinter):
         return rf"\left({inner}\right)^{{T}}"
 
     def _print_OpApply(self, e):
-        from .ops import fill, get_op
+        from .codetext import fill
+        from .ops import get_op
 
         return fill(get_op(e.op_name).latex, *(self._print(a) for a in e.operands))
 
