@@ -25,7 +25,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .errors import ClosedFormError
-from .functions import ElementFunction
+from .functions import _S, ElementFunction, element_class
+from .ops import OpApply
 from .sizes import is_index
 
 
@@ -365,10 +366,10 @@ def _whole_sum_of(s: sp.Sum):
         return None
     (M,) = parents
     bound = {k: (lo, hi) for k, lo, hi in s.limits}
-    want = [k for k in (e.indices for e in elements)]
-    if len(set(map(tuple, want))) != 1:
+    indices = {tuple(e.indices) for e in elements}
+    if len(indices) != 1:
         return None
-    slots = want[0]
+    (slots,) = indices
     for slot, size in zip(slots, M.shape):
         if size == 1:
             if slot != 0:
@@ -382,16 +383,12 @@ def _whole_sum_of(s: sp.Sum):
 
 
 def _reduction(M, name):
-    from .ops import OpApply
-
     return MatrixElement(OpApply(name, (1, 1), M), 0, 0)
 
 
 def name_reductions(expr):
     """Sums over a whole matrix in an index expression as the reductions they are: Σ M_k² under a
     square root → ‖M‖, Σ M_k → sum(M), Σ f(M_k) → sum(f(M)) (no index sum left in a closed form)."""
-    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-
     def norm_power(e):
         if isinstance(e, sp.Pow) and isinstance(e.base, sp.Sum) and (2 * e.exp).is_Integer:
             found = _whole_sum_of(e.base)
@@ -449,8 +446,6 @@ def _canonical(M):
 
 def _monomials_as_powers(M):
     """square.(A) → A∘² (one spelling of a power, so that x³ = square(x)∘x meets 2·x∘²)."""
-    from .functions import _S, element_class
-
     def power(e):
         cls = element_class(e.function)
         if cls is None or cls.form is None or cls.order != 0 or not cls.form.is_polynomial(_S):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import itertools
 
 import mpmath
@@ -122,7 +123,7 @@ def vanishes_at_random_points(e, points: int = RANDOM_POINTS, seed: int = 0, fix
     rng = np.random.default_rng(seed)
     fixed = fixed or {}
     symbols = sorted(e.free_symbols, key=lambda s: s.name)
-    evaluate = _mpmath_function(symbols, e)
+    evaluate = _mpmath_function(tuple(symbols), e)
     for _ in range(points):
         point = [sp.Rational(fixed[s]) if s in fixed else sp.Rational(int(rng.integers(1, 1000)), 997) * (
             1 if s.is_positive else int(rng.choice((-1, 1)))) for s in symbols]
@@ -143,13 +144,15 @@ def value_at(e, assignment: dict) -> complex | None:
     if any(s not in assignment for s in symbols):
         return None
     try:
-        return _mpmath_function(symbols, e)([sp.Rational(assignment[s]) for s in symbols])
+        return _mpmath_function(tuple(symbols), e)([sp.Rational(assignment[s]) for s in symbols])
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
 
 
-def _mpmath_function(symbols, e):
-    """point → e at the point, to 50 digits: through mpmath when SymPy can print e for it, else evalf."""
+@functools.lru_cache(maxsize=512)
+def _mpmath_function(symbols: tuple, e):
+    """point → e at the point, to 50 digits: through mpmath when SymPy can print e for it, else evalf
+    (cached: the screen and the decision of one zero test evaluate the same expression)."""
     try:
         fn = sp.lambdify(symbols, e, modules="mpmath")
     except Exception:  # noqa: BLE001 - a function mpmath's printer does not know: evaluate with SymPy

@@ -13,11 +13,13 @@ range guards that ``IndexedBase`` leaves behind (see ``rules.drop_range_guards``
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .closed_form import merge_like
 from .errors import JacobianSymError
 from .expr import Node
+from .functions import element_class
 from .ops import OpApply, _vector_axis, get_op
 from .sizes import IndexPool
 
@@ -208,18 +210,12 @@ def _softmax_of(e):
 
 
 def _is_exp_of_vector(M) -> bool:
-    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-
-    from .functions import element_class
-
     return (isinstance(M, ElementwiseApplyFunction) and element_class(M.function) is not None
             and element_class(M.function).op_name == "exp" and 1 in M.expr.shape)
 
 
 def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):
     """Replace the elements of unnamed inner nodes by their forward in index notation."""
-    from sympy.matrices.expressions.matexpr import MatrixElement
-
     unnamed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const" and n.name is None}
     pool = pool or IndexPool(str(s) for s in expr.free_symbols)
     pool.used |= {str(s) for s in expr.atoms(sp.Symbol)}

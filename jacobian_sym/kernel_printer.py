@@ -59,10 +59,6 @@ class KernelPrinter(ClosedFormPrinter):
             return self._bound[e]
         raise JacobianSymError(f"the closed form has an unbound symbol {e.name!r}")
 
-    def _print_Heaviside(self, e):
-        h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
-        return f"np.heaviside({self._print(e.args[0])}, {self._print(h0)})"  # keeps the dtype
-
     def _print_MatMul(self, e):
         coeff, mats = e.as_coeff_matrices()
         code = self._chain(list(mats))

@@ -83,16 +83,16 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
         check_explicit_cost(bp.graph, s)
     report = Report(bp.model.title)
     for s in sizes:
-        report.checks.extend(_guarded_all(bp, "exact", s, lambda s=s: model_exact_check(bp, s, rng)))
+        report.checks.extend(_guarded_all("exact", s, lambda s=s: model_exact_check(bp, s, rng)))
     for s in fd_sizes:
-        report.checks.extend(_guarded_all(bp, "fd", s, lambda s=s: model_fd_check(bp, s, rng)))
+        report.checks.extend(_guarded_all("fd", s, lambda s=s: model_fd_check(bp, s, rng)))
     return report
 
 
-def _guarded_all(bp, kind, sizes, run) -> list[Check]:
-    checks = []
-    result = guarded(kind, sizes, lambda: checks.extend(run()) or None)
-    return checks if result is None else [result]
+def _guarded_all(kind, sizes, run) -> list[Check]:
+    """The checks ``run`` returns, or the one failed check ``guarded`` makes when it cannot finish."""
+    out = guarded(kind, sizes, run)
+    return out if isinstance(out, list) else [out]
 
 
 def backprop_values(bp, numeric, arrays) -> dict:

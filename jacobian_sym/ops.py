@@ -16,6 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .errors import ShapeError, UnknownFunctionError
 from .functions import element_function
+from .safe_text import check_name
 from .sizes import fmt_shape
 
 
@@ -289,8 +290,6 @@ UNDEFINED: dict[str, Op] = {}
 
 def undefined_function(name: str) -> Op:
     """An element-wise function with no definition (the notes' generic f of identity 2.4)."""
-    from .safe_text import check_name
-
     check_name(name, "function name")
     if name in OPS:
         raise UnknownFunctionError(f"{name!r} is an op of the op table; pick another name for a generic function")

@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .functions import _S, ElementFunction, derivative_of
+from .ops import OpApply
 from .sizes import is_index
 
 
@@ -159,8 +160,6 @@ def name_softmax(e, facts=None):
     normaliser trick as ``softmax_quotient``, for a softmax the graph does not name (log-softmax's
     gradient). Used once, after the fixed point: the element of an ``OpApply`` would expand again
     under ``doit``."""
-    from .ops import OpApply
-
     out = e
     for s in sorted(e.atoms(sp.Sum), key=sp.default_sort_key):
         if not (len(s.limits) == 1 and isinstance(s.function, sp.exp) and isinstance(s.function.args[0],
