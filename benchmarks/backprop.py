@@ -17,7 +17,7 @@ import sympy as sp  # noqa: E402
 import sympy.core.cache  # noqa: E402
 
 import jacobian_sym as js  # noqa: E402
-from jacobian_sym.model_proofs import model_exact_check  # noqa: E402
+from jacobian_sym.proofs.model_proofs import model_exact_check  # noqa: E402
 
 
 def five_layers() -> js.Model:

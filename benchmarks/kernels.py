@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from handwritten import one_layer as handwritten  # noqa: E402
 
 import jacobian_sym as js  # noqa: E402
-from jacobian_sym.timing import median_us  # noqa: E402
+from jacobian_sym.kernels.timing import median_us  # noqa: E402
 
 SIZES = [(10, 20, 5, 1), (784, 256, 10, 1), (784, 256, 10, 64), (784, 256, 10, 256)]
 

@@ -9,14 +9,12 @@
 
 """
 
-from . import ops as _ops
-from .backprop import Backprop, backprop
-from .claim_syntax import ClaimError
-from .claims import Verdict, check
-from .codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
-from .derive import Derivation, derive, gradient, jacobian
-from .errata import Finding, audit, errata
-from .errors import (
+from jacobian_sym.claims.decide import Verdict, check
+from jacobian_sym.claims.errata import Finding, audit, errata
+from jacobian_sym.claims.syntax import ClaimError
+from jacobian_sym.engine.derive import Derivation, derive, gradient, jacobian
+from jacobian_sym.engine.step import Step
+from jacobian_sym.errors import (
     ClosedFormError,
     DerivationError,
     JacobianSymError,
@@ -25,13 +23,15 @@ from .errors import (
     SizeError,
     UnknownFunctionError,
 )
-from .expr import Node, apply, constant, matrix, row, scalar, vector
-from .generate import KernelError
-from .identities import IDENTITIES
-from .model import Model
-from .ops import undefined_function
-from .step import Step
-from .verify import Report, verify
+from jacobian_sym.graph.expr import Node, apply, constant, matrix, row, scalar, vector
+from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
+from jacobian_sym.kernels.generate import KernelError
+from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.models.model import Model
+from jacobian_sym.notes.identities import IDENTITIES
+from jacobian_sym.ops import table as _ops
+from jacobian_sym.ops.table import undefined_function
+from jacobian_sym.proofs.verify import Report, verify
 
 __version__ = "0.1.0"
 

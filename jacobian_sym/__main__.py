@@ -1,3 +1,3 @@
-from .cli import main
+from jacobian_sym.cli import main
 
 main()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import JacobianSymError
+from jacobian_sym.errors import JacobianSymError
 
 FORMATS = ("latex", "markdown", "text")
 LAYOUTS = ("numerator", "denominator")
@@ -36,7 +36,7 @@ def _write(output: str, text: str) -> None:
     if output == "-":
         click.echo(text, nl=False)
         return
-    from .files import write_atomic
+    from jacobian_sym.base.files import write_atomic
 
     write_atomic(Path(output), text)
 
@@ -66,9 +66,9 @@ def list_cmd(folder):
     Example:
       jacobian-sym list
     """
-    from .documents import model_files
-    from .identities import IDENTITIES
-    from .model import Model
+    from jacobian_sym.documents import model_files
+    from jacobian_sym.models.model import Model
+    from jacobian_sym.notes.identities import IDENTITIES
 
     for section, identity in IDENTITIES.items():
         click.echo(f"{section:<12} {identity.title}")
@@ -78,15 +78,15 @@ def list_cmd(folder):
 
 def _target(target, shapes, wrt, layout):
     """An identity number, a model file, or an expression over --shape variables."""
-    from .backprop import backprop
-    from .derive import derive, gradient, jacobian
-    from .model import Model, parse_expression
+    from jacobian_sym.engine.derive import derive, gradient, jacobian
+    from jacobian_sym.models.backprop import backprop
+    from jacobian_sym.models.model import Model, parse_expression
 
     if target.endswith(".toml"):
         return backprop(Model.from_toml(target), layout=layout)
     if not shapes:
         return derive(target, layout=layout)
-    from . import expr as E
+    from jacobian_sym.graph import expr as E
 
     names = {}
     for spec in shapes:
@@ -106,7 +106,7 @@ def _target(target, shapes, wrt, layout):
 
 
 def _render(result, fmt, standalone):
-    from . import render
+    from jacobian_sym.render import pages as render
 
     if hasattr(result, "gradients"):
         if fmt == "latex":
@@ -149,7 +149,7 @@ def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
     result = _target(target, shapes, wrt, layout)
     text = _render(result, fmt, standalone)
     if pdf:
-        from .pdf import compile_pdf
+        from jacobian_sym.render.pdf import compile_pdf
 
         compile_pdf(_render(result, "latex", True), Path(pdf))
         click.echo(f"wrote {pdf}", err=True)
@@ -167,12 +167,12 @@ def verify(targets):
     Example:
       jacobian-sym verify 2.5 2.7 derivations/one_layer.toml
     """
-    from .documents import model_files
-    from .verify import verify as run
+    from jacobian_sym.documents import model_files
+    from jacobian_sym.proofs.verify import verify as run
 
     chosen = list(targets)
     if not chosen:
-        from .identities import IDENTITIES
+        from jacobian_sym.notes.identities import IDENTITIES
 
         chosen = list(IDENTITIES) + [str(p) for p in model_files()]
     failed = False
@@ -195,7 +195,7 @@ def render(check, folder):
       jacobian-sym render
       jacobian-sym render --check
     """
-    from .documents import stale, write
+    from jacobian_sym.documents import stale, write
 
     if not Path(folder).is_dir():
         raise JacobianSymError(f"--folder {folder}: no such folder")
@@ -227,7 +227,7 @@ def check(target, wrt, claim, layout):
       jacobian-sym check derivations/one_layer.toml --wrt W --claim "delta2.T @ x.T"
       jacobian-sym check derivations/one_layer.toml --wrt b1 --claim "\\delta_2"
     """
-    from .claims import check as run
+    from jacobian_sym.claims.decide import check as run
 
     verdict = run(_target(target, (), None, layout), wrt, claim, layout=layout)
     click.echo(str(verdict))
@@ -242,8 +242,8 @@ def errata():
     Example:
       jacobian-sym errata
     """
-    from .errata import errata as find
-    from .render import errata_text
+    from jacobian_sym.claims.errata import errata as find
+    from jacobian_sym.render.pages import errata_text
 
     findings = find()
     click.echo(errata_text(findings))
@@ -251,7 +251,7 @@ def errata():
 
 
 def _load_model(path):
-    from .model import Model
+    from jacobian_sym.models.model import Model
 
     return Model.from_toml(path)
 
@@ -268,8 +268,8 @@ def codegen_cmd(model, output):
       jacobian-sym codegen derivations/one_layer.toml -o kernels.py
       python -c "import kernels; help(kernels.one_layer)"
     """
-    from .backprop import backprop
-    from .codegen import codegen
+    from jacobian_sym.kernels.codegen import codegen
+    from jacobian_sym.models.backprop import backprop
 
     _write(output, codegen(backprop(_load_model(model))))
 
@@ -299,9 +299,9 @@ def bench(model, sizes, calls):
       jacobian-sym bench derivations/one_layer.toml --size D_x=784 --size D_h=256 --size N_c=10
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from .backprop import backprop
-    from .codegen import kernel
-    from .timing import bench_kernel
+    from jacobian_sym.kernels.codegen import kernel
+    from jacobian_sym.kernels.timing import bench_kernel
+    from jacobian_sym.models.backprop import backprop
 
     given = _parse_sizes(sizes)
     f = kernel(backprop(_load_model(model)))

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from jacobian_sym.backprop import backprop
-from jacobian_sym.model import Model
-from jacobian_sym.model_proofs import verify_model
+from jacobian_sym.models.backprop import backprop
+from jacobian_sym.models.model import Model
+from jacobian_sym.proofs.model_proofs import verify_model
 
 
 @pytest.fixture(scope="module")

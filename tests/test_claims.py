@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.claim_syntax import ClaimError
-from jacobian_sym.errata import audit
-from jacobian_sym.identities import NOTES_CLAIMS
+from jacobian_sym.claims.errata import audit
+from jacobian_sym.claims.syntax import ClaimError
+from jacobian_sym.notes.identities import NOTES_CLAIMS
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import pytest
 import sympy as sp
 
-from jacobian_sym.closed_form import closed_form
+from jacobian_sym.base.sizes import index_symbol, size_symbol
+from jacobian_sym.engine.closed_form import closed_form
 from jacobian_sym.errors import ClosedFormError
-from jacobian_sym.sizes import index_symbol, size_symbol
 
 n, m = size_symbol("n"), size_symbol("m")
 i, j, k = (index_symbol(c) for c in "ijk")

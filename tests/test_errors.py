@@ -3,7 +3,7 @@
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.verify import verify
+from jacobian_sym.proofs.verify import verify
 
 W, x, k = js.matrix("W", "n", "m"), js.vector("x", "m"), js.vector("k", "p")
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import jacobian_sym as js
-from jacobian_sym.model_proofs import backprop_values
-from jacobian_sym.numeric import NumericGraph, evaluate, random_inputs
-from jacobian_sym.ops import OPS
+from jacobian_sym.kernels.numeric import NumericGraph, evaluate, random_inputs
+from jacobian_sym.ops.table import OPS
+from jacobian_sym.proofs.model_proofs import backprop_values
 
 ACTIVATIONS = sorted(n for n, op in OPS.items() if op.kind == "elementwise" and n != "log")
 LOSSES = ["mse", "cross_entropy", "log_softmax", "binary_cross_entropy", "sum", "scaled_square"]
@@ -176,7 +176,7 @@ def _every_path(text, seed, tmp_path):
     tex = bp.latex(standalone=True)
     COUNTER["n"] += 1
     if COUNTER["n"] % 6 == 1 and shutil.which("pdflatex"):
-        from jacobian_sym.pdf import compile_pdf
+        from jacobian_sym.render.pdf import compile_pdf
 
         compile_pdf(tex, tmp_path / "model.pdf")
 

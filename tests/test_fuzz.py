@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import jacobian_sym as js
-from jacobian_sym.claim_syntax import parse_claim
+from jacobian_sym.claims.syntax import parse_claim
 from jacobian_sym.cli import cli
 
 MODELS = sorted(Path("derivations").glob("*.toml"))

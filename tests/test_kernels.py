@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.model_proofs import backprop_values
-from jacobian_sym.numeric import random_inputs
-from jacobian_sym.timing import random_arrays
+from jacobian_sym.kernels.numeric import random_inputs
+from jacobian_sym.kernels.timing import random_arrays
+from jacobian_sym.proofs.model_proofs import backprop_values
 
 MODELS = sorted(Path("derivations").glob("*.toml"))
 GOLDEN = Path(__file__).parent / "golden"
@@ -49,7 +49,7 @@ def test_kernel_agrees_with_the_closed_forms_of_one_example(path):
     rng = np.random.default_rng(2)
     import sympy as sp
 
-    from jacobian_sym.numeric import NumericGraph, evaluate
+    from jacobian_sym.kernels.numeric import NumericGraph, evaluate
 
     sizes = {}
     for node in bp.graph.nodes:
@@ -162,7 +162,7 @@ def test_kernels_load_from_memory_concurrently(tmp_path, monkeypatch):
     from (or written to) the temporary folder, where anyone could have placed a module."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from jacobian_sym.codegen import _load
+    from jacobian_sym.kernels.codegen import _load
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
@@ -175,9 +175,9 @@ def test_kernels_load_from_memory_concurrently(tmp_path, monkeypatch):
 
 def test_a_wrong_kernel_is_refused(monkeypatch):
     """The self-check is not decoration: a generator that prints a wrong gradient is caught."""
-    from jacobian_sym.generate import KernelError
+    from jacobian_sym.kernels.generate import KernelError
 
-    codegen = sys.modules["jacobian_sym.codegen"]  # (js.codegen is the function of that name)
+    codegen = sys.modules["jacobian_sym.kernels.codegen"]  # (js.codegen is the function of that name)
 
     real = codegen.source
     monkeypatch.setattr(codegen, "source", lambda bp, b: real(bp, b).replace("'W': _mm(delta2, x.T)",

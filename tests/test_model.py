@@ -3,7 +3,7 @@
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.model import Model
+from jacobian_sym.models.model import Model
 
 HEAD = '[inputs]\nx = ["n", 1]\n[params]\nW = ["m", "n"]\n[forward]\n'
 

@@ -3,7 +3,7 @@
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.ops import OPS
+from jacobian_sym.ops.table import OPS
 
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.kind == "elementwise" and op.function.form is not None)
 BINARY = sorted(n for n, op in OPS.items() if op.kind == "linear" and op.arity == 2 and n != "matmul")

@@ -5,6 +5,6 @@ from pathlib import Path
 
 
 def test_the_shipped_notes_network_is_the_model_file():
-    shipped = resources.files("jacobian_sym").joinpath("data", "one_layer.toml").read_text(encoding="utf-8")
+    shipped = resources.files("jacobian_sym.notes").joinpath("one_layer.toml").read_text(encoding="utf-8")
     assert shipped == Path("derivations/one_layer.toml").read_text(encoding="utf-8"), (
-        "copy derivations/one_layer.toml to jacobian_sym/data/")
+        "copy derivations/one_layer.toml to jacobian_sym/notes/")

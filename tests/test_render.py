@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import jacobian_sym as js
-from jacobian_sym import render
 from jacobian_sym.cli import cli
 from jacobian_sym.documents import expected, stale
+from jacobian_sym.render import pages as render
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import sympy as sp
 
-from jacobian_sym import rules as R
-from jacobian_sym.sizes import index_symbol, size_symbol
+from jacobian_sym.base.sizes import index_symbol, size_symbol
+from jacobian_sym.engine import rules as R
 
 n = size_symbol("n")
 i, j, k, q = (index_symbol(c) for c in "ijkl")

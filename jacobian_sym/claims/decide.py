@@ -1,0 +1,330 @@
+"""Symbolic verification: ``check`` a claimed gradient, and audit the notes (``errata``).
+
+A claim is compared with the truth — SymPy's own derivative of the explicit forward pass — exactly at
+concrete sizes (ReLU's kinks at random rational points, the rest symbolically), after a quick
+symbolic comparison with the derived closed form at symbolic sizes. A claim that does not hold gets
+a reason (shape, a missing transpose, a wrong sign, a wrong scale, a missing or extra term, or a
+plain mismatch), a counterexample with both numbers, and the derived closed form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.claims.syntax import ClaimError, parse_claim
+from jacobian_sym.engine.derive import Derivation, gradient, jacobian
+from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.graph.expr import Node
+from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.models.model import Model
+from jacobian_sym.ops.functions import explicit, with_surrogates
+from jacobian_sym.ops.table import UNDEFINED, get_op
+from jacobian_sym.proofs.exact import (
+    RANDOM_POINTS,
+    is_zero_at,
+    kink_symbols,
+    random_rational_point,
+    recording,
+    tree_depth,
+    value_at,
+    vanishes_at_random_points,
+)
+from jacobian_sym.proofs.model_proofs import ExplicitModel
+from jacobian_sym.proofs.verify import Explicit, evaluate_explicit
+
+
+@dataclass
+class Verdict:
+    """Whether a claim holds; when it does not: why, where (a counterexample), and the truth."""
+
+    ok: bool
+    claim: str
+    wrt: str
+    reason: str = ""
+    counterexample: dict | None = None
+    expected: sp.MatrixExpr | None = None
+    decided: str = ""
+    details: dict = field(default_factory=dict)
+
+    def __str__(self):
+        from jacobian_sym.render.pages import plain
+
+        if self.ok:
+            return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
+        lines = [f"does not hold: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
+        if self.counterexample:
+            c = self.counterexample
+            sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
+            lines.append(f"  counterexample: at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, "
+                         f"true {c['true']:.6g}")
+        if self.expected is not None:
+            lines.append(f"  derived: {lhs_label(self.wrt)} = {plain(self.expected)}")
+        return "\n".join(lines)
+
+
+def lhs_label(name: str) -> str:
+    return name if name.startswith(("delta", "Delta")) else f"∂J/∂{name}"
+
+
+# ----- targets -----
+def _aliases(name: str) -> list[str]:
+    out = [name]
+    if name.startswith(("delta_", "Delta_")):
+        out += [name.replace("_", ""), name.replace("_", "").lower(), name.lower()]
+    return out
+
+
+class ClaimTarget:
+    """What a claim is checked against: names, the derived form, and explicit values at sizes."""
+
+    def __init__(self, target, wrt, layout):
+        if isinstance(target, Model):
+            target = backprop(target, layout=layout)
+        if isinstance(target, Node):
+            if wrt is None or not isinstance(wrt, Node):
+                raise JacobianSymError("checking an expression needs wrt= the variable (a node)")
+            target = gradient(target, wrt, layout=layout) if target.shape == (1, 1) else jacobian(
+                target.named(target.name or "f"), wrt, layout=layout)
+            wrt = wrt.name
+        self.target = target
+        if isinstance(target, Backprop):
+            self.kind = "backprop"
+            graph = target.graph
+            signals = {a: k for k in target.deltas for a in _aliases(k)}
+            if wrt in signals:
+                self.wrt, self.expected = signals[wrt], target.deltas[signals[wrt]]
+            elif wrt in target.gradients:
+                self.wrt, self.expected = wrt, target.gradients[wrt]
+            else:
+                raise JacobianSymError(f"wrt={wrt!r} is neither a derived gradient ({', '.join(target.gradients)}) "
+                                       f"nor an error signal ({', '.join(target.deltas)})")
+            names = {n.name: graph.symbol(n) for n in graph.nodes if n.name}
+            for k, sym in target.delta_symbols.items():
+                for a in _aliases(k):
+                    names[a] = sym
+        elif isinstance(target, Derivation):
+            self.kind = "derivation"
+            graph = target.graph
+            self.wrt = target.wrt.name if wrt is None or isinstance(wrt, Node) else wrt
+            if self.wrt != target.wrt.name:
+                raise JacobianSymError(f"the derivation is by {target.wrt.name}, not {self.wrt}")
+            self.expected = target.closed_form
+            names = {n.name: graph.symbol(n) for n in graph.nodes if n.name}
+            if target.upstream is not None:
+                names[target.upstream.name] = target.upstream
+        else:
+            raise JacobianSymError(f"check takes a Backprop, a Derivation, a Model or an expression, not "
+                                   f"{type(target).__name__}")
+        self.names = names
+        self.graph = graph
+        #: the generic functions (the notes' f) the target uses: a claim may name them, and their f′
+        self.functions = {n.op: get_op(n.op) for n in graph.nodes if n.op in UNDEFINED}
+
+    def sizes(self):
+        symbols = sorted({s for n in self.graph.nodes for x in n.shape for s in x.free_symbols},
+                         key=lambda s: s.name)
+        small = (3, 2, 4, 5, 3, 2)
+        return [{s: sp.Integer(small[(k + shift) % len(small)]) for k, s in enumerate(symbols)} for shift in (0, 2)]
+
+    def explicit(self, sizes):
+        """(values of every symbol, the true derivative) at concrete sizes."""
+        if self.kind == "backprop":
+            ex = ExplicitModel(self.target, sizes)
+            if self.wrt in self.target.deltas:
+                truth = ex.values[self.target.delta_symbols[self.wrt]]
+            else:
+                truth = ex.truth(self.wrt)
+            return ex.values, truth.applyfunc(explicit), kink_symbols(explicit(ex.loss()))
+        ex = Explicit(self.target, sizes)
+        root = ex.values[self.target.graph.symbol(self.target.expr)]
+        return ex.values, ex.truth(), sorted({s for e in root for s in kink_symbols(explicit(e))}, key=lambda s: s.name)
+
+
+def _evaluate(expr, values, sizes):
+    return evaluate_explicit(expr, values, sizes).applyfunc(explicit)
+
+
+MAX_SYMBOLIC_DEPTH = 12
+
+
+def _zero(m: sp.Matrix, points) -> bool:
+    return all(is_zero_at(e, p) for p in points for e in m)
+
+
+def _zero_at_random_points(m: sp.Matrix, points) -> bool:
+    """The test behind a reason ("a wrong sign", "2 times the truth"): the claim is already known to
+    be false, so the kind of error is read at random points, not proved (an exact proof of the
+    rescaled identity can take minutes on a deep model)."""
+    return all(vanishes_at_random_points(with_surrogates(e), fixed=p) for p in points for e in m)
+
+
+def by_name(symbols) -> list:
+    """Symbols in a fixed order (random draws must not depend on set order)."""
+    return sorted(symbols, key=lambda s: (s.name, str(s.assumptions0)))
+
+
+# ----- check -----
+def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int = 0) -> Verdict:
+    """Whether ``claim`` (text, LaTeX, or a SymPy matrix expression) equals ∂J/∂wrt of ``target``."""
+    t = ClaimTarget(target, wrt, layout)
+    text = claim if isinstance(claim, str) else str(claim)
+    built = parse_claim(claim, t.names, t.functions) if isinstance(claim, str) else claim
+    if not isinstance(built, sp.MatrixExpr):
+        raise ClaimError("the claim is a number, not a matrix expression", source="claim")
+    verdict = Verdict(False, text, t.wrt, expected=t.expected)
+    try:
+        # SymPy's simplify takes exponential time in nesting (σ(σ(…)) 20 deep ran for minutes): a
+        # deep claim goes straight to the concrete sizes, where a random point screens it first
+        if tree_depth(built) <= MAX_SYMBOLIC_DEPTH and sp.simplify(
+                (built.doit() - t.expected.doit()).doit()) == sp.ZeroMatrix(*t.expected.shape):
+            error = _numeric_error(t, built, seed)
+            verdict.ok = error < 1e-9
+            verdict.decided = f"decided symbolically at symbolic sizes; numerically, rel. error {error:.1e}"
+            verdict.details["numeric error"] = error
+            if not verdict.ok:
+                verdict.reason = "the symbolic and the numeric comparison disagree (please report this)"
+            return verdict
+    except (TypeError, ValueError, sp.ShapeError, AttributeError):
+        pass
+    if built.shape != t.expected.shape:
+        transposed = built.shape == t.expected.shape[::-1]
+        if transposed and _holds(t, sp.Transpose(built), seed):
+            verdict.reason = "a missing transpose: the claim is the transpose of the truth"
+        else:
+            verdict.reason = (f"shape: the claim is {fmt_shape(built.shape)} but ∂J/∂{t.wrt} is "
+                              f"{fmt_shape(t.expected.shape)}")
+        verdict.decided = "shapes compared at symbolic sizes"
+        return verdict
+    rng = np.random.default_rng(seed)
+    sizes_seen = []
+    for sizes in t.sizes():
+        values, truth, kinks = t.explicit(sizes)
+        claimed = _evaluate(built, values, sizes)
+        points = [{}] if not kinks else [random_rational_point(kinks, rng) for _ in range(3)]
+        diff = claimed - truth
+        with recording() as methods:
+            zero = _zero(diff, points)
+        sizes_seen.append((sizes, methods))
+        if zero:
+            continue
+        # a reason is read at one exact point (the claim is already known to be false)
+        verdict.reason = _reason(t, built, claimed, truth, values, sizes, points[:1])
+        point = points[0]
+        for r in range(diff.rows):
+            for c in range(diff.cols):
+                if not is_zero_at(diff[r, c], point):
+                    shown = {str(k): int(v) for k, v in sizes.items()}
+                    rng_c = np.random.default_rng(seed + 1)
+                    names = by_name((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))
+                    for _ in range(8):  # values where the two sides visibly differ (no zero entries)
+                        free = {s: sp.Rational(int(rng_c.choice((-1, 1)) * rng_c.integers(1, 10)), 7) for s in names}
+                        got = _real(value_at(claimed[r, c], {**point, **free}))
+                        want = _real(value_at(truth[r, c], {**point, **free}))
+                        if abs(got - want) > 1e-9 * max(1.0, abs(want)):
+                            break
+                    verdict.counterexample = {
+                        "sizes": shown, "entry": (r, c), "claim": got, "true": want,
+                        "values": {str(k): str(v) for k, v in {**point, **free}.items()},
+                    }
+                    verdict.decided = "decided exactly at concrete sizes"
+                    return verdict
+        verdict.decided = "decided exactly at concrete sizes"
+        return verdict
+    error = _numeric_error(t, built, seed)
+    verdict.ok = error < 1e-9
+    verdict.details["numeric error"] = error
+    verdict.decided = f"{_strength(sizes_seen)}; numerically, rel. error {error:.1e}"
+    return verdict
+
+
+def _strength(sizes_seen) -> str:
+    """How a claim was established at concrete sizes: exactly, or at random points (too large)."""
+    shown = " and ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s, _ in sizes_seen)
+    if any("random points" in m for _, m in sizes_seen):
+        return (f"decided at {shown} at {RANDOM_POINTS} random rational points to 50 digits (an exact expansion "
+                "was too large; a false identity passes with probability 0)")
+    return f"decided exactly at {shown}"
+
+
+def _numeric_error(t, built, seed) -> float:
+    """‖claim − truth‖ / ‖truth‖ at random values of every variable (concrete sizes)."""
+    rng = np.random.default_rng(seed + 2)
+    sizes = t.sizes()[0]
+    values, truth, _ = t.explicit(sizes)
+    claimed = _evaluate(built, values, sizes).applyfunc(with_surrogates)
+    truth = truth.applyfunc(with_surrogates)
+    symbols = set().union(*(e.free_symbols for e in claimed), *(e.free_symbols for e in truth))
+    point = {s: sp.Rational(int(rng.integers(200, 1200)) * (1 if s.is_positive else int(rng.choice((-1, 1)))), 1000)
+             for s in by_name(symbols)}
+    a = np.array([[_real(value_at(e, point)) for e in row] for row in claimed.tolist()])
+    b = np.array([[_real(value_at(e, point)) for e in row] for row in truth.tolist()])
+    scale = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / scale) if scale else float(np.linalg.norm(a))
+
+
+
+def _holds(t, built, seed) -> bool:
+    rng = np.random.default_rng(seed)
+    sizes = t.sizes()[0]
+    values, truth, kinks = t.explicit(sizes)
+    points = [{}] if not kinks else [random_rational_point(kinks, rng) for _ in range(2)]
+    return _zero_at_random_points(_evaluate(built, values, sizes) - truth, points)
+
+
+def _reason(t, built, claimed, truth, values, sizes, points) -> str:
+    if claimed.shape == truth.shape[::-1] and _zero_at_random_points(claimed.T - truth, points):
+        return "a missing transpose: the claim is the transpose of the truth"
+    if _zero_at_random_points(claimed + truth, points):
+        return "a wrong sign: the claim is the negative of the truth"
+    ratio = _constant_ratio(claimed, truth, points)
+    if ratio is not None:
+        return f"a wrong scale: the claim is {ratio} times the truth"
+    expected = t.expected
+    if isinstance(expected, sp.MatAdd):
+        terms = expected.args
+    elif isinstance(expected, sp.Transpose) and isinstance(expected.arg, sp.MatAdd):
+        terms = [sp.Transpose(a) for a in expected.arg.args]
+    else:
+        terms = ()
+    for term in terms:
+        if _zero_at_random_points(truth - claimed - _evaluate(term, values, sizes), points):
+            from jacobian_sym.render.pages import plain
+
+            return f"a missing term: the claim lacks {plain(term)}"
+    for term in (sp.MatAdd.make_args(built) if isinstance(built, sp.MatAdd) else ()):
+        if _zero_at_random_points(claimed - truth - _evaluate(term, values, sizes), points):
+            from jacobian_sym.render.pages import plain
+
+            return f"an extra term: {plain(term)} should not be there"
+    return "a mismatch: the claim and the truth differ"
+
+
+def _real(value) -> float:
+    """A number from ``value_at`` as a float; nan for none or a complex one (no comparison passes)."""
+    return value.real if value is not None and value.imag == 0 else float("nan")
+
+
+def _constant_ratio(claimed, truth, points):
+    """c when claimed = c · truth for a number c ≠ 0, 1 (read off one nonzero entry, then checked)."""
+    point = points[0]
+    rng = np.random.default_rng(7)
+    for a, b in zip(claimed, truth):
+        free = {s: sp.Rational(int(rng.integers(1, 20)), 11)
+                for s in by_name((a.free_symbols | b.free_symbols) - set(point))}
+        assignment = {**point, **free}
+        bv, av = value_at(b, assignment), value_at(a, assignment)
+        if bv is None or av is None or abs(bv) < 1e-12:
+            continue
+        value = av / bv
+        if abs(value.imag) > 1e-12:
+            return None
+        # read the ratio off numerically, as a simple rational, then check it at random points
+        ratio = sp.nsimplify(value.real, rational=True, tolerance=1e-9)
+        if ratio in (0, 1) or abs(ratio.q) > 1000:
+            return None
+        return ratio if _zero_at_random_points(claimed - ratio * truth, points) else None
+    return None

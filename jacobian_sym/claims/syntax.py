@@ -1,0 +1,366 @@
+"""Claims as text: a Python-syntax matrix expression or the notes' subset of LaTeX → SymPy.
+
+Both syntaxes are read into one small tree — ("name", s), ("num", v), ("matmul", a, b),
+("hadamard", a, b), ("add", a, b), ("sub", a, b), ("div", a, b), ("neg", a), ("T", a),
+("call", f, a, axis), ("ones", r, c) — each node with its position, and one builder turns the tree into a SymPy matrix
+expression over a table of names. Nothing is passed to eval, exec or sympify.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.errors import JacobianSymError, ParseError
+from jacobian_sym.graph.expr import exact_number
+from jacobian_sym.ops.functions import derivative_of
+from jacobian_sym.ops.table import OPS, OpApply
+
+_BIN = {ast.MatMult: "matmul", ast.Mult: "hadamard", ast.Add: "add", ast.Sub: "sub", ast.Div: "div"}
+
+
+class ClaimError(ParseError):
+    """A claim that does not parse, names something the target lacks, or has shapes that do not fit."""
+
+
+# ----- Python syntax -----
+def parse_python(text: str):
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        raise ClaimError(f"the claim does not parse: {err.msg}", source="claim", col=err.offset) from None
+    return _from_ast(tree.body)
+
+
+def _from_ast(node):
+    pos = node.col_offset + 1
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            raise ClaimError(f"the name {node.id!r} is not allowed", source="claim", col=pos)
+        return ("name", node.id, pos)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return ("num", node.value, pos)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        return (_BIN[type(node.op)], _from_ast(node.left), _from_ast(node.right), pos)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return ("neg", _from_ast(node.operand), pos)
+    if isinstance(node, ast.Attribute):
+        if node.attr != "T":
+            raise ClaimError(f"attribute .{node.attr} is not allowed (only .T)", source="claim", col=pos)
+        return ("T", _from_ast(node.value), pos)
+    if isinstance(node, ast.Call) and not isinstance(node.func, ast.Name):
+        raise ClaimError("only calls of functions by name are allowed (relu_prime(z), diag(v))", source="claim",
+                         col=pos)
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        if name.startswith("_"):
+            raise ClaimError(f"the name {name!r} is not allowed", source="claim", col=pos)
+        if name == "ones":
+            if len(node.args) != 2 or node.keywords:
+                raise ClaimError("ones takes two sizes: ones(n, 1)", source="claim", col=pos)
+            return ("ones", *(_size_arg(a) for a in node.args), pos)
+        axis = None
+        for kw in node.keywords:
+            if kw.arg != "axis" or name not in ("sum", "mean") or not (
+                    isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1) and type(kw.value.value) is int):
+                raise ClaimError(f"{name} takes no keyword {kw.arg!r} (sum and mean take axis=0 or 1)",
+                                 source="claim", col=kw.value.col_offset + 1)
+            axis = kw.value.value
+        if len(node.args) != 1:
+            raise ClaimError(f"{name} takes one argument", source="claim", col=pos)
+        return ("call", name, _from_ast(node.args[0]), axis, pos)
+    raise ClaimError(f"{type(node).__name__.lower()} is not allowed in a claim", source="claim", col=pos)
+
+
+def _size_arg(node):
+    if isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value < 10**9:
+        return node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    raise ClaimError("a size is a name of the target's sizes or a positive integer", source="claim",
+                     col=node.col_offset + 1)
+
+
+# ----- the notes' LaTeX -----
+_TOKEN = re.compile(r"\s*(\\[A-Za-z]+|[A-Za-z]|\d+(?:\.\d+)?|[{}()^_'+\-/,]|\\,|\\;|\\!|\S)")
+_GREEK = {"alpha", "beta", "gamma", "delta", "theta", "sigma", "lambda", "mu", "eta", "phi", "psi", "omega"}
+_FUNCTIONS = {"relu": "relu", "sigma": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log",
+              "diag": "diag", "sng": "sng", "sgn": "sng", "softmax": "softmax", "softplus": "softplus"}
+
+
+def parse_latex(text: str):
+    tokens = [(m.group(1), m.start(1) + 1) for m in _TOKEN.finditer(text)]
+    reader = _LatexReader(tokens, len(text) + 1)
+    tree = reader.expr()
+    if reader.peek() is not None:
+        tok, pos = reader.tokens[reader.i]
+        raise ClaimError(f"unexpected {tok!r}", source="claim", col=pos)
+    return tree
+
+
+class _LatexReader:
+    def __init__(self, tokens, end):
+        self.tokens, self.i, self.end = tokens, 0, end
+
+    def peek(self):
+        while self.i < len(self.tokens) and self.tokens[self.i][0] in (r"\,", r"\;", r"\!", r"\left", r"\right"):
+            self.i += 1
+        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
+
+    def pos(self):
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else self.end
+
+    def take(self, want=None):
+        tok = self.peek()
+        if tok is None or (want is not None and tok != want):
+            raise ClaimError(f"expected {want or 'more'}, found {tok or 'the end'}", source="claim", col=self.pos())
+        self.i += 1
+        return tok
+
+    def group(self) -> str:
+        """A braced group or one token, as plain text ({1} → 1, {T} → T)."""
+        if self.peek() == "{":
+            self.take("{")
+            out = []
+            while self.peek() not in ("}", None):
+                out.append(self.take())
+            self.take("}")
+            return "".join(out)
+        return self.take()
+
+    def expr(self):
+        pos = self.pos()
+        if self.peek() == "-":
+            self.take()
+            left = ("neg", self.hadamard(), pos)
+        else:
+            left = self.hadamard()
+        while self.peek() in ("+", "-"):
+            op_pos = self.pos()
+            op = "add" if self.take() == "+" else "sub"
+            left = (op, left, self.hadamard(), op_pos)
+        return left
+
+    def hadamard(self):
+        left = self.product()
+        while self.peek() in (r"\circ", r"\odot"):
+            pos = self.pos()
+            self.take()
+            left = ("hadamard", left, self.product(), pos)
+        return left
+
+    def product(self):
+        left = self.postfix()
+        while self.peek() not in (None, "+", "-", ")", "}", r"\circ", r"\odot", ",", "/"):
+            pos = self.pos()
+            left = ("matmul", left, self.postfix(), pos)
+        if self.peek() == "/":
+            pos = self.pos()
+            self.take()
+            left = ("div", left, self.postfix(), pos)
+        return left
+
+    def postfix(self):
+        node = self.atom()
+        while self.peek() == "^":
+            pos = self.pos()
+            self.take()
+            sup = self.group()
+            if sup != "T":
+                raise ClaimError(f"only the transpose ^T is allowed as a superscript, not ^{sup}", source="claim",
+                                 col=pos)
+            node = ("T", node, pos)
+        return node
+
+    def atom(self):
+        pos = self.pos()
+        tok = self.peek()
+        if tok == "(":
+            self.take()
+            inner = self.expr()
+            self.take(")")
+            return inner
+        if tok == r"\frac":
+            self.take()
+            num, den = self.group(), self.group()
+            if not (num.isdigit() and den.isdigit()):
+                raise ClaimError(r"\frac takes two numbers here", source="claim", col=pos)
+            return ("num", sp.Rational(int(num), int(den)), pos)
+        if tok is not None and re.fullmatch(r"\d+(?:\.\d+)?", tok):
+            self.take()
+            return ("num", float(tok) if "." in tok else int(tok), pos)
+        if tok in (r"\operatorname", r"\text", r"\mathrm"):
+            self.take()
+            return self.call(self.group(), pos)
+        if tok is not None and tok.startswith("\\") and tok[1:].lower() in _FUNCTIONS and tok[1:] != "delta":
+            self.take()
+            return self.call(tok[1:], pos)
+        if tok == r"\hat":
+            self.take()
+            return self.name(self.group() + "hat", pos)
+        if tok is not None and (tok.isalpha() or (tok.startswith("\\") and tok[1:] in _GREEK)):
+            self.take()
+            base = tok.lstrip("\\")
+            if base.lower() in ("relu",) or (base.isalpha() and len(base) > 1 and base.lower() in _FUNCTIONS):
+                return self.call(base, pos)
+            return self.name(base, pos)
+        raise ClaimError(f"unexpected {tok or 'end of the claim'!r}", source="claim", col=pos)
+
+    def name(self, base, pos):
+        if self.peek() == "_":
+            self.take()
+            sub = self.group()
+            return ("name", f"{base}_{sub}" if base == "delta" else f"{base}{sub}", pos)
+        return ("name", base, pos)
+
+    def call(self, fname, pos):
+        primes = 0
+        while self.peek() == "'":
+            self.take()
+            primes += 1
+        key = _FUNCTIONS.get(fname.lower().rstrip("'"))
+        if key is None:
+            raise ClaimError(f"unknown function {fname!r}", source="claim", col=pos)
+        self.take("(")
+        arg = self.expr()
+        self.take(")")
+        return ("call", key + "_prime" * primes, arg, None, pos)
+
+
+# ----- building SymPy -----
+def _shape(e):
+    return e.shape if isinstance(e, sp.MatrixExpr) else (1, 1)
+
+
+
+def _reduce(A, axis, mean):
+    """sum(A) (a number), sum(A, axis=0) = 1ᵀA, sum(A, axis=1) = A1; mean divides by the count."""
+    rows, cols = A.shape
+    if axis is None:
+        total = sp.Trace(sp.MatMul(sp.OneMatrix(1, rows), A, sp.OneMatrix(cols, 1)))  # the one element of 1ᵀA1
+        return total / (rows * cols) if mean else total
+    out = sp.MatMul(sp.OneMatrix(1, rows), A) if axis == 0 else sp.MatMul(A, sp.OneMatrix(cols, 1))
+    return sp.MatMul(1 / (rows if axis == 0 else cols), out) if mean else out
+
+
+class Builder:
+    """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
+
+    def __init__(self, names: dict, functions: dict | None = None):
+        self.names = names
+        self.functions = functions or {}
+        #: the target's sizes by name (for ones(n, 1))
+        self.sizes = {str(s): s for m in names.values() if isinstance(m, sp.MatrixExpr)
+                      for d in m.shape for s in getattr(d, "free_symbols", ())}
+
+    def fail(self, message, pos):
+        raise ClaimError(message, source="claim", col=pos)
+
+    def build(self, node):
+        kind, pos = node[0], node[-1]
+        if kind == "name":
+            if node[1] not in self.names:
+                known = ", ".join(sorted(self.names))
+                self.fail(f"the claim names {node[1]!r}, which the target does not have (it has: {known})", pos)
+            return self.names[node[1]]
+        if kind == "num":
+            try:
+                return exact_number(node[1])
+            except JacobianSymError as err:
+                self.fail(str(err), pos)
+        if kind == "neg":
+            return -self.build(node[1])
+        if kind == "T":
+            return sp.Transpose(self.build(node[1]))
+        if kind == "ones":
+            return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
+        if kind == "call":
+            return self.call(node[1], self.build(node[2]), pos, node[3])
+        a, b = self.build(node[1]), self.build(node[2])
+        if kind != "matmul":  # a 1×1 matrix against a bigger one is its one element, broadcast
+            if _shape(a) == (1, 1) and isinstance(a, sp.MatrixExpr) and _shape(b) != (1, 1):
+                a = sp.Trace(a)
+            if _shape(b) == (1, 1) and isinstance(b, sp.MatrixExpr) and _shape(a) != (1, 1):
+                b = sp.Trace(b)
+        sa, sb = _shape(a), _shape(b)
+        scalar_a, scalar_b = not isinstance(a, sp.MatrixExpr), not isinstance(b, sp.MatrixExpr)
+        fa, fb = fmt_shape(sa), fmt_shape(sb)
+        if kind == "matmul":
+            if scalar_a or scalar_b:
+                return a * b
+            if sa[1] != sb[0]:
+                self.fail(f"a product of {fa} and {fb}: inner sizes {sa[1]} and {sb[0]} differ", pos)
+            return sp.MatMul(a, b)
+        if kind == "hadamard":
+            if scalar_a or scalar_b:
+                return sp.MatMul(a, b) if not (scalar_a and scalar_b) else a * b
+            if sa != sb:
+                self.fail(f"a Hadamard product of {fa} and {fb}: the shapes differ", pos)
+            return sp.HadamardProduct(a, b)
+        if kind == "div":
+            if scalar_b and b == 0:
+                self.fail("division by zero", pos)
+            if scalar_b:
+                return sp.MatMul(1 / b, a) if not scalar_a else a / b
+            if not scalar_a and sa != sb:
+                self.fail(f"an element-wise quotient of {fa} and {fb}: the shapes differ", pos)
+            ones = sp.OneMatrix(*sb)
+            return sp.HadamardProduct(a if not scalar_a else sp.MatMul(a, ones), sp.HadamardPower(b, -1))
+        if scalar_a != scalar_b:  # a number and a matrix: element-wise, as the notes write σ(1 − σ)
+            if scalar_a:
+                a = sp.MatMul(a, sp.OneMatrix(*sb)) if a != 0 else sp.ZeroMatrix(*sb)
+            else:
+                b = sp.MatMul(b, sp.OneMatrix(*sa)) if b != 0 else sp.ZeroMatrix(*sa)
+            return sp.MatAdd(a, b if kind == "add" else -b)
+        if not scalar_a and sa != sb:
+            self.fail(f"{'a sum' if kind == 'add' else 'a difference'} of {fa} and {fb}: the shapes differ",
+                      pos)
+        return sp.MatAdd(a, b if kind == "add" else -b) if not scalar_a else (a + b if kind == "add" else a - b)
+
+    def size(self, name, pos):
+        if isinstance(name, int):
+            return sp.Integer(name)
+        if name not in self.sizes:
+            self.fail(f"{name!r} is not a size of the target (it has: {', '.join(sorted(self.sizes))})", pos)
+        return self.sizes[name]
+
+    def call(self, fname, arg, pos, axis=None):
+        if not isinstance(arg, sp.MatrixExpr):
+            self.fail(f"{fname} takes a vector or matrix", pos)
+        if fname in ("sum", "mean"):
+            return _reduce(arg, axis, fname == "mean")
+        base, primes = fname, 0
+        while base.endswith("_prime"):
+            base, primes = base[: -len("_prime")], primes + 1
+        if base == "diag":
+            rows, cols = arg.shape
+            if cols != 1 and rows != 1:
+                self.fail(f"diag takes a vector, not a {fmt_shape(arg.shape)} matrix", pos)
+            return sp.DiagMatrix(arg if cols == 1 else sp.Transpose(arg))
+        if base == "sng":
+            s = sp.Dummy("s")
+            return ElementwiseApplyFunction(sp.Lambda(s, sp.sign(s)), arg)
+        op = OPS.get(base) or self.functions.get(base)
+        if op is None or base.startswith("_"):
+            self.fail(f"unknown function {fname!r}", pos)
+        if op.function is not None:
+            fn = op.function
+            for _ in range(primes):
+                fn = derivative_of(fn)
+            return ElementwiseApplyFunction(fn, arg)
+        if primes or op.kind != "vector":
+            self.fail(f"{fname} cannot appear in a claim", pos)
+        return OpApply(base, arg.shape, arg)
+
+
+def parse_claim(text: str, names: dict, functions: dict | None = None):
+    """A claim (Python syntax, or the notes' LaTeX when it has a backslash or a ^) as a SymPy matrix
+    expression."""
+    if not isinstance(text, str) or not text.strip():
+        raise ClaimError("the claim is empty", source="claim")
+    tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
+    return Builder(names, functions).build(tree)

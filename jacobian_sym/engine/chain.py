@@ -1,0 +1,182 @@
+"""Reverse mode at the level of elements: the chain rule as index contractions.
+
+For every node on a path from a variable to the root, the derivative of the root (or of a seed) by
+the node's element (p, q) is an index expression with free indices p, q. A node hands it down to an
+argument a by contracting it with the node's local derivative: Σ_{p,q} G[p, q] ∂n[p, q]/∂a[r, s].
+A node whose signal has a name (δ₁, δ₂, …) hands down the named symbol instead, so that later
+closed forms are written in terms of δ as the notes write them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from jacobian_sym.base.sizes import IndexPool
+from jacobian_sym.engine.closed_form import closed_form, target_slots
+from jacobian_sym.engine.index import Graph, IndexContext, element_symbol, matrix_symbol
+from jacobian_sym.engine.layout import gradient_layout
+from jacobian_sym.engine.rules import Facts, simplify_index
+from jacobian_sym.engine.step import Step
+from jacobian_sym.errors import DerivationError
+from jacobian_sym.graph.expr import Node
+from jacobian_sym.ops.functions import output_form
+from jacobian_sym.ops.table import get_op
+
+
+@dataclass
+class Signal:
+    """∂(seed)/∂node[p, q] for one node: free indices, index expression, and its name if it has one."""
+
+    node: Node
+    free: tuple
+    index: sp.Expr = sp.Integer(0)
+    symbol: sp.MatrixSymbol | None = None
+    closed: sp.MatrixExpr | None = None
+    why: list = field(default_factory=list)
+
+
+def one_hot_axis(node: Node) -> int:
+    """The class axis of a one-hot label: its own vector axis (kept through batching)."""
+    axis = node.attr("one_hot_axis")
+    if axis is None:
+        axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
+    return axis
+
+
+def facts_of(graph: Graph) -> Facts:
+    """The facts the rules may use: every softmax of the graph and every one-hot label vector."""
+    facts = Facts()
+    for node in graph.nodes:
+        if node.op == "softmax":
+            theta = graph.symbol(graph.canonical(node.args[0]))
+            axis = node.attr("axis")
+            if axis is None:
+                axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
+            facts.softmax.append((theta, graph.symbol(node), axis))
+        if not node.is_leaf and node.op != "const" and get_op(node.op).function is not None:
+            fn = get_op(node.op).function
+            g = output_form(fn) if fn.form is not None else None
+            if g is not None:
+                facts.outputs.append((fn, graph.symbol(graph.canonical(node.args[0])), graph.symbol(node), g))
+        if node.is_leaf and node.attr("one_hot"):
+            axis = one_hot_axis(node)
+            facts.one_hot.append((graph.symbol(node), axis))
+    return facts
+
+
+class Chain:
+    """The reverse sweep over one graph."""
+
+    def __init__(self, graph: Graph, *, layout: str, pool: IndexPool, facts: Facts | None = None,
+                 signal_names: dict | None = None, signal_why: dict | None = None, batch=None):
+        self.graph, self.layout, self.pool, self.batch = graph, layout, pool, batch
+        self.facts = facts if facts is not None else facts_of(graph)
+        self.signal_names = signal_names or {}
+        self.signal_why = signal_why or {}
+        self.signals: dict[int, Signal] = {}
+        self.steps: list[Step] = []
+
+    # ----- indices -----
+    def free_indices(self, node: Node) -> tuple:
+        rows, cols = node.shape
+        p = sp.Integer(0) if rows == 1 else self.pool.fresh()
+        q = sp.Integer(0) if cols == 1 else self.pool.fresh()
+        return (p, q)
+
+    def signal(self, node: Node) -> Signal:
+        node = self.graph.canonical(node)
+        if id(node) not in self.signals:
+            self.signals[id(node)] = Signal(node, self.free_indices(node))
+        return self.signals[id(node)]
+
+    # ----- the sweep -----
+    def run(self, wrt: list[Node], seed) -> None:
+        """Sweep from the root down to every node in ``wrt``.
+
+        ``seed`` is ("scalar",) for a 1×1 root, ("upstream", δ) when ∂J/∂root is a given symbol δ in
+        the layout, or ("jacobian", (r, s)) to differentiate the root's element (r, s) itself.
+        """
+        graph = self.graph
+        targets = {id(graph.canonical(w)) for w in wrt}
+        needs = {}
+        for node in graph.nodes:
+            needs[id(node)] = id(graph.canonical(node)) in targets or any(
+                needs[id(a)] for a in graph.arguments(node))
+        for w in wrt:
+            if not needs.get(id(graph.canonical(w))) or not needs[id(graph.root)]:
+                raise DerivationError(f"the expression does not depend on {w.name or w}")
+        for w in wrt:  # the variables' indices come first: i, j as in the notes
+            self.signal(w)
+        for node in reversed(graph.nodes):
+            if node.is_leaf or node.op == "const" or not needs[id(node)]:
+                continue
+            if node is graph.root:
+                upstream, at = self._seed(node, seed)
+            else:
+                upstream, at = self._upstream(node), self.signal(node).free
+            for arg in graph.arguments(node):
+                if needs[id(arg)] and arg.op != "const":
+                    self._hand_down(node, arg, upstream, at)
+
+    def _seed(self, root, seed):
+        kind = seed[0]
+        if kind == "scalar":
+            if root.shape != (1, 1):
+                raise DerivationError(
+                    f"a gradient needs a scalar, but the expression is {root.shape[0]}×{root.shape[1]}")
+            return None, (sp.Integer(0), sp.Integer(0))
+        if kind == "upstream":
+            delta = seed[1]
+            _, where = gradient_layout(root.shape, self.layout)
+            free = self.free_indices(root)
+            return (lambda p, q: delta[where(p, q)]), free
+        return None, seed[1]
+
+    def _upstream(self, node):
+        sig = self.signal(node)
+        sig.index = simplify_index(sig.index, self.facts)
+        name = self.signal_names.get(id(node))
+        if name is None:
+            return lambda p, q: sig.index
+        shape, where = gradient_layout(node.shape, self.layout, batch=self.batch)
+        sig.symbol = matrix_symbol(name, *shape)
+        sig.closed = closed_form(sig.index, target_slots(where(*sig.free), shape), shape)
+        node_el = element_symbol(self.graph.symbol(node), *sig.free)
+        self.steps.append(Step(sp.Derivative(sp.Symbol("J"), node_el), sig.index,
+                               "sum of the paths through the node's consumers"))
+        self.steps.append(Step(sig.symbol, sig.closed, self.signal_why.get(id(node), "error signal")))
+        return lambda p, q: sig.symbol[where(p, q)]
+
+    def _hand_down(self, node, arg, upstream, at):
+        graph = self.graph
+        ix = IndexContext(self.pool)
+        p, q = at
+        element = graph.element(node, p, q, ix)
+        a_sym = graph.symbol(arg)
+        a_el = element_symbol(a_sym, *self.signal(arg).free)
+        node_el = element_symbol(graph.symbol(node), p, q)
+        raw = sp.diff(element, a_el)
+        local = simplify_index(raw, self.facts)
+        self.steps.append(Step(node_el, element, f"{node.op}, in index notation"))
+        self.steps.append(Step(sp.Derivative(node_el, a_el), local, "differentiate element by element"))
+        if upstream is None:
+            contribution = local
+        else:
+            body = upstream(p, q) * local
+            for idx, size in ((p, node.shape[0]), (q, node.shape[1])):
+                if size != 1:
+                    body = sp.Sum(body, (idx, 0, size - 1))
+            contribution = body
+            self.steps.append(Step(sp.Derivative(sp.Symbol("J"), a_el), contribution, "chain rule"))
+        sig = self.signal(arg)
+        sig.index = sig.index + contribution
+
+    # ----- results -----
+    def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:
+        """The simplified index expression for ``node`` and its closed form in a result ``shape``."""
+        sig = self.signal(node)
+        index = simplify_index(sig.index, self.facts)
+        sig.index = index
+        return index, closed_form(index, target_slots(where(*sig.free), shape), shape)

@@ -1,0 +1,252 @@
+"""Rewrite rules on index expressions.
+
+Each rule is a small function ``rule(expr, facts) -> expr | None`` that looks at one node of the
+expression tree (None: it does not apply there). :func:`simplify_index` applies the list bottom-up
+until nothing changes, with SymPy's ``doit`` and a gentle ``expand`` in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from jacobian_sym.base.sizes import is_index
+from jacobian_sym.ops.functions import _S, ElementFunction, derivative_of
+from jacobian_sym.ops.table import OpApply
+
+
+@dataclass
+class Facts:
+    """What the rules may assume: softmax definitions and one-hot label vectors."""
+
+    #: (θ, ŷ, axis): ŷ = softmax(θ) along ``axis``
+    softmax: list = field(default_factory=list)
+    #: (y, axis): the elements of y along ``axis`` sum to 1
+    one_hot: list = field(default_factory=list)
+    #: (f, A, U, g): U = f(A) element-wise and f′ = g(f), so f′(A) may be written g(U)
+    outputs: list = field(default_factory=list)
+
+
+def _limits(s: sp.Sum):
+    (k, lo, hi), = s.limits
+    return k, lo, hi
+
+
+# ----- sums -----
+def _resum(body, limits):
+    return sp.Sum(body, *limits) if limits else body
+
+
+def split_sum(e, facts):
+    """Σ (a + b) → Σ a + Σ b. Shrinks: the sums' bodies get smaller."""
+    if isinstance(e, sp.Sum) and isinstance(e.function, sp.Add):
+        return sp.Add(*(sp.Sum(t, *e.limits) for t in e.function.args))
+    return None
+
+
+def factor_sum(e, facts):
+    """Σ_k c·f(k) → c·Σ_k f(k) for c free of k, and Σ_k c → c·(hi − lo + 1). Shrinks the body or
+    removes a limit."""
+    if not isinstance(e, sp.Sum):
+        return None
+    body = e.function
+    unused = [lim for lim in e.limits if not body.has(lim[0])]
+    if unused:
+        count = sp.Mul(*(hi - lo + 1 for _, lo, hi in unused))
+        return count * _resum(body, [lim for lim in e.limits if lim not in unused])
+    if isinstance(body, sp.Mul):
+        bound = [lim[0] for lim in e.limits]
+        inside = [f for f in body.args if any(f.has(k) for k in bound)]
+        outside = [f for f in body.args if not any(f.has(k) for k in bound)]
+        if outside:
+            return sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), *e.limits)
+    return None
+
+
+def collapse_kronecker(e, facts):
+    """Σ_a δ_ab f(a) → f(b). Shrinks: removes one summation index (b lies in the sum's range by
+    construction)."""
+    if not isinstance(e, sp.Sum):
+        return None
+    factors = sp.Mul.make_args(e.function)
+    for lim in e.limits:
+        k = lim[0]
+        for n, f in enumerate(factors):
+            if isinstance(f, sp.KroneckerDelta) and k in f.args[:2]:
+                other = f.args[1] if f.args[0] == k else f.args[0]
+                if other.has(k):
+                    continue
+                rest = sp.Mul(*(factors[:n] + factors[n + 1:])).xreplace({k: other})
+                return _resum(rest, [m for m in e.limits if m is not lim])
+    return None
+
+
+def drop_range_guards(e, facts):
+    """Piecewise((f, lo ≤ i ≤ hi), (0, True)) → f when the condition only bounds indices, which lie in
+    their ranges by construction. Shrinks: removes a Piecewise."""
+    if not isinstance(e, sp.Piecewise) or len(e.args) != 2:
+        return None
+    (value, cond), (other, otherwise) = e.args
+    if other != 0 or otherwise is not sp.true:
+        return None
+    if cond.atoms(MatrixElement):
+        return None
+    atoms = cond.atoms(sp.Symbol)
+    if atoms and all(is_index(a) or a.is_positive for a in atoms) and any(is_index(a) for a in atoms):
+        return value
+    return None
+
+
+def kronecker_same(e, facts):
+    """δ_aa → 1. Shrinks: removes a factor."""
+    if isinstance(e, sp.KroneckerDelta) and e.args[0] == e.args[1]:
+        return sp.Integer(1)
+    return None
+
+
+# ----- declared facts -----
+def _element_of(e, M):
+    return isinstance(e, MatrixElement) and e.parent == M
+
+
+def one_hot_sum(e, facts):
+    """Σ_k y_k → 1 for a label vector declared one-hot (along its class axis). Shrinks: removes a sum."""
+    if not (isinstance(e, sp.Sum) and len(e.limits) == 1):
+        return None
+    k, lo, hi = _limits(e)
+    for y, axis in facts.one_hot:
+        body = e.function
+        if _element_of(body, y) and body.indices[axis] == k and lo == 0 and hi == y.shape[axis] - 1:
+            return sp.Integer(1)
+    return None
+
+
+def softmax_quotient(e, facts):
+    """exp(θ_a) / Σ_l exp(θ_l) → ŷ_a for ŷ = softmax(θ): names the normaliser Z = Σ_l exp(θ_l) and
+    writes exp(θ_a) = ŷ_a·Z, so that Z cancels. Shrinks: removes the normaliser sums."""
+    for theta, yhat, axis in facts.softmax:
+        normalisers = [s for s in e.atoms(sp.Sum) if _is_normaliser(s, theta, axis)]
+        exps = [x for x in e.atoms(sp.exp) if _element_of(x.args[0], theta)]
+        if not normalisers:
+            continue
+        Z = sp.Function(f"Z_{theta.name}", positive=True)
+        named = e.xreplace({s: Z(_other_index(s.function.args[0], axis)) for s in normalisers})
+        named = named.xreplace({
+            x: yhat[x.args[0].indices] * Z(_other_index(x.args[0], axis)) for x in exps
+            if not any(s.has(x) for s in normalisers)
+        })
+        out = sp.expand(sp.powsimp(sp.expand(named, power_exp=False, log=False)), power_exp=False, log=False)
+        if not out.has(Z):
+            return out
+    return None
+
+
+def _other_index(element, axis):
+    return element.indices[1 - axis]
+
+
+def _is_normaliser(s, theta, axis):
+    if not (isinstance(s, sp.Sum) and len(s.limits) == 1 and isinstance(s.function, sp.exp)):
+        return False
+    k, lo, hi = _limits(s)
+    inner = s.function.args[0]
+    return _element_of(inner, theta) and inner.indices[axis] == k and lo == 0 and hi == theta.shape[axis] - 1
+
+
+def name_softmax(e, facts=None):
+    """exp(A_aj) / Σ_k exp(A_kj) → softmax(A)_aj for any matrix A (along either axis): the same
+    normaliser trick as ``softmax_quotient``, for a softmax the graph does not name (log-softmax's
+    gradient). Used once, after the fixed point: the element of an ``OpApply`` would expand again
+    under ``doit``."""
+    out = e
+    for s in sorted(e.atoms(sp.Sum), key=sp.default_sort_key):
+        if not (len(s.limits) == 1 and isinstance(s.function, sp.exp) and isinstance(s.function.args[0],
+                                                                                    MatrixElement)):
+            continue
+        inner = s.function.args[0]
+        A = inner.parent
+        axis = next((ax for ax in (0, 1) if _is_normaliser(s, A, ax)), None)
+        if axis is None or not isinstance(A, sp.MatrixSymbol) or not out.has(s):
+            continue
+        S = OpApply("softmax", A.shape, A, axis=axis)
+        Z = sp.Function("Z_softmax", positive=True)
+        named = out.xreplace({t: Z(_other_index(t.function.args[0], axis)) for t in out.atoms(sp.Sum)
+                              if _is_normaliser(t, A, axis)})
+        named = named.xreplace({x: MatrixElement(S, *x.args[0].indices) * Z(_other_index(x.args[0], axis))
+                                for x in named.atoms(sp.exp) if _element_of(x.args[0], A)})
+        new = sp.expand(sp.powsimp(sp.expand(named, power_exp=False, log=False)), power_exp=False, log=False)
+        if not new.has(Z):
+            out = new
+    return out
+
+
+def polynomial_function(e, facts):
+    """f(a) → its definition when that is a polynomial (square(a) → a²), so that like terms meet
+    (x³ = square(x)·x differentiates to 3x², not 2x² + square(x)). Shrinks: removes a function."""
+    if isinstance(e, ElementFunction) and e.form is not None and e.order == 0 and e.form.is_polynomial(_S):
+        return e.explicit()
+    return None
+
+
+RULES = [polynomial_function, kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum]
+GLOBAL_RULES = [softmax_quotient]
+
+
+def rewrite(expr, rules, facts):
+    """Apply ``rules`` bottom-up, once over the tree."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, MatrixElement):
+        return expr
+    args = [rewrite(a, rules, facts) for a in expr.args]
+    new = expr.func(*args) if any(a is not b for a, b in zip(args, expr.args)) else expr
+    for rule in rules:
+        out = rule(new, facts)
+        if out is not None:
+            return rewrite(out, rules, facts)
+    return new
+
+
+def through_outputs(e, facts):
+    """f′(a) → g(u) and f(a) → u where u = f(a) is a node and f′ = g(f) (σ′(z) = ŷ(1 − ŷ)). Used
+    only when it makes the expression smaller (it turns BCE∘σ into ŷ − y)."""
+    mapping = {}
+    for fn, A, U, g in facts.outputs:
+        prime = derivative_of(fn)
+        for x in e.atoms(fn, prime):
+            if isinstance(x.args[0], MatrixElement) and x.args[0].parent == A:
+                u = U[x.args[0].indices]
+                mapping[x] = u if isinstance(x, fn) else g(u)
+    return e.xreplace(mapping) if mapping else None
+
+
+def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) -> sp.Expr:
+    """Apply the rules to a fixed point: the index expression in its simplest sum-of-products form."""
+    facts = facts or Facts()
+    out = _fixed_point(expr, facts, max_rounds)
+    alternative = through_outputs(out, facts)
+    if alternative is not None:
+        alternative = _fixed_point(sp.cancel(alternative), facts, max_rounds)
+        if sp.count_ops(alternative) < sp.count_ops(out):
+            out = alternative
+    return name_softmax(out)
+
+
+def _fixed_point(expr, facts, max_rounds):
+    for round_ in range(max_rounds):
+        # SymPy's doit evaluates derivatives and the sums it can; after the first round the own
+        # rules do the rest, and doit (slow: it re-checks every KroneckerDelta range) only runs
+        # again when a derivative or an unevaluated sum of a delta is left
+        needs_doit = round_ == 0 or expr.has(sp.Derivative) or any(s.has(sp.KroneckerDelta) for s in expr.atoms(sp.Sum))
+        new = rewrite(expr.doit() if needs_doit else expr, RULES, facts)
+        for rule in GLOBAL_RULES:
+            out = rule(new, facts)
+            if out is not None:
+                new = out
+        new = sp.expand(new, power_exp=False, log=False)
+        if new == expr:
+            return new
+        expr = new
+    return expr

@@ -1,0 +1,196 @@
+"""The expression graph: variables, the user-facing constructors and shape checking.
+
+A graph is built from :class:`Node` objects. ``vector``, ``row`` and ``matrix`` make variables with
+symbolic sizes; ``@``, ``.T``, ``+``, ``-``, ``*`` (Hadamard, or scaling by a scalar), ``/`` and
+the op-table functions (``relu(z)``, ``softmax(theta)``, …) make nodes, and every node checks the
+shapes of its arguments when it is made.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from jacobian_sym.base.safe_text import check_name
+from jacobian_sym.base.sizes import as_size, fmt_shape
+from jacobian_sym.errors import JacobianSymError
+
+
+class Node:
+    """One value of the graph: a variable, a constant, or an op applied to earlier nodes."""
+
+    __slots__ = ("op", "args", "shape", "name", "attrs")
+
+    def __init__(self, op: str, args: tuple, shape: tuple, name: str | None = None, attrs=()):
+        self.op, self.args, self.shape, self.name = op, tuple(args), tuple(shape), name
+        self.attrs = tuple(attrs)
+
+    # ----- construction -----
+    def named(self, name: str) -> Node:
+        """This node with a name (a forward-pass name such as ``z`` or ``yhat``)."""
+        _check_name(name)
+        return Node(self.op, self.args, self.shape, name, self.attrs)
+
+    def attr(self, key, default=None):
+        return dict(self.attrs).get(key, default)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op == "var"
+
+    @property
+    def T(self) -> Node:
+        return apply("transpose", self)
+
+    def __matmul__(self, other):
+        return apply("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return apply("matmul", other, self)
+
+    def __add__(self, other):
+        return apply("add", self, other)
+
+    def __radd__(self, other):
+        return apply("add", other, self)
+
+    def __sub__(self, other):
+        return apply("sub", self, other)
+
+    def __rsub__(self, other):
+        return apply("sub", other, self)
+
+    def __mul__(self, other):
+        return apply("mul", self, other)
+
+    def __rmul__(self, other):
+        return apply("mul", other, self)
+
+    def __truediv__(self, other):
+        return apply("div", self, other)
+
+    def __rtruediv__(self, other):
+        return apply("div", other, self)
+
+    def __neg__(self):
+        return apply("neg", self)
+
+    def __pow__(self, exponent):
+        return power(self, exponent)
+
+    # ----- inspection -----
+    def structure(self):
+        """A nested tuple that two equal graphs share (names, ops, shapes, attributes)."""
+        return (self.op, self.name, self.shape, self.attrs, tuple(a.structure() for a in self.args))
+
+    def walk(self):
+        """Every node of the graph below and including this one, each once, arguments first."""
+        seen, order = set(), []
+
+        def visit(node):
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            for a in node.args:
+                visit(a)
+            order.append(node)
+
+        visit(self)
+        return order
+
+    def __repr__(self):
+        if self.op == "var":
+            return f"{self.name}[{fmt_shape(self.shape)}]"
+        if self.op == "const":
+            return str(self.attr("value"))
+        inner = ", ".join(map(repr, self.args))
+        label = f"{self.name}=" if self.name else ""
+        return f"{label}{self.op}({inner})"
+
+
+def _check_name(name):
+    check_name(name)
+
+
+def _variable(name, rows, cols, role, one_hot=False) -> Node:
+    _check_name(name)
+    attrs = (("role", role),) + ((("one_hot", True),) if one_hot else ())
+    return Node("var", (), (as_size(rows), as_size(cols)), name, attrs)
+
+
+def vector(name: str, size, *, one_hot: bool = False, role: str = "input") -> Node:
+    """A column vector ``name`` of length ``size`` (e.g. ``vector("x", "D_x")``)."""
+    return _variable(name, size, 1, role, one_hot)
+
+
+def row(name: str, size, *, one_hot: bool = False, role: str = "input") -> Node:
+    """A row vector ``name`` of length ``size``."""
+    return _variable(name, 1, size, role, one_hot)
+
+
+def matrix(name: str, rows, cols, *, role: str = "param") -> Node:
+    """A matrix ``name`` of shape rows × cols."""
+    return _variable(name, rows, cols, role)
+
+
+def scalar(name: str, *, role: str = "param") -> Node:
+    """A scalar variable (a 1×1 tensor)."""
+    return _variable(name, 1, 1, role)
+
+
+def constant(value) -> Node:
+    """A number as a 1×1 node; it broadcasts in + - * /."""
+    return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", exact_number(value)),))
+
+
+MAX_CONSTANT = 10**15
+
+
+def exact_number(value) -> sp.Rational:
+    """A finite int, float or Rational as an exact SymPy Rational: a float is read as the decimal it
+    prints as (0.3 → 3/10), never guessed (nsimplify would make 2.718281828459045 the symbol E)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, sp.Rational)):
+        raise JacobianSymError(f"{value!r} is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise JacobianSymError(f"the constant {value!r} is not finite")
+    if isinstance(value, int) and abs(value) > MAX_CONSTANT:
+        raise JacobianSymError(f"a constant is too large (at most {MAX_CONSTANT:.0e} in magnitude)")
+    number = sp.Rational(repr(value)) if isinstance(value, float) else sp.Rational(value)
+    if abs(number) > MAX_CONSTANT:
+        raise JacobianSymError(f"a constant is too large (at most {MAX_CONSTANT:.0e} in magnitude)")
+    return number
+
+
+def power(base: Node, exponent) -> Node:
+    """The element-wise power ``base ** n`` for an integer n from 1 to 8: square for 2, else a
+    Hadamard product of squares and the base (x ** 3 = square(x) * x)."""
+    if isinstance(exponent, bool) or not isinstance(exponent, int) or not 1 <= exponent <= 8:
+        raise JacobianSymError(f"only element-wise powers by an integer 1 … 8 are supported, not {exponent!r}")
+    if exponent == 1:
+        return base
+    half = power(base, exponent // 2)
+    out = apply("square", half)
+    return apply("mul", out, base) if exponent % 2 else out
+
+
+def as_node(value) -> Node:
+    if isinstance(value, Node):
+        return value
+    return constant(value)
+
+
+def apply(op_name: str, *args, **params) -> Node:
+    """Apply the op ``op_name`` of the op table to ``args`` (shapes are checked here)."""
+    from jacobian_sym.ops.table import get_op
+
+    op = get_op(op_name)
+    if len(args) != op.arity:
+        raise JacobianSymError(f"{op_name} takes {op.arity} argument(s), got {len(args)}")
+    unknown = sorted(set(params) - set(op.params))
+    if unknown:
+        takes = f"takes only {', '.join(op.params)}" if op.params else "takes no keyword arguments"
+        raise JacobianSymError(f"{op_name} {takes}, not {', '.join(unknown)}")
+    nodes = tuple(as_node(a) for a in args)
+    shape = op.shape(*(n.shape for n in nodes), **params)
+    return Node(op_name, nodes, shape, None, tuple(sorted(params.items())))

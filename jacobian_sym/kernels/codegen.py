@@ -1,0 +1,147 @@
+"""Generated NumPy kernels: ``codegen`` (standalone source), ``kernel`` (a callable) and ``gradcheck``.
+
+A kernel computes the loss and every requested gradient in one forward and one backward pass, from
+the derived closed forms; see ``generate.py`` for what the generated module contains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.util
+import linecache
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, source
+from jacobian_sym.kernels.self_check import check_kernel
+from jacobian_sym.kernels.source_audit import audit_source
+
+
+class KernelInputError(JacobianSymError):
+    """Arrays that do not fit the model: missing, extra, mis-shaped, integer, non-finite, not one-hot."""
+
+
+def codegen(bp) -> str:
+    """The source of a standalone Python module (NumPy only) for ``bp``'s model; the same source
+    ``kernel`` loads, so it has passed the same checks."""
+    return _built(bp)[0]
+
+
+class _TextLoader(importlib.abc.InspectLoader):
+    """Loads a module from text in memory: no file is written, so no file can be swapped in."""
+
+    def __init__(self, text: str, filename: str):
+        self.text, self.filename = text, filename
+
+    def get_source(self, fullname):
+        return self.text
+
+    def get_code(self, fullname):
+        return compile(self.text, self.filename, "exec", dont_inherit=True)
+
+
+#: CPython 3.11's parser keeps a recursion counter that concurrent ast.parse/compile calls corrupt
+#: ("AST constructor recursion depth mismatch"): loads take turns
+_LOADING = threading.Lock()
+
+
+def _load(text: str, name: str):
+    """The generated module, audited, then loaded from memory (its source kept for tracebacks)."""
+    with _LOADING:
+        return _load_unlocked(text, name)
+
+
+def _load_unlocked(text: str, name: str):
+    audit_source(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    filename = f"<jacobian_sym kernel {name} {digest}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    spec = importlib.util.spec_from_loader(f"jacobian_sym_kernel_{name}_{digest}", _TextLoader(text, filename),
+                                           origin=filename)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _built(bp) -> tuple[str, object]:
+    """The source and loaded module of ``bp``'s kernel, checked once per backprop and cached on it."""
+    cached = bp.cache.get("kernel")
+    if cached is None:
+        b = batched_backprop(bp)
+        text = source(bp, b)
+        name = function_name(bp)
+        module = _load(text, name)
+        problem = check_kernel(getattr(module, name), b)
+        if problem is not None:
+            raise KernelError(f"refusing the generated kernel of {bp.model.title!r}: {problem}")
+        cached = bp.cache["kernel"] = (text, module)
+    return cached
+
+
+@dataclass
+class Kernel:
+    """``f(**arrays) -> {"J": loss, "<variable>": gradient, …}`` for one model."""
+
+    name: str
+    source: str = field(repr=False)
+    module: object = field(repr=False)
+
+    @property
+    def inputs(self) -> dict:
+        """Each array's name and its shape in size names (e.g. x: ("D_x", "B"))."""
+        return dict(self.module.SPEC)
+
+    def __call__(self, check: bool = True, **arrays) -> dict:
+        """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
+        try:
+            return getattr(self.module, self.name)(check=check, **arrays)
+        except self.module.InputError as err:
+            raise KernelInputError(str(err)) from None
+        except TypeError as err:  # a keyword the function does not take
+            raise KernelInputError(str(err)) from None
+
+
+def kernel(bp) -> Kernel:
+    """The NumPy kernel of a derived backprop (batched; float32 stays float32). It is checked against
+    the model's forward pass and finite differences before it is returned (see ``kernel_check``)."""
+    text, module = _built(bp)
+    return Kernel(function_name(bp), text, module)
+
+
+@dataclass
+class Gradcheck:
+    """Central finite differences against a kernel's gradients: norm-wise relative errors."""
+
+    errors: dict
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return all(e <= self.tolerance for e in self.errors.values())
+
+    def __str__(self):
+        return "\n".join(f"{'PASS' if e <= self.tolerance else 'FAIL'}  d{'J'}/d{k}  rel. error {e:.1e}"
+                         for k, e in self.errors.items())
+
+
+def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_elements: int = 200,
+              seed: int = 0) -> Gradcheck:
+    """Compare ``f``'s gradients with central differences of its loss (in float64)."""
+    from jacobian_sym.kernels.numeric import central_difference, rel_error, sample_indices
+
+    rng = np.random.default_rng(seed)
+    base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+    out = f(**base)
+    errors = {}
+    for name, grad in out.items():
+        if name == "J":
+            continue
+        indices = sample_indices(base[name].shape, max_elements, rng)
+        want = [central_difference(lambda a: f(**a)["J"], base, name, idx, h) for idx in indices]
+        got = [np.asarray(grad)[idx] for idx in indices]
+        errors[name] = rel_error(got, want)
+    return Gradcheck(errors, tolerance)

@@ -1,0 +1,241 @@
+"""The source of a standalone NumPy module for a model's loss and gradients.
+
+The module imports only NumPy. Its one public function takes the arrays by name, checks them with
+plain Python (names, dtypes, consistent sizes, one-hot labels) before any arithmetic, runs the
+forward pass once and the backward pass from the derived closed forms (denominator layout, over a
+batch), and returns {"J": loss, "<variable>": gradient, …}.
+
+What reaches the source: the model's names (checked ASCII identifiers, see ``safe_text``), numbers
+printed by Python's ``repr``, and the title only as a ``repr`` literal (``TITLE = '…'``). The
+generator's own names all start with ``_`` (``_t1``, ``_log_yhat``, ``_size_n``), which a user's
+name cannot, so nothing a model names can shadow them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import sympy as sp
+
+from jacobian_sym.base.codetext import fill_code, group
+from jacobian_sym.engine.chain import one_hot_axis
+from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
+from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.ops.table import get_op
+from jacobian_sym.render.pages import plain
+
+
+class KernelError(JacobianSymError):
+    """A model whose kernel cannot be generated, or whose generated kernel failed its own checks."""
+
+
+def _runtime_source() -> str:
+    """The kernel runtime's source, without its docstring and import (the module brings its own)."""
+    text = inspect.getsource(kernel_runtime)
+    return "\n\n" + text.split("import numpy as np\n", 1)[1].strip("\n") + "\n"
+
+
+RUNTIME_SOURCE = _runtime_source()
+
+
+def function_name(bp: Backprop) -> str:
+    """The generated function's name: the model file's stem (or title) as a lower-case identifier."""
+    stem = bp.model.source or bp.model.title
+    stem = re.sub(r".*[/\\]", "", stem).removesuffix(".toml")
+    name = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower()[:48] or "model"
+    return name if name[0].isalpha() else f"model_{name}"
+
+
+def batched_backprop(bp: Backprop) -> Backprop:
+    """The derivation a kernel is generated from: over a batch, in the denominator layout."""
+    model = bp.model if bp.model.batch is not None else bp.model.batched("B")
+    return backprop(model, layout="denominator")
+
+
+def number_code(value) -> str:
+    """A constant as Python source: an int, or the float nearest to it; negative ones in parentheses."""
+    value = sp.Rational(value)
+    code = str(int(value)) if value.q == 1 else repr(float(value))
+    return f"({code})" if value < 0 else code
+
+
+def _log_probs_name(node, graph):
+    """The log-probabilities of a softmax node: _log_yhat, or _log_u3 for an unnamed one (unique)."""
+    return f"_log_{graph.symbol(node).name}"
+
+
+def _feeds_cross_entropy(node, graph) -> bool:
+    return node.op == "softmax" and any(c.op == "cross_entropy" for c in graph.consumers[id(node)])
+
+
+def _fused(node, graph, names):
+    """Stable lowerings of a loss fed by its link function: log-sum-exp cross-entropy (the softmax is
+    then exp of the log-probabilities, one exponential pass), softplus BCE."""
+    if _feeds_cross_entropy(node, graph):
+        return f"np.exp({_log_probs_name(node, graph)})"
+    if node.op == "cross_entropy":
+        y, p = node.args
+        if p.op == "softmax":
+            return f"-np.sum({names[id(graph.canonical(y))]} * {_log_probs_name(p, graph)})"
+    if node.op == "binary_cross_entropy":
+        y, p = node.args
+        if p.op == "sigmoid":
+            z = names[id(graph.canonical(p.args[0]))]
+            return f"np.sum(np.logaddexp(0, {z}) - {names[id(graph.canonical(y))]} * {z})"
+    return None
+
+
+def _forward_lines(graph):
+    """The forward pass: one line per named or shared node; a node used once is inlined."""
+    names: dict = {}
+    outputs: dict = {}
+    lines = []
+    temp = 0
+    for node in graph.nodes:
+        if node.op == "const":
+            names[id(node)] = number_code(node.attr("value"))
+            continue
+        if node.is_leaf:
+            names[id(node)] = graph.canonical(node).name
+            continue
+        args = [names[id(graph.canonical(a))] for a in node.args]
+        op = get_op(node.op)
+        if _feeds_cross_entropy(node, graph):
+            axis = node.attr("axis", 0)
+            lines.append(f"    {_log_probs_name(node, graph)} = _log_softmax({args[0]}, {int(axis)})")
+        code = _fused(node, graph, names)
+        if code is None and node.op == "transpose" and node.args[0].op == "const":
+            code = args[0]  # a number is its own transpose
+        if code is None:
+            axis = node.attr("axis")
+            code = fill_code(op.numpy, *args).replace("{axis}", str(int(axis) if axis is not None else 0))
+        if not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root:
+            names[id(node)] = group(code)  # used once: inline it (z = W @ x + b1)
+            continue
+        if node.name:
+            var = node.name
+        else:
+            temp += 1
+            var = f"_t{temp}"
+        names[id(node)] = var
+        if op.function is not None:
+            outputs[(node.op, graph.symbol(graph.canonical(node.args[0])).name)] = var
+        lines.append(f"    {var} = {code}")
+    return names, outputs, lines
+
+
+def _size_lines(body: str, spec: dict) -> list[str]:
+    """``_size_n = W.shape[0]`` for every size the body uses, read from the first array that has it."""
+    used = sorted(set(re.findall(r"\b_size_([A-Za-z][A-Za-z0-9_]*)", body)))
+    lines = []
+    for size in used:
+        where = next(((name, axis) for name, dims in spec.items() for axis, d in enumerate(dims) if d == size), None)
+        if where is None:
+            raise KernelError(f"the kernel needs the size {size}, which no array of the model has")
+        lines.append(f"    _size_{size} = {where[0]}.shape[{where[1]}]")
+    return lines
+
+
+def _keeping_dtype(code: str, name: str, variables: dict) -> str:
+    """A gradient built from constants alone (∂ sum(x)/∂x = 1) would be float64 whatever the inputs:
+    it is cast to its variable's dtype (float32 stays float32)."""
+    if name in variables and re.search(r"np\.(ones|zeros|eye|full)\(", code):
+        return f"np.asarray({code}, dtype={name}.dtype)"
+    return code
+
+
+def _fast_check(spec: dict, one_hot: dict) -> list[str]:
+    """The happy path of the input checks as one condition over the model's own arrays (a few
+    comparisons each, two lines per array): when it holds the arrays are fine; when not, ``_check``
+    finds and names the problem. Finite values are checked through the loss (see the kernel's end)."""
+    lines = ["not _extra"]
+    first: dict = {}
+    for n, dims in spec.items():
+        lines.append(f"type({n}) is np.ndarray and {n}.ndim == 2 and {n}.dtype.char in _FLOATS")
+        terms = []
+        for axis, d in enumerate(dims):
+            here = f"{n}.shape[{axis}]"
+            if d.isdigit():
+                terms.append(f"{here} == {int(d)}")
+            elif d in first:
+                terms.append(f"{here} == {first[d]}")
+            else:
+                first[d] = here
+                terms.append(f"{here} > 0")
+        lines.append(" and ".join(terms))
+    lines += [f"_sums_to_one({n}, {axis})" for n, axis in one_hot.items()]
+    return [f"        {t} and" if k < len(lines) - 1 else f"        {t}" for k, t in enumerate(lines)]
+
+
+def source(bp: Backprop, b: Backprop | None = None) -> str:
+    """The generated module's source for ``bp``'s model (deterministic); ``b`` is its batched
+    backprop when the caller has it."""
+    b = b or batched_backprop(bp)
+    graph = b.graph
+    for node in graph.nodes:
+        if not node.is_leaf and node.op != "const" and not get_op(node.op).numpy:
+            raise KernelError(f"{node.op} is a generic function with no definition: a kernel needs defined ops")
+    spec, one_hot = {}, {}
+    for name, node in b.model.variables.items():
+        spec[name] = tuple(str(s) for s in node.shape)
+        if node.attr("one_hot"):
+            one_hot[name] = one_hot_axis(node)
+    if "J" in b.gradients:
+        raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
+    names, outputs, lines = _forward_lines(graph)
+    sizes = {str(s) for dims in spec.values() for s in dims if not s.isdigit()}
+    printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes)
+    try:
+        signal_lines = [f"    {py_name(k)} = {printer.doprint(v)}" for k, v in b.deltas.items()]
+        grads = "".join(f"        {k!r}: {_keeping_dtype(printer.doprint(v), k, b.model.variables)},\n"
+                        for k, v in b.gradients.items())
+    except JacobianSymError as err:
+        raise KernelError(f"cannot print the kernel: {err}") from None
+    loss = names[id(graph.root)]
+    fname = function_name(bp)
+    params = ", ".join(f"{n}=None" for n in spec)
+    compute = [*lines, *signal_lines, f"    _out = {{\n        'J': {loss},\n{grads}    }}"]
+    arrays = f"{{{', '.join(f'{n!r}: {n}' for n in spec)}}}"
+    body = "\n".join([
+        f"def {fname}(*, {params}, check=True, **_extra):",
+        _docstring(b, spec),
+        "    if (check or _extra) and not (",
+        *_fast_check(spec, one_hot),
+        "    ):",
+        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
+        *_size_lines("\n".join(compute), spec),
+        *compute,
+        "    if check and not np.isfinite(_out['J']):",
+        f"        _not_finite({arrays})",
+        "    return _out",
+    ])
+    header = ('"""Generated by jacobian_sym: the loss and gradients of the model named in TITLE.\n\n'
+              "Standalone: imports NumPy only. Regenerate with `jacobian-sym codegen`; do not edit.\n\"\"\"\n\n"
+              "import numpy as np\n\n"
+              f"TITLE = {bp.model.title!r}\n"
+              f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
+              f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n")
+    return header + RUNTIME_SOURCE + "\n\n" + body + "\n"
+
+
+def _docstring(b: Backprop, spec) -> str:
+    shapes = ", ".join(f"{n}: {'×'.join(d)}" for n, d in spec.items())
+    forms = [f"        {py_name(k)} = {plain(v, py_name)}" for k, v in b.deltas.items()]
+    forms += [f"        dJ/d{k} = {plain(v, py_name)}" for k, v in b.gradients.items()]
+    text = "\n".join([
+        f"    Loss and gradients of the model (see TITLE), over a batch of {b.model.batch} examples.",
+        "",
+        f"    Shapes: {shapes}.",
+        "    The loss is summed over the batch, and so are the gradients. With check=True (the default)",
+        "    every array is checked first (names, 2-D shapes, consistent sizes, float dtype, one-hot",
+        "    labels) and a bad one raises InputError (a ValueError) before any arithmetic; an input",
+        "    that is not finite is named when the loss is not finite. check=False skips the checks",
+        "    for a loop whose arrays were checked once.",
+        "    Closed forms (derived by jacobian_sym, gradient layout):",
+        *forms,
+    ])
+    # closed forms print names and operators only; escape anyway, so no text can end the docstring
+    return '    """' + text.strip().replace("\\", "\\\\").replace('"', '\\"') + '\n    """'

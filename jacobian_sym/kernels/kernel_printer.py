@@ -1,0 +1,162 @@
+"""The NumPy printer of generated kernels: closed forms as fast, stable, dtype-preserving NumPy.
+
+Lowerings (each measured against hand-written NumPy in ``benchmarks/kernels.py``):
+* a product with a ones vector is a sum over an axis (Δᵀ1 → Δ.sum(axis=…, keepdims=True));
+* a product whose inner dimension is the batch is ``_mm``: a broadcast multiply when the batch is 1
+  (an outer product is not a k = 1 GEMM), ``@`` otherwise;
+* an element-wise derivative f′(a) is written through the layer's output when the forward pass has
+  it (σ′(z) = h ∘ (1 − h), tanh′ = 1 − h²), else through f's own stable lowering, else as derived;
+  a step is a comparison ((z > 0) for ReLU′);
+* error signals and variables keep the notes' names (delta1, delta2, yhat).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from jacobian_sym.base.codetext import fill_code, group
+from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
+from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
+from jacobian_sym.ops.table import OPS
+
+
+def py_name(name: str) -> str:
+    """delta_1, Delta_1 → delta1 (the generated code's names)."""
+    return name.replace("_", "").lower() if name.startswith(("delta_", "Delta_")) else name
+
+
+class KernelPrinter(ClosedFormPrinter):
+    """Closed forms as kernel code: variables by their names, sizes as ``_size_<name>`` (bound from
+    the arrays' shapes), NumPy through ``np.``; any other symbol is refused, never printed bare."""
+
+    def __init__(self, *, outputs: dict, batch=None, sizes=()):
+        super().__init__({"fully_qualified_modules": True})
+        self._module = "np"
+        self.outputs = outputs  # (op name, argument symbol name) -> output variable name
+        self.batch = batch
+        self.sizes = set(sizes)
+
+    def _module_format(self, fqn, register=True):
+        """NumPy as ``np.``; a kernel imports nothing else, so any other module is refused."""
+        head, _, rest = fqn.partition(".")
+        if head not in ("numpy", "np") or not rest:
+            raise JacobianSymError(f"the closed form needs {fqn!r}, which a NumPy kernel does not have")
+        return f"np.{rest}"
+
+    def _print_MatrixSymbol(self, e):
+        return py_name(e.name)
+
+    def _print_Symbol(self, e):
+        if e.name in self.sizes:
+            return f"_size_{e.name}"
+        raise JacobianSymError(f"the closed form has a symbol {e.name!r} that no array defines")
+
+    def _print_Dummy(self, e):
+        if e in self._bound:
+            return self._bound[e]
+        raise JacobianSymError(f"the closed form has an unbound symbol {e.name!r}")
+
+    def _print_MatMul(self, e):
+        coeff, mats = e.as_coeff_matrices()
+        code = self._chain(list(mats))
+        if coeff == 1:
+            return code
+        if coeff == -1:
+            return f"(-{code})"
+        return f"({self._print(coeff)} * {code})"
+
+    def _chain(self, mats) -> str:
+        if len(mats) == 1:
+            return self._operand(mats[0])
+        if isinstance(mats[-1], sp.OneMatrix):  # A 1 (k×p): row sums of A, repeated over p columns
+            k, p = mats[-1].shape
+            code = self._chain(mats[:-1])
+            code = f"{group(code)}.sum(axis=1, keepdims=True)" if k != 1 else code
+            return code if p == 1 else f"({group(code)} * np.ones((1, {self._print(p)})))"
+        if isinstance(mats[0], sp.OneMatrix):  # 1 (r×k) A: column sums of A, repeated over r rows
+            r, k = mats[0].shape
+            code = self._chain(mats[1:])
+            code = f"{group(code)}.sum(axis=0, keepdims=True)" if k != 1 else code
+            return code if r == 1 else f"({group(code)} * np.ones(({self._print(r)}, 1)))"
+        if isinstance(mats[0], sp.DiagMatrix):  # diag(v) A: rows scaled, a broadcast multiply
+            return f"({self._operand(_column(mats[0]))} * {group(self._chain(mats[1:]))})"
+        if isinstance(mats[-1], sp.DiagMatrix):  # A diag(v): columns scaled
+            return f"({group(self._chain(mats[:-1]))} * {self._operand(_column(mats[-1]))}.T)"
+        left, right = mats[:-1], mats[-1]
+        inner = right.shape[0]
+        code_left = self._chain(left)
+        if self.batch is not None and inner == self.batch:
+            return f"_mm({code_left}, {self._operand(right)})"
+        return f"({code_left} @ {self._operand(right)})"
+
+    def _operand(self, m):
+        return group(self._print(m))
+
+    def _print_Transpose(self, e):
+        return f"{self._operand(e.arg)}.T"
+
+    def _print_HadamardProduct(self, e):
+        return " * ".join(group(self._print(a)) for a in e.args)
+
+    def _print_MatAdd(self, e):
+        out = ""
+        for n, a in enumerate(e.args):
+            negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
+            code = group(self._print(-a if negative else a))
+            out += (" - " if negative else " + ") + code if n else ("-" if negative else "") + code
+        return out
+
+    def _print_ElementwiseApplyFunction(self, e):
+        fn = element_class(e.function)
+        arg = e.expr
+        if fn is not None and fn.form == STEP:  # ReLU′(z): a comparison, 5× faster than np.heaviside
+            return f"({self._print(arg)} > 0)"
+        if fn is not None and isinstance(arg, sp.MatrixSymbol):
+            code = self._elementwise(fn, arg)
+            if code is not None:
+                return code
+        return super()._print_ElementwiseApplyFunction(e)
+
+    def _elementwise(self, fn, arg):
+        a = self._print(arg)
+        op = OPS.get(fn.op_name)
+        if fn.order == 0:
+            out = self.outputs.get((fn.op_name, arg.name))
+            return out if out is not None else "(" + fill_code(op.numpy, a) + ")"
+        if fn.order != 1 or op is None:
+            return None
+        g = output_form(op.function)
+        if g is not None:
+            out = self.outputs.get((fn.op_name, arg.name))
+            u = sp.Dummy("u")
+            self._bound[u] = out if out is not None else "(" + fill_code(op.numpy, a) + ")"
+            try:
+                return f"({self._print(g(u))})"
+            finally:
+                del self._bound[u]
+        other = _same_as_op(op.name)
+        return None if other is None else "(" + fill_code(OPS[other].numpy, a) + ")"
+
+
+STEP = sp.Heaviside(_S, 0)
+
+
+def _column(diag):
+    """The vector of diag(v) as a column."""
+    v = diag.args[0]
+    return v if v.shape[1] == 1 else sp.Transpose(v)
+
+
+@cache
+def _same_as_op(name: str) -> str | None:
+    """The op whose definition equals the derivative of ``name`` (softplus′ = sigmoid), if any."""
+    derived = _derived_form(OPS[name].function)
+    for other in OPS.values():
+        fn = other.function
+        if fn is not None and fn.form is not None and other.name != name and not derived.is_polynomial():
+            if sp.simplify(derived - fn.form) == 0:
+                return other.name
+    return None

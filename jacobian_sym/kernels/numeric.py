@@ -1,0 +1,107 @@
+"""Numeric evaluation of graphs and closed forms at concrete sizes (for proofs and gradient checks).
+
+Every op is lowered through its matrix-level form and the NumPy printer, so the same lowering serves
+the checks here and the generated kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.engine.chain import one_hot_axis
+from jacobian_sym.engine.index import Graph
+from jacobian_sym.kernels.numpy_printer import numeric_function
+from jacobian_sym.ops.table import get_op
+
+
+def concrete_shape(shape, sizes) -> tuple[int, int]:
+    return tuple(int(s.xreplace(sizes)) if isinstance(s, sp.Basic) else int(s) for s in shape)
+
+
+def random_inputs(graph: Graph, sizes, rng) -> dict:
+    """Random values for the leaves; a one-hot label gets one 1 per example along its class axis."""
+    arrays = {}
+    for node in graph.nodes:
+        if not node.is_leaf or node.name in arrays:
+            continue
+        rows, cols = concrete_shape(node.shape, sizes)
+        if node.attr("one_hot"):
+            axis = one_hot_axis(node)
+            y = np.zeros((rows, cols))
+            if axis == 0:
+                y[rng.integers(0, rows, size=cols), np.arange(cols)] = 1.0
+            else:
+                y[np.arange(rows), rng.integers(0, cols, size=rows)] = 1.0
+            arrays[node.name] = y
+        elif node.attr("role") == "input" and any(c.op == "binary_cross_entropy" for c in graph.consumers[id(node)]):
+            arrays[node.name] = rng.uniform(0.05, 0.95, size=(rows, cols))  # a label in (0, 1)
+        else:
+            arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))
+    return arrays
+
+
+class NumericGraph:
+    """The forward pass of a graph in NumPy, at one assignment of the sizes."""
+
+    def __init__(self, graph: Graph, sizes: dict):
+        self.graph, self.sizes = graph, sizes
+        self._fns: dict = {}
+
+    def _fn(self, node):
+        if id(node) not in self._fns:
+            args = [self.graph.symbol(self.graph.canonical(a)) for a in node.args]
+            symbols = [a.xreplace(self.sizes) if isinstance(a, sp.MatrixSymbol) else a for a in args]
+            form = get_op(node.op).matrix(*args, **dict(node.attrs)).xreplace(self.sizes)
+            params = list(dict.fromkeys(s for s in symbols if isinstance(s, sp.MatrixSymbol)))  # x * x: one x
+            self._fns[id(node)] = (numeric_function(params, form), [s.name for s in params])
+        return self._fns[id(node)]
+
+    def forward(self, arrays: dict) -> dict:
+        """Values of every node by its symbol name (leaves included)."""
+        values = {}
+        for node in self.graph.nodes:
+            if node.op == "const":
+                continue
+            name = self.graph.symbol(node).name
+            if node.is_leaf:
+                values[name] = np.asarray(arrays[node.name], dtype=float)
+                continue
+            fn, params = self._fn(node)
+            out = np.asarray(fn(*(values[p] for p in params)), dtype=float)
+            values[name] = out.reshape(concrete_shape(node.shape, self.sizes))
+        return values
+
+    def loss(self, arrays: dict) -> float:
+        return float(self.forward(arrays)[self.graph.symbol(self.graph.root).name].reshape(-1)[0])
+
+
+def evaluate(expr, values: dict, sizes: dict) -> np.ndarray:
+    """A closed form evaluated on ``values`` (arrays by symbol name)."""
+    concrete = expr.xreplace(sizes)
+    symbols = sorted(concrete.atoms(sp.MatrixSymbol), key=lambda s: s.name)
+    out = numeric_function(symbols, concrete)(*(values[s.name] for s in symbols))
+    return np.asarray(out, dtype=float).reshape(concrete_shape(expr.shape, sizes))
+
+
+def rel_error(a, b) -> float:
+    """‖a − b‖ / ‖b‖ (norm-wise; ‖a‖ when b is 0)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    nb = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / nb) if nb else float(np.linalg.norm(a))
+
+
+def central_difference(loss, arrays: dict, name: str, index, h: float = 1e-6) -> float:
+    """(loss(x + h e) − loss(x − h e)) / 2h for the element ``index`` of the array ``name``."""
+    up, down = dict(arrays), dict(arrays)
+    up[name], down[name] = arrays[name].copy(), arrays[name].copy()
+    up[name][index] += h
+    down[name][index] -= h
+    return (float(loss(up)) - float(loss(down))) / (2 * h)
+
+
+def sample_indices(shape, max_elements: int, rng) -> list:
+    """Every index of an array of ``shape``, or ``max_elements`` of them at random."""
+    size = int(np.prod(shape))
+    flat = np.arange(size) if size <= max_elements else rng.choice(size, size=max_elements, replace=False)
+    return [np.unravel_index(n, shape) for n in flat]

@@ -1,0 +1,99 @@
+"""The NumPy printer for closed forms (proofs, numeric checks, and the base of the kernel printer).
+
+``NumPyPrinter`` subclass for the matrix expressions the engine produces: element-wise functions
+(``ElementwiseApplyFunction``), diagonals, identities and ones matrices, Hadamard products, and the
+op table's own NumPy lowerings for the element-wise ops and their derivatives.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from jacobian_sym.base.codetext import fill_code, group
+from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.ops.functions import ElementFunction
+
+
+class ClosedFormPrinter(NumPyPrinter):
+    """Prints closed forms as NumPy code (matrices as 2-D arrays)."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings or {})
+        self._bound: dict = {}
+
+    def _print_Dummy(self, e):
+        if e in self._bound:
+            return self._bound[e]
+        return super()._print_Dummy(e)
+
+    def _print_ElementwiseApplyFunction(self, e):
+        d = sp.Dummy("s")
+        fn = e.function
+        body = fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+        self._bound[d] = group(self._print(e.expr))
+        try:
+            return group(self._print(body))
+        finally:
+            del self._bound[d]
+
+    def _print_ElementFunction(self, e):
+        return e._numpycode(self)
+
+    def _print_Transpose(self, e):
+        return f"({self._print(e.arg)}).T"
+
+    def _print_DiagMatrix(self, e):
+        return f"{self._module}.diagflat({self._print(e.args[0])})"
+
+    def _print_Identity(self, e):
+        return f"{self._module}.eye({self._print(e.shape[0])})"
+
+    def _print_OneMatrix(self, e):
+        return f"{self._module}.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+
+    def _print_ZeroMatrix(self, e):
+        return f"{self._module}.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+
+    def _print_HadamardProduct(self, e):
+        return "(" + " * ".join(f"({self._print(a)})" for a in e.args) + ")"
+
+    def _print_HadamardPower(self, e):
+        return f"(({self._print(e.base)}) ** ({self._print(e.exp)}))"
+
+    def _print_Heaviside(self, e):
+        h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
+        return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
+
+    def _print_OpApply(self, e):
+        from jacobian_sym.ops.table import _vector_axis, get_op
+
+        op = get_op(e.op_name)
+        code = fill_code(op.numpy, *(self._print(a) for a in e.operands), np=self._module + ".")
+        if "{axis}" in code:
+            axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
+            code = code.replace("{axis}", str(axis))
+        if e.shape == (1, 1):  # a reduction gives a NumPy scalar; as a matrix factor it is 1×1
+            return f"{self._module}.reshape({code}, (1, 1))"
+        return group(code)
+
+    def _print_Trace(self, e):
+        return f"{self._module}.trace({self._print(e.arg)})"
+
+    def _print_MatrixElement(self, e):
+        if e.parent.shape == (1, 1):  # a reduction gives a NumPy scalar, a 1×1 variable a 2-D array
+            return f"_scalar({self._print(e.parent)})"
+        return f"{self._print(e.parent)}[{self._print(e.i)}, {self._print(e.j)}]"
+
+
+def numeric_function(args, expr):
+    """A NumPy callable of ``expr`` over the matrix symbols ``args`` (for proofs and checks)."""
+    return sp.lambdify(args, expr, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter, cse=True)
+
+
+# the vector ops' stable lowerings, shared with the generated kernels
+RUNTIME = {name: getattr(kernel_runtime, name)
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar")}
+
+
+__all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

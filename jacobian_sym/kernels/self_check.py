@@ -1,0 +1,77 @@
+"""The check every generated kernel passes before it is handed out: right, or refused.
+
+The kernel runs on random arrays at small sizes (every size symbol a different small number, a batch
+of 3). Its loss must equal the model's forward pass evaluated independently of the generator (each
+node lambdified on its own through ``numeric.NumericGraph``), and every gradient must have its
+variable's shape and agree with a central difference of that forward pass along a random direction
+(⟨∂J/∂v, u⟩ against (J(v + hu) − J(v − hu)) / 2h). A kernel that fails is not returned: the caller
+gets a ``KernelError`` that names the value that disagreed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.kernels.numeric import NumericGraph, concrete_shape, random_inputs
+
+#: a kink of ReLU may fall within h of a random point: one more draw settles that
+DRAWS = 2
+
+
+def check_kernel(fn, b, seed: int = 0) -> str | None:
+    """None when ``fn`` (the generated function) is right on random arrays for the batched backprop
+    ``b``; else what disagreed, in one line."""
+    rng = np.random.default_rng(seed)
+    symbols = sorted({s for n in b.graph.nodes for x in n.shape for s in getattr(x, "free_symbols", ())},
+                     key=lambda s: s.name)
+    sizes = {s: sp.Integer(3 if s == b.model.batch else 2 + k % 3) for k, s in enumerate(symbols)}
+    numeric = NumericGraph(b.graph, sizes)
+    problem = "no random inputs gave a finite loss to check it on"
+    for draw in range(DRAWS + 1):
+        arrays = random_inputs(b.graph, sizes, rng)
+        arrays = {k: v for k, v in arrays.items() if k in b.model.variables}
+        if draw == DRAWS:  # a last draw inside every log's domain: positive values
+            arrays = {k: v if b.model.variables[k].attr("one_hot") else np.abs(v) + 0.1 for k, v in arrays.items()}
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(numeric.loss(arrays))
+        if not finite:
+            continue
+        problem = _disagreement(fn, numeric, arrays, b, sizes, rng)
+        if problem is None:
+            return None
+    return problem
+
+
+def _disagreement(fn, numeric, arrays, b, sizes, rng) -> str | None:
+    with np.errstate(all="ignore"):
+        out = fn(check=False, **{k: v.copy() for k, v in arrays.items()})
+        want = numeric.loss(arrays)
+    got = float(np.asarray(out["J"]).reshape(-1)[0]) if np.size(out["J"]) == 1 else None
+    if got is None or not _close(got, want, 1e-9):
+        return f"its loss is {got} where the forward pass gives {want}"
+    for name in b.gradients:
+        grad = np.asarray(out.get(name))
+        node = b.model.variables.get(name) or b.model.forward.get(name)
+        shape = concrete_shape(node.shape, sizes)
+        if grad.shape != shape:
+            return f"its gradient for {name} has shape {grad.shape}, not {shape}"
+        if name not in arrays:
+            continue
+        u = rng.normal(size=arrays[name].shape)
+        h = 1e-6 * max(1.0, float(np.abs(arrays[name]).max()))
+        up, down = dict(arrays), dict(arrays)
+        up[name], down[name] = arrays[name] + h * u, arrays[name] - h * u
+        with np.errstate(all="ignore"):
+            fd = (numeric.loss(up) - numeric.loss(down)) / (2 * h)
+        directional = float(np.sum(grad * u))
+        scale = float(np.linalg.norm(grad) * np.linalg.norm(u)) + abs(fd)
+        if not abs(directional - fd) <= 1e-5 * scale + 1e-7:
+            return f"its gradient for {name} disagrees with finite differences ({directional:.6g} vs {fd:.6g})"
+    return None
+
+
+def _close(a: float, b: float, tol: float) -> bool:
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return a == b
+    return abs(a - b) <= tol * max(1.0, abs(b))

@@ -1,0 +1,74 @@
+"""Timing a generated kernel on random arrays (the `jacobian-sym bench` command)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from jacobian_sym.errors import JacobianSymError
+
+MAX_BENCH_BYTES = 4 * 2**30
+
+
+def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
+    """Random arrays that fit kernel ``f`` at ``sizes`` (by size name): one-hot labels where declared,
+    labels in (0, 1) for a binary cross-entropy."""
+    out = {}
+    for name, dims in f.inputs.items():
+        shape = tuple(int(d) if d.isdigit() else sizes[d] for d in dims)
+        out[name] = rng.normal(0, 0.1, size=shape)
+    for name, axis in f.module.ONE_HOT.items():
+        y = np.zeros_like(out[name])
+        n, m = y.shape
+        if axis == 0:
+            y[rng.integers(0, n, m), np.arange(m)] = 1
+        else:
+            y[np.arange(n), rng.integers(0, m, n)] = 1
+        out[name] = y
+    if "binary_cross_entropy" in f.source:
+        for name in ("y",):
+            if name in out and name not in f.module.ONE_HOT:
+                out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
+    return {k: v.astype(dtype) for k, v in out.items()}
+
+
+def median_us(fn, calls: int) -> float:
+    """The median wall time of ``calls`` calls of ``fn``, in µs."""
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e6
+
+
+def bench_kernel(f, given: dict, calls: int = 200):
+    """Rows of a table: sizes, dtype, median µs with check=False and with the input checks."""
+    names = sorted({d for dims in f.inputs.values() for d in dims if not d.isdigit()})
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise JacobianSymError(f"--size names {', '.join(unknown)}, which the model does not have "
+                               f"(it has: {', '.join(names)})")
+    batches = [given["B"]] if "B" in given else [1, 64]
+    for B in batches:
+        sizes = {n: given.get(n, 64) for n in names} | {"B": B}
+        elements = sum(int(np.prod([int(d) if d.isdigit() else sizes[d] for d in dims])) for dims in f.inputs.values())
+        if elements * 8 * 3 > MAX_BENCH_BYTES:  # the arrays, their gradients and the forward values
+            raise JacobianSymError(f"at {', '.join(f'{k}={v}' for k, v in sizes.items())} the arrays alone take "
+                                   f"{elements * 8 / 2**30:.1f} GiB; the benchmark allows "
+                                   f"{MAX_BENCH_BYTES / 2**30:.0f} GiB in all")
+    rng = np.random.default_rng(0)
+    yield f"{'sizes':<40} {'dtype':<8} {'µs (check=False)':>17} {'µs (checked)':>13}"
+    for B in batches:
+        sizes = {n: given.get(n, 64) for n in names}
+        sizes["B"] = B
+        for dtype in (np.float32, np.float64):
+            a = random_arrays(f, sizes, rng, dtype)
+            fast = getattr(f.module, f.name)
+            fast(**a)
+            unchecked = median_us(lambda: fast(**a, check=False), calls)  # noqa: B023
+            checked = median_us(lambda: fast(**a), calls)  # noqa: B023
+            shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+            yield f"{shown:<40} {np.dtype(dtype).name:<8} {unchecked:>17.1f} {checked:>13.1f}"

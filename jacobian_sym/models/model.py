@@ -1,0 +1,306 @@
+"""Model files: TOML with [inputs], [params], [forward] and [gradients], and the safe line parser.
+
+A forward line is a Python-syntax expression parsed with ``ast`` and checked against a whitelist:
+names defined above it, numbers, ``@ + - * /``, unary minus, ``.T`` and calls of op-table functions.
+Nothing is ever passed to eval, exec or sympify.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jacobian_sym.base.safe_text import check_name, check_title, one_line
+from jacobian_sym.base.sizes import as_size
+from jacobian_sym.errors import JacobianSymError, ParseError
+from jacobian_sym.graph import expr as E
+from jacobian_sym.ops.table import OPS, _vector_axis
+
+SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
+_BINOPS = {ast.MatMult: "matmul", ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
+_KEYWORDS = {"axis"}
+
+
+@dataclass
+class Model:
+    """A feed-forward model: its variables, its named forward nodes (the last is the loss), and the
+    variables to differentiate by."""
+
+    title: str
+    inputs: dict
+    params: dict
+    forward: dict  # name -> Node, in order
+    wrt: list = field(default_factory=list)
+    source: str | None = None
+    #: the batch size symbol of a batched model (see :meth:`batched`)
+    batch: object = None
+
+    @property
+    def loss(self) -> E.Node:
+        return list(self.forward.values())[-1]
+
+    @property
+    def variables(self) -> dict:
+        return {**self.inputs, **self.params}
+
+    def structure(self):
+        return self.loss.structure(), tuple(self.wrt)
+
+    def batched(self, size="B") -> Model:
+        """The same model over a batch: column-convention inputs n×1 become n×B, row-convention
+        inputs 1×n become B×n; the loss sums over the batch, the parameters are shared."""
+        B = as_size(size)
+        column = any(v.shape[1] == 1 and v.shape[0] != 1 for v in self.inputs.values())
+        mapping = {}
+        for name, v in self.inputs.items():
+            rows, cols = v.shape
+            shape = (rows, B) if column and cols == 1 else (B, cols) if rows == 1 else (rows, cols)
+            attrs = v.attrs
+            if v.attr("one_hot"):  # the class axis is the vector's own axis, not the batch's
+                attrs = attrs + (("one_hot_axis", 1 if rows == 1 and cols != 1 else 0),)
+            mapping[name] = E.Node("var", (), shape, name, attrs)
+        for name, v in self.params.items():
+            mapping[name] = v
+        forward = {}
+        for name, node in self.forward.items():
+            forward[name] = mapping[name] = _rebuild(node, mapping).named(name)
+        inputs = {k: mapping[k] for k in self.inputs}
+        return Model(f"{self.title} (a batch of {B})", inputs, dict(self.params), forward, list(self.wrt),
+                     self.source, B)
+
+    @classmethod
+    def from_toml(cls, path) -> Model:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise JacobianSymError(f"{path}: cannot read the model file ({err.strerror})") from None
+        return cls.parse(text, source=str(path))
+
+    @classmethod
+    def parse(cls, text: str, source: str | None = None) -> Model:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ParseError(f"TOML error: {err}", source=source) from None
+        return _build(data, text, source)
+
+    @classmethod
+    def build(cls, loss: E.Node, wrt=None, *, title: str = "model") -> Model:
+        """A model from an expression built in Python (its named nodes are the forward lines)."""
+        variables = {n.name: n for n in loss.walk() if n.is_leaf}
+        inputs = {k: v for k, v in variables.items() if v.attr("role") == "input"}
+        params = {k: v for k, v in variables.items() if v.attr("role") != "input"}
+        forward = {n.name: n for n in loss.walk() if not n.is_leaf and n.name}
+        if loss.name is None:
+            loss = loss.named("J")
+        forward[loss.name] = loss
+        return cls(title, inputs, params, forward, list(wrt or params))
+
+
+def _rebuild(node: E.Node, mapping: dict) -> E.Node:
+    """``node`` over new leaves; a softmax keeps the axis it had on a single example."""
+    if node.name in mapping and (node.is_leaf or node.name):
+        return mapping[node.name]
+    if node.op == "const":
+        return node
+    args = [_rebuild(a, mapping) for a in node.args]
+    params = dict(node.attrs)
+    if node.op in ("softmax", "log_softmax") and params.get("axis") is None:
+        params["axis"] = _vector_axis(node.args[0].shape, None)
+    return E.apply(node.op, *args, **params)
+
+
+def _line_of(text, key, section="forward"):
+    """The 1-based line of ``key = …`` inside [section] (TOML keeps no positions)."""
+    current = None
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line.strip("[]").strip()
+        elif current == section and line.split("=", 1)[0].strip() == key:
+            eq = raw.index("=")
+            quote = min((p for p in (raw.find('"', eq), raw.find("'", eq)) if p >= 0), default=eq)
+            return n, quote + 2  # the 1-based column of the expression's first character
+    return None, None
+
+
+def _shape_of(name, value, source, text, section):
+    line, _ = _line_of(text, name, section)
+    where = dict(source=source, line=line)
+    one_hot = False
+    if isinstance(value, dict):
+        unknown = set(value) - {"shape", "one_hot"}
+        if unknown:
+            raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
+        one_hot = bool(value.get("one_hot", False))
+        value = value.get("shape")
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, str)) for v in value)):
+        raise ParseError(f"{name}: a shape is a list of two sizes such as [\"D_h\", 1]", **where)
+    return value, one_hot
+
+
+def _build(data, text, source) -> Model:
+    unknown = set(data) - SECTIONS
+    if unknown:
+        raise ParseError(f"unknown section(s): {', '.join(sorted(unknown))}; expected "
+                         "title, [inputs], [params], [forward], [gradients]", source=source)
+    for section in ("inputs", "params", "forward"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ParseError(f"[{section}] must be a table", source=source)
+    if not data.get("forward"):
+        raise ParseError("the model has no [forward] section (its last line is the loss)", source=source)
+    names: dict[str, E.Node] = {}
+    inputs, params = {}, {}
+    for section, role, store in (("inputs", "input", inputs), ("params", "param", params)):
+        for name, value in data.get(section, {}).items():
+            line, _ = _line_of(text, name, section)
+            _checked_name(name, source, line)
+            (rows, cols), one_hot = _shape_of(name, value, source, text, section)
+            if name in names:
+                raise ParseError(f"{name} is declared twice", source=source, line=line)
+            try:
+                node = E.matrix(name, rows, cols, role=role)
+                if one_hot:
+                    node = E.Node("var", (), node.shape, name, (("role", role), ("one_hot", True)))
+            except JacobianSymError as err:
+                raise ParseError(str(err), source=source, line=line) from None
+            names[name] = store[name] = node
+    forward = {}
+    for name, line_text in data["forward"].items():
+        line, col = _line_of(text, name)
+        _checked_name(name, source, line)
+        if not isinstance(line_text, str):
+            raise ParseError(f"{name}: a forward line is a string expression", source=source, line=line)
+        if name in names:
+            raise ParseError(f"{name} is already defined", source=source, line=line)
+        node = parse_expression(line_text, names, source=source, line=line, col=col).named(name)
+        names[name] = forward[name] = node
+    loss = list(forward.values())[-1]
+    if loss.shape != (1, 1):
+        line, _ = _line_of(text, loss.name)
+        raise ParseError(f"the last forward line ({loss.name}) is the loss and must be a scalar, "
+                         f"not {loss.shape[0]}×{loss.shape[1]}", source=source, line=line)
+    wrt = data.get("gradients", {}).get("wrt", list(params))
+    unknown_g = set(data.get("gradients", {})) - {"wrt"}
+    if unknown_g or not isinstance(wrt, list):
+        raise ParseError("[gradients] takes one key: wrt = [names]", source=source)
+    for w in wrt:
+        if not isinstance(w, str) or w not in names:
+            line, _ = _line_of(text, "wrt", "gradients")
+            raise ParseError(f"wrt names {w!r}, which is not in the model", source=source, line=line)
+    loss_name = list(forward)[-1]
+    if loss_name in wrt:
+        line, _ = _line_of(text, "wrt", "gradients")
+        raise ParseError(f"wrt names the loss {loss_name!r} itself (∂J/∂J is 1); name variables or "
+                         "intermediate values", source=source, line=line)
+    return Model(_title(data, source), inputs, params, forward, list(wrt), source)
+
+
+def _title(data, source) -> str:
+    if "title" not in data:
+        return one_line(source or "model")
+    try:
+        return check_title(data["title"])
+    except JacobianSymError as err:
+        raise ParseError(str(err), source=source, line=1) from None
+
+
+def _checked_name(name, source, line):
+    try:
+        check_name(name)
+    except JacobianSymError as err:
+        raise ParseError(str(err), source=source, line=line) from None
+
+
+MAX_LINE = 4000  # characters of one forward line
+MAX_DEPTH = 60  # nesting of one forward line (each level is a node, a rule pass and a printer frame)
+
+
+def parse_expression(text: str, names: dict, *, source=None, line=None, col=None) -> E.Node:
+    """Parse one forward line against the whitelist; ``names`` holds what is defined above it."""
+    if len(text) > MAX_LINE:
+        raise ParseError(f"the line is {len(text)} characters long; at most {MAX_LINE}", source=source, line=line)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        c = (col or 1) + (err.offset or 1) - 1
+        raise ParseError(f"syntax error: {err.msg}", source=source, line=line, col=c) from None
+    except (RecursionError, MemoryError):
+        raise ParseError(f"the line is nested too deeply (at most {MAX_DEPTH} levels)", source=source,
+                         line=line) from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ParseError(f"the line is nested {depth} levels deep; at most {MAX_DEPTH}", source=source, line=line)
+    return _Reader(text, names, source, line, col or 1).read(tree.body)
+
+
+def _depth(tree) -> int:
+    """The nesting depth of an ast (iteratively: a deep tree must not overflow the stack here)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+class _Reader:
+    def __init__(self, text, names, source, line, col):
+        self.text, self.names, self.source, self.line, self.col = text, names, source, line, col
+
+    def fail(self, node, message):
+        raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
+
+    def read(self, node) -> E.Node:
+        try:
+            return self._read(node)
+        except ParseError:
+            raise
+        except JacobianSymError as err:
+            self.fail(node, str(err))
+
+    def _read(self, node):
+        if isinstance(node, ast.Name):
+            if node.id.startswith("__"):
+                self.fail(node, f"the name {node.id!r} is not allowed")
+            if node.id not in self.names:
+                self.fail(node, f"{node.id!r} is not defined above this line")
+            return self.names[node.id]
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
+            return E.constant(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int and 1 <= exponent.value <= 8):
+                self.fail(exponent, "only element-wise powers by an integer 1 … 8 are allowed (x ** 2)")
+            return E.power(self.read(node.left), exponent.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return E.apply(_BINOPS[type(node.op)], self.read(node.left), self.read(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self.read(node.operand)
+            return E.apply("neg", inner) if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                self.fail(node, f"attribute .{node.attr} is not allowed (only .T)")
+            return E.apply("transpose", self.read(node.value))
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        self.fail(node, f"{type(node).__name__.lower()} is not allowed in a forward line")
+
+    def _call(self, node):
+        if not isinstance(node.func, ast.Name):
+            self.fail(node, "only calls of op-table functions by name are allowed")
+        name = node.func.id
+        if name.startswith("_") or name not in OPS or name in ("matmul", "transpose", "add", "sub", "mul",
+                                                                 "div", "neg"):
+            self.fail(node.func, f"unknown function {name!r}")
+        params = {}
+        for kw in node.keywords:
+            if kw.arg not in _KEYWORDS or not isinstance(kw.value, ast.Constant):
+                self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
+            params[kw.arg] = kw.value.value
+        return E.apply(name, *(self.read(a) for a in node.args), **params)

@@ -1,0 +1,168 @@
+"""SymPy function classes for the element-wise ops of the op table.
+
+An element-wise op is declared once in ``ops.py`` with its scalar definition (``relu``: max(s, 0)).
+From that declaration this module makes a SymPy ``Function`` whose derivative is a second, named
+function (``relu_prime``) defined by the derivative the engine computes from the scalar definition.
+"""
+
+from functools import cache
+
+import sympy as sp
+
+from jacobian_sym.base.codetext import group
+
+_S = sp.Dummy("s", real=True)
+
+#: what an undefined function (the generic f of identity 2.4) stands for in numeric checks only
+SURROGATE = sp.sin(_S) + _S**3 / 7
+
+
+def _derive_scalar(form: sp.Expr) -> sp.Expr:
+    """d/ds of a scalar definition, with the project's convention that a step is 0 at 0 (ReLU′(0) = 0)."""
+    derived = sp.diff(form, _S)
+    return derived.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(_unscaled(e.args[0]), 0))
+
+
+def _unscaled(arg):
+    """c·s → s and −c·s → −s for a positive number c: the step of (99/100)s is the step of s."""
+    coeff, rest = arg.as_coeff_Mul()
+    return rest if coeff.is_positive else -rest if coeff.is_negative else arg
+
+
+class ElementFunction(sp.Function):
+    """A function applied element by element; subclasses are made by :func:`element_function`."""
+
+    nargs = 1
+    op_name: str = ""
+    latex_name: str = ""
+    numpy_template: str | None = None
+    #: the scalar definition as an expression of ``_S``; None for an undefined function such as f
+    form: sp.Expr | None = None
+    #: how many times the op's scalar definition is differentiated (0: the op itself)
+    order: int = 0
+
+    def fdiff(self, argindex=1):
+        """The derivative, derived from the scalar definition: written out when it is a polynomial
+        (square′(s) = 2s) or the function itself (exp′ = exp), else the named function f′."""
+        derived = _derived_form(type(self))
+        if derived is not None and derived.is_rational_function(_S):  # square′ = 2s, log′ = 1/s
+            return derived.xreplace({_S: self.args[0]})
+        if derived is not None and derived == self.form:
+            return self
+        return derivative_of(type(self))(self.args[0])
+
+    def explicit(self, numeric: bool = False) -> sp.Expr:
+        """The scalar definition applied to the argument (for explicit checks and numerics); with
+        ``numeric`` an undefined function is replaced by :data:`SURROGATE`."""
+        if self.form is not None:
+            return self.form.xreplace({_S: self.args[0]})
+        if numeric:
+            return sp.diff(SURROGATE, _S, self.order).xreplace({_S: self.args[0]})
+        base = sp.Function(self.op_name)
+        if self.order == 0:
+            return base(self.args[0])
+        s = sp.Dummy("s")
+        return sp.Subs(sp.diff(base(s), s, self.order), s, self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"{self.latex_name}\left({printer._print(self.args[0])}\right)"
+
+    def _numpycode(self, printer):
+        if self.numpy_template is not None and self.order == 0:
+            arg = group(printer._print(self.args[0]))
+            return group(self.numpy_template.format(arg, np=printer._module + "."))
+        return group(printer._print(self.explicit(numeric=True)))
+
+    _pythoncode = _numpycode
+
+
+def element_function(name: str, form_of=None, latex: str | None = None, numpy: str | None = None):
+    """The Function class of an element-wise op; ``form_of(s)`` gives its scalar definition."""
+    form = None if form_of is None else form_of(_S)
+    return type(
+        name,
+        (ElementFunction,),
+        {
+            "op_name": name,
+            "latex_name": latex or rf"\operatorname{{{name}}}",
+            "numpy_template": numpy,
+            "form": form,
+            "order": 0,
+        },
+    )
+
+
+@cache
+def _derived_form(cls):
+    return None if cls.form is None else _derive_scalar(cls.form)
+
+
+@cache
+def derivative_of(cls):
+    """The named derivative f′ of an element-wise function class (its definition is derived)."""
+    form = _derived_form(cls)
+    base = cls.op_name
+    return type(
+        f"{base}{'_prime' * (cls.order + 1)}" if cls.order == 0 else f"{cls.__name__}_prime",
+        (ElementFunction,),
+        {
+            "op_name": base,
+            "latex_name": cls.latex_name + "'",
+            "numpy_template": None,
+            "form": form,
+            "order": cls.order + 1,
+        },
+    )
+
+
+def explicit(expr: sp.Expr, numeric: bool = False) -> sp.Expr:
+    """Replace every element-wise function by its scalar definition (see ``ElementFunction.explicit``)."""
+    return expr.replace(lambda e: isinstance(e, ElementFunction), lambda e: e.explicit(numeric))
+
+
+@cache
+def output_form(cls):
+    """f′ written through the output u = f(s) when that is a polynomial in u (σ′ = u(1 − u),
+    tanh′ = 1 − u²), derived by solving u = f(s) for s; None when there is no such form (ReLU)."""
+    derived = _derived_form(cls)
+    if derived is None or derived.is_polynomial(_S):
+        return None
+    u = sp.Dummy("u", real=True)
+    direct = derived.xreplace({cls.form: u})  # tanh′ = 1 − tanh² reads off at once
+    if not direct.has(_S) and direct.is_polynomial(u):
+        return sp.Lambda(u, sp.expand(direct))
+    try:
+        roots = sp.solve(sp.Eq(cls.form, u), _S)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if len(roots) != 1:
+        return None
+    g = sp.simplify(derived.xreplace({_S: roots[0]}))
+    if g.has(_S) or not g.is_polynomial(u):
+        return None
+    return sp.Lambda(u, sp.expand(g))
+
+
+def element_class(fn):
+    """The ElementFunction class behind an element-wise map (SymPy wraps classes as Lambdas)."""
+    if isinstance(fn, type) and issubclass(fn, ElementFunction):
+        return fn
+    if isinstance(fn, sp.Lambda) and isinstance(fn.expr, ElementFunction) and fn.expr.args == fn.variables:
+        return type(fn.expr)
+    return None
+
+
+def with_surrogates(expr):
+    """Undefined functions (f, and f′ written as Derivative/Subs) replaced by :data:`SURROGATE`, so
+    that an expression about a generic f can be evaluated numerically."""
+    from sympy.core.function import AppliedUndef
+
+    expr = explicit(expr, numeric=True)
+    undefined = {type(u) for u in expr.atoms(AppliedUndef)}
+    if not undefined:
+        return expr
+    surrogate = sp.Lambda(_S, SURROGATE)
+    return expr.replace(lambda e: type(e) in undefined, lambda e: surrogate(*e.args)).doit()
