@@ -12,7 +12,7 @@
 from jacobian_sym.claims.decide import Verdict, check
 from jacobian_sym.claims.errata import Finding, audit, errata
 from jacobian_sym.claims.syntax import ClaimError
-from jacobian_sym.engine.derive import Derivation, derive, gradient, jacobian
+from jacobian_sym.engine.derive import Derivation, gradient, jacobian
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import (
     ClosedFormError,
@@ -28,15 +28,12 @@ from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, co
 from jacobian_sym.kernels.generate import KernelError
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.model import Model
-from jacobian_sym.notes.identities import IDENTITIES
+from jacobian_sym.notes.identities import IDENTITIES, derive
 from jacobian_sym.ops import table as _ops
 from jacobian_sym.ops.table import undefined_function
 from jacobian_sym.proofs.verify import Report, verify
 
 __version__ = "0.1.0"
-
-
-_STRUCTURAL = ("matmul", "transpose", "add", "sub", "mul", "div", "neg")
 
 
 def _op_function(name):
@@ -48,10 +45,12 @@ def _op_function(name):
     return call
 
 
+#: the ops offered as functions: all but those a Python operator spells (@, +, .T, …)
+_FUNCTIONS = [name for name, op in _ops.OPS.items() if op.operator is None]
+
 # One callable per op of the op table (js.relu, js.softmax, js.cross_entropy, …).
-for _name in list(_ops.OPS):
-    if _name not in _STRUCTURAL:
-        globals()[_name] = _op_function(_name)
+for _name in _FUNCTIONS:
+    globals()[_name] = _op_function(_name)
 
 
 def function(name: str):
@@ -65,5 +64,5 @@ __all__ = [
     "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
-    "verify", *[n for n in _ops.OPS if n not in _STRUCTURAL],
+    "verify", *_FUNCTIONS,
 ]

@@ -78,9 +78,10 @@ def list_cmd(folder):
 
 def _target(target, shapes, wrt, layout):
     """An identity number, a model file, or an expression over --shape variables."""
-    from jacobian_sym.engine.derive import derive, gradient, jacobian
+    from jacobian_sym.engine.derive import gradient, jacobian
     from jacobian_sym.models.backprop import backprop
     from jacobian_sym.models.model import Model, parse_expression
+    from jacobian_sym.notes.identities import derive
 
     if target.endswith(".toml"):
         return backprop(Model.from_toml(target), layout=layout)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from jacobian_sym.base.files import write_atomic
-from jacobian_sym.engine.derive import derive
+from jacobian_sym.claims.errata import audit
 from jacobian_sym.models.backprop import backprop
 from jacobian_sym.models.model import Model
-from jacobian_sym.notes.identities import IDENTITIES
-from jacobian_sym.render.pages import notes_document, notes_markdown, render_backprop_latex
+from jacobian_sym.notes.identities import IDENTITIES, derive
+from jacobian_sym.render.pages import errata_markdown, notes_document, notes_markdown, render_backprop_latex
 
 NOTES_MODEL = "one_layer.toml"
 
@@ -32,9 +32,6 @@ def expected(folder="derivations") -> dict[Path, str]:
         bp = backprop(Model.from_toml(notes_model))
         out[folder / "notes.tex"] = notes_document(derivations, bp)
         out[folder / "notes.md"] = notes_markdown(derivations, bp)
-        from jacobian_sym.claims.errata import audit
-        from jacobian_sym.render.pages import errata_markdown
-
         findings = audit()
         out[folder / "errata.md"] = errata_markdown([f for f in findings if not f.ok], len(findings))
     return out

@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 import jacobian_sym as js
-from jacobian_sym.proofs.verify import Explicit, concrete_sizes
+from jacobian_sym.proofs.explicit import Explicit, concrete_sizes
 
 SECTIONS = list(js.IDENTITIES)
 

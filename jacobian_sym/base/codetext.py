@@ -7,11 +7,13 @@ decided in one place (``0.5 * {0}`` scales all of ``a + b``).
 import re
 
 
-def fill(template: str, *args: str) -> str:
-    """The template with {0}, {1} replaced by the arguments (LaTeX braces stay as they are, so a
-    template never writes a literal {0} or {1}: \\tfrac12, not \\tfrac{1}{2})."""
+def fill(template: str, *args: str, **named: str) -> str:
+    """The template with {0}, {1} replaced by the arguments and {name} by ``named`` (LaTeX braces stay
+    as they are, so a template never writes a literal {0} or {1}: \\tfrac12, not \\tfrac{1}{2})."""
     for n, a in enumerate(args):
         template = template.replace("{" + str(n) + "}", a)
+    for key, a in named.items():
+        template = template.replace("{" + key + "}", a)
     return template
 
 

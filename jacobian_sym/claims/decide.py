@@ -33,8 +33,9 @@ from jacobian_sym.proofs.exact import (
     value_at,
     vanishes_at_random_points,
 )
+from jacobian_sym.proofs.explicit import Explicit, evaluate_explicit
 from jacobian_sym.proofs.model_proofs import ExplicitModel
-from jacobian_sym.proofs.verify import Explicit, evaluate_explicit
+from jacobian_sym.render.pages import plain
 
 
 @dataclass
@@ -51,8 +52,6 @@ class Verdict:
     details: dict = field(default_factory=dict)
 
     def __str__(self):
-        from jacobian_sym.render.pages import plain
-
         if self.ok:
             return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
         lines = [f"does not hold: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
@@ -292,13 +291,9 @@ def _reason(t, built, claimed, truth, values, sizes, points) -> str:
         terms = ()
     for term in terms:
         if _zero_at_random_points(truth - claimed - _evaluate(term, values, sizes), points):
-            from jacobian_sym.render.pages import plain
-
             return f"a missing term: the claim lacks {plain(term)}"
     for term in (sp.MatAdd.make_args(built) if isinstance(built, sp.MatAdd) else ()):
         if _zero_at_random_points(claimed - truth - _evaluate(term, values, sizes), points):
-            from jacobian_sym.render.pages import plain
-
             return f"an extra term: {plain(term)} should not be there"
     return "a mismatch: the claim and the truth differ"
 

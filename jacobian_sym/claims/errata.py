@@ -14,9 +14,11 @@ from jacobian_sym.claims.decide import ClaimTarget, by_name, check, lhs_label
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.model import Model
+from jacobian_sym.notes.identities import NOTES_CLAIMS, Claim, ElementClaim, derive
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import is_zero_smooth
-from jacobian_sym.proofs.verify import Explicit
+from jacobian_sym.proofs.explicit import Explicit, concrete_sizes
+from jacobian_sym.render.pages import plain
 
 
 @dataclass
@@ -35,8 +37,6 @@ def _target_of(name, cache):
     """An identity, or one of the notes' model files shipped with the package (``jacobian_sym/data``,
     a copy of ``derivations/`` that a test keeps identical), so a plain install finds it."""
     if name not in cache:
-        from jacobian_sym.engine.derive import derive
-
         if name.endswith(".toml"):
             text = resources.files("jacobian_sym.notes").joinpath(name).read_text(encoding="utf-8")
             cache[name] = backprop(Model.parse(text, source=f"derivations/{name}"))
@@ -79,7 +79,6 @@ def _expr(value) -> sp.Expr:
 
 
 def _element_finding(claim, d, rng) -> Finding:
-    from jacobian_sym.proofs.verify import concrete_sizes
 
     for sizes in concrete_sizes(d):
         E = _Instance(d, sizes)
@@ -129,15 +128,10 @@ def audit(claims=None, seed: int = 0) -> list[Finding]:
 
 @functools.cache
 def _notes_audit(seed: int) -> tuple:
-    from jacobian_sym.notes.identities import NOTES_CLAIMS
-
     return tuple(_audit(NOTES_CLAIMS, seed))
 
 
 def _audit(claims, seed: int) -> list[Finding]:
-    from jacobian_sym.notes.identities import Claim, ElementClaim
-    from jacobian_sym.render.pages import plain
-
     rng = np.random.default_rng(seed)
     cache: dict = {}
     findings = []

@@ -15,6 +15,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.graph.expr import exact_number
 from jacobian_sym.ops.functions import derivative_of
@@ -88,8 +89,9 @@ def _size_arg(node):
 # ----- the notes' LaTeX -----
 _TOKEN = re.compile(r"\s*(\\[A-Za-z]+|[A-Za-z]|\d+(?:\.\d+)?|[{}()^_'+\-/,]|\\,|\\;|\\!|\S)")
 _GREEK = {"alpha", "beta", "gamma", "delta", "theta", "sigma", "lambda", "mu", "eta", "phi", "psi", "omega"}
-_FUNCTIONS = {"relu": "relu", "sigma": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log",
-              "diag": "diag", "sng": "sng", "sgn": "sng", "softmax": "softmax", "softplus": "softplus"}
+#: LaTeX function names → what they call: the ops' spellings, and the reader's own diag and sign
+_FUNCTIONS = {word: op for op, spelling in SPELLING.items() for word in spelling.latex} | {
+    "diag": "diag", "sng": "sng", "sgn": "sng"}
 
 
 def parse_latex(text: str):
@@ -345,8 +347,11 @@ class Builder:
             s = sp.Dummy("s")
             return ElementwiseApplyFunction(sp.Lambda(s, sp.sign(s)), arg)
         op = OPS.get(base) or self.functions.get(base)
-        if op is None or base.startswith("_"):
+        if op is None or base.startswith("_") or op.operator is not None:
             self.fail(f"unknown function {fname!r}", pos)
+        reason = SPELLING[base].reason if base in SPELLING else None
+        if reason is not None:
+            self.fail(f"{fname} cannot appear in a claim: {reason}", pos)
         if op.function is not None:
             fn = op.function
             for _ in range(primes):

@@ -15,14 +15,14 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.closed_form import closed_form, target_slots
-from jacobian_sym.engine.index import Graph, IndexContext, element_symbol, matrix_symbol
+from jacobian_sym.engine.facts import facts_of
 from jacobian_sym.engine.layout import gradient_layout
 from jacobian_sym.engine.rules import Facts, simplify_index
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
-from jacobian_sym.ops.functions import output_form
-from jacobian_sym.ops.table import get_op
+from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
+from jacobian_sym.ops.indexing import IndexContext
 
 
 @dataclass
@@ -35,35 +35,6 @@ class Signal:
     symbol: sp.MatrixSymbol | None = None
     closed: sp.MatrixExpr | None = None
     why: list = field(default_factory=list)
-
-
-def one_hot_axis(node: Node) -> int:
-    """The class axis of a one-hot label: its own vector axis (kept through batching)."""
-    axis = node.attr("one_hot_axis")
-    if axis is None:
-        axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
-    return axis
-
-
-def facts_of(graph: Graph) -> Facts:
-    """The facts the rules may use: every softmax of the graph and every one-hot label vector."""
-    facts = Facts()
-    for node in graph.nodes:
-        if node.op == "softmax":
-            theta = graph.symbol(graph.canonical(node.args[0]))
-            axis = node.attr("axis")
-            if axis is None:
-                axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
-            facts.softmax.append((theta, graph.symbol(node), axis))
-        if not node.is_leaf and node.op != "const" and get_op(node.op).function is not None:
-            fn = get_op(node.op).function
-            g = output_form(fn) if fn.form is not None else None
-            if g is not None:
-                facts.outputs.append((fn, graph.symbol(graph.canonical(node.args[0])), graph.symbol(node), g))
-        if node.is_leaf and node.attr("one_hot"):
-            axis = one_hot_axis(node)
-            facts.one_hot.append((graph.symbol(node), axis))
-    return facts
 
 
 class Chain:

@@ -287,7 +287,19 @@ def _with_units(M, units):
         return sp.MatMul(M, S)
     if M.shape[0] == 1:
         return sp.MatMul(S, M)
-    return sp.MatMul(S[0, 0], M)
+    return sp.MatMul(_unit_scalar(S), M)
+
+
+def _unit_scalar(S):
+    """The one element of a 1×1 matrix expression, without expanding an op's element formula (S[0, 0]
+    of ‖u‖ would write the sum back)."""
+    if isinstance(S, OpApply):
+        return MatrixElement(S, 0, 0)
+    if isinstance(S, (sp.HadamardPower, sp.MatPow)):
+        return _unit_scalar(S.base) ** S.exp
+    if isinstance(S, (sp.MatMul, sp.HadamardProduct)):
+        return sp.Mul(*(_unit_scalar(a) if isinstance(a, sp.MatrixExpr) else a for a in S.args))
+    return S[0, 0]
 
 
 def _final(factors, target, shape) -> sp.MatrixExpr:

@@ -1,4 +1,4 @@
-"""Derivations: ``gradient``, ``jacobian`` and ``derive`` (an identity of the notes by its number)."""
+"""Derivations: ``gradient`` and ``jacobian`` of an expression, derived element by element."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.chain import Chain
-from jacobian_sym.engine.index import Graph, element_symbol, inline_unnamed
+from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout, jacobian_layout
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError, JacobianSymError
 from jacobian_sym.graph.expr import Node
+from jacobian_sym.graph.indexed import Graph, element_symbol
+from jacobian_sym.render.pages import render_latex, render_text
 
 
 @dataclass
@@ -39,18 +41,12 @@ class Derivation:
         return self.closed_form.shape
 
     def latex(self, **options) -> str:
-        from jacobian_sym.render.pages import render_latex
-
         return render_latex(self, **options)
 
     def _repr_latex_(self):
-        from jacobian_sym.render.pages import render_latex
-
         return render_latex(self, display="$$")
 
     def __str__(self):
-        from jacobian_sym.render.pages import render_text
-
         return render_text(self)
 
 
@@ -135,10 +131,3 @@ def jacobian(expr: Node, wrt: Node, *, layout: str = "numerator", title: str | N
                             "the closed form of the element-wise result"))
     return Derivation(title or f"∂{expr.name or 'f'}/∂{var.name}", "jacobian", expr, var, layout,
                       chain.steps, index, free, closed, graph, None, section)
-
-
-def derive(identity: str, *, layout: str = "numerator") -> Derivation:
-    """An identity of the notes by its section number (``"2.5"``), derived by the engine."""
-    from jacobian_sym.notes.identities import get_identity
-
-    return get_identity(identity).derive(layout=layout)

@@ -15,6 +15,7 @@ import sympy as sp
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.ops.table import get_op
 
 
 class Node:
@@ -109,6 +110,14 @@ class Node:
         return f"{label}{self.op}({inner})"
 
 
+def one_hot_axis(node: Node) -> int:
+    """The class axis of a one-hot label: its own vector axis (kept through batching)."""
+    axis = node.attr("one_hot_axis")
+    if axis is None:
+        axis = 1 if node.shape[0] == 1 and node.shape[1] != 1 else 0
+    return axis
+
+
 def _check_name(name):
     check_name(name)
 
@@ -182,8 +191,6 @@ def as_node(value) -> Node:
 
 def apply(op_name: str, *args, **params) -> Node:
     """Apply the op ``op_name`` of the op table to ``args`` (shapes are checked here)."""
-    from jacobian_sym.ops.table import get_op
-
     op = get_op(op_name)
     if len(args) != op.arity:
         raise JacobianSymError(f"{op_name} takes {op.arity} argument(s), got {len(args)}")

@@ -17,6 +17,7 @@ import numpy as np
 
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, source
+from jacobian_sym.kernels.numeric import central_difference, rel_error, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
 from jacobian_sym.kernels.source_audit import audit_source
 
@@ -89,6 +90,8 @@ class Kernel:
     name: str
     source: str = field(repr=False)
     module: object = field(repr=False)
+    #: the inputs whose values are restricted (a BCE label: "probability"), for random test data
+    domains: dict = field(default_factory=dict, repr=False)
 
     @property
     def inputs(self) -> dict:
@@ -109,7 +112,8 @@ def kernel(bp) -> Kernel:
     """The NumPy kernel of a derived backprop (batched; float32 stays float32). It is checked against
     the model's forward pass and finite differences before it is returned (see ``kernel_check``)."""
     text, module = _built(bp)
-    return Kernel(function_name(bp), text, module)
+    domains = {name: bp.graph.domain(node) for name, node in bp.model.inputs.items() if bp.graph.domain(node)}
+    return Kernel(function_name(bp), text, module, domains)
 
 
 @dataclass
@@ -131,8 +135,6 @@ class Gradcheck:
 def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_elements: int = 200,
               seed: int = 0) -> Gradcheck:
     """Compare ``f``'s gradients with central differences of its loss (in float64)."""
-    from jacobian_sym.kernels.numeric import central_difference, rel_error, sample_indices
-
     rng = np.random.default_rng(seed)
     base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
     out = f(**base)

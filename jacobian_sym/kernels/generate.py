@@ -18,13 +18,14 @@ import re
 
 import sympy as sp
 
-from jacobian_sym.base.codetext import fill_code, group
-from jacobian_sym.engine.chain import one_hot_axis
+from jacobian_sym.base.codetext import fill, fill_code, group
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
+from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused
 from jacobian_sym.models.backprop import Backprop, backprop
-from jacobian_sym.ops.table import get_op
+from jacobian_sym.ops.table import UNDEFINED, get_op
 from jacobian_sym.render.pages import plain
 
 
@@ -62,30 +63,33 @@ def number_code(value) -> str:
     return f"({code})" if value < 0 else code
 
 
-def _log_probs_name(node, graph):
-    """The log-probabilities of a softmax node: _log_yhat, or _log_u3 for an unnamed one (unique)."""
+def _log_link_name(node, graph):
+    """The log of a link node's output: _log_yhat, or _log_u3 for an unnamed one (unique)."""
     return f"_log_{graph.symbol(node).name}"
 
 
-def _feeds_cross_entropy(node, graph) -> bool:
-    return node.op == "softmax" and any(c.op == "cross_entropy" for c in graph.consumers[id(node)])
+def _fused_loss_of(node, graph) -> Fused | None:
+    """The fused lowering a link node takes part in (a softmax feeding a cross-entropy)."""
+    for consumer in graph.consumers[id(node)]:
+        fused = FUSED.get(consumer.op)
+        if fused is not None and fused.link == node.op and fused.log_link is not None:
+            return fused
+    return None
 
 
 def _fused(node, graph, names):
-    """Stable lowerings of a loss fed by its link function: log-sum-exp cross-entropy (the softmax is
-    then exp of the log-probabilities, one exponential pass), softplus BCE."""
-    if _feeds_cross_entropy(node, graph):
-        return f"np.exp({_log_probs_name(node, graph)})"
-    if node.op == "cross_entropy":
-        y, p = node.args
-        if p.op == "softmax":
-            return f"-np.sum({names[id(graph.canonical(y))]} * {_log_probs_name(p, graph)})"
-    if node.op == "binary_cross_entropy":
-        y, p = node.args
-        if p.op == "sigmoid":
-            z = names[id(graph.canonical(p.args[0]))]
-            return f"np.sum(np.logaddexp(0, {z}) - {names[id(graph.canonical(y))]} * {z})"
-    return None
+    """Stable lowerings of a loss fed by its link function (``lowering.FUSED``): log-sum-exp
+    cross-entropy (the softmax is then exp of the log-probabilities, one exponential pass), softplus BCE."""
+    if _fused_loss_of(node, graph) is not None:
+        return f"np.exp({_log_link_name(node, graph)})"
+    fused = FUSED.get(node.op)
+    if fused is None:
+        return None
+    y, p = node.args
+    if p.op != fused.link:
+        return None
+    return fill(fused.loss, y=names[id(graph.canonical(y))], z=names[id(graph.canonical(p.args[0]))],
+                log=_log_link_name(p, graph))
 
 
 def _forward_lines(graph):
@@ -103,15 +107,16 @@ def _forward_lines(graph):
             continue
         args = [names[id(graph.canonical(a))] for a in node.args]
         op = get_op(node.op)
-        if _feeds_cross_entropy(node, graph):
-            axis = node.attr("axis", 0)
-            lines.append(f"    {_log_probs_name(node, graph)} = _log_softmax({args[0]}, {int(axis)})")
+        fused = _fused_loss_of(node, graph)
+        if fused is not None:
+            log_link = fill(fused.log_link, z=args[0], axis=str(int(node.attr("axis", 0))))
+            lines.append(f"    {_log_link_name(node, graph)} = {log_link}")
         code = _fused(node, graph, names)
         if code is None and node.op == "transpose" and node.args[0].op == "const":
             code = args[0]  # a number is its own transpose
         if code is None:
             axis = node.attr("axis")
-            code = fill_code(op.numpy, *args).replace("{axis}", str(int(axis) if axis is not None else 0))
+            code = fill_code(NUMPY[node.op], *args).replace("{axis}", str(int(axis) if axis is not None else 0))
         if not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root:
             names[id(node)] = group(code)  # used once: inline it (z = W @ x + b1)
             continue
@@ -176,8 +181,10 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     b = b or batched_backprop(bp)
     graph = b.graph
     for node in graph.nodes:
-        if not node.is_leaf and node.op != "const" and not get_op(node.op).numpy:
-            raise KernelError(f"{node.op} is a generic function with no definition: a kernel needs defined ops")
+        if not node.is_leaf and node.op != "const" and node.op not in NUMPY:
+            if node.op in UNDEFINED:
+                raise KernelError(f"{node.op} is a generic function with no definition: a kernel needs defined ops")
+            raise KernelError(f"the op {node.op} has no NumPy lowering (kernels/lowering.py)")
     spec, one_hot = {}, {}
     for name, node in b.model.variables.items():
         spec[name] = tuple(str(s) for s in node.shape)

@@ -18,6 +18,7 @@ import sympy as sp
 
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.lowering import NUMPY
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
 from jacobian_sym.ops.table import OPS
@@ -123,22 +124,24 @@ class KernelPrinter(ClosedFormPrinter):
     def _elementwise(self, fn, arg):
         a = self._print(arg)
         op = OPS.get(fn.op_name)
+        if op is None:
+            return None
         if fn.order == 0:
             out = self.outputs.get((fn.op_name, arg.name))
-            return out if out is not None else "(" + fill_code(op.numpy, a) + ")"
-        if fn.order != 1 or op is None:
+            return out if out is not None else "(" + fill_code(NUMPY[op.name], a) + ")"
+        if fn.order != 1:
             return None
         g = output_form(op.function)
         if g is not None:
             out = self.outputs.get((fn.op_name, arg.name))
             u = sp.Dummy("u")
-            self._bound[u] = out if out is not None else "(" + fill_code(op.numpy, a) + ")"
+            self._bound[u] = out if out is not None else "(" + fill_code(NUMPY[op.name], a) + ")"
             try:
                 return f"({self._print(g(u))})"
             finally:
                 del self._bound[u]
         other = _same_as_op(op.name)
-        return None if other is None else "(" + fill_code(OPS[other].numpy, a) + ")"
+        return None if other is None else "(" + fill_code(NUMPY[other], a) + ")"
 
 
 STEP = sp.Heaviside(_S, 0)

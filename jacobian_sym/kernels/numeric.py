@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.engine.chain import one_hot_axis
-from jacobian_sym.engine.index import Graph
+from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.table import get_op
 
@@ -34,7 +34,7 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
             else:
                 y[np.arange(rows), rng.integers(0, cols, size=rows)] = 1.0
             arrays[node.name] = y
-        elif node.attr("role") == "input" and any(c.op == "binary_cross_entropy" for c in graph.consumers[id(node)]):
+        elif node.attr("role") == "input" and graph.domain(node) == "probability":
             arrays[node.name] = rng.uniform(0.05, 0.95, size=(rows, cols))  # a label in (0, 1)
         else:
             arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))

@@ -2,7 +2,7 @@
 
 ``NumPyPrinter`` subclass for the matrix expressions the engine produces: element-wise functions
 (``ElementwiseApplyFunction``), diagonals, identities and ones matrices, Hadamard products, and the
-op table's own NumPy lowerings for the element-wise ops and their derivatives.
+NumPy lowerings of ``kernels.lowering`` for the element-wise ops and their derivatives.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from sympy.printing.numpy import NumPyPrinter
 
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels.lowering import NUMPY
 from jacobian_sym.ops.functions import ElementFunction
+from jacobian_sym.ops.table import vector_axis
 
 
 class ClosedFormPrinter(NumPyPrinter):
@@ -37,8 +39,17 @@ class ClosedFormPrinter(NumPyPrinter):
         finally:
             del self._bound[d]
 
+    def _print_Function(self, e):
+        # (SymPy dispatches a Function subclass on its own name only, never on ElementFunction)
+        if isinstance(e, ElementFunction):
+            return self._print_ElementFunction(e)
+        return super()._print_Function(e)
+
     def _print_ElementFunction(self, e):
-        return e._numpycode(self)
+        template = NUMPY.get(e.op_name) if e.order == 0 else None
+        if template is not None:
+            return group(fill_code(template, group(self._print(e.args[0])), np=self._module + "."))
+        return group(self._print(e.explicit(numeric=True)))
 
     def _print_Transpose(self, e):
         return f"({self._print(e.arg)}).T"
@@ -66,12 +77,9 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
     def _print_OpApply(self, e):
-        from jacobian_sym.ops.table import _vector_axis, get_op
-
-        op = get_op(e.op_name)
-        code = fill_code(op.numpy, *(self._print(a) for a in e.operands), np=self._module + ".")
+        code = fill_code(NUMPY[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".")
         if "{axis}" in code:
-            axis = e.params.get("axis", _vector_axis(e.operands[0].shape, None))
+            axis = e.params.get("axis", vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
         if e.shape == (1, 1):  # a reduction gives a NumPy scalar; as a matrix factor it is 1×1
             return f"{self._module}.reshape({code}, (1, 1))"

@@ -27,10 +27,9 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
         else:
             y[np.arange(n), rng.integers(0, m, n)] = 1
         out[name] = y
-    if "binary_cross_entropy" in f.source:
-        for name in ("y",):
-            if name in out and name not in f.module.ONE_HOT:
-                out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
+    for name, domain in f.domains.items():
+        if domain == "probability" and name not in f.module.ONE_HOT:
+            out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
     return {k: v.astype(dtype) for k, v in out.items()}
 
 

@@ -15,12 +15,14 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.chain import Chain
-from jacobian_sym.engine.index import Graph, element_symbol, inline_unnamed
+from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError
+from jacobian_sym.graph.indexed import Graph, element_symbol
 from jacobian_sym.models.model import Model
 from jacobian_sym.ops.table import get_op, uses_for
+from jacobian_sym.render.pages import render_backprop_latex
 
 
 @dataclass
@@ -50,13 +52,9 @@ class Backprop:
         return table
 
     def latex(self, **options) -> str:
-        from jacobian_sym.render.pages import render_backprop_latex
-
         return render_backprop_latex(self, **options)
 
     def _repr_latex_(self):
-        from jacobian_sym.render.pages import render_backprop_latex
-
         return render_backprop_latex(self, display="$$")
 
 

@@ -16,7 +16,7 @@ from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size
 from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.graph import expr as E
-from jacobian_sym.ops.table import OPS, _vector_axis
+from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
 _BINOPS = {ast.MatMult: "matmul", ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
@@ -101,15 +101,15 @@ class Model:
 
 
 def _rebuild(node: E.Node, mapping: dict) -> E.Node:
-    """``node`` over new leaves; a softmax keeps the axis it had on a single example."""
+    """``node`` over new leaves; an along-axis op (softmax) keeps the axis it had on a single example."""
     if node.name in mapping and (node.is_leaf or node.name):
         return mapping[node.name]
     if node.op == "const":
         return node
     args = [_rebuild(a, mapping) for a in node.args]
     params = dict(node.attrs)
-    if node.op in ("softmax", "log_softmax") and params.get("axis") is None:
-        params["axis"] = _vector_axis(node.args[0].shape, None)
+    if get_op(node.op).along_axis and params.get("axis") is None:
+        params["axis"] = vector_axis(node.args[0].shape, None)
     return E.apply(node.op, *args, **params)
 
 
@@ -295,8 +295,7 @@ class _Reader:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only calls of op-table functions by name are allowed")
         name = node.func.id
-        if name.startswith("_") or name not in OPS or name in ("matmul", "transpose", "add", "sub", "mul",
-                                                                 "div", "neg"):
+        if name.startswith("_") or name not in OPS or OPS[name].operator is not None:
             self.fail(node.func, f"unknown function {name!r}")
         params = {}
         for kw in node.keywords:

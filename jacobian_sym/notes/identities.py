@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from jacobian_sym.engine.derive import Derivation, gradient, jacobian
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.ops.table import get_op, undefined_function
@@ -27,8 +28,6 @@ class Identity:
     build: Callable  # () -> (expression, variable)
 
     def derive(self, layout: str = "numerator"):
-        from jacobian_sym.engine.derive import gradient, jacobian
-
         expression, variable = self.build()
         title = f"({self.section}) {self.title}"
         if self.kind == "jacobian":
@@ -232,3 +231,8 @@ NOTES_CLAIMS = [
           r"= \delta_2^T", "one_layer.toml", "W", r"\delta_2^T"),
     Claim("3", r"\frac{\partial J}{\partial x} = (\delta_2 W)^T", "one_layer.toml", "x", r"(\delta_2 W)^T"),
 ]
+
+
+def derive(identity: str, *, layout: str = "numerator") -> Derivation:
+    """An identity of the notes by its section number (``"2.5"``), derived by the engine."""
+    return get_identity(identity).derive(layout=layout)

@@ -1,6 +1,6 @@
 """SymPy function classes for the element-wise ops of the op table.
 
-An element-wise op is declared once in ``ops.py`` with its scalar definition (``relu``: max(s, 0)).
+An element-wise op is declared once in ``ops/elementwise.py`` with its scalar definition (``relu``: max(s, 0)).
 From that declaration this module makes a SymPy ``Function`` whose derivative is a second, named
 function (``relu_prime``) defined by the derivative the engine computes from the scalar definition.
 """
@@ -8,8 +8,6 @@ function (``relu_prime``) defined by the derivative the engine computes from the
 from functools import cache
 
 import sympy as sp
-
-from jacobian_sym.base.codetext import group
 
 _S = sp.Dummy("s", real=True)
 
@@ -34,8 +32,6 @@ class ElementFunction(sp.Function):
 
     nargs = 1
     op_name: str = ""
-    latex_name: str = ""
-    numpy_template: str | None = None
     #: the scalar definition as an expression of ``_S``; None for an undefined function such as f
     form: sp.Expr | None = None
     #: how many times the op's scalar definition is differentiated (0: the op itself)
@@ -67,19 +63,9 @@ class ElementFunction(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
-    def _latex(self, printer):
-        return rf"{self.latex_name}\left({printer._print(self.args[0])}\right)"
-
-    def _numpycode(self, printer):
-        if self.numpy_template is not None and self.order == 0:
-            arg = group(printer._print(self.args[0]))
-            return group(self.numpy_template.format(arg, np=printer._module + "."))
-        return group(printer._print(self.explicit(numeric=True)))
-
-    _pythoncode = _numpycode
 
 
-def element_function(name: str, form_of=None, latex: str | None = None, numpy: str | None = None):
+def element_function(name: str, form_of=None):
     """The Function class of an element-wise op; ``form_of(s)`` gives its scalar definition."""
     form = None if form_of is None else form_of(_S)
     return type(
@@ -87,8 +73,6 @@ def element_function(name: str, form_of=None, latex: str | None = None, numpy: s
         (ElementFunction,),
         {
             "op_name": name,
-            "latex_name": latex or rf"\operatorname{{{name}}}",
-            "numpy_template": numpy,
             "form": form,
             "order": 0,
         },
@@ -110,8 +94,6 @@ def derivative_of(cls):
         (ElementFunction,),
         {
             "op_name": base,
-            "latex_name": cls.latex_name + "'",
-            "numpy_template": None,
             "form": form,
             "order": cls.order + 1,
         },

@@ -6,18 +6,19 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.engine.index import explicit_matrix
+from jacobian_sym.graph.indexed import explicit_matrix
+from jacobian_sym.kernels.numeric import (
+    NumericGraph,
+    central_difference,
+    evaluate,
+    random_inputs,
+    rel_error,
+    sample_indices,
+)
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import is_zero_smooth, kink_symbols, random_rational_point
-from jacobian_sym.proofs.verify import (
-    Check,
-    Report,
-    check_explicit_cost,
-    checked_sizes,
-    evaluate_explicit,
-    guarded,
-    leaf_matrix,
-)
+from jacobian_sym.proofs.explicit import check_explicit_cost, checked_sizes, evaluate_explicit, guarded, leaf_matrix
+from jacobian_sym.proofs.report import Check, Report
 
 
 class ExplicitModel:
@@ -105,7 +106,6 @@ def _guarded_all(kind, sizes, run) -> list[Check]:
 
 def backprop_values(bp, numeric, arrays) -> dict:
     """Forward values, then the error signals in order, then nothing else: all by symbol name."""
-    from jacobian_sym.kernels.numeric import evaluate
 
     values = numeric.forward(arrays)
     for name, closed in bp.deltas.items():
@@ -115,15 +115,6 @@ def backprop_values(bp, numeric, arrays) -> dict:
 
 def model_fd_check(bp, sizes, rng, h=1e-6, max_elements=120) -> list[Check]:
     """Central differences of the numeric loss against every derived gradient, at ``sizes``."""
-    from jacobian_sym.kernels.numeric import (
-        NumericGraph,
-        central_difference,
-        evaluate,
-        random_inputs,
-        rel_error,
-        sample_indices,
-    )
-
     numeric = NumericGraph(bp.graph, sizes)
     arrays = random_inputs(bp.graph, sizes, rng)
     values = backprop_values(bp, numeric, arrays)

@@ -11,8 +11,11 @@ from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.str import StrPrinter
 
+from jacobian_sym.base.codetext import fill
 from jacobian_sym.base.safe_text import md_text, one_line, tex_text
-from jacobian_sym.ops.functions import element_class
+from jacobian_sym.ops.functions import ElementFunction, element_class
+from jacobian_sym.ops.table import get_op
+from jacobian_sym.render.notation import NOTATION, latex_name, text_name
 
 PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
             r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks"]
@@ -20,6 +23,11 @@ PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
 
 def _body_of(fn, d):
     return fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+
+
+def _function_latex(cls) -> str:
+    """An element-wise function's LaTeX name, with a prime per derivative (σ′)."""
+    return latex_name(cls.op_name) + "'" * cls.order
 
 
 def subscripted(name: str, sub: str) -> str:
@@ -61,7 +69,7 @@ class NotesLatexPrinter(LatexPrinter):
         cls = element_class(e.function)
         arg = self._print(e.expr)
         if cls is not None:
-            return rf"{cls.latex_name}\left({arg}\right)"
+            return rf"{_function_latex(cls)}\left({arg}\right)"
         d = sp.Dummy("s")
         return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(arg)}))
 
@@ -81,11 +89,18 @@ class NotesLatexPrinter(LatexPrinter):
             return rf"{inner}^{{T}}"
         return rf"\left({inner}\right)^{{T}}"
 
-    def _print_OpApply(self, e):
-        from jacobian_sym.base.codetext import fill
-        from jacobian_sym.ops.table import get_op
+    def _print_Function(self, e, exp=None):
+        # (SymPy dispatches a Function subclass on its own name only, never on ElementFunction)
+        if isinstance(e, ElementFunction):
+            return self._print_ElementFunction(e, exp)
+        return super()._print_Function(e, exp)
 
-        return fill(get_op(e.op_name).latex, *(self._print(a) for a in e.operands))
+    def _print_ElementFunction(self, e, exp=None):
+        out = rf"{_function_latex(type(e))}\left({self._print(e.args[0])}\right)"
+        return out if exp is None else rf"{out}^{{{exp}}}"
+
+    def _print_OpApply(self, e):
+        return fill(NOTATION[e.op_name].latex, *(self._print(a) for a in e.operands))
 
 
 class NotesStrPrinter(StrPrinter):
@@ -109,12 +124,15 @@ class NotesStrPrinter(StrPrinter):
     def _print_ElementwiseApplyFunction(self, e):
         cls = element_class(e.function)
         if cls is not None:
-            return f"{cls.op_name}{'′' * cls.order}({self._print(e.expr)})"
+            return f"{text_name(cls.op_name)}{'′' * cls.order}({self._print(e.expr)})"
         d = sp.Dummy("s")
         return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
 
     def _print_OneMatrix(self, e):
         return "1"
+
+    def _print_OpApply(self, e):
+        return fill(NOTATION[e.op_name].text or e.op_name + "({0})", *(self._print(a) for a in e.operands))
 
     def _print_DiagMatrix(self, e):
         return f"diag({self._print(e.args[0])})"
@@ -195,8 +213,6 @@ def render_text(derivation) -> str:
 
 # ----- backprop of a model -----
 def _forward_form(graph, node):
-    from jacobian_sym.ops.table import get_op
-
     args = [graph.symbol(a) if (a.is_leaf or a.name or a.op == "const") else _forward_form(graph, a)
             for a in node.args]
     return get_op(node.op).matrix(*args, **dict(node.attrs))

@@ -1,4 +1,4 @@
-"""Element-indexed tensors at symbolic sizes.
+"""The graph's nodes as element-indexed matrices at symbolic sizes.
 
 Every node of a graph is a ``MatrixSymbol`` of its symbolic shape, so its elements are ``W[i, j]``
 with a symbolic i, j; vectors are n×1 (or 1×n) and scalars 1×1. An op's forward is read from the op
@@ -7,53 +7,18 @@ element by one element of an argument, which yields ``KroneckerDelta`` factors.
 
 Elements of ``MatrixSymbol`` are used rather than ``IndexedBase`` entries: the KroneckerDelta that
 SymPy makes for them carries the index range, so contractions collapse without the ``Piecewise``
-range guards that ``IndexedBase`` leaves behind (see ``rules.drop_range_guards`` for the rest).
+range guards that ``IndexedBase`` leaves behind (see ``engine.rules.drop_range_guards`` for the rest).
 """
 
 from __future__ import annotations
 
 import sympy as sp
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from jacobian_sym.base.sizes import IndexPool
-from jacobian_sym.engine.closed_form import merge_like
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node
-from jacobian_sym.ops.functions import element_class
-from jacobian_sym.ops.table import OpApply, _vector_axis, get_op
-
-
-class IndexContext:
-    """How an op's element formula is read: with symbolic sums, or explicitly at concrete sizes."""
-
-    def __init__(self, pool: IndexPool | None = None, explicit: bool = False):
-        self.pool = pool or IndexPool()
-        self.explicit = explicit
-
-    @staticmethod
-    def rows(A):
-        return A.shape[0] if hasattr(A, "shape") else 1
-
-    @staticmethod
-    def cols(A):
-        return A.shape[1] if hasattr(A, "shape") else 1
-
-    def at(self, A, i, j):
-        """Element (i, j) of A, broadcasting along length-1 axes; a number is its own element."""
-        if not hasattr(A, "shape"):
-            return A
-        rows, cols = A.shape
-        return A[0 if rows == 1 else i, 0 if cols == 1 else j]
-
-    def sum(self, body, size):
-        """Σ_k body(k) for k in 0 … size−1 (no sum at all over a length-1 axis)."""
-        if size == 1:
-            return body(sp.Integer(0))
-        if self.explicit:
-            return sp.Add(*(body(sp.Integer(k)) for k in range(int(size))))
-        k = self.pool.fresh()
-        return sp.Sum(body(k), (k, 0, size - 1))
+from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.table import get_op
 
 
 class ScalarElement(MatrixElement):
@@ -129,6 +94,16 @@ class Graph:
         args = [self.symbol(self.canonical(a)) for a in node.args]
         return op.element(ix, i, j, *args, **dict(node.attrs))
 
+    def domain(self, node: Node) -> str | None:
+        """What the values of a leaf must be, from the ops it feeds: "probability" for a label of a
+        binary cross-entropy (the op table's ``domains``), else None (any real)."""
+        for consumer in self.consumers[id(self.canonical(node))]:
+            domains = get_op(consumer.op).domains
+            for position, arg in enumerate(consumer.args):
+                if self.canonical(arg) is self.canonical(node) and position < len(domains) and domains[position]:
+                    return domains[position]
+        return None
+
     def depends_on(self, node: Node, target: Node) -> bool:
         target_symbol = self.symbol(self.canonical(target))
         return any(self.symbol(self.canonical(n)) == target_symbol for n in node.walk())
@@ -161,68 +136,3 @@ def explicit_matrix(node: Node, graph: Graph, env: dict) -> sp.Matrix:
     ix = IndexContext(explicit=True)
     params = dict(node.attrs)
     return sp.Matrix(int(shape[0]), int(shape[1]), lambda i, j: op.element(ix, i, j, *args, **params))
-
-
-def inline_unnamed(expr, graph: Graph):
-    """Replace the symbols of unnamed inner nodes (u1, u2, …) by their matrix-level forms, so that a
-    closed form speaks of the variables and the named nodes only."""
-    forms: dict = {}
-
-    def form(node):
-        node = graph.canonical(node)
-        if node.op == "const":
-            return node.attr("value")
-        if node.is_leaf or node.name is not None:
-            return graph.symbol(node)
-        if id(node) not in forms:
-            args = [form(a) for a in node.args]
-            forms[id(node)] = get_op(node.op).matrix(*args, **dict(node.attrs))
-        return forms[id(node)]
-
-    mapping = {graph.symbol(n): form(n) for n in graph.nodes
-               if not n.is_leaf and n.op != "const" and n.name is None}
-    if not mapping:
-        return expr
-    out = expr.xreplace(mapping).replace(
-        lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
-    if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
-        terms = merge_like(out.args)
-        out = sp.MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
-    return out.replace(lambda e: _softmax_of(e) is not None, _softmax_of)
-
-
-def _softmax_of(e):
-    """sum(exp(v))⁻¹ · exp(v) → softmax(v) for a vector v (log-sum-exp's gradient, written as the
-    composition it is), and the same with exp(v)ᵀ."""
-    if not isinstance(e, sp.MatMul) or len(e.args) != 2:
-        return None
-    inverse, other = e.args if isinstance(e.args[0], sp.HadamardPower) else e.args[::-1]
-    if not (isinstance(inverse, sp.HadamardPower) and inverse.exp == -1 and isinstance(inverse.base, OpApply)
-            and inverse.base.op_name == "sum"):
-        return None
-    (inner,) = inverse.base.operands
-    transposed = isinstance(other, sp.Transpose)
-    if (other.arg if transposed else other) != inner or not _is_exp_of_vector(inner):
-        return None
-    v = inner.expr
-    softmax = OpApply("softmax", v.shape, v, axis=_vector_axis(v.shape, None))
-    return sp.Transpose(softmax) if transposed else softmax
-
-
-def _is_exp_of_vector(M) -> bool:
-    return (isinstance(M, ElementwiseApplyFunction) and element_class(M.function) is not None
-            and element_class(M.function).op_name == "exp" and 1 in M.expr.shape)
-
-
-def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):
-    """Replace the elements of unnamed inner nodes by their forward in index notation."""
-    unnamed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const" and n.name is None}
-    pool = pool or IndexPool(str(s) for s in expr.free_symbols)
-    pool.used |= {str(s) for s in expr.atoms(sp.Symbol)}
-    ix = IndexContext(pool)
-    for _ in range(len(unnamed) + 1):
-        found = [e for e in expr.atoms(MatrixElement) if e.parent in unnamed]
-        if not found:
-            return expr
-        expr = expr.xreplace({e: graph.element(unnamed[e.parent], *e.indices, ix) for e in found})
-    return expr

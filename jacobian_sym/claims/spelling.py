@@ -1,0 +1,54 @@
+"""How a claim writes each op of the op table: the claim reader's table.
+
+In Python syntax a claim calls an op by its name (``relu_prime(z)``, ``softmax(theta)``); in the
+notes' LaTeX it uses one of ``latex`` (``\\sigma'(z)``, ``\\operatorname{relu}``). A structural op is
+written with its ``operator``. An op a claim cannot write has a ``reason``, which the reader gives
+when a claim tries. ``tests/test_registries.py`` checks that every op has an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spelling:
+    #: names of the function in the notes' LaTeX (case-insensitive), besides its op name in Python
+    latex: tuple = ()
+    #: the operator that writes a structural op
+    operator: str | None = None
+    #: why a claim cannot write this op (the reader's error message)
+    reason: str | None = None
+
+
+_LOSS = "a loss is what a claim is about (its target), not a part of a gradient's closed form"
+
+SPELLING: dict[str, Spelling] = {
+    # structure
+    "matmul": Spelling(operator="@ (juxtaposition in LaTeX)"),
+    "transpose": Spelling(operator=".T (^T in LaTeX)"),
+    "add": Spelling(operator="+"),
+    "sub": Spelling(operator="-"),
+    "mul": Spelling(operator="* (\\circ in LaTeX)"),
+    "div": Spelling(operator="/"),
+    "neg": Spelling(operator="unary -"),
+    "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
+    # element-wise (their derivatives: relu_prime, sigma')
+    "relu": Spelling(latex=("relu",)),
+    "leaky_relu": Spelling(),
+    "sigmoid": Spelling(latex=("sigma", "sigmoid")),
+    "tanh": Spelling(latex=("tanh",)),
+    "exp": Spelling(latex=("exp",)),
+    "log": Spelling(latex=("log",)),
+    "softplus": Spelling(latex=("softplus",)),
+    "square": Spelling(),
+    # along an axis, reductions, losses
+    "softmax": Spelling(latex=("softmax",)),
+    "log_softmax": Spelling(),
+    "sum": Spelling(),  # sum(A), sum(A, axis=0|1): the reader's own, with mean
+    "tr": Spelling(reason="tr is not in claim notation yet (a trace of a product is sum(A * B.T))"),
+    "norm": Spelling(reason="a claim writes ‖A‖² as sum(square(A)); norm is not in claim notation yet"),
+    "cross_entropy": Spelling(reason=_LOSS),
+    "binary_cross_entropy": Spelling(reason=_LOSS),
+    "mse": Spelling(reason=_LOSS),
+}

@@ -1,0 +1,80 @@
+"""Closed forms in terms of the variables and named nodes: unnamed inner nodes (u1, u2, …) inlined,
+at the matrix level (their matrix forms) or at the element level (their forward in index notation)."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from jacobian_sym.base.sizes import IndexPool
+from jacobian_sym.engine.closed_form import merge_like
+from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.ops.functions import element_class
+from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.table import OpApply, get_op, vector_axis
+
+
+def inline_unnamed(expr, graph: Graph):
+    """Replace the symbols of unnamed inner nodes (u1, u2, …) by their matrix-level forms, so that a
+    closed form speaks of the variables and the named nodes only."""
+    forms: dict = {}
+
+    def form(node):
+        node = graph.canonical(node)
+        if node.op == "const":
+            return node.attr("value")
+        if node.is_leaf or node.name is not None:
+            return graph.symbol(node)
+        if id(node) not in forms:
+            args = [form(a) for a in node.args]
+            forms[id(node)] = get_op(node.op).matrix(*args, **dict(node.attrs))
+        return forms[id(node)]
+
+    mapping = {graph.symbol(n): form(n) for n in graph.nodes
+               if not n.is_leaf and n.op != "const" and n.name is None}
+    if not mapping:
+        return expr
+    out = expr.xreplace(mapping).replace(
+        lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
+    if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
+        terms = merge_like(out.args)
+        out = sp.MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
+    return out.replace(lambda e: _softmax_of(e) is not None, _softmax_of)
+
+
+def _softmax_of(e):
+    """sum(exp(v))⁻¹ · exp(v) → softmax(v) for a vector v (log-sum-exp's gradient, written as the
+    composition it is), and the same with exp(v)ᵀ."""
+    if not isinstance(e, sp.MatMul) or len(e.args) != 2:
+        return None
+    inverse, other = e.args if isinstance(e.args[0], sp.HadamardPower) else e.args[::-1]
+    if not (isinstance(inverse, sp.HadamardPower) and inverse.exp == -1 and isinstance(inverse.base, OpApply)
+            and inverse.base.op_name == "sum"):
+        return None
+    (inner,) = inverse.base.operands
+    transposed = isinstance(other, sp.Transpose)
+    if (other.arg if transposed else other) != inner or not _is_exp_of_vector(inner):
+        return None
+    v = inner.expr
+    softmax = OpApply("softmax", v.shape, v, axis=vector_axis(v.shape, None))
+    return sp.Transpose(softmax) if transposed else softmax
+
+
+def _is_exp_of_vector(M) -> bool:
+    return (isinstance(M, ElementwiseApplyFunction) and element_class(M.function) is not None
+            and element_class(M.function).op_name == "exp" and 1 in M.expr.shape)
+
+
+def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):
+    """Replace the elements of unnamed inner nodes by their forward in index notation."""
+    unnamed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const" and n.name is None}
+    pool = pool or IndexPool(str(s) for s in expr.free_symbols)
+    pool.used |= {str(s) for s in expr.atoms(sp.Symbol)}
+    ix = IndexContext(pool)
+    for _ in range(len(unnamed) + 1):
+        found = [e for e in expr.atoms(MatrixElement) if e.parent in unnamed]
+        if not found:
+            return expr
+        expr = expr.xreplace({e: graph.element(unnamed[e.parent], *e.indices, ix) for e in found})
+    return expr

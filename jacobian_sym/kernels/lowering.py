@@ -1,0 +1,59 @@
+"""How each op of the op table is computed in NumPy: the NumPy backend's table.
+
+``NUMPY`` holds one template per op over its arguments' code ({0}, {1}; ``{np}`` is the module
+prefix, ``{axis}`` an along-axis op's axis); the vector ops and losses call the stable helpers of
+``kernels.runtime``. ``FUSED`` holds the stable lowerings of a loss fed by its link function
+(log-sum-exp cross-entropy after a softmax, softplus BCE after a sigmoid). A new backend (JAX,
+PyTorch) is a module like this one with its printer; ``tests/test_registries.py`` checks that every
+op has an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NUMPY: dict[str, str] = {
+    # structure
+    "matmul": "{0} @ {1}",
+    "transpose": "{0}.T",
+    "add": "{0} + {1}",
+    "sub": "{0} - {1}",
+    "mul": "{0} * {1}",
+    "div": "{0} / {1}",
+    "neg": "-{0}",
+    "copy": "{0}",
+    # element-wise
+    "relu": "{np}maximum({0}, 0)",
+    "leaky_relu": "{np}where({0} > 0, {0}, 0.01 * {0})",
+    "sigmoid": "0.5 * (1 + {np}tanh(0.5 * {0}))",  # no overflow in exp(−z) for z ≪ 0
+    "tanh": "{np}tanh({0})",
+    "exp": "{np}exp({0})",
+    "log": "{np}log({0})",
+    "softplus": "{np}logaddexp(0, {0})",
+    "square": "{0} ** 2",
+    # along an axis, reductions, losses
+    "softmax": "_softmax({0}, {axis})",
+    "log_softmax": "_log_softmax({0}, {axis})",
+    "sum": "{np}sum({0})",
+    "tr": "{np}trace({0})",
+    "norm": "{np}linalg.norm({0})",
+    "cross_entropy": "_cross_entropy({0}, {1})",
+    "binary_cross_entropy": "_binary_cross_entropy({0}, {1})",
+    "mse": "0.5 * {np}sum(({1} - {0}) ** 2)",
+}
+
+
+@dataclass(frozen=True)
+class Fused:
+    """A loss computed from its link function's argument z rather than from the link's output."""
+
+    link: str  # the op whose output the loss reads (softmax, sigmoid)
+    loss: str  # the loss over {y}, {z} and, when ``log_link`` is set, {log} (the log of the link)
+    #: the log of the link's output, computed once from {z} (and {axis}); the link is then exp of it
+    log_link: str | None = None
+
+
+FUSED: dict[str, Fused] = {
+    "cross_entropy": Fused("softmax", "-np.sum({y} * {log})", log_link="_log_softmax({z}, {axis})"),
+    "binary_cross_entropy": Fused("sigmoid", "np.sum(np.logaddexp(0, {z}) - {y} * {z})"),
+}

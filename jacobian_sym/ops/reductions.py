@@ -1,0 +1,75 @@
+"""Vector functions along an axis (softmax, log-softmax) and reductions to a number (sum, trace, norm)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.errors import ShapeError
+from jacobian_sym.ops.table import Op, OpApply, declare, scalar_shape, vector_axis
+
+
+def _axis_shape(name):
+    def rule(a, axis=None):
+        if axis is not None and (type(axis) is not int or axis not in (0, 1)):
+            raise ShapeError(f"{name}: axis must be 0 or 1, not {axis!r}")
+        return a
+
+    return rule
+
+
+def _square_shape(a):
+    if a[0] != a[1]:
+        raise ShapeError(f"tr: the matrix is {fmt_shape(a)}, not square")
+    return (sp.Integer(1), sp.Integer(1))
+
+
+def _along(ix, A, i, j, axis, body):
+    """Σ over the op's axis of body(element) for the slice through (i, j)."""
+    if vector_axis(A.shape, axis) == 0:
+        return ix.sum(lambda k: body(ix.at(A, k, j)), ix.rows(A))
+    return ix.sum(lambda k: body(ix.at(A, i, k)), ix.cols(A))
+
+
+def _softmax_element(ix, i, j, A, axis=None):
+    return sp.exp(ix.at(A, i, j)) / _along(ix, A, i, j, axis, sp.exp)
+
+
+def _log_softmax_element(ix, i, j, A, axis=None):
+    return ix.at(A, i, j) - sp.log(_along(ix, A, i, j, axis, sp.exp))
+
+
+def total(ix, A, body):
+    """Σ_km body(k, m) over every element of A."""
+    return ix.sum(lambda k: ix.sum(lambda m: body(k, m), ix.cols(A)), ix.rows(A))
+
+
+def scalar_apply(name):
+    return lambda *args: OpApply(name, (1, 1), *args)
+
+
+declare(Op(
+    "softmax", 1, _axis_shape("softmax"), element=_softmax_element,
+    matrix=lambda A, axis=None: OpApply("softmax", A.shape, A, axis=axis),
+    kind="vector", uses="2.7", params=("axis",),
+))
+declare(Op(
+    "log_softmax", 1, _axis_shape("log_softmax"), element=_log_softmax_element,
+    matrix=lambda A, axis=None: OpApply("log_softmax", A.shape, A, axis=axis),
+    kind="vector", uses="2.7", params=("axis",),
+))
+declare(Op(
+    "sum", 1, scalar_shape,
+    element=lambda ix, i, j, A: total(ix, A, lambda k, m: ix.at(A, k, m)),
+    matrix=scalar_apply("sum"), kind="reduction",
+))
+declare(Op(
+    "tr", 1, _square_shape,
+    element=lambda ix, i, j, A: ix.sum(lambda k: ix.at(A, k, k), ix.rows(A)),
+    matrix=lambda A: sp.Trace(A), kind="reduction",
+))
+declare(Op(
+    "norm", 1, scalar_shape,
+    element=lambda ix, i, j, A: sp.sqrt(total(ix, A, lambda k, m: ix.at(A, k, m) ** 2)),
+    matrix=scalar_apply("norm"), kind="reduction",
+))

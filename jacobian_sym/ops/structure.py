@@ -1,0 +1,132 @@
+"""Structural ops: products, transposes, sums and differences, Hadamard products and quotients.
+
+Each is spelled by a Python operator in the graph API (``@``, ``.T``, ``+``, ``-``, ``*``, ``/``,
+unary ``-``), with broadcasting along length-1 axes (a bias over a batch, a scalar times a matrix).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.errors import ShapeError
+from jacobian_sym.ops.table import Op, declare, same_shape
+
+
+# ----- shape rules -----
+def _same_or_broadcast(name):
+    def rule(a, b):
+        out = []
+        for x, y in zip(a, b):
+            if x == y or y == 1:
+                out.append(x)
+            elif x == 1:
+                out.append(y)
+            else:
+                raise ShapeError(f"{name}: shapes {fmt_shape(a)} and {fmt_shape(b)} do not match")
+        return tuple(out)
+
+    return rule
+
+
+def _matmul_shape(a, b):
+    if a[1] != b[0]:
+        raise ShapeError(f"matmul: {fmt_shape(a)} @ {fmt_shape(b)}: inner sizes {a[1]} and {b[0]} differ")
+    return (a[0], b[1])
+
+
+# ----- matrix-level forms -----
+def _broadcast(M, shape):
+    """M stretched to ``shape`` along its length-1 axes (b → b 1ᵀ for a bias over a batch)."""
+    if isinstance(M, sp.Expr) and not isinstance(M, sp.MatrixExpr):
+        return M * sp.OneMatrix(*shape)
+    rows, cols = M.shape
+    if rows == 1 and shape[0] != 1:
+        M = sp.MatMul(sp.OneMatrix(shape[0], 1), M)
+    if cols == 1 and shape[1] != 1:
+        M = sp.MatMul(M, sp.OneMatrix(1, shape[1]))
+    return M
+
+
+def _shape_of(M):
+    return M.shape if isinstance(M, sp.MatrixExpr) else (1, 1)
+
+
+def _elementwise_binary(combine):
+    def matrix(A, B):
+        shape = tuple(x if x != 1 else y for x, y in zip(_shape_of(A), _shape_of(B)))
+        if not isinstance(A, sp.MatrixExpr) or A.shape == (1, 1):
+            return combine(A if not isinstance(A, sp.MatrixExpr) else A[0, 0], B, scalar=True)
+        if not isinstance(B, sp.MatrixExpr) or B.shape == (1, 1):
+            return combine(B if not isinstance(B, sp.MatrixExpr) else B[0, 0], A, scalar=True, swap=True)
+        return combine(_broadcast(A, shape), _broadcast(B, shape))
+
+    return matrix
+
+
+def _add(A, B, scalar=False, swap=False):
+    if scalar:
+        return sp.MatAdd(A * sp.OneMatrix(*B.shape), B) if not swap else sp.MatAdd(B, A * sp.OneMatrix(*B.shape))
+    return sp.MatAdd(A, B)
+
+
+def _sub(A, B, scalar=False, swap=False):
+    if scalar:
+        ones = A * sp.OneMatrix(*B.shape)
+        return sp.MatAdd(ones, -B) if not swap else sp.MatAdd(B, -ones)
+    return sp.MatAdd(A, -B)
+
+
+def _mul(A, B, scalar=False, swap=False):
+    return sp.MatMul(A, B) if scalar else sp.HadamardProduct(A, B)
+
+
+def _div(A, B, scalar=False, swap=False):
+    if scalar and swap:  # matrix / scalar
+        return sp.MatMul(1 / A, B)
+    if scalar:  # scalar / matrix
+        return sp.MatMul(A, sp.HadamardPower(B, -1))
+    return sp.HadamardProduct(A, sp.HadamardPower(B, -1))
+
+
+# ----- the ops -----
+declare(Op(
+    "matmul", 2, _matmul_shape,
+    element=lambda ix, i, j, A, B: ix.sum(lambda k: ix.at(A, i, k) * ix.at(B, k, j), ix.cols(A)),
+    matrix=lambda A, B: sp.MatMul(A, B), uses=("2.5", "2.1"), operator="@",
+))
+declare(Op(
+    "transpose", 1, lambda a: (a[1], a[0]),
+    element=lambda ix, i, j, A: ix.at(A, j, i),
+    matrix=lambda A: sp.Transpose(A), uses="2.3", operator=".T",
+))
+declare(Op(
+    "add", 2, _same_or_broadcast("add"),
+    element=lambda ix, i, j, A, B: ix.at(A, i, j) + ix.at(B, i, j),
+    matrix=_elementwise_binary(_add), uses="2.3", operator="+",
+))
+declare(Op(
+    "sub", 2, _same_or_broadcast("sub"),
+    element=lambda ix, i, j, A, B: ix.at(A, i, j) - ix.at(B, i, j),
+    matrix=_elementwise_binary(_sub), uses="2.3", operator="-",
+))
+declare(Op(
+    "mul", 2, _same_or_broadcast("mul (Hadamard)"),
+    element=lambda ix, i, j, A, B: ix.at(A, i, j) * ix.at(B, i, j),
+    matrix=_elementwise_binary(_mul), uses="2.4", operator="*",
+))
+declare(Op(
+    "div", 2, _same_or_broadcast("div"),
+    element=lambda ix, i, j, A, B: ix.at(A, i, j) / ix.at(B, i, j),
+    matrix=_elementwise_binary(_div), uses="2.4", operator="/",
+))
+declare(Op(
+    "neg", 1, same_shape,
+    element=lambda ix, i, j, A: -ix.at(A, i, j),
+    matrix=lambda A: -A, uses="2.3", operator="unary -",
+))
+declare(Op(
+    "copy", 1, same_shape,
+    element=lambda ix, i, j, A: ix.at(A, i, j),
+    matrix=lambda A: A, uses="2.3",
+))

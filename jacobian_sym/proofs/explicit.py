@@ -1,0 +1,168 @@
+"""Explicit values at concrete sizes, shared by every proof: sizes chosen (or checked when given), the
+cost of an explicit evaluation bounded before any work, variables as matrices of symbols, the forward
+pass evaluated element by element, and closed forms evaluated on the same matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
+from jacobian_sym.errors import JacobianSymError, SizeError
+from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.indexed import explicit_matrix
+from jacobian_sym.ops.functions import explicit
+from jacobian_sym.proofs.report import Check
+
+MAX_EXPLICIT_DERIVATIVES = 6000
+MAX_EXPLICIT_ELEMENTS = 2000
+SIZE_CYCLE = (3, 4, 2, 5, 6, 7)
+
+
+# ----- concrete sizes -----
+def size_symbols(derivation) -> list[sp.Symbol]:
+    found = set()
+    for node in derivation.graph.nodes:
+        for s in node.shape:
+            found |= set(s.free_symbols)
+    return sorted(found, key=lambda s: s.name)
+
+
+def concrete_sizes(derivation, count: int = 2) -> list[dict]:
+    """``count`` assignments of distinct sizes (so no matrix is accidentally square)."""
+    symbols = size_symbols(derivation)
+    out = []
+    for shift in range(count):
+        values = SIZE_CYCLE[shift:] + SIZE_CYCLE[:shift]
+        out.append({s: sp.Integer(values[n % len(values)]) for n, s in enumerate(symbols)})
+    return out
+
+
+def _elements(shape, sizes):
+    return tuple(int(s.xreplace(sizes)) if isinstance(s, sp.Basic) else int(s) for s in shape)
+
+
+def _check_cost(derivation, sizes):
+    out = int(np.prod(_elements(derivation.expr.shape, sizes)))
+    wrt = int(np.prod(_elements(derivation.wrt.shape, sizes)))
+    check_explicit_cost(derivation.graph, sizes, out * wrt)
+
+
+def check_explicit_cost(graph, sizes, derivatives: int = 0):
+    """Refuse, before any work, an explicit proof whose symbolic matrices or derivatives would be
+    too many to finish in seconds (the cost grows with every element of every node)."""
+    elements = sum(int(np.prod(_elements(n.shape, sizes))) for n in graph.nodes if n.op != "const")
+    shown = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "these sizes"
+    if derivatives > MAX_EXPLICIT_DERIVATIVES:
+        raise SizeError(f"the explicit check at {shown} would take {derivatives} symbolic derivatives "
+                        f"(limit {MAX_EXPLICIT_DERIVATIVES}); use smaller sizes, or the numeric checks")
+    if elements > MAX_EXPLICIT_ELEMENTS:
+        raise SizeError(f"the explicit check at {shown} would build {elements} symbolic elements "
+                        f"(limit {MAX_EXPLICIT_ELEMENTS}); use smaller sizes, or the numeric checks")
+
+
+def checked_sizes(symbols, assignments) -> list[dict]:
+    """User-given sizes by name, checked against the target's size symbols (missing ones get the
+    default values; an unknown name or a value that is not a positive integer is refused)."""
+    known = {s.name: s for s in symbols}
+    out = []
+    for n, given in enumerate(assignments):
+        if not isinstance(given, dict):
+            raise SizeError(f"sizes are dicts of size name → positive integer, not {type(given).__name__}")
+        values = {s: sp.Integer(SIZE_CYCLE[(k + n) % len(SIZE_CYCLE)]) for k, s in enumerate(symbols)}
+        for key, value in given.items():
+            name = str(key)
+            if name not in known:
+                raise SizeError(f"sizes names {name!r}, which the target does not have "
+                                f"(it has: {', '.join(known) or 'no symbolic sizes'})")
+            if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)) or not 0 < int(value) < 10**6:
+                raise SizeError(f"the size {name}={value!r} is not a positive integer")
+            values[known[name]] = sp.Integer(int(value))
+        out.append(values)
+    return out
+
+
+def guarded(name, sizes, run) -> Check:
+    """A proof that cannot be carried out fails cleanly, with the reason, instead of crashing;
+    a refusal on cost (SizeError) and other errors of the user's input still stop the run."""
+    try:
+        return run()
+    except JacobianSymError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure to evaluate is a failed proof, not a crash
+        return Check(name, False, sizes, detail=f"could not be carried out ({type(err).__name__}: {err})"[:300])
+
+
+# ----- explicit values -----
+def leaf_matrix(node, sizes):
+    rows, cols = _elements(node.shape, sizes)
+    if node.attr("one_hot"):  # one 1 per example along the class axis, in varying places
+        if one_hot_axis(node) == 0:
+            return sp.Matrix(rows, cols, lambda i, j: 1 if i == (rows // 2 + j) % rows else 0)
+        return sp.Matrix(rows, cols, lambda i, j: 1 if j == (cols // 2 + i) % cols else 0)
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{node.name}_{i}_{j}", real=True))
+
+
+class Explicit:
+    """The forward pass of a derivation's graph at concrete sizes, with symbols for the variables."""
+
+    def __init__(self, derivation, sizes):
+        self.d, self.sizes = derivation, sizes
+        graph = derivation.graph
+        self.env = {"__sizes__": sizes}
+        for node in graph.nodes:
+            if node.is_leaf and node.name not in self.env:
+                self.env[node.name] = leaf_matrix(node, sizes)
+        self.values = {}
+        for node in graph.nodes:
+            if node.op != "const":
+                self.values[graph.symbol(node)] = explicit_matrix(node, graph, self.env)
+        if derivation.upstream is not None:
+            up = derivation.upstream
+            rows, cols = _elements(up.shape, sizes)
+            self.values[up] = sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"delta_{i}_{j}", real=True))
+
+    def variable(self):
+        return self.values[self.d.graph.symbol(self.d.wrt)]
+
+    def truth(self) -> sp.Matrix:
+        """The true derivative, by SymPy's own diff on the explicit forward pass."""
+        d = self.d
+        root = self.values[d.graph.symbol(d.expr)].applyfunc(explicit)
+        var = self.variable()
+        if d.kind == "jacobian":
+            shape, where = jacobian_layout(d.expr.shape, d.wrt.shape, d.layout)
+            jac = sp.Matrix(list(root)).jacobian(sp.Matrix(list(var)))
+            return jac if d.layout == "numerator" else jac.T
+        if d.upstream is not None:
+            _, where_root = gradient_layout(d.expr.shape, d.layout)
+            delta = self.values[d.upstream]
+            J = sum(delta[where_root(p, q)] * root[p, q]
+                    for p in range(root.rows) for q in range(root.cols))
+        else:
+            J = root[0, 0]
+        shape, where = gradient_layout(d.wrt.shape, d.layout)
+        G = sp.zeros(*_elements(shape, self.sizes))
+        for p in range(var.rows):
+            for q in range(var.cols):
+                G[where(p, q)] = sp.diff(J, var[p, q])
+        return G
+
+    def closed(self) -> sp.Matrix:
+        """The closed form evaluated on the explicit matrices."""
+        return evaluate_explicit(self.d.closed_form, self.values, self.sizes)
+
+
+def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
+    """A matrix expression with its symbols replaced by explicit matrices (``values``) at concrete
+    ``sizes``, multiplied out. Ones matrices and diagonals become explicit first: SymPy multiplies
+    them with explicit matrices only then."""
+    mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
+    # (SymPy's DiagonalOf cannot even hold an explicit matrix: it is made explicit before the rest)
+    out = expr.replace(lambda e: isinstance(e, sp.DiagonalOf) and e.arg in mapping,
+                       lambda e: sp.ImmutableMatrix(mapping[e.arg].diagonal()).T)
+    mapping.update(sizes)
+    out = out.xreplace(mapping)
+    out = out.replace(lambda e: isinstance(e, sp.OneMatrix), lambda e: sp.ImmutableMatrix.ones(*e.shape))
+    out = out.doit()
+    return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)

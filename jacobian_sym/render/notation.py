@@ -1,0 +1,60 @@
+"""How each op of the op table is written, in LaTeX and in plain text: the printers' table.
+
+An element-wise op's entry is the name of the function (``\\sigma``), printed before its argument in
+parentheses and with a prime per derivative (σ′); any other op's entry is a template over its
+arguments ({0}, {1}). A generic function (the notes' f) is written by its own name. Adding an op adds
+one line here (``tests/test_registries.py`` says which is missing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Notation:
+    latex: str
+    #: plain text; None writes the op's name
+    text: str | None = None
+
+
+NOTATION: dict[str, Notation] = {
+    # structure
+    "matmul": Notation("{0} {1}", "{0} {1}"),
+    "transpose": Notation("{0}^{T}", "{0}ᵀ"),
+    "add": Notation("{0} + {1}", "{0} + {1}"),
+    "sub": Notation("{0} - {1}", "{0} - {1}"),
+    "mul": Notation(r"{0} \circ {1}", "{0} ∘ {1}"),
+    "div": Notation(r"{0} \oslash {1}", "{0} / {1}"),
+    "neg": Notation("-{0}", "-{0}"),
+    "copy": Notation("{0}", "{0}"),
+    # element-wise: the function's name
+    "relu": Notation(r"\operatorname{ReLU}"),
+    "leaky_relu": Notation(r"\operatorname{LeakyReLU}"),
+    "sigmoid": Notation(r"\sigma"),
+    "tanh": Notation(r"\tanh"),
+    "exp": Notation(r"\exp"),
+    "log": Notation(r"\log"),
+    "softplus": Notation(r"\operatorname{softplus}"),
+    "square": Notation(r"\operatorname{square}"),
+    # along an axis, reductions, losses
+    "softmax": Notation(r"\operatorname{softmax}\left({0}\right)", "softmax({0})"),
+    "log_softmax": Notation(r"\log\operatorname{softmax}\left({0}\right)", "log_softmax({0})"),
+    "sum": Notation(r"\operatorname{sum}\left({0}\right)", "sum({0})"),
+    "tr": Notation(r"\operatorname{tr}\left({0}\right)", "tr({0})"),
+    "norm": Notation(r"\left\lVert {0} \right\rVert_{F}", "‖{0}‖"),
+    "cross_entropy": Notation(r"\operatorname{CE}\left({0}, {1}\right)", "CE({0}, {1})"),
+    "binary_cross_entropy": Notation(r"\operatorname{BCE}\left({0}, {1}\right)", "BCE({0}, {1})"),
+    "mse": Notation(r"\tfrac12\left\lVert {1} - {0} \right\rVert^2", "½‖{1} - {0}‖²"),
+}
+
+
+def latex_name(op_name: str) -> str:
+    """The LaTeX name of an element-wise function (a generic f is written f)."""
+    entry = NOTATION.get(op_name)
+    return entry.latex if entry is not None else op_name
+
+
+def text_name(op_name: str) -> str:
+    entry = NOTATION.get(op_name)
+    return entry.text if entry is not None and entry.text is not None else op_name

@@ -1,0 +1,82 @@
+"""One op, many consumers: every op of the op table has an entry in each consumer's table (the printers'
+notation, the NumPy lowering, the claim reader's spelling), no table names an op that does not exist,
+and every op's generated kernel passes a gradient check. A new op that misses a table fails here with
+the name of the table and the entry to add."""
+
+import numpy as np
+import pytest
+
+import jacobian_sym as js
+from jacobian_sym.claims.spelling import SPELLING
+from jacobian_sym.engine.facts import FACTS
+from jacobian_sym.kernels.lowering import FUSED, NUMPY
+from jacobian_sym.kernels.timing import random_arrays
+from jacobian_sym.ops.table import OPS
+from jacobian_sym.render.notation import NOTATION
+
+TABLES = {
+    "render/notation.py NOTATION": NOTATION,
+    "kernels/lowering.py NUMPY": NUMPY,
+    "claims/spelling.py SPELLING": SPELLING,
+}
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_every_op_has_an_entry_in_every_table(op, table):
+    assert op in TABLES[table], f"the op {op!r} has no entry in {table}: add one (docs/ARCHITECTURE.md)"
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_no_table_names_an_unknown_op(table):
+    stale = sorted(set(TABLES[table]) - set(OPS))
+    assert not stale, f"{table} has entries for ops the op table does not declare: {stale}"
+
+
+def test_rule_facts_and_fused_lowerings_name_declared_ops():
+    assert set(FACTS) <= set(OPS)
+    for loss, fused in FUSED.items():
+        assert loss in OPS and fused.link in OPS, (loss, fused.link)
+
+
+def test_a_claim_spells_each_op_one_way_or_says_why_not():
+    for op, spelling in SPELLING.items():
+        ways = [bool(spelling.operator), spelling.reason is not None]
+        assert not all(ways), f"{op}: an operator and a reason not to read it"
+        assert (OPS[op].operator is not None) == bool(spelling.operator), f"{op}: operator disagrees with the op table"
+
+
+# ----- every op through its kernel -----
+def _model_using(name):
+    """A small loss that goes through the op ``name`` once, with parameters on every path into it."""
+    op = OPS[name]
+    W = js.matrix("W", "n", "m")
+    x = js.vector("x", "m")
+    z = W @ x
+    if op.kind == "loss":
+        y = js.vector("y", "n", one_hot=name == "cross_entropy")
+        p = js.softmax(z) if name == "cross_entropy" else js.sigmoid(z) if name == "binary_cross_entropy" else z
+        return js.apply(name, y, p)
+    if op.arity == 2:
+        if name == "matmul":
+            return js.sum(js.apply(name, W, x))
+        other = js.exp(js.vector("v", "n")) if name == "div" else js.vector("v", "n")
+        return js.sum(js.apply(name, z, other))
+    if name == "tr":
+        return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))
+    inner = js.apply(name, z)
+    if op.kind == "reduction":
+        return inner
+    weights = js.row("c", "n") if inner.shape[0] == 1 else js.vector("c", "n")
+    return js.sum(weights * inner)  # a weighted sum: softmax's plain sum would be constant
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_compiles_to_a_kernel_that_passes_a_gradient_check(name):
+    bp = js.backprop(js.Model.build(_model_using(name), title=f"uses {name}"))
+    f = js.kernel(bp)
+    arrays = random_arrays(f, {"n": 4, "m": 3, "B": 5}, np.random.default_rng(0))
+    if not np.isfinite(f(check=False, **arrays)["J"]):  # log's domain: positive data, as the self-check does
+        arrays = {k: np.abs(v) for k, v in arrays.items()}
+    report = js.gradcheck(f, arrays)
+    assert report.ok, f"{name}: {report}"
