@@ -42,6 +42,7 @@ SPELLING: dict[str, Spelling] = {
     "log": Spelling(latex=("log",)),
     "softplus": Spelling(latex=("softplus",)),
     "square": Spelling(),
+    "gelu": Spelling(latex=("gelu",)),
     # along an axis, reductions, losses
     "softmax": Spelling(latex=("softmax",)),
     "log_softmax": Spelling(),

@@ -12,6 +12,8 @@ import sympy as sp
 from jacobian_sym.ops.table import declare, elementwise_op
 
 LEAKY_SLOPE = sp.Rational(1, 100)
+#: √(2/π), the constant of GELU's tanh approximation, kept exact
+GELU_C = sp.sqrt(2 / sp.pi)
 
 
 def _sigmoid(s):
@@ -28,5 +30,7 @@ for _name, _form in [
     ("log", sp.log),
     ("softplus", lambda s: sp.log(1 + sp.exp(s))),
     ("square", lambda s: s**2),
+    # GELU, tanh approximation (Hendrycks & Gimpel 2016; GPT-2, BERT): ½s(1 + tanh(√(2/π)(s + 0.044715s³)))
+    ("gelu", lambda s: s / 2 * (1 + sp.tanh(GELU_C * (s + sp.Rational(44715, 10**6) * s**3)))),
 ]:
     declare(elementwise_op(_name, _form))

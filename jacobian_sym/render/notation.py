@@ -37,6 +37,7 @@ NOTATION: dict[str, Notation] = {
     "log": Notation(r"\log"),
     "softplus": Notation(r"\operatorname{softplus}"),
     "square": Notation(r"\operatorname{square}"),
+    "gelu": Notation(r"\operatorname{GELU}"),
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}\left({0}\right)", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}\left({0}\right)", "log_softmax({0})"),
