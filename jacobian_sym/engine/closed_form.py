@@ -235,7 +235,47 @@ def _diagonal(f: Factor) -> Factor:
     return f
 
 
+# ----- the summation patterns: one per number of factors that hold the index -----
+# Each entry removes the summation index k from a term and returns the new factors. Which entry
+# applies is decided by how many factors hold k; the loop in ``_reduce`` (procedural, because the
+# order matters: a contraction can make two factors Hadamard-mergeable) picks k and dispatches.
+def count_unheld(term, factors, k, size, target):
+    """Σ_k c → n·c for a summand free of k (the sum counts its terms)."""
+    term.coeff *= size
+    return factors
+
+
+def sum_out_one(term, factors, k, size, target):
+    """Σ_k A_kj → (1ᵀA)_j, Σ_k A_ik → (A1)_i, Σ_k A_kk → tr A: a sum over one factor."""
+    (f,) = [x for x in factors if k in x.indices]
+    return [_sum_out(f, k, size, target) if x is f else x for x in factors]
+
+
+def contract_two(term, factors, k, size, target):
+    """Σ_k A_ik B_kj → (AB)_ij, with the transposes the slots need (Σ_k δ_k W_kj → δW)."""
+    f, g = [x for x in factors if k in x.indices]
+    return [x for x in factors if x is not f and x is not g] + [_contract(f, g, k, target)]
+
+
+def absorb_into_diagonal(term, factors, k, size, target):
+    """Σ_k v_k A_ik B_kj → (A diag(v) B)_ij: a vector on a shared index becomes a diagonal matrix."""
+    out = _absorb_diagonal(factors, k)
+    if out is None:
+        holders = len([x for x in factors if k in x.indices])
+        raise ClosedFormError(f"index {k} is shared by {holders} matrices")
+    return out
+
+
+#: the patterns by the number of factors holding the summation index (3 or more: the last entry)
+SUMMATION_PATTERNS = [count_unheld, sum_out_one, contract_two, absorb_into_diagonal]
+
+
 def _reduce(term: _Term, target) -> list[Factor]:
+    """The factors of one term with every summation index removed: Hadamard merges first (a_ij b_ij →
+    (a ∘ b)_ij), then one index at a time by ``SUMMATION_PATTERNS``; an index held by one or two
+    factors goes before one held by more, since contracting it may merge two factors on the same
+    indices, which lets a third one in (Σ_k x_k (u ∘ Σ_v Δ_v W_v)_k). Shrinks: each step removes a
+    factor or an index."""
     factors = [_diagonal(f) for f in term.factors]
     dummies = dict(term.dummies)
     while True:
@@ -243,30 +283,13 @@ def _reduce(term: _Term, target) -> list[Factor]:
         if merged is not None:
             factors = merged
             continue
-        progress = False
-        # a summation index held by one or two factors first: contracting it may merge two factors
-        # on the same indices, which lets a third one in (Σ_k x_k (u ∘ Σ_v Δ_v W_v)_k)
-        for k in sorted(dummies, key=lambda k: len([f for f in factors if k in f.indices]) > 2):
-            holders = [f for f in factors if k in f.indices]
-            if not holders:
-                term.coeff *= dummies.pop(k)
-            elif len(holders) == 1:
-                f = holders[0]
-                factors[factors.index(f)] = _sum_out(f, k, dummies.pop(k), target)
-            elif len(holders) == 2:
-                f, g = holders
-                res = _contract(f, g, k, target)
-                factors = [x for x in factors if x is not f and x is not g] + [res]
-                dummies.pop(k)
-            else:
-                out = _absorb_diagonal(factors, k)
-                if out is None:
-                    raise ClosedFormError(f"index {k} is shared by {len(holders)} matrices")
-                factors = out
-            progress = True
+        if not dummies:
             break
-        if not progress:
-            break
+        k = min(dummies, key=lambda k: len([f for f in factors if k in f.indices]) > 2)
+        holders = len([f for f in factors if k in f.indices])
+        pattern = SUMMATION_PATTERNS[min(holders, len(SUMMATION_PATTERNS) - 1)]
+        factors = pattern(term, factors, k, dummies[k], target)
+        dummies.pop(k)
     for f in factors:
         if not f.indices:
             if isinstance(f.M, sp.MatrixExpr) and f.M.shape == (1, 1):

@@ -2,7 +2,7 @@
 
 Nothing here states a result: each entry builds an expression and names the variable, and the
 engine derives the Jacobian or gradient. (The notes' stated answers are claims, checked in
-``verify.py``; they never feed the derivation.)
+``claims``; they never feed the derivation.)
 """
 
 from __future__ import annotations

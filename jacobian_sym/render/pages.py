@@ -313,7 +313,7 @@ def errata_markdown(findings, total: int) -> str:
     lines = ["# Errata of the notes, found by jacobian_sym", "",
              f"The engine checked {total} statements of the notes (§2.1–§3) as they are written; "
              f"{len(findings)} do not hold. Regenerate with `jacobian-sym render`; "
-             "see `jacobian-sym errata` and `jacobian_sym.identities.NOTES_CLAIMS`.", ""]
+             "see `jacobian-sym errata` and `jacobian_sym.notes.identities.NOTES_CLAIMS`.", ""]
     for n, f in enumerate(findings, 1):
         lines += [f"## {n}. Section {f.section}", "", f"As stated: ${f.stated}$", "", f"- why it fails: {f.reason}"]
         if f.counterexample:
