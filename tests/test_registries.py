@@ -5,10 +5,12 @@ the name of the table and the entry to add."""
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import jacobian_sym as js
 from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.engine.facts import FACTS
+from jacobian_sym.kernels.jax_lowering import JAX
 from jacobian_sym.kernels.lowering import FUSED, NUMPY
 from jacobian_sym.kernels.timing import random_arrays
 from jacobian_sym.ops.table import OPS
@@ -17,6 +19,7 @@ from jacobian_sym.render.notation import NOTATION
 TABLES = {
     "render/notation.py NOTATION": NOTATION,
     "kernels/lowering.py NUMPY": NUMPY,
+    "kernels/jax_lowering.py JAX": JAX,
     "claims/spelling.py SPELLING": SPELLING,
 }
 
@@ -80,3 +83,32 @@ def test_every_op_compiles_to_a_kernel_that_passes_a_gradient_check(name):
         arrays = {k: np.abs(v) for k, v in arrays.items()}
     report = js.gradcheck(f, arrays)
     assert report.ok, f"{name}: {report}"
+
+
+@pytest.mark.optional
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_prints_to_jax_and_agrees_with_numpy(name):
+    """The second backend (recipe 4): every gradient's closed form, printed for JAX, gives the values
+    the NumPy printer gives."""
+    pytest.importorskip("jax")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    from jacobian_sym.kernels.jax_printer import jax_function
+    from jacobian_sym.kernels.numeric import NumericGraph, evaluate, random_inputs
+    from jacobian_sym.proofs.model_proofs import backprop_values
+
+    bp = js.backprop(js.Model.build(_model_using(name), title=f"uses {name}"))
+    sizes = {s: v for s, v in zip(sorted({d for n in bp.graph.nodes for s in n.shape for d in getattr(
+        s, "free_symbols", ())}, key=str), (4, 3, 5, 2))}
+    numeric = NumericGraph(bp.graph, sizes)
+    arrays = random_inputs(bp.graph, sizes, np.random.default_rng(1))
+    if not np.isfinite(numeric.loss(arrays)):
+        arrays = {k: np.abs(v) for k, v in arrays.items()}
+    values = backprop_values(bp, numeric, arrays)
+    for wrt, closed in bp.gradients.items():
+        form = closed.xreplace(sizes)
+        symbols = sorted(form.atoms(sp.MatrixSymbol), key=str)
+        want = evaluate(closed, values, sizes)
+        got = np.asarray(jax_function(symbols, form)(*(values[s.name] for s in symbols)))
+        assert np.linalg.norm(got - want) <= 1e-9 * max(np.linalg.norm(want), 1), (name, wrt)

@@ -18,7 +18,11 @@ from jacobian_sym.ops.table import vector_axis
 
 
 class ClosedFormPrinter(NumPyPrinter):
-    """Prints closed forms as NumPy code (matrices as 2-D arrays)."""
+    """Prints closed forms as NumPy code (matrices as 2-D arrays). A printer for another array library
+    subclasses it with its own ``lowering`` table and ``_module`` (see ``jax_printer``)."""
+
+    #: the op table's lowerings this printer writes (``{np}`` is replaced by ``_module`` and a dot)
+    lowering = NUMPY
 
     def __init__(self, settings=None):
         super().__init__(settings or {})
@@ -46,7 +50,7 @@ class ClosedFormPrinter(NumPyPrinter):
         return super()._print_Function(e)
 
     def _print_ElementFunction(self, e):
-        template = NUMPY.get(e.op_name) if e.order == 0 else None
+        template = self.lowering.get(e.op_name) if e.order == 0 else None
         if template is not None:
             return group(fill_code(template, group(self._print(e.args[0])), np=self._module + "."))
         return group(self._print(e.explicit(numeric=True)))
@@ -77,7 +81,7 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
     def _print_OpApply(self, e):
-        code = fill_code(NUMPY[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".")
+        code = fill_code(self.lowering[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".")
         if "{axis}" in code:
             axis = e.params.get("axis", vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
