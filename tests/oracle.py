@@ -36,6 +36,7 @@ FORWARD = {
     "log": lambda n, a: np.log(a),
     "softplus": lambda n, a: np.log(1 + np.exp(a)),
     "square": lambda n, a: a * a,
+    "gelu": lambda n, a: a / 2 * (1 + np.tanh(np.sqrt(np.longdouble(2) / np.pi) * (a + 0.044715 * a**3))),
     "softmax": _softmax,
     "log_softmax": lambda n, a: np.log(_softmax(n, a)),
     "sum": lambda n, a: np.array([[a.sum()]]),

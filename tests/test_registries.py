@@ -6,6 +6,7 @@ the name of the table and the entry to add."""
 import numpy as np
 import pytest
 import sympy as sp
+from oracle import FORWARD
 
 import jacobian_sym as js
 from jacobian_sym.claims.spelling import SPELLING
@@ -17,6 +18,7 @@ from jacobian_sym.ops.table import OPS
 from jacobian_sym.render.notation import NOTATION
 
 TABLES = {
+    "tests/oracle.py FORWARD (the tests' independent forward)": FORWARD,
     "render/notation.py NOTATION": NOTATION,
     "kernels/lowering.py NUMPY": NUMPY,
     "kernels/jax_lowering.py JAX": JAX,

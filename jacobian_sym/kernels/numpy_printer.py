@@ -28,6 +28,14 @@ class ClosedFormPrinter(NumPyPrinter):
         super().__init__(settings or {})
         self._bound: dict = {}
 
+    def _print(self, expr, **kwargs):
+        # an irrational constant (√2, √(2/π), e^½) as a Python float: NumPy's np.sqrt(2) is a float64
+        # scalar, which would turn a float32 kernel into float64; a Python float does not
+        if isinstance(expr, sp.Expr) and expr.is_number and not expr.is_Rational and expr.is_real:
+            value = float(expr)
+            return repr(value) if value >= 0 else f"({value!r})"
+        return super()._print(expr, **kwargs)
+
     def _print_Dummy(self, e):
         if e in self._bound:
             return self._bound[e]
