@@ -1,0 +1,218 @@
+"""Derivatives at a point, by reverse accumulation over the graph, in 50-digit arithmetic.
+
+The truth an exact proof expands symbolically (SymPy's ``diff`` of the whole explicit loss) is here
+computed at one point: exact rational values for the variables, every node's value from the op
+table's element formula (evaluated to ``DIGITS`` digits), and every node's adjoint ∂J/∂node from its
+consumers' local derivatives — SymPy's ``diff`` of the consumer's element formula by the elements of
+its arguments, evaluated at the point. Nothing comes from the engine's closed forms, and the cost is
+one local derivative per node: linear in the depth of the graph, where the symbolic expansion of the
+whole loss grows exponentially with it.
+
+Deciding an identity this way is polynomial identity testing on analytic functions: a false identity
+holds at a random rational point only on a set of measure zero, and two draws make a coincidence
+vanishingly unlikely; agreement is required to ``TOLERANCE``, far below any real difference and far
+above 50-digit rounding.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
+from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.ops.functions import explicit
+from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.table import get_op
+from jacobian_sym.proofs.explicit import evaluate_explicit
+
+DIGITS = 50
+TOLERANCE = sp.Float("1e-30", DIGITS)
+
+
+def _number(e) -> sp.Float:
+    """An element as a 50-digit number (element-wise functions by their definitions; a generic f by
+    its numeric surrogate, as in every numeric check)."""
+    return sp.N(explicit(e, numeric=True), DIGITS)
+
+
+def concrete(shape, sizes) -> tuple[int, int]:
+    return tuple(int(s.xreplace(sizes)) if isinstance(s, sp.Basic) else int(s) for s in shape)
+
+
+class PointwiseGraph:
+    """Values and adjoints of every node of ``graph`` at one point (``leaves``: name → Matrix of
+    exact rationals) and concrete ``sizes``; the root must be a scalar."""
+
+    def __init__(self, graph: Graph, sizes: dict, leaves: dict):
+        self.graph, self.sizes = graph, sizes
+        self.values: dict[int, sp.Matrix] = {}
+        ix = IndexContext(explicit=True)
+        for node in graph.nodes:
+            if node.op == "const":
+                continue
+            if node.is_leaf:
+                self.values[id(node)] = leaves[graph.canonical(node).name]
+                continue
+            args = [self._value(a) for a in node.args]
+            rows, cols = concrete(node.shape, sizes)
+            op, params = get_op(node.op), dict(node.attrs)
+            self.values[id(node)] = sp.Matrix([[_number(op.element(ix, i, j, *args, **params)) for j in range(cols)]
+                                               for i in range(rows)])
+        rows, cols = concrete(graph.root.shape, sizes)
+        self.adjoints = self.reverse(sp.Matrix([[1]])) if (rows, cols) == (1, 1) else {}
+
+    def _value(self, node):
+        node = self.graph.canonical(node)
+        return node.attr("value") if node.op == "const" else self.values[id(node)]
+
+    def value(self, node) -> sp.Matrix:
+        return self._value(node)
+
+    def loss(self) -> sp.Float:
+        return self.values[id(self.graph.root)][0, 0]
+
+    def reverse(self, seed: sp.Matrix) -> dict:
+        """∂(Σ seed ∘ root)/∂node for every node, in the node's own shape: each consumer hands down the
+        derivative of Σ_pq G_pq · node_pq (G its adjoint, numbers) by its arguments' elements (symbols)."""
+        graph = self.graph
+        adjoints = {id(graph.root): seed}
+        ix = IndexContext(explicit=True)
+        for node in reversed(graph.nodes):
+            if node.is_leaf or node.op == "const" or id(node) not in adjoints:
+                continue
+            G = adjoints[id(node)]
+            distinct = graph.arguments(node)
+            symbols = {id(a): self._symbols(a, k) for k, a in enumerate(distinct) if a.op != "const"}
+            args = [symbols.get(id(graph.canonical(a)), self._value(a)) for a in node.args]
+            op, params = get_op(node.op), dict(node.attrs)
+            rows, cols = G.shape
+            weighted = sp.Add(*(G[p, q] * op.element(ix, p, q, *args, **params)
+                                for p in range(rows) for q in range(cols) if G[p, q] != 0))
+            weighted = explicit(weighted, numeric=True)
+            at = {s: v for a in distinct if a.op != "const"
+                  for s, v in zip(symbols[id(a)], self.values[id(a)])}
+            for a in distinct:
+                if a.op == "const":
+                    continue
+                S = symbols[id(a)]
+                local = sp.Matrix([[sp.N(sp.diff(weighted, S[i, j]).xreplace(at), DIGITS) for j in range(S.cols)]
+                                   for i in range(S.rows)])
+                adjoints[id(a)] = adjoints[id(a)] + local if id(a) in adjoints else local
+        return adjoints
+
+    def _symbols(self, node, k):
+        rows, cols = concrete(node.shape, self.sizes)
+        return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"_a{k}_{i}_{j}", real=True))
+
+    def gradient(self, node, layout: str, batch=None, to_shape: bool = False, adjoints=None) -> sp.Matrix:
+        """∂J/∂node arranged as the layout arranges it (a row δ for a column in the numerator layout)."""
+        node = self.graph.canonical(node)
+        adjoint = (self.adjoints if adjoints is None else adjoints).get(id(node))
+        rows, cols = concrete(node.shape, self.sizes)
+        if adjoint is None:
+            adjoint = sp.zeros(rows, cols)
+        shape, where = gradient_layout(node.shape, layout, batch=batch, to_shape=to_shape)
+        out = sp.zeros(*concrete(shape, self.sizes))
+        for p in range(rows):
+            for q in range(cols):
+                out[where(p, q)] = adjoint[p, q]
+        return out
+
+
+def differ(a: sp.Matrix, b: sp.Matrix) -> list[tuple[int, int]]:
+    """The entries where two 50-digit matrices differ by more than rounding (relative to their size)."""
+    scale = max([abs(x) for x in b] + [sp.Integer(1)])
+    return [(r, c) for r in range(a.rows) for c in range(a.cols) if abs(a[r, c] - b[r, c]) > TOLERANCE * scale]
+
+
+def relative_error(a: sp.Matrix, b: sp.Matrix) -> float:
+    num = sum((x - y) ** 2 for x, y in zip(a, b)) ** sp.Rational(1, 2)
+    den = sum(y**2 for y in b) ** sp.Rational(1, 2)
+    return float(num / den) if den != 0 else float(num)
+
+
+def random_point(graph: Graph, sizes: dict, rng) -> dict:
+    """Exact rational values k/7 for every variable (a one-hot label gets one 1 per example, in a
+    random place), drawn in the graph's order so that a seed names the point."""
+    leaves = {}
+    for node in graph.nodes:
+        if not node.is_leaf or node.name in leaves:
+            continue
+        rows, cols = concrete(node.shape, sizes)
+        if node.attr("one_hot"):
+            axis = one_hot_axis(node)
+            hot = [int(rng.integers(0, rows if axis == 0 else cols)) for _ in range(cols if axis == 0 else rows)]
+            cell = (lambda i, j, hot=hot: int(i == hot[j])) if axis == 0 else (lambda i, j, hot=hot: int(j == hot[i]))
+            leaves[node.name] = sp.Matrix([[cell(i, j) for j in range(cols)] for i in range(rows)])
+        elif graph.domain(node) == "probability":
+            leaves[node.name] = sp.Matrix(rows, cols, lambda i, j: sp.Rational(int(rng.integers(1, 10)), 10))
+        else:
+            leaves[node.name] = sp.Matrix(rows, cols, lambda i, j: sp.Rational(
+                int(rng.choice((-1, 1)) * rng.integers(1, 15)), 7))
+    return leaves
+
+
+class PointwiseModel:
+    """A backprop's truth at one point: every gradient and every error signal, in the backprop's
+    layout, and the values a claim or a closed form may name (nodes by symbol, δ by symbol)."""
+
+    def __init__(self, bp, sizes: dict, leaves: dict):
+        self.bp, self.sizes, self.leaves = bp, sizes, leaves
+        self.graph = PointwiseGraph(bp.graph, sizes, leaves)
+        graph = bp.graph
+        self.values = {graph.symbol(n): self.graph.value(n) for n in graph.nodes if n.op != "const"}
+        for name, symbol in bp.delta_symbols.items():
+            self.values[symbol] = self.truth(name)
+
+    def truth(self, name) -> sp.Matrix:
+        """∂J/∂name for a variable (in its shape) or the true value of an error signal δ."""
+        bp = self.bp
+        if name in bp.delta_nodes:
+            return self.graph.gradient(bp.delta_nodes[name], bp.layout, batch=bp.model.batch)
+        return self.graph.gradient(bp.graph.node_named(name), bp.layout, to_shape=True)
+
+    def evaluate(self, expr) -> sp.Matrix:
+        """A matrix expression over the backprop's names, at the point, to 50 digits."""
+        return evaluate_explicit(expr, self.values, self.sizes).applyfunc(_number)
+
+
+class PointwiseDerivation:
+    """A derivation's truth at one point: the gradient (seeded with a random upstream δ when the
+    derivation has one) or the Jacobian, one reverse sweep per output element."""
+
+    def __init__(self, d, sizes: dict, leaves: dict, rng):
+        self.d, self.sizes, self.leaves = d, sizes, leaves
+        self.graph = PointwiseGraph(d.graph, sizes, leaves)
+        self.values = {d.graph.symbol(n): self.graph.value(n) for n in d.graph.nodes if n.op != "const"}
+        self.seed = None
+        if d.upstream is not None:
+            rows, cols = concrete(d.upstream.shape, sizes)
+            self.values[d.upstream] = sp.Matrix(rows, cols, [sp.Rational(int(rng.integers(-9, 10)), 7)
+                                                             for _ in range(rows * cols)])
+
+    def truth(self, name=None) -> sp.Matrix:
+        d, g = self.d, self.graph
+        if d.kind == "jacobian":
+            out_rows, out_cols = concrete(d.expr.shape, self.sizes)
+            shape, where = jacobian_layout(d.expr.shape, d.wrt.shape, d.layout)
+            J = sp.zeros(*concrete(shape, self.sizes))
+            for r in range(out_rows):
+                for s in range(out_cols):
+                    seed = sp.zeros(out_rows, out_cols)
+                    seed[r, s] = 1
+                    A = g.gradient(d.wrt, "denominator", adjoints=g.reverse(seed))
+                    for p in range(A.rows):
+                        for q in range(A.cols):
+                            J[where(r, s, p, q)] = A[p, q]
+            return J
+        if d.upstream is None:
+            return g.gradient(d.wrt, d.layout)
+        delta = self.values[d.upstream]
+        rows, cols = concrete(d.expr.shape, self.sizes)
+        _, where = gradient_layout(d.expr.shape, d.layout)
+        seed = sp.Matrix(rows, cols, [delta[where(p, q)] for p in range(rows) for q in range(cols)])
+        return g.gradient(d.wrt, d.layout, adjoints=g.reverse(seed))
+
+    def evaluate(self, expr) -> sp.Matrix:
+        return evaluate_explicit(expr, self.values, self.sizes).applyfunc(_number)
