@@ -7,6 +7,7 @@ import sympy as sp
 
 from jacobian_sym.models.backprop import backprop
 from jacobian_sym.models.model import Model
+from jacobian_sym.proofs import model_proofs
 from jacobian_sym.proofs.model_proofs import verify_model
 
 
@@ -66,6 +67,23 @@ def test_a_wrong_gradient_is_caught(bp):
     wrong.gradients["W"] = wrong.gradients["W"] * 2
     report = verify_model(wrong, sizes=[{"D_x": 2, "D_h": 3, "N_c": 2}])
     assert not report.ok
+
+
+def test_points_proof_catches_a_wrong_gradient_and_a_wrong_signal(bp, monkeypatch):
+    """The proof a deep model gets (random rational points, reverse accumulation): it passes the
+    notes' network and fails a doubled gradient or a doubled error signal, each by its own check."""
+    monkeypatch.setattr(model_proofs, "MAX_EXACT_NONLINEAR", 0)
+    sizes = [{"D_x": 2, "D_h": 3, "N_c": 2}]
+    report = verify_model(bp, sizes=sizes)
+    assert report.ok and any(c.name == "points ∂J/∂W" for c in report.checks), str(report)
+    wrong = backprop(bp.model)
+    wrong.gradients["W"] = wrong.gradients["W"] * 2
+    failed = {c.name for c in verify_model(wrong, sizes=sizes).checks if not c.ok}
+    assert "points ∂J/∂W" in failed and "points ∂J/∂U" not in failed
+    wrong = backprop(bp.model)
+    wrong.deltas["delta_2"] = wrong.deltas["delta_2"] * 2
+    failed = {c.name for c in verify_model(wrong, sizes=sizes).checks if not c.ok}
+    assert "points delta_2" in failed and "points delta_1" not in failed
 
 
 MODELS = sorted(Path("derivations").glob("*.toml"))

@@ -34,7 +34,7 @@ from jacobian_sym.proofs.exact import (
     vanishes_at_random_points,
 )
 from jacobian_sym.proofs.explicit import Explicit, evaluate_explicit
-from jacobian_sym.proofs.model_proofs import ExplicitModel
+from jacobian_sym.proofs.model_proofs import ExplicitModel, nonlinear_ops
 from jacobian_sym.proofs.pointwise import PointwiseDerivation, PointwiseModel, differ, random_point, relative_error
 from jacobian_sym.render.pages import plain
 
@@ -134,9 +134,7 @@ class ClaimTarget:
         """Whether the whole explicit expansion is affordable: SymPy's diff of the explicit loss grows
         exponentially with the nonlinear ops it passes (one hidden layer, 3 of them: 0.8 s for a
         false claim; two, 4 of them: 22 s), the pointwise truth linearly."""
-        nonlinear = [n for n in self.graph.nodes if not n.is_leaf and n.op != "const"
-                     and get_op(n.op).operator is None and n.op != "copy"]
-        return self.kind == "derivation" or len(nonlinear) <= MAX_EXACT_NONLINEAR
+        return self.kind == "derivation" or nonlinear_ops(self.graph) <= MAX_EXACT_NONLINEAR
 
     def pointwise(self, sizes, rng) -> PointwiseModel | PointwiseDerivation:
         """The truth and the values of every name at one random rational point (see ``pointwise``)."""
