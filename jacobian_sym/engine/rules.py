@@ -235,12 +235,13 @@ def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) ->
 
 
 def _fixed_point(expr, facts, max_rounds):
-    for round_ in range(max_rounds):
-        # SymPy's doit evaluates derivatives and the sums it can; after the first round the own
-        # rules do the rest, and doit (slow: it re-checks every KroneckerDelta range) only runs
-        # again when a derivative or an unevaluated sum of a delta is left
-        needs_doit = round_ == 0 or expr.has(sp.Derivative) or any(s.has(sp.KroneckerDelta) for s in expr.atoms(sp.Sum))
-        new = rewrite(expr.doit() if needs_doit else expr, RULES, facts)
+    for _ in range(max_rounds):
+        # the own rules first (Σ_a δ_ab f(a) → f(b) is one substitution); SymPy's doit, which
+        # evaluates derivatives and the sums it can but re-checks every KroneckerDelta's range through
+        # the assumptions system (70 % of a 32-layer derivation), only for what they leave
+        new = rewrite(expr, RULES, facts)
+        if new.has(sp.Derivative) or any(s.has(sp.KroneckerDelta) for s in new.atoms(sp.Sum)):
+            new = rewrite(new.doit(), RULES, facts)
         for rule in GLOBAL_RULES:
             out = rule(new, facts)
             if out is not None:
