@@ -180,8 +180,8 @@ def test_a_wrong_kernel_is_refused(monkeypatch):
     codegen = sys.modules["jacobian_sym.kernels.codegen"]  # (js.codegen is the function of that name)
 
     real = codegen.source
-    monkeypatch.setattr(codegen, "source", lambda bp, b: real(bp, b).replace("'W': _mm(delta2, x.T)",
-                                                                           "'W': 2 * _mm(delta2, x.T)"))
+    monkeypatch.setattr(codegen, "source", lambda bp, b: real(bp, b).replace("_g_W = _mm(delta2, x.T)",
+                                                                           "_g_W = 2 * _mm(delta2, x.T)"))
     bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
     with pytest.raises(KernelError, match="gradient for W disagrees"):
         js.kernel(bp)

@@ -13,6 +13,7 @@ name cannot, so nothing a model names can shadow them.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 
@@ -144,6 +145,52 @@ def _size_lines(body: str, spec: dict) -> list[str]:
     return lines
 
 
+def _backward_lines(b: Backprop, printer) -> list[str]:
+    """The error signals in order, each weight gradient as soon as the signals it uses exist (as a
+    person writes backprop: ∂J/∂U right after δ₁, not after every δ)."""
+    signal_names = {b.delta_symbols[k].name for k in b.deltas}
+    needs = {k: {s.name for s in v.atoms(sp.MatrixSymbol)} & signal_names for k, v in b.gradients.items()}
+    done: set = set()
+    out = []
+
+    def ready_gradients():
+        for k in [k for k in needs if needs[k] <= done]:
+            code = _keeping_dtype(printer.doprint(b.gradients[k]), k, b.model.variables)
+            out.append(f"    _g_{k} = {code}")
+            del needs[k]
+
+    ready_gradients()
+    for k, v in b.deltas.items():
+        out.append(f"    {py_name(k)} = {printer.doprint(v)}")
+        done.add(b.delta_symbols[k].name)
+        ready_gradients()
+    return out
+
+
+def _freed(lines: list[str], keep: set) -> list[str]:
+    """``lines`` with ``del name`` after the last use of each array they assign (but those in
+    ``keep`` and the gradients): no signal or activation outlives its last use."""
+    assigned, last_use = {}, {}
+    for n, line in enumerate(lines):
+        statement = ast.parse(line.strip()).body[0]
+        for node in ast.walk(statement.value):
+            if isinstance(node, ast.Name):
+                last_use[node.id] = n
+        target = statement.targets[0].id
+        assigned.setdefault(target, n)
+    frees: dict = {}
+    for name, first in assigned.items():
+        last = last_use.get(name, first)
+        if name not in keep and not name.startswith("_g_") and last < len(lines) - 1:
+            frees.setdefault(max(last, first), []).append(name)
+    out = []
+    for n, line in enumerate(lines):
+        out.append(line)
+        if n in frees:
+            out.append(f"    del {', '.join(sorted(frees[n]))}")
+    return out
+
+
 def _keeping_dtype(code: str, name: str, variables: dict) -> str:
     """A gradient built from constants alone (∂ sum(x)/∂x = 1) would be float64 whatever the inputs:
     it is cast to its variable's dtype (float32 stays float32)."""
@@ -196,15 +243,15 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     sizes = {str(s) for dims in spec.values() for s in dims if not s.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes)
     try:
-        signal_lines = [f"    {py_name(k)} = {printer.doprint(v)}" for k, v in b.deltas.items()]
-        grads = "".join(f"        {k!r}: {_keeping_dtype(printer.doprint(v), k, b.model.variables)},\n"
-                        for k, v in b.gradients.items())
+        backward = _backward_lines(b, printer)
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
     loss = names[id(graph.root)]
     fname = function_name(bp)
     params = ", ".join(f"{n}=None" for n in spec)
-    compute = [*lines, *signal_lines, f"    _out = {{\n        'J': {loss},\n{grads}    }}"]
+    grads = "".join(f"        {k!r}: _g_{k},\n" for k in b.gradients)
+    body_lines = _freed([*lines, *backward], keep={loss, *spec})
+    compute = [*body_lines, f"    _out = {{\n        'J': {loss},\n{grads}    }}"]
     arrays = f"{{{', '.join(f'{n!r}: {n}' for n in spec)}}}"
     body = "\n".join([
         f"def {fname}(*, {params}, check=True, **_extra):",

@@ -145,17 +145,27 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
     h = np.maximum(z, 0)
     theta = (U @ h) + b2
     _log_yhat = _log_softmax(theta, 0)
+    del theta
     yhat = np.exp(_log_yhat)
     J = -np.sum(y * _log_yhat)
+    del _log_yhat
     delta1 = yhat - y
+    del yhat
+    _g_U = _mm(delta1, h.T)
+    del h
+    _g_b2 = delta1.sum(axis=1, keepdims=True)
     delta2 = (U.T @ delta1) * (z > 0)
+    del delta1, z
+    _g_W = _mm(delta2, x.T)
+    _g_b1 = delta2.sum(axis=1, keepdims=True)
+    _g_x = (W.T @ delta2)
     _out = {
         'J': J,
-        'U': _mm(delta1, h.T),
-        'b2': delta1.sum(axis=1, keepdims=True),
-        'W': _mm(delta2, x.T),
-        'b1': delta2.sum(axis=1, keepdims=True),
-        'x': (W.T @ delta2),
+        'U': _g_U,
+        'b2': _g_b2,
+        'W': _g_W,
+        'b1': _g_b1,
+        'x': _g_x,
     }
     if check and not np.isfinite(_out['J']):
         _not_finite({'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2})
