@@ -147,23 +147,49 @@ def _size_lines(body: str, spec: dict) -> list[str]:
 
 def _backward_lines(b: Backprop, printer) -> list[str]:
     """The error signals in order, each weight gradient as soon as the signals it uses exist (as a
-    person writes backprop: ∂J/∂U right after δ₁, not after every δ)."""
+    person writes backprop: ∂J/∂U right after δ₁, not after every δ), and a product that two of them
+    share computed once (a residual's W₂ᵀΔ₁ feeds both Δ₂ and ∂J/∂x)."""
     signal_names = {b.delta_symbols[k].name for k in b.deltas}
     needs = {k: {s.name for s in v.atoms(sp.MatrixSymbol)} & signal_names for k, v in b.gradients.items()}
-    done: set = set()
-    out = []
+    plan, done = [], set()
 
     def ready_gradients():
         for k in [k for k in needs if needs[k] <= done]:
-            code = _keeping_dtype(printer.doprint(b.gradients[k]), k, b.model.variables)
-            out.append(f"    _g_{k} = {code}")
+            plan.append((f"_g_{k}", b.gradients[k], k))
             del needs[k]
 
     ready_gradients()
     for k, v in b.deltas.items():
-        out.append(f"    {py_name(k)} = {printer.doprint(v)}")
+        plan.append((py_name(k), v, None))
         done.add(b.delta_symbols[k].name)
         ready_gradients()
+    shared = _shared_products([expr for _, expr, _ in plan])
+    out, defined = [], set()
+    for target, expr, variable in plan:
+        expr = expr.xreplace(shared)
+        for product, temp in shared.items():
+            if temp.name not in defined and expr.has(temp):
+                out.append(f"    {temp.name} = {printer.doprint(product)}")
+                defined.add(temp.name)
+        code = printer.doprint(expr)
+        out.append(f"    {target} = {_keeping_dtype(code, variable, b.model.variables) if variable else code}")
+    return out
+
+
+def _shared_products(exprs) -> dict:
+    """Matrix products (of matrices, not ones vectors) that occur more than once among ``exprs``,
+    largest first, each mapped to a temporary ``_p1``, ``_p2``, … (a name no model can use)."""
+    counts: dict = {}
+    for expr in exprs:
+        for sub in sp.preorder_traversal(expr):
+            if (isinstance(sub, sp.MatMul) and all(isinstance(a, sp.MatrixExpr) for a in sub.args)
+                    and not sub.has(sp.OneMatrix, sp.DiagMatrix)):
+                counts[sub] = counts.get(sub, 0) + 1
+    shared = sorted((m for m, c in counts.items() if c > 1), key=lambda m: (-sp.count_ops(m), sp.default_sort_key(m)))
+    out: dict = {}
+    for m in shared:
+        if not any(m.has(o) or o.has(m) for o in out):  # the largest shared product, not its parts
+            out[m] = sp.MatrixSymbol(f"_p{len(out) + 1}", *m.shape)
     return out
 
 
