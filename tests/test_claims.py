@@ -190,3 +190,24 @@ def test_deep_models_are_decided_at_points_with_their_reasons():
     assert not verdict.ok and "wrong sign" in verdict.reason and "random rational point" in verdict.decided
     assert verdict.counterexample["claim"] == pytest.approx(-verdict.counterexample["true"])
     assert "transpose" in js.check(deep, "W1", f"x @ {last}").reason
+
+
+def test_a_deep_relu_network_is_not_fooled_by_dead_units():
+    """At plain random points a deep ReLU network has a layer whose units are all off, the true
+    gradient vanishes there, and a wrong claim of the same zero would pass: points are drawn where the
+    truth does not vanish (the regression: the negative of ∂J/∂W1 of an 8-layer MLP was accepted)."""
+    lines = ['[inputs]', 'x = ["D_0", 1]', 'y = { shape = ["N", 1], one_hot = true }', '[params]']
+    lines += [f'W{k} = ["D_{k}", "D_{k - 1}"]\nb{k} = ["D_{k}", 1]' for k in range(1, 9)]
+    lines += ['U = ["N", "D_8"]', '[forward]']
+    prev = "x"
+    for k in range(1, 9):
+        lines.append(f'h{k} = "relu(W{k} @ {prev} + b{k})"')
+        prev = f"h{k}"
+    lines.append(f'J = "cross_entropy(y, softmax(U @ {prev}))"')
+    deep = js.backprop(js.Model.parse("\n".join(lines) + "\n"))
+    last = f"delta_{len(deep.deltas)}"
+    verdict = js.check(deep, "W1", f"-{last}.T @ x.T")
+    assert not verdict.ok and "wrong sign" in verdict.reason, str(verdict)
+    assert js.check(deep, "W1", f"{last}.T @ x.T").ok
+    report = js.verify(deep)
+    assert report.ok and any(c.name.startswith("points") for c in report.checks), str(report)

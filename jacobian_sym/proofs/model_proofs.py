@@ -80,6 +80,9 @@ def model_exact_check(bp, sizes, rng, names=None) -> list[Check]:
 #: are proved at random rational points by reverse accumulation, which grows linearly
 MAX_EXACT_NONLINEAR = 3
 POINTS = 2
+MAX_DRAWS = 30
+#: sizes for the points proof: wide enough that a layer rarely has all its units off
+POINT_SIZES = (6, 7, 5, 8)
 
 
 def nonlinear_ops(graph) -> int:
@@ -90,7 +93,7 @@ def nonlinear_ops(graph) -> int:
 def model_point_check(bp, sizes, rng, names=None) -> list[Check]:
     """Every derived gradient against the truth at ``POINTS`` random rational points, in 50-digit
     arithmetic (``pointwise``): the closed forms evaluated on the point's values, δ included."""
-    points = [PointwiseModel(bp, sizes, random_point(bp.graph, sizes, rng)) for _ in range(POINTS)]
+    points = informative_points(bp, sizes, rng)
     checks = []
     # the error signals too: here a gradient is evaluated with the true δ, so each δ's closed form is
     # checked on its own
@@ -98,9 +101,29 @@ def model_point_check(bp, sizes, rng, names=None) -> list[Check]:
     targets += [(f"points ∂J/∂{k}", k, bp.gradients[k]) for k in names or list(bp.gradients)]
     for label, name, closed in targets:
         bad = sorted({rc for p in points for rc in differ(p.evaluate(closed), p.truth(name))})
-        detail = f"differs at {bad[:3]}" if bad else f"at {POINTS} random rational points, 50 digits"
-        checks.append(Check(label, not bad, sizes, detail=detail))
+        seen = sum(any(x != 0 for x in p.truth(name)) for p in points)
+        if bad:
+            checks.append(Check(label, False, sizes, detail=f"differs at {bad[:3]}"))
+        elif not seen:
+            checks.append(Check(label, False, sizes, detail=f"not decided: the truth vanished at all {MAX_DRAWS} "
+                                                           "points tried (units that never activate)"))
+        else:
+            checks.append(Check(label, True, sizes, detail=f"at {len(points)} random rational points, 50 digits"))
     return checks
+
+
+def informative_points(bp, sizes, rng) -> list:
+    """``POINTS`` random rational points where the gradients do not all vanish (a deep ReLU network at
+    random weights often has a layer whose units are all off, and there every claim of a zero
+    gradient would pass); at most ``MAX_DRAWS`` draws."""
+    found = []
+    for _ in range(MAX_DRAWS):
+        point = PointwiseModel(bp, sizes, random_point(bp.graph, sizes, rng))
+        if any(x != 0 for name in bp.gradients for x in point.truth(name)):
+            found.append(point)
+            if len(found) == POINTS:
+                break
+    return found
 
 
 def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | None = None,
@@ -110,6 +133,7 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
     rng = np.random.default_rng(seed)
     symbols = sorted({s for n in bp.graph.nodes for x in n.shape for s in x.free_symbols},
                      key=lambda s: s.name)
+    given = sizes is not None
     if sizes is None:
         sizes = [{s: sp.Integer((2, 3, 4, 5)[k % 4]) for k, s in enumerate(symbols)}]
     else:
@@ -119,13 +143,15 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
     else:
         fd_sizes = checked_sizes(symbols, fd_sizes)
     exact = nonlinear_ops(bp.graph) <= MAX_EXACT_NONLINEAR
-    for s in sizes:
+    for s in sizes if exact else ():
         check_explicit_cost(bp.graph, s)
     report = Report(bp.model.title)
     for s in sizes:
         if exact:
             report.checks.extend(_guarded_all("exact", s, lambda s=s: model_exact_check(bp, s, rng)))
-        else:
+    if not exact:
+        point_sizes = sizes if given else [{s: sp.Integer(POINT_SIZES[k % 4]) for k, s in enumerate(symbols)}]
+        for s in point_sizes:
             report.checks.extend(_guarded_all("points", s, lambda s=s: model_point_check(bp, s, rng)))
     for s in fd_sizes:
         report.checks.extend(_guarded_all("fd", s, lambda s=s: model_fd_check(bp, s, rng)))
@@ -152,11 +178,19 @@ def model_fd_check(bp, sizes, rng, h=1e-6, max_elements=120) -> list[Check]:
     numeric = NumericGraph(bp.graph, sizes)
     arrays = random_inputs(bp.graph, sizes, rng)
     values = backprop_values(bp, numeric, arrays)
+    loss = float(numeric.loss(arrays))
     checks = []
     for name, closed in bp.gradients.items():
         G = evaluate(closed, values, sizes)
         indices = sample_indices(arrays[name].shape, max_elements, rng)
         want = [central_difference(numeric.loss, arrays, name, idx, h) for idx in indices]
-        err = rel_error([G[idx] for idx in indices], want)
-        checks.append(Check(f"fd ∂J/∂{name}", err < 1e-5, sizes, err))
+        got = [G[idx] for idx in indices]
+        err = rel_error(got, want)
+        # a central difference carries rounding of about ε·|J|/h per element: a deep network's
+        # gradient can be smaller than that, and is then compared down to that floor only
+        floor = 10 * np.finfo(float).eps * max(abs(loss), 1.0) / h * np.sqrt(len(indices))
+        gap = float(np.linalg.norm(np.subtract(got, want)))
+        ok = err < 1e-5 or gap <= 1e-5 * float(np.linalg.norm(want)) + floor
+        detail = "" if err < 1e-5 or not ok else f"within the rounding floor {floor:.0e} of the differences"
+        checks.append(Check(f"fd ∂J/∂{name}", ok, sizes, err, detail))
     return checks

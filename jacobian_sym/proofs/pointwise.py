@@ -16,6 +16,8 @@ above 50-digit rounding.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
@@ -121,8 +123,9 @@ class PointwiseGraph:
 
 
 def differ(a: sp.Matrix, b: sp.Matrix) -> list[tuple[int, int]]:
-    """The entries where two 50-digit matrices differ by more than rounding (relative to their size)."""
-    scale = max([abs(x) for x in b] + [sp.Integer(1)])
+    """The entries where two 50-digit matrices differ by more than rounding, relative to the larger
+    of the two (a tiny gradient is compared at its own scale, not against 1)."""
+    scale = max([abs(x) for x in b] + [abs(x) for x in a] + [sp.Float("1e-300", DIGITS)])
     return [(r, c) for r in range(a.rows) for c in range(a.cols) if abs(a[r, c] - b[r, c]) > TOLERANCE * scale]
 
 
@@ -133,24 +136,41 @@ def relative_error(a: sp.Matrix, b: sp.Matrix) -> float:
 
 
 def random_point(graph: Graph, sizes: dict, rng) -> dict:
-    """Exact rational values k/7 for every variable (a one-hot label gets one 1 per example, in a
-    random place), drawn in the graph's order so that a seed names the point."""
+    """Exact rational values for every variable, drawn in the graph's order so that a seed names the
+    point: a one-hot label gets one 1 per example in a random place, a probability k/10, any other
+    ±k/7 — a weight matrix divided by ⌈√fan-in⌉ and a bias added to a product kept positive, as a
+    network is initialised, so that a deep ReLU network keeps units on at the point (at plain ±k/7
+    some layer has all its units off and every gradient below it vanishes)."""
     leaves = {}
     for node in graph.nodes:
         if not node.is_leaf or node.name in leaves:
             continue
         rows, cols = concrete(node.shape, sizes)
+        role = _role(graph, node)
         if node.attr("one_hot"):
             axis = one_hot_axis(node)
             hot = [int(rng.integers(0, rows if axis == 0 else cols)) for _ in range(cols if axis == 0 else rows)]
             cell = (lambda i, j, hot=hot: int(i == hot[j])) if axis == 0 else (lambda i, j, hot=hot: int(j == hot[i]))
-            leaves[node.name] = sp.Matrix([[cell(i, j) for j in range(cols)] for i in range(rows)])
         elif graph.domain(node) == "probability":
-            leaves[node.name] = sp.Matrix(rows, cols, lambda i, j: sp.Rational(int(rng.integers(1, 10)), 10))
+            cell = (lambda i, j: sp.Rational(int(rng.integers(1, 10)), 10))
+        elif role == "bias":
+            cell = (lambda i, j: sp.Rational(int(rng.integers(1, 8)), 7))
         else:
-            leaves[node.name] = sp.Matrix(rows, cols, lambda i, j: sp.Rational(
-                int(rng.choice((-1, 1)) * rng.integers(1, 15)), 7))
+            scale = 7 * (math.isqrt(cols - 1) + 1 if role == "weight" else 1)
+            cell = (lambda i, j, scale=scale: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 15)), scale))
+        leaves[node.name] = sp.Matrix([[cell(i, j) for j in range(cols)] for i in range(rows)])
     return leaves
+
+
+def _role(graph: Graph, node) -> str | None:
+    """"weight" for the left factor of a matrix product, "bias" for a term added to a product."""
+    for consumer in graph.consumers[id(graph.canonical(node))]:
+        args = [graph.canonical(a) for a in consumer.args]
+        if consumer.op == "matmul" and args[0] is graph.canonical(node) and node.shape[1] != 1:
+            return "weight"
+        if consumer.op == "add" and any(a.op == "matmul" for a in args if a is not graph.canonical(node)):
+            return "bias"
+    return None
 
 
 class PointwiseModel:
