@@ -91,14 +91,15 @@ class PointwiseGraph:
             rows, cols = G.shape
             weighted = sp.Add(*(G[p, q] * op.element(ix, p, q, *args, **params)
                                 for p in range(rows) for q in range(cols) if G[p, q] != 0))
-            weighted = explicit(weighted, numeric=True)
+            # differentiated as the op's function (ReLU′ is derived with the project's step, 0 at 0),
+            # and only then written out and evaluated
             at = {s: v for a in distinct if a.op != "const"
                   for s, v in zip(symbols[id(a)], self.values[id(a)])}
             for a in distinct:
                 if a.op == "const":
                     continue
                 S = symbols[id(a)]
-                local = sp.Matrix([[sp.N(sp.diff(weighted, S[i, j]).xreplace(at), DIGITS) for j in range(S.cols)]
+                local = sp.Matrix([[_number(sp.diff(weighted, S[i, j]).xreplace(at)) for j in range(S.cols)]
                                    for i in range(S.rows)])
                 adjoints[id(a)] = adjoints[id(a)] + local if id(a) in adjoints else local
         return adjoints
