@@ -320,6 +320,16 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
     return verdict
 
 
+def _terms(expected) -> list:
+    """The terms of the derived closed form (of the sum under a transpose too): a claim lacking one
+    of them gets "a missing term"."""
+    if isinstance(expected, sp.MatAdd):
+        return list(expected.args)
+    if isinstance(expected, sp.Transpose) and isinstance(expected.arg, sp.MatAdd):
+        return [sp.Transpose(a) for a in expected.arg.args]
+    return []
+
+
 def _pointwise_reason(t, built, claimed, truth, point) -> str:
     """The kind of error, read at the point where the claim failed."""
     if claimed.shape == truth.shape[::-1] and not differ(claimed.T, truth):
@@ -331,14 +341,7 @@ def _pointwise_reason(t, built, claimed, truth, point) -> str:
         ratio = sp.nsimplify(float(claimed[r, c] / truth[r, c]), rational=True, tolerance=1e-9)
         if ratio not in (0, 1) and abs(ratio.q) <= 1000 and not differ(claimed, ratio * truth):
             return f"a wrong scale: the claim is {ratio} times the truth"
-    expected = t.expected
-    if isinstance(expected, sp.MatAdd):
-        terms = expected.args
-    elif isinstance(expected, sp.Transpose) and isinstance(expected.arg, sp.MatAdd):
-        terms = [sp.Transpose(a) for a in expected.arg.args]
-    else:
-        terms = ()
-    for term in terms:
+    for term in _terms(t.expected):
         if not differ(truth - claimed, point.evaluate(term)):
             return f"a missing term: the claim lacks {plain(term)}"
     for term in (sp.MatAdd.make_args(built) if isinstance(built, sp.MatAdd) else ()):
@@ -383,14 +386,7 @@ def _reason(t, built, claimed, truth, values, sizes, points) -> str:
     ratio = _constant_ratio(claimed, truth, points)
     if ratio is not None:
         return f"a wrong scale: the claim is {ratio} times the truth"
-    expected = t.expected
-    if isinstance(expected, sp.MatAdd):
-        terms = expected.args
-    elif isinstance(expected, sp.Transpose) and isinstance(expected.arg, sp.MatAdd):
-        terms = [sp.Transpose(a) for a in expected.arg.args]
-    else:
-        terms = ()
-    for term in terms:
+    for term in _terms(t.expected):
         if _zero_at_random_points(truth - claimed - _evaluate(term, values, sizes), points):
             return f"a missing term: the claim lacks {plain(term)}"
     for term in (sp.MatAdd.make_args(built) if isinstance(built, sp.MatAdd) else ()):
