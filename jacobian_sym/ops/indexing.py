@@ -32,7 +32,10 @@ class IndexContext:
         if not hasattr(A, "shape"):
             return A
         rows, cols = A.shape
-        return A[0 if rows == 1 else i, 0 if cols == 1 else j]
+        r, c = 0 if rows == 1 else i, 0 if cols == 1 else j
+        # a symbol's element directly: A[r, c] would ask the assumptions system whether a symbolic
+        # index lies in range, which it does by construction
+        return A._entry(r, c) if isinstance(A, sp.MatrixSymbol) else A[r, c]
 
     def sum(self, body, size):
         """Σ_k body(k) for k in 0 … size−1 (no sum at all over a length-1 axis)."""
