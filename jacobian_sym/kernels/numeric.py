@@ -47,14 +47,25 @@ class NumericGraph:
     def __init__(self, graph: Graph, sizes: dict):
         self.graph, self.sizes = graph, sizes
         self._fns: dict = {}
+        self._lowered: dict = {}
 
     def _fn(self, node):
+        """The node's forward as a NumPy function of its distinct arguments, lambdified once per
+        (op, parameters, argument shapes): the layers of a deep network share theirs."""
         if id(node) not in self._fns:
-            args = [self.graph.symbol(self.graph.canonical(a)) for a in node.args]
-            symbols = [a.xreplace(self.sizes) if isinstance(a, sp.MatrixSymbol) else a for a in args]
-            form = get_op(node.op).matrix(*args, **dict(node.attrs)).xreplace(self.sizes)
-            params = list(dict.fromkeys(s for s in symbols if isinstance(s, sp.MatrixSymbol)))  # x * x: one x
-            self._fns[id(node)] = (numeric_function(params, form), [s.name for s in params])
+            args = [self.graph.canonical(a) for a in node.args]
+            distinct = list(dict.fromkeys(id(a) for a in args if a.op != "const"))  # x * x: one x
+            by_id = {id(a): a for a in args}
+            shapes = tuple(concrete_shape(by_id[k].shape, self.sizes) for k in distinct)
+            key = (node.op, node.attrs, shapes, tuple(distinct.index(id(a)) if a.op != "const"
+                                                      else a.attr("value") for a in args))
+            if key not in self._lowered:
+                slots = [sp.MatrixSymbol(f"_a{n}", *shape) for n, shape in enumerate(shapes)]
+                operands = [slots[distinct.index(id(a))] if a.op != "const" else a.attr("value") for a in args]
+                form = get_op(node.op).matrix(*operands, **dict(node.attrs))
+                self._lowered[key] = numeric_function(slots, form)
+            names = [self.graph.symbol(by_id[k]).name for k in distinct]
+            self._fns[id(node)] = (self._lowered[key], names)
         return self._fns[id(node)]
 
     def forward(self, arrays: dict) -> dict:
