@@ -17,6 +17,7 @@ from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.closed_form import closed_form, target_slots
 from jacobian_sym.engine.facts import facts_of
 from jacobian_sym.engine.layout import gradient_layout
+from jacobian_sym.engine.local import local_derivative
 from jacobian_sym.engine.rules import Facts, simplify_index
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError
@@ -128,7 +129,7 @@ class Chain:
         a_sym = graph.symbol(arg)
         a_el = element_symbol(a_sym, *self.signal(arg).free)
         node_el = element_symbol(graph.symbol(node), p, q)
-        raw = sp.diff(element, a_el)
+        raw = local_derivative(element, a_el)
         local = simplify_index(raw, self.facts)
         self.steps.append(Step(node_el, element, f"{node.op}, in index notation"))
         self.steps.append(Step(sp.Derivative(node_el, a_el), local, "differentiate element by element"))
