@@ -13,6 +13,8 @@ import sympy as sp
 from sympy.core.sorting import default_sort_key
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from jacobian_sym.ops.indexing import element_of
+
 
 def delta(a, b, size):
     """δ_ab for indices in 0 … size − 1."""
@@ -40,6 +42,6 @@ def local_derivative(element: sp.Expr, by: MatrixElement) -> sp.Expr:
     """∂ element / ∂ by, for ``by`` an element of a matrix symbol."""
     M = by.parent
     swapped = element.replace(lambda e: type(e) is not _Element and isinstance(e, MatrixElement) and e.parent == M,
-                              lambda e: _Element(M, *e.indices))
-    out = sp.diff(swapped, _Element(M, *by.indices))
-    return out.replace(lambda e: isinstance(e, _Element), lambda e: M._entry(*e.indices))  # (a scalar's own class)
+                              lambda e: sp.Expr.__new__(_Element, M, *e.indices))
+    out = sp.diff(swapped, sp.Expr.__new__(_Element, M, *by.indices))
+    return out.replace(lambda e: isinstance(e, _Element), lambda e: element_of(M, *e.indices))

@@ -17,7 +17,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node
-from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.indexing import IndexContext, element_of
 from jacobian_sym.ops.table import get_op
 
 
@@ -33,6 +33,8 @@ class Scalar(sp.MatrixSymbol):
 
     def __new__(cls, name, rows=1, cols=1):  # (SymPy rebuilds it from its three args)
         return super().__new__(cls, name, 1, 1)
+
+    element_class = ScalarElement
 
     def _entry(self, i, j, **kwargs):
         return ScalarElement(self, i, j)
@@ -121,9 +123,7 @@ def _distinct(nodes):
 def element_symbol(M, i, j):
     """Element (i, j) of a matrix symbol, with 0 on a length-1 axis."""
     rows, cols = M.shape
-    # (straight to the element: M[i, j] would first ask the assumptions system whether a symbolic
-    # index lies in range, which it does by construction; that question was 12 % of a derivation)
-    return M._entry(0 if rows == 1 else i, 0 if cols == 1 else j)
+    return element_of(M, 0 if rows == 1 else i, 0 if cols == 1 else j)
 
 
 def explicit_matrix(node: Node, graph: Graph, env: dict) -> sp.Matrix:

@@ -8,6 +8,7 @@ index (the engine) or an explicit ``Add`` at concrete sizes (the proofs).
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.base.sizes import IndexPool
 
@@ -33,9 +34,7 @@ class IndexContext:
             return A
         rows, cols = A.shape
         r, c = 0 if rows == 1 else i, 0 if cols == 1 else j
-        # a symbol's element directly: A[r, c] would ask the assumptions system whether a symbolic
-        # index lies in range, which it does by construction
-        return A._entry(r, c) if isinstance(A, sp.MatrixSymbol) else A[r, c]
+        return element_of(A, r, c) if isinstance(A, sp.MatrixSymbol) else A[r, c]
 
     def sum(self, body, size):
         """Σ_k body(k) for k in 0 … size−1 (no sum at all over a length-1 axis)."""
@@ -45,3 +44,12 @@ class IndexContext:
             return sp.Add(*(body(sp.Integer(k)) for k in range(int(size))))
         k = self.pool.fresh()
         return sp.Sum(body(k), (k, 0, size - 1))
+
+
+def element_of(M, i, j):
+    """The element (i, j) of the matrix symbol M, built without asking whether the indices lie in
+    range: SymPy's MatrixElement asks the assumptions system (``valid_index``) each time, which was
+    a quarter of a deep derivation, and here every index lies in its range by construction. A symbol
+    class may name its own element class (``element_class``: a scalar's prints as its name)."""
+    cls = getattr(M, "element_class", MatrixElement)
+    return sp.Expr.__new__(cls, M, sp.sympify(i), sp.sympify(j))
