@@ -173,18 +173,25 @@ def test_cli_check_and_errata():
     assert errata.exit_code == 0 and "7 statements of the notes do not hold" in errata.output
 
 
-def test_deep_models_are_decided_at_points_with_their_reasons():
-    """A 6-hidden-layer MLP: past the exact budget, a claim is decided in well under a second, right
-    ones hold and wrong ones get the same reasons as on a small model."""
+def _deep_mlp(layers: int, activation: str, bias: bool):
+    """A model file text: ``layers`` hidden layers of ``activation``, softmax cross-entropy."""
     lines = ['[inputs]', 'x = ["D_0", 1]', 'y = { shape = ["N", 1], one_hot = true }', '[params]']
-    lines += [f'W{k} = ["D_{k}", "D_{k - 1}"]' for k in range(1, 7)] + ['U = ["N", "D_6"]', '[forward]']
+    for k in range(1, layers + 1):
+        lines.append(f'W{k} = ["D_{k}", "D_{k - 1}"]' + (f'\nb{k} = ["D_{k}", 1]' if bias else ""))
+    lines += [f'U = ["N", "D_{layers}"]', '[forward]']
     prev = "x"
-    for k in range(1, 7):
-        lines.append(f'h{k} = "tanh(W{k} @ {prev})"')
+    for k in range(1, layers + 1):
+        lines.append(f'h{k} = "{activation}(W{k} @ {prev}' + (f' + b{k})"' if bias else ')"'))
         prev = f"h{k}"
     lines.append(f'J = "cross_entropy(y, softmax(U @ {prev}))"')
     deep = js.backprop(js.Model.parse("\n".join(lines) + "\n"))
-    last = f"delta_{len(deep.deltas)}"
+    return deep, f"delta_{len(deep.deltas)}"
+
+
+def test_deep_models_are_decided_at_points_with_their_reasons():
+    """A 6-hidden-layer MLP: past the exact budget, a claim is decided in well under a second, right
+    ones hold and wrong ones get the same reasons as on a small model."""
+    deep, last = _deep_mlp(6, "tanh", bias=False)
     assert js.check(deep, "W1", f"{last}.T @ x.T").ok
     verdict = js.check(deep, "W1", f"-{last}.T @ x.T")
     assert not verdict.ok and "wrong sign" in verdict.reason and "random rational point" in verdict.decided
@@ -196,16 +203,7 @@ def test_a_deep_relu_network_is_not_fooled_by_dead_units():
     """At plain random points a deep ReLU network has a layer whose units are all off, the true
     gradient vanishes there, and a wrong claim of the same zero would pass: points are drawn where the
     truth does not vanish (the regression: the negative of ∂J/∂W1 of an 8-layer MLP was accepted)."""
-    lines = ['[inputs]', 'x = ["D_0", 1]', 'y = { shape = ["N", 1], one_hot = true }', '[params]']
-    lines += [f'W{k} = ["D_{k}", "D_{k - 1}"]\nb{k} = ["D_{k}", 1]' for k in range(1, 9)]
-    lines += ['U = ["N", "D_8"]', '[forward]']
-    prev = "x"
-    for k in range(1, 9):
-        lines.append(f'h{k} = "relu(W{k} @ {prev} + b{k})"')
-        prev = f"h{k}"
-    lines.append(f'J = "cross_entropy(y, softmax(U @ {prev}))"')
-    deep = js.backprop(js.Model.parse("\n".join(lines) + "\n"))
-    last = f"delta_{len(deep.deltas)}"
+    deep, last = _deep_mlp(8, "relu", bias=True)
     verdict = js.check(deep, "W1", f"-{last}.T @ x.T")
     assert not verdict.ok and "wrong sign" in verdict.reason, str(verdict)
     assert js.check(deep, "W1", f"{last}.T @ x.T").ok
