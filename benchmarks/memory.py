@@ -15,13 +15,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scaling import MLP  # noqa: E402
+from mlp import mlp_text  # noqa: E402
 
 import jacobian_sym as js  # noqa: E402
-
-namespace: dict = {}
-exec(MLP, namespace)  # the model text of benchmarks/scaling.py (our own source, not user input)
-mlp_text = namespace["mlp_text"]
 
 
 def handwritten(L, x, y, Ws, bs, U, c):

@@ -52,4 +52,9 @@ def element_of(M, i, j):
     a quarter of a deep derivation, and here every index lies in its range by construction. A symbol
     class may name its own element class (``element_class``: a scalar's prints as its name)."""
     cls = getattr(M, "element_class", MatrixElement)
-    return sp.Expr.__new__(cls, M, sp.sympify(i), sp.sympify(j))
+    return sp.Expr.__new__(cls, M, _index(i), _index(j))
+
+
+def _index(i):
+    """An index as a SymPy object (the engine passes 0 for a length-1 axis as a Python int)."""
+    return sp.Integer(i) if isinstance(i, int) else i
