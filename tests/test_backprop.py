@@ -7,7 +7,7 @@ import sympy as sp
 
 from jacobian_sym.models.backprop import backprop
 from jacobian_sym.models.model import Model
-from jacobian_sym.proofs import model_proofs
+from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.model_proofs import verify_model
 
 
@@ -72,7 +72,7 @@ def test_a_wrong_gradient_is_caught(bp):
 def test_points_proof_catches_a_wrong_gradient_and_a_wrong_signal(bp, monkeypatch):
     """The proof a deep model gets (random rational points, reverse accumulation): it passes the
     notes' network and fails a doubled gradient or a doubled error signal, each by its own check."""
-    monkeypatch.setattr(model_proofs, "MAX_EXACT_NONLINEAR", 0)
+    monkeypatch.setattr(pointwise, "MAX_EXACT_NONLINEAR", 0)
     sizes = [{"D_x": 2, "D_h": 3, "N_c": 2}]
     report = verify_model(bp, sizes=sizes)
     assert report.ok and any(c.name == "points ∂J/∂W" for c in report.checks), str(report)

@@ -5,10 +5,10 @@ import dataclasses
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.claims import decide
 from jacobian_sym.claims.errata import audit
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.notes.identities import NOTES_CLAIMS
+from jacobian_sym.proofs import pointwise
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def method(request, monkeypatch):
     """Each table runs twice: with the whole explicit expansion (the notes' network is small enough),
     and at random rational points by reverse accumulation (what a deep model gets)."""
     if request.param == "pointwise":
-        monkeypatch.setattr(decide, "MAX_EXACT_NONLINEAR", 0)
+        monkeypatch.setattr(pointwise, "MAX_EXACT_NONLINEAR", 0)
     return request.param
 
 

@@ -23,6 +23,7 @@ from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.model import Model
 from jacobian_sym.ops.functions import explicit, with_surrogates
 from jacobian_sym.ops.table import UNDEFINED, get_op
+from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.exact import (
     RANDOM_POINTS,
     is_zero_at,
@@ -34,8 +35,17 @@ from jacobian_sym.proofs.exact import (
     vanishes_at_random_points,
 )
 from jacobian_sym.proofs.explicit import Explicit, evaluate_explicit
-from jacobian_sym.proofs.model_proofs import ExplicitModel, nonlinear_ops
-from jacobian_sym.proofs.pointwise import PointwiseDerivation, PointwiseModel, differ, random_point, relative_error
+from jacobian_sym.proofs.model_proofs import ExplicitModel
+from jacobian_sym.proofs.pointwise import (
+    PointwiseDerivation,
+    PointwiseModel,
+    differ,
+    exact_affordable,
+    informative,
+    point_sizes,
+    random_point,
+    relative_error,
+)
 from jacobian_sym.render.pages import plain
 
 
@@ -131,26 +141,17 @@ class ClaimTarget:
         return [{s: sp.Integer(small[(k + shift) % len(small)]) for k, s in enumerate(symbols)} for shift in (0, 2)]
 
     def exact_affordable(self) -> bool:
-        """Whether the whole explicit expansion is affordable: SymPy's diff of the explicit loss grows
-        exponentially with the nonlinear ops it passes (one hidden layer, 3 of them: 0.8 s for a
-        false claim; two, 4 of them: 22 s), the pointwise truth linearly."""
-        return self.kind == "derivation" or nonlinear_ops(self.graph) <= MAX_EXACT_NONLINEAR
+        """Whether the whole explicit expansion is affordable (always for a single derivation)."""
+        return self.kind == "derivation" or exact_affordable(self.graph)
 
     def point_sizes(self):
-        """Sizes for the pointwise truth: wider than the exact ones (cost is linear in the elements),
-        so that a layer rarely has all its units off at a random point."""
         symbols = sorted({s for n in self.graph.nodes for x in n.shape for s in x.free_symbols},
                          key=lambda s: s.name)
-        wide = (6, 7, 5, 8)
-        return [{s: sp.Integer(wide[(k + shift) % len(wide)]) for k, s in enumerate(symbols)} for shift in (0, 1)]
+        return point_sizes(symbols, shifts=(0, 1))
 
     def informative_point(self, sizes, rng):
-        """A random point where the truth does not vanish (else None after ``MAX_DRAWS`` draws)."""
-        for _ in range(MAX_DRAWS):
-            point = self.pointwise(sizes, rng)
-            if any(x != 0 for x in point.truth(self.wrt)):
-                return point
-        return None
+        """A random point where the truth does not vanish (else None)."""
+        return informative(lambda: self.pointwise(sizes, rng), lambda point: point.truth(self.wrt))
 
     def pointwise(self, sizes, rng) -> PointwiseModel | PointwiseDerivation:
         """The truth and the values of every name at one random rational point (see ``pointwise``)."""
@@ -178,13 +179,6 @@ def _evaluate(expr, values, sizes):
 
 
 MAX_SYMBOLIC_DEPTH = 12
-#: the most nonlinear ops (activations, softmax, losses) a model may have for claims about it to be
-#: decided by expanding the whole explicit loss; past it they are decided at random rational points
-MAX_EXACT_NONLINEAR = 3
-#: random rational points per size when a claim is decided pointwise, and the most draws to find
-#: each (a point where the truth vanishes tells nothing)
-POINTS = 2
-MAX_DRAWS = 30
 
 
 def _zero(m: sp.Matrix, points) -> bool:
@@ -282,13 +276,13 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
 
 
 def _decide_at_points(t, built, seed, verdict) -> Verdict:
-    """The claim against the truth at ``POINTS`` random rational points per size, in 50-digit
+    """The claim against the truth at ``pointwise.POINTS`` random rational points per size, in 50-digit
     arithmetic (``proofs.pointwise``): linear in the model's depth."""
     rng = np.random.default_rng(seed)
     shown, decided = [], 0
     for sizes in t.point_sizes():
         shown.append(", ".join(f"{k}={v}" for k, v in sizes.items()))
-        for _ in range(POINTS):
+        for _ in range(pointwise.POINTS):
             point = t.informative_point(sizes, rng)
             if point is None:
                 break
@@ -308,15 +302,15 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
                                "(the truth by reverse accumulation over the graph)")
             return verdict
     if not decided:
-        verdict.reason = (f"not decided: ∂J/∂{t.wrt} vanished at all {MAX_DRAWS} random points tried (units that "
-                          "never activate), so no point could tell the claim from the truth")
+        verdict.reason = (f"not decided: ∂J/∂{t.wrt} vanished at all {pointwise.MAX_DRAWS} random points tried "
+                          "(units that never activate), so no point could tell the claim from the truth")
         verdict.decided = "not decided"
         return verdict
     verdict.ok = True
     verdict.details["numeric error"] = 0.0
-    verdict.decided = (f"decided at {POINTS} random rational points at each of {' and '.join(shown)}, in 50-digit "
-                       f"arithmetic (a false identity passes with probability 0; the model is too deep for an "
-                       f"exact expansion)")
+    verdict.decided = (f"decided at {pointwise.POINTS} random rational points at each of {' and '.join(shown)}, "
+                       "in 50-digit arithmetic (a false identity passes with probability 0; the model is too deep "
+                       "for an exact expansion)")
     return verdict
 
 

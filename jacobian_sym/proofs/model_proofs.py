@@ -16,10 +16,17 @@ from jacobian_sym.kernels.numeric import (
     sample_indices,
 )
 from jacobian_sym.ops.functions import explicit
-from jacobian_sym.ops.table import get_op
+from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.exact import is_zero_smooth, kink_symbols, random_rational_point
 from jacobian_sym.proofs.explicit import check_explicit_cost, checked_sizes, evaluate_explicit, guarded, leaf_matrix
-from jacobian_sym.proofs.pointwise import PointwiseModel, differ, random_point
+from jacobian_sym.proofs.pointwise import (
+    PointwiseModel,
+    differ,
+    exact_affordable,
+    informative,
+    point_sizes,
+    random_point,
+)
 from jacobian_sym.proofs.report import Check, Report
 
 
@@ -75,23 +82,8 @@ def model_exact_check(bp, sizes, rng, names=None) -> list[Check]:
     return checks
 
 
-#: the most nonlinear ops (activations, softmax, losses) for which a model's gradients are proved by
-#: SymPy's diff of the whole explicit loss; past it (the expansion grows exponentially with them) they
-#: are proved at random rational points by reverse accumulation, which grows linearly
-MAX_EXACT_NONLINEAR = 3
-POINTS = 2
-MAX_DRAWS = 30
-#: sizes for the points proof: wide enough that a layer rarely has all its units off
-POINT_SIZES = (6, 7, 5, 8)
-
-
-def nonlinear_ops(graph) -> int:
-    return len([n for n in graph.nodes if not n.is_leaf and n.op != "const"
-                and get_op(n.op).operator is None and n.op != "copy"])
-
-
 def model_point_check(bp, sizes, rng, names=None) -> list[Check]:
-    """Every derived gradient against the truth at ``POINTS`` random rational points, in 50-digit
+    """Every derived gradient against the truth at ``pointwise.POINTS`` random rational points, in 50-digit
     arithmetic (``pointwise``): the closed forms evaluated on the point's values, δ included."""
     points = informative_points(bp, sizes, rng)
     checks = []
@@ -105,31 +97,29 @@ def model_point_check(bp, sizes, rng, names=None) -> list[Check]:
         if bad:
             checks.append(Check(label, False, sizes, detail=f"differs at {bad[:3]}"))
         elif not seen:
-            checks.append(Check(label, False, sizes, detail=f"not decided: the truth vanished at all {MAX_DRAWS} "
-                                                           "points tried (units that never activate)"))
+            detail = f"not decided: the truth vanished at all {pointwise.MAX_DRAWS} points tried (units never on)"
+            checks.append(Check(label, False, sizes, detail=detail))
         else:
             checks.append(Check(label, True, sizes, detail=f"at {len(points)} random rational points, 50 digits"))
     return checks
 
 
 def informative_points(bp, sizes, rng) -> list:
-    """``POINTS`` random rational points where the gradients do not all vanish (a deep ReLU network at
-    random weights often has a layer whose units are all off, and there every claim of a zero
-    gradient would pass); at most ``MAX_DRAWS`` draws."""
-    found = []
-    for _ in range(MAX_DRAWS):
-        point = PointwiseModel(bp, sizes, random_point(bp.graph, sizes, rng))
-        if any(x != 0 for name in bp.gradients for x in point.truth(name)):
-            found.append(point)
-            if len(found) == POINTS:
-                break
-    return found
+    """``pointwise.POINTS`` random rational points where the gradients do not all vanish (see ``pointwise``)."""
+    def draw():
+        return PointwiseModel(bp, sizes, random_point(bp.graph, sizes, rng))
+
+    def truth(point):
+        return [x for name in bp.gradients for x in point.truth(name)]
+
+    points = [informative(draw, truth) for _ in range(pointwise.POINTS)]
+    return [p for p in points if p is not None]
 
 
 def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | None = None,
                  seed: int = 0) -> Report:
     """Proofs of every gradient of a model: exact at small concrete sizes (at random rational points in
-    50-digit arithmetic past ``MAX_EXACT_NONLINEAR``), and central finite differences at larger ones."""
+    50-digit arithmetic past ``pointwise.MAX_EXACT_NONLINEAR``), and central finite differences at larger ones."""
     rng = np.random.default_rng(seed)
     symbols = sorted({s for n in bp.graph.nodes for x in n.shape for s in x.free_symbols},
                      key=lambda s: s.name)
@@ -142,7 +132,7 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
         fd_sizes = [{s: sp.Integer(int(rng.integers(5, 12))) for s in symbols}]
     else:
         fd_sizes = checked_sizes(symbols, fd_sizes)
-    exact = nonlinear_ops(bp.graph) <= MAX_EXACT_NONLINEAR
+    exact = exact_affordable(bp.graph)
     for s in sizes if exact else ():
         check_explicit_cost(bp.graph, s)
     report = Report(bp.model.title)
@@ -150,8 +140,7 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
         if exact:
             report.checks.extend(_guarded_all("exact", s, lambda s=s: model_exact_check(bp, s, rng)))
     if not exact:
-        point_sizes = sizes if given else [{s: sp.Integer(POINT_SIZES[k % 4]) for k, s in enumerate(symbols)}]
-        for s in point_sizes:
+        for s in sizes if given else point_sizes(symbols):
             report.checks.extend(_guarded_all("points", s, lambda s=s: model_point_check(bp, s, rng)))
     for s in fd_sizes:
         report.checks.extend(_guarded_all("fd", s, lambda s=s: model_fd_check(bp, s, rng)))

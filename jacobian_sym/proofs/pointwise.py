@@ -30,6 +30,42 @@ from jacobian_sym.proofs.explicit import evaluate_explicit
 
 DIGITS = 50
 TOLERANCE = sp.Float("1e-30", DIGITS)
+#: the most nonlinear ops (activations, softmax, losses) for which SymPy's diff of the whole explicit
+#: loss is affordable (it grows exponentially with them: one hidden layer, 3 of them, 0.8 s for a false
+#: claim; two, 4 of them, 22 s); past it claims and proofs are decided here, linearly in depth
+MAX_EXACT_NONLINEAR = 3
+#: random rational points per size, and the most draws to find each (a point where the truth
+#: vanishes tells nothing: a deep ReLU network at random weights often has a layer all off)
+POINTS = 2
+MAX_DRAWS = 30
+#: sizes for points: wider than the exact ones (cost is linear in the elements), so that a layer
+#: rarely has all its units off
+POINT_SIZES = (6, 7, 5, 8)
+
+
+def nonlinear_ops(graph: Graph) -> int:
+    return len([n for n in graph.nodes if not n.is_leaf and n.op != "const"
+                and get_op(n.op).operator is None and n.op != "copy"])
+
+
+def exact_affordable(graph: Graph) -> bool:
+    """Whether the whole explicit expansion of ``graph``'s loss is affordable (``MAX_EXACT_NONLINEAR``)."""
+    return nonlinear_ops(graph) <= MAX_EXACT_NONLINEAR
+
+
+def point_sizes(symbols, shifts=(0,)) -> list[dict]:
+    """``POINT_SIZES`` cycled over the size symbols, once per shift."""
+    return [{s: sp.Integer(POINT_SIZES[(k + shift) % len(POINT_SIZES)]) for k, s in enumerate(symbols)}
+            for shift in shifts]
+
+
+def informative(draw, truth) -> object | None:
+    """The first of up to ``MAX_DRAWS`` points ``draw()`` gives whose ``truth(point)`` does not vanish."""
+    for _ in range(MAX_DRAWS):
+        point = draw()
+        if any(x != 0 for x in truth(point)):
+            return point
+    return None
 
 
 def _number(e) -> sp.Float:
