@@ -16,17 +16,47 @@ LAYOUTS = ("numerator", "denominator")
 
 
 class _Group(click.Group):
-    """Turns a JacobianSymError into one line on stderr and exit code 2."""
+    """Turns a JacobianSymError, an unwritable file and a closed output pipe into one line on stderr and
+    exit code 2 (click alone would exit 1 on a closed pipe)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except JacobianSymError as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(2)
-        except BrokenPipeError:  # the reader went away (| head): stop quietly
-            sys.stderr.close()
-            sys.exit(0)
+            _fail(str(err))
+        except BrokenPipeError:
+            _closed_pipe()
+        except OSError as err:  # an output file that cannot be written
+            _fail(f"cannot write {err.filename}: {err.strerror}" if err.filename else str(err))
+
+
+def _fail(message: str):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _closed_pipe():
+    """The reader went away (| head): say so once, and keep Python from failing again on exit when it
+    flushes stdout."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    _fail("the output pipe was closed before everything was written")
+
+
+def _progress(message: str) -> None:
+    """A progress line on stderr, only when a person is watching it (a terminal): free otherwise."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
+def _writable(path: str | None, option: str) -> None:
+    """Refuse an output path whose folder does not exist, before any work is done."""
+    if path and path != "-":
+        folder = Path(path).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise JacobianSymError(f"{option} {path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise JacobianSymError(f"{option} {path}: the folder {folder} is not writable")
 
 
 def _write(output: str, text: str) -> None:
@@ -41,7 +71,7 @@ def _write(output: str, text: str) -> None:
     write_atomic(Path(output), text)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jacobian_sym", prog_name="jacobian-sym")
 def cli():
     """Symbolic derivations of neural-network gradients, element by element.
@@ -107,13 +137,13 @@ def _target(target, shapes, wrt, layout):
 
 
 def _render(result, fmt, standalone):
-    from jacobian_sym.render import pages as render
+    from jacobian_sym.render import compose as render
 
     if hasattr(result, "gradients"):
         if fmt == "latex":
             return render.render_backprop_latex(result, standalone=standalone)
         if fmt == "markdown":
-            return render.render_backprop_latex(result, display="$$")
+            return render.render_backprop_markdown(result)
         return render.render_backprop_text(result) + "\n"
     if fmt == "latex":
         return render.render_latex(result, standalone=standalone)
@@ -147,13 +177,23 @@ def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
       jacobian-sym derive derivations/one_layer.toml --standalone --pdf one_layer.pdf
       jacobian-sym derive "sum(sigmoid(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --format text
     """
+    _writable(output, "-o")
+    _writable(pdf, "--pdf")
+    expression = not target.endswith(".toml") and bool(shapes)
+    if not expression and (wrt or shapes):
+        what = "a model file" if target.endswith(".toml") else "an identity of the notes"
+        given = "--wrt" if wrt else "--shape"
+        raise JacobianSymError(f"{given} applies to an expression TARGET; {target} is {what}, which names its own "
+                               "variables")
+    if standalone and fmt != "latex":
+        raise JacobianSymError(f"--standalone makes a LaTeX document; it does not apply to --format {fmt}")
     result = _target(target, shapes, wrt, layout)
     text = _render(result, fmt, standalone)
     if pdf:
         from jacobian_sym.render.pdf import compile_pdf
 
-        compile_pdf(_render(result, "latex", True), Path(pdf))
-        click.echo(f"wrote {pdf}", err=True)
+        written = compile_pdf(_render(result, "latex", True), Path(pdf))
+        click.echo(f"wrote the PDF to {Path(written).resolve()}", err=True)
     _write(output, text)
 
 
@@ -177,7 +217,8 @@ def verify(targets):
 
         chosen = list(IDENTITIES) + [str(p) for p in model_files()]
     failed = False
-    for target in chosen:
+    for n, target in enumerate(chosen, 1):
+        _progress(f"[{n}/{len(chosen)}] proving {target} …")
         report = run(_target(target, (), None, "numerator"))
         click.echo(str(report))
         failed |= not report.ok
@@ -209,8 +250,12 @@ def render(check, folder):
             sys.exit(1)
         click.echo("all documents are up to date")
         return
-    for path in write(folder):
+    _progress(f"rendering the documents of {folder} …")
+    written = write(folder)
+    for path in written:
         click.echo(f"wrote {path}")
+    if not written:
+        click.echo("all documents are up to date; nothing written")
 
 
 @cli.command()
@@ -244,8 +289,9 @@ def errata():
       jacobian-sym errata
     """
     from jacobian_sym.claims.errata import errata as find
-    from jacobian_sym.render.pages import errata_text
+    from jacobian_sym.render.compose import errata_text
 
+    _progress("checking the notes' statements …")
     findings = find()
     click.echo(errata_text(findings))
     click.echo(f"{len(findings)} statements of the notes do not hold")
@@ -272,6 +318,7 @@ def codegen_cmd(model, output):
     from jacobian_sym.kernels.codegen import codegen
     from jacobian_sym.models.backprop import backprop
 
+    _writable(output, "-o")
     _write(output, codegen(backprop(_load_model(model))))
 
 
@@ -293,13 +340,13 @@ def _parse_sizes(pairs):
 @click.option("--calls", type=click.IntRange(min=1, max=1_000_000), default=200, show_default=True,
               help="Calls per measurement.")
 def bench(model, sizes, calls):
-    """Time MODEL's generated kernel (median µs per forward+backward call, single-threaded BLAS).
+    """Time MODEL's generated kernel (µs per forward+backward call: median and the 10–90 % spread), with
+    BLAS pinned to one thread at run time.
 
     \b
     Example:
       jacobian-sym bench derivations/one_layer.toml --size D_x=784 --size D_h=256 --size N_c=10
     """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from jacobian_sym.kernels.codegen import kernel
     from jacobian_sym.kernels.timing import bench_kernel
     from jacobian_sym.models.backprop import backprop

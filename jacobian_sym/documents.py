@@ -9,7 +9,13 @@ from jacobian_sym.claims.errata import audit
 from jacobian_sym.models.backprop import backprop
 from jacobian_sym.models.model import Model
 from jacobian_sym.notes.identities import IDENTITIES, derive
-from jacobian_sym.render.pages import errata_markdown, notes_document, notes_markdown, render_backprop_latex
+from jacobian_sym.render.compose import (
+    errata_markdown,
+    notes_document,
+    notes_markdown,
+    render_backprop_latex,
+    render_backprop_markdown,
+)
 
 NOTES_MODEL = "one_layer.toml"
 
@@ -25,7 +31,7 @@ def expected(folder="derivations") -> dict[Path, str]:
     for path in model_files(folder):
         bp = backprop(Model.from_toml(path))
         out[path.with_suffix(".tex")] = render_backprop_latex(bp, standalone=True)
-        out[path.with_suffix(".md")] = render_backprop_latex(bp, display="$$")
+        out[path.with_suffix(".md")] = render_backprop_markdown(bp)
     notes_model = folder / NOTES_MODEL
     if notes_model.exists():
         derivations = [derive(section) for section in IDENTITIES]

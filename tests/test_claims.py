@@ -71,7 +71,7 @@ def test_counterexample_has_sizes_and_both_numbers(bp, method):
 
 def test_missing_term(residual, method):
     verdict = js.check(residual, "x", "(delta1 @ W2).T")
-    assert not verdict.ok and "missing term" in verdict.reason and "W1" in verdict.reason
+    assert not verdict.ok and "missing term" in verdict.reason and "W₁" in verdict.reason
 
 
 def test_claims_built_with_the_python_api(bp):

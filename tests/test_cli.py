@@ -17,7 +17,7 @@ def test_derive_prints_latex():
 
 def test_derive_text_and_denominator():
     result = CliRunner().invoke(cli, ["derive", "2.5", "--format", "text", "--layout", "denominator"])
-    assert result.exit_code == 0 and "∂J/∂W = delta xᵀ" in result.output
+    assert result.exit_code == 0 and "∂J/∂W = δ xᵀ" in result.output
 
 
 def test_list():

@@ -59,8 +59,8 @@ def test_closed_form_is_the_notes_form(section):
 
 def test_2_5_prints_the_outer_product():
     cf = js.derive("2.5").closed_form
-    assert str(cf) == "delta.T*x.T"
-    assert str(js.derive("2.5", layout="denominator").closed_form) == "delta*x.T"
+    assert str(cf) == repr(cf) == "δᵀ xᵀ"
+    assert str(js.derive("2.5", layout="denominator").closed_form) == "δ xᵀ"
 
 
 def test_identity_and_diagonal_forms():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import jacobian_sym as js
 from jacobian_sym.cli import cli
 from jacobian_sym.documents import expected, stale
-from jacobian_sym.render import pages as render
+from jacobian_sym.render import compose as render
 
 
 @pytest.fixture(scope="module")
@@ -22,31 +22,37 @@ def bp():
 
 def test_backprop_latex_reads_like_the_notes(bp):
     tex = bp.latex()
-    for piece in (r"\frac{\partial J}{\partial W} &= \delta_{2}^{T} x^{T}", r"\delta_{1}", r"\hat{y}", r"\theta",
-                  r"\circ", r"\operatorname{ReLU}'", "using identity (2.5)", r"\begin{align*}", r"\begin{array}"):
+    for piece in (r"\frac{\partial J}{\partial W} &= \frac{\partial J}{\partial z} \frac{\partial z}{\partial W}",
+                  r"&= \delta_{2}^{T} x^{T} \tag*{using identity (2.5)}", r"\delta_{1}", r"\hat{y}", r"\theta",
+                  r"\circ", r"\operatorname{ReLU}'", r"\begin{align*}", r"\begin{array}", r"\dfrac"):
         assert piece in tex, piece
-    assert r"\frac{\partial J}{\partial x} &= \left(\delta_{2} W\right)^{T}" in tex
+    assert r"&= \left(\delta_{2} W\right)^{T}" in tex
+    assert "\\\\\n\\end{align*}" not in tex  # no empty last row (it adds a line of space)
 
 
 def test_diag_and_sums_over_one_to_n():
     tex = js.derive("2.4-relu").latex()
-    assert r"\operatorname{diag}\left(\operatorname{ReLU}'\left(x\right)\right)" in tex
+    assert r"\operatorname{diag}(\operatorname{ReLU}'(x))" in tex
     assert r"\sum_{l=1}^{m} W_{kl} x_{l}" in js.derive("2.5").latex()
 
 
-def test_markdown_has_balanced_display_blocks(bp):
-    for text in (render.render_markdown(js.derive("2.7")), render.render_backprop_latex(bp, display="$$")):
-        assert text.count("$$") % 2 == 0 and text.count("$$") >= 2
+def test_markdown_has_headings_and_one_environment_per_display(bp):
+    for text in (render.render_markdown(js.derive("2.7")), render.render_backprop_markdown(bp)):
+        assert text.startswith("# ") and text.count("$$") % 2 == 0 and text.count("$$") >= 2
+        for block in text.split("$$")[1::2]:
+            assert block.count(r"\begin{") == 1, block
 
 
 def test_text_is_unicode(bp):
     text = render.render_backprop_text(bp)
-    assert "∂J/∂W = delta_2ᵀ xᵀ" in text and "relu′(z)" in text
-    assert "∂J/∂theta = (yhat - y)ᵀ" in js.derive("2.7").__str__()
+    assert "= δ₂ᵀ xᵀ    [using identity (2.5)]" in text and "ReLU′(z)" in text
+    assert "∂J/∂θ = ŷ - y" in str(js.derive("2.7")) or "∂J/∂θ = (ŷ - y)ᵀ" in str(js.derive("2.7"))
 
 
 def test_jupyter_reprs(bp):
-    assert "$$" in js.derive("2.5")._repr_latex_() and "$$" in bp._repr_latex_()
+    for result in (js.derive("2.5"), bp):
+        assert result._repr_latex_().startswith("$$") and "**" not in result._repr_latex_()
+        assert result._repr_markdown_().startswith("#### ")
 
 
 def test_documents_are_up_to_date():

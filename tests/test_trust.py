@@ -26,7 +26,7 @@ def test_closed_forms_are_proved(build):
 
 def test_named_compositions():
     assert "softmax" in str(js.gradient(js.log(js.sum(js.exp(x))), x).closed_form)
-    assert "norm" in str(js.gradient(js.norm(A @ x - b), x).closed_form)
+    assert "1/‖A x - b‖" in str(js.gradient(js.norm(A @ x - b), x).closed_form)
     merged = js.gradient(js.sum((A @ x) ** 3), x).closed_form
     assert str(merged).startswith("3*"), merged  # like terms merged: 3 (Ax)∘²ᵀ A
 
@@ -88,6 +88,6 @@ def test_claim_errors_are_claim_errors():
 
 
 def test_powers():
-    assert str(js.gradient(js.sum(x ** 2), x).closed_form) == "2*x.T"
+    assert str(js.gradient(js.sum(x ** 2), x).closed_form) == "2 xᵀ"
     with pytest.raises(js.JacobianSymError, match="integer"):
         x ** 0.5

@@ -6,15 +6,15 @@ decided in one place (``0.5 * {0}`` scales all of ``a + b``).
 
 import re
 
+_SLOT = re.compile(r"\{([A-Za-z0-9_]+)\}")
+
 
 def fill(template: str, *args: str, **named: str) -> str:
     """The template with {0}, {1} replaced by the arguments and {name} by ``named`` (LaTeX braces stay
     as they are, so a template never writes a literal {0} or {1}: \\tfrac12, not \\tfrac{1}{2})."""
-    for n, a in enumerate(args):
-        template = template.replace("{" + str(n) + "}", a)
-    for key, a in named.items():
-        template = template.replace("{" + key + "}", a)
-    return template
+    values = {str(n): a for n, a in enumerate(args)} | named
+    # one pass: a filled-in argument is never read again (W_{1} stays W_{1} when {1} is a slot)
+    return _SLOT.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -59,12 +59,14 @@ def fill_code(template: str, *args: str, np: str = "np.") -> str:
     """An op's NumPy template filled with argument code, each argument parenthesised unless it is a
     name, an unsigned number or one parenthesised group (so ``0.5 * {0}`` scales all of ``a + b``);
     ``{np}`` becomes the module prefix."""
+    values = {"np": np}
     for n, a in enumerate(args):
         slot = "{" + str(n) + "}"
         # an argument that is only ever a whole call argument, f({0}) or f({0}, …), needs no parentheses
         elsewhere = template.replace(f"({slot})", "").replace(f"({slot},", "")
-        template = template.replace(slot, group(a) if slot in elsewhere else a[1:-1] if one_group(a) else a)
-    return template.replace("{np}", np)
+        values[str(n)] = group(a) if slot in elsewhere else a[1:-1] if one_group(a) else a
+    # one pass: a filled-in argument is never read again
+    return _SLOT.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def group(code: str) -> str:

@@ -46,7 +46,7 @@ from jacobian_sym.proofs.pointwise import (
     random_point,
     relative_error,
 )
-from jacobian_sym.render.pages import plain
+from jacobian_sym.render.printers import plain
 
 
 @dataclass

@@ -18,7 +18,7 @@ from jacobian_sym.notes.identities import NOTES_CLAIMS, Claim, ElementClaim, der
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import is_zero_smooth
 from jacobian_sym.proofs.explicit import Explicit, concrete_sizes
-from jacobian_sym.render.pages import plain
+from jacobian_sym.render.printers import plain
 
 
 @dataclass

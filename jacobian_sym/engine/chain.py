@@ -25,6 +25,12 @@ from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.ops.indexing import IndexContext
 
+#: how a step names an op in words ("the product, in index notation"); other ops by their name
+_OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference", "mul": "the Hadamard product",
+             "div": "the element-wise quotient", "transpose": "the transpose", "neg": "the negation",
+             "cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy",
+             "mse": "squared error", "log_softmax": "log-softmax", "leaky_relu": "leaky ReLU"}
+
 
 @dataclass
 class Signal:
@@ -49,6 +55,8 @@ class Chain:
         self.signal_why = signal_why or {}
         self.signals: dict[int, Signal] = {}
         self.steps: list[Step] = []
+        #: what the chain differentiates: J, or the root's element f_{rs} for a Jacobian
+        self.top = sp.Symbol("J")
 
     # ----- indices -----
     def free_indices(self, node: Node) -> tuple:
@@ -104,6 +112,7 @@ class Chain:
             _, where = gradient_layout(root.shape, self.layout)
             free = self.free_indices(root)
             return (lambda p, q: delta[where(p, q)]), free
+        self.top = element_symbol(self.graph.symbol(root), *seed[1])
         return None, seed[1]
 
     def _upstream(self, node):
@@ -116,7 +125,7 @@ class Chain:
         sig.symbol = matrix_symbol(name, *shape)
         sig.closed = closed_form(sig.index, target_slots(where(*sig.free), shape), shape)
         node_el = element_symbol(self.graph.symbol(node), *sig.free)
-        self.steps.append(Step(sp.Derivative(sp.Symbol("J"), node_el), sig.index,
+        self.steps.append(Step(sp.Derivative(self.top, node_el), sig.index,
                                "sum of the paths through the node's consumers"))
         self.steps.append(Step(sig.symbol, sig.closed, self.signal_why.get(id(node), "error signal")))
         return lambda p, q: sig.symbol[where(p, q)]
@@ -131,7 +140,8 @@ class Chain:
         node_el = element_symbol(graph.symbol(node), p, q)
         raw = local_derivative(element, a_el)
         local = simplify_index(raw, self.facts)
-        self.steps.append(Step(node_el, element, f"{node.op}, in index notation"))
+        words = _OP_WORDS.get(node.op, node.op.replace("_", " "))
+        self.steps.append(Step(node_el, element, f"{words}, in index notation"))
         self.steps.append(Step(sp.Derivative(node_el, a_el), local, "differentiate element by element"))
         if upstream is None:
             contribution = local
@@ -141,7 +151,7 @@ class Chain:
                 if size != 1:
                     body = sp.Sum(body, (idx, 0, size - 1))
             contribution = body
-            self.steps.append(Step(sp.Derivative(sp.Symbol("J"), a_el), contribution, "chain rule"))
+            self.steps.append(Step(sp.Derivative(self.top, a_el), contribution, "chain rule"))
         sig = self.signal(arg)
         sig.index = sig.index + contribution
 

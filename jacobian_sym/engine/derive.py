@@ -14,7 +14,9 @@ from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError, JacobianSymError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol
-from jacobian_sym.render.pages import render_latex, render_text
+from jacobian_sym.render.compose import render_display_latex, render_latex, render_markdown, render_text
+from jacobian_sym.render.display import shown
+from jacobian_sym.render.printers import plain
 
 
 @dataclass
@@ -35,6 +37,12 @@ class Derivation:
     #: the given ∂J/∂expr when the expression is not itself a scalar (identities 2.5, 2.6)
     upstream: sp.MatrixSymbol | None = None
     section: str | None = None
+    #: the title was made by the engine (∂J/∂x), not given: pages set it as math
+    auto_title: bool = field(default=False, repr=False)
+
+    def __post_init__(self):
+        self.closed_form = shown(self.closed_form)
+        self.index_form = shown(self.index_form)
 
     @property
     def shape(self):
@@ -44,10 +52,21 @@ class Derivation:
         return render_latex(self, **options)
 
     def _repr_latex_(self):
-        return render_latex(self, display="$$")
+        return render_display_latex(self)
+
+    def _repr_markdown_(self):
+        return render_markdown(self, level=4)
 
     def __str__(self):
         return render_text(self)
+
+    def __repr__(self):
+        last = self.steps[-1]
+        return (f"<Derivation {plain(last.lhs)} = {plain(self.closed_form)} ({self.layout} layout, "
+                f"{len(self.steps)} steps)>")
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(repr(self))
 
 
 def _checked(node, what):
@@ -99,11 +118,11 @@ def gradient(expr: Node, wrt: Node, *, layout: str = "numerator", upstream: str 
     var_symbol = graph.symbol(var)
     J = sp.Symbol("J")
     steps.append(Step(sp.Derivative(J, element_symbol(var_symbol, *sig.free)), index,
-                      "collapse the sums (Kronecker deltas, declared facts)"))
+                      "collapse the sums ([i = k] keeps one term; declared facts)"))
     steps.append(Step(sp.Derivative(J, var_symbol), closed, "the closed form of the element-wise result"))
     name = expr.name or "J"
     return Derivation(title or f"∂{'J' if upstream else name}/∂{var.name}", "gradient", expr, var, layout,
-                      steps, index, free, closed, graph, delta, section)
+                      steps, index, free, closed, graph, delta, section, auto_title=title is None)
 
 
 def jacobian(expr: Node, wrt: Node, *, layout: str = "numerator", title: str | None = None,
@@ -126,8 +145,8 @@ def jacobian(expr: Node, wrt: Node, *, layout: str = "numerator", title: str | N
     f = graph.symbol(expr)
     if len(chain.steps) > 2:  # a composition: show the contracted result before its closed form
         chain.steps.append(Step(sp.Derivative(element_symbol(f, *out), element_symbol(graph.symbol(var), *sig.free)),
-                                index, "collapse the sums (Kronecker deltas, declared facts)"))
+                                index, "collapse the sums ([i = k] keeps one term; declared facts)"))
     chain.steps.append(Step(sp.Derivative(f, graph.symbol(var)), closed,
                             "the closed form of the element-wise result"))
     return Derivation(title or f"∂{expr.name or 'f'}/∂{var.name}", "jacobian", expr, var, layout,
-                      chain.steps, index, free, closed, graph, None, section)
+                      chain.steps, index, free, closed, graph, None, section, auto_title=title is None)

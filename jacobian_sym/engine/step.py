@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from jacobian_sym.render.printers import plain
+
 
 @dataclass(frozen=True)
 class Step:
@@ -16,4 +18,6 @@ class Step:
     why: str
 
     def __str__(self):
-        return f"{self.lhs} = {self.rhs}    [{self.why}]"
+        return f"{plain(self.lhs)} = {plain(self.rhs)}    [{self.why}]"
+
+    __repr__ = __str__

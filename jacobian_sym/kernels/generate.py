@@ -27,7 +27,7 @@ from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.ops.table import UNDEFINED, get_op
-from jacobian_sym.render.pages import plain
+from jacobian_sym.render.printers import plain
 
 
 class KernelError(JacobianSymError):

@@ -6,6 +6,7 @@ import statistics
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from jacobian_sym.errors import JacobianSymError
 
@@ -33,14 +34,25 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     return {k: v.astype(dtype) for k, v in out.items()}
 
 
-def median_us(fn, calls: int) -> float:
-    """The median wall time of ``calls`` calls of ``fn``, in µs."""
+def times_us(fn, calls: int) -> list[float]:
+    """The wall times of ``calls`` calls of ``fn``, in µs."""
     times = []
     for _ in range(calls):
         t = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e6
+        times.append((time.perf_counter() - t) * 1e6)
+    return times
+
+
+def median_us(fn, calls: int) -> float:
+    """The median wall time of ``calls`` calls of ``fn``, in µs."""
+    return statistics.median(times_us(fn, calls))
+
+
+def spread(times: list[float]) -> str:
+    """"median (p10–p90)" of a list of times."""
+    deciles = statistics.quantiles(times, n=10) if len(times) > 1 else [times[0]] * 9
+    return f"{statistics.median(times):.1f} ({deciles[0]:.1f}–{deciles[-1]:.1f})"
 
 
 def bench_kernel(f, given: dict, calls: int = 200):
@@ -59,15 +71,18 @@ def bench_kernel(f, given: dict, calls: int = 200):
                                    f"{elements * 8 / 2**30:.1f} GiB; the benchmark allows "
                                    f"{MAX_BENCH_BYTES / 2**30:.0f} GiB in all")
     rng = np.random.default_rng(0)
-    yield f"{'sizes':<40} {'dtype':<8} {'µs (check=False)':>17} {'µs (checked)':>13}"
-    for B in batches:
-        sizes = {n: given.get(n, 64) for n in names}
-        sizes["B"] = B
-        for dtype in (np.float32, np.float64):
-            a = random_arrays(f, sizes, rng, dtype)
-            fast = getattr(f.module, f.name)
-            fast(**a)
-            unchecked = median_us(lambda: fast(**a, check=False), calls)  # noqa: B023
-            checked = median_us(lambda: fast(**a), calls)  # noqa: B023
-            shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-            yield f"{shown:<40} {np.dtype(dtype).name:<8} {unchecked:>17.1f} {checked:>13.1f}"
+    yield "µs per call: median (10th–90th percentile), BLAS pinned to one thread"
+    yield f"{'sizes':<40} {'dtype':<8} {'check=False':>24} {'checked':>24}"
+    # an environment variable set now would do nothing (NumPy has loaded BLAS): limit it at run time
+    with threadpool_limits(limits=1, user_api="blas"):
+        for B in batches:
+            sizes = {n: given.get(n, 64) for n in names}
+            sizes["B"] = B
+            for dtype in (np.float32, np.float64):
+                a = random_arrays(f, sizes, rng, dtype)
+                fast = getattr(f.module, f.name)
+                fast(**a)
+                unchecked = spread(times_us(lambda: fast(**a, check=False), calls))  # noqa: B023
+                checked = spread(times_us(lambda: fast(**a), calls))  # noqa: B023
+                shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+                yield f"{shown:<40} {np.dtype(dtype).name:<8} {unchecked:>24} {checked:>24}"

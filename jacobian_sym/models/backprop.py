@@ -19,10 +19,18 @@ from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError
-from jacobian_sym.graph.indexed import Graph, element_symbol
+from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
+from jacobian_sym.models.chain_form import chain_form
 from jacobian_sym.models.model import Model
-from jacobian_sym.ops.table import get_op, uses_for
-from jacobian_sym.render.pages import render_backprop_latex
+from jacobian_sym.ops.table import get_op
+from jacobian_sym.render.compose import (
+    render_backprop_latex,
+    render_backprop_markdown,
+    render_backprop_text,
+    render_display_latex,
+)
+from jacobian_sym.render.display import shown
+from jacobian_sym.render.printers import plain
 
 
 @dataclass
@@ -39,23 +47,65 @@ class Backprop:
     graph: Graph = field(repr=False)
     delta_symbols: dict = field(default_factory=dict, repr=False)
     index_forms: dict = field(default_factory=dict, repr=False)
+    #: the matrix-level chain rule of every signal and gradient (``chain_form.ChainForm``)
+    chain_forms: dict = field(default_factory=dict, repr=False)
     #: what is built from this backprop once (its kernel), kept with it
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        self.deltas = {k: shown(v) for k, v in self.deltas.items()}
+        self.gradients = {k: shown(v) for k, v in self.gradients.items()}
+
     @property
-    def shape_table(self) -> dict:
+    def shape_table(self) -> ShapeTable:
         """The notes' dimension check, for every signal and gradient: name → (shape of the left-hand
         side, [(factor, shape) or "∘", …]), e.g. δ₂: (1×D_h) = (1×N_c)(N_c×D_h) ∘ (1×D_h)."""
-        table = {}
+        table = ShapeTable()
         for name, closed in {**self.deltas, **self.gradients}.items():
-            table[name] = (closed.shape, _factor_shapes(closed))
+            table[name] = (closed.shape, [f if f == "∘" else (shown(f[0]), f[1]) for f in _factor_shapes(closed)])
         return table
 
     def latex(self, **options) -> str:
         return render_backprop_latex(self, **options)
 
+    def __str__(self):
+        return render_backprop_text(self)
+
+    def __repr__(self):
+        signals = ", ".join(f"{plain(self.delta_symbols[k])} = {plain(v)}" for k, v in self.deltas.items())
+        grads = ", ".join(f"∂J/∂{plain(self.graph.symbol(self.graph.node_named(k)))} = {plain(v)}"
+                          for k, v in self.gradients.items())
+        return f"<Backprop of {self.model.title!r} ({self.layout} layout): {signals}; {grads}>"
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
     def _repr_latex_(self):
-        return render_backprop_latex(self, display="$$")
+        return render_display_latex(self)
+
+    def _repr_markdown_(self):
+        return render_backprop_markdown(self, level=4)
+
+
+def _shape_text(shape) -> str:
+    return "(" + "×".join(plain(s) for s in shape) + ")"
+
+
+class ShapeTable(dict):
+    """name → (shape, factors): a dict that prints as the notes' dimension check."""
+
+    def __str__(self):
+        lines = []
+        for name, (shape, factors) in self.items():
+            rhs = " ".join("∘" if f == "∘" else _shape_text(f[1]) for f in factors)
+            label = plain(sp.Symbol(name)) if name.startswith(("delta", "Delta")) else f"∂J/∂{plain(sp.Symbol(name))}"
+            lines.append(f"{label}: {_shape_text(shape)} = {rhs}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
 
 
 def _factor_shapes(expr) -> list:
@@ -95,24 +145,6 @@ def _pre_activation(graph: Graph) -> list:
     return out
 
 
-def _identities_between(graph: Graph, node, named: set) -> list:
-    """The notes' identities used on the way from ``node`` up to the next named signal."""
-    uses, frontier, seen = [], [node], set()
-    while frontier:
-        current = frontier.pop()
-        for consumer in graph.consumers[id(current)]:
-            if id(consumer) in seen:
-                continue
-            seen.add(id(consumer))
-            pos = [graph.canonical(a) for a in consumer.args].index(current)
-            for use in uses_for(get_op(consumer.op), pos):
-                if use not in uses:
-                    uses.append(use)
-            if id(consumer) not in named:
-                frontier.append(consumer)
-    return sorted(uses)
-
-
 def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
     """Derive δ₁, δ₂, … and ∂J/∂v for every requested variable v of ``model``."""
     layout = check_layout(layout)
@@ -126,10 +158,10 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
     signals = _pre_activation(graph)
     letter = "Delta" if model.batch is not None else "delta"
     names = {id(n): f"{letter}_{k}" for k, n in enumerate(signals, 1)}
-    whys = {}
-    for n in signals:
-        used = _identities_between(graph, n, set(names))
-        whys[id(n)] = "chain rule, using " + ", ".join(f"identity ({u})" for u in used) if used else "chain rule"
+    signal_of = {id(n): matrix_symbol(names[id(n)], *gradient_layout(n.shape, layout, batch=model.batch)[0])
+                 for n in signals}
+    forms = {id(n): chain_form(graph, n, signal_of, layout) for n in [*signals, *wrt_nodes]}
+    whys = {id(n): _using(forms[id(n)]) for n in signals}
     chain = Chain(graph, layout=layout, pool=IndexPool(), signal_names=names, signal_why=whys,
                   batch=model.batch)
     chain.run(wrt_nodes, ("scalar",))
@@ -154,13 +186,17 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
         shapes[f"dJ/d{node.name}"] = closed.shape
         index_forms[node.name] = index
         sym = graph.symbol(node)
-        uses = sorted({u for c in graph.consumers[id(node)]
-                       for u in uses_for(get_op(c.op), [graph.canonical(a) for a in c.args].index(node))})
-        why = ", ".join(f"identity ({u})" for u in uses) or "chain rule"
         chain.steps.append(Step(sp.Derivative(J, element_symbol(sym, *chain.signal(node).free)), index,
                                 "collapse the sums"))
-        chain.steps.append(Step(sp.Derivative(J, sym), closed, f"using {why}"))
+        chain.steps.append(Step(sp.Derivative(J, sym), closed, _using(forms[id(node)])))
     for name, node in model.forward.items():
         shapes[name] = node.shape
+    chain_forms = {**{k: forms[id(n)] for k, n in delta_nodes.items()},
+                   **{n.name: forms[id(n)] for n in wrt_nodes}}
     return Backprop(model, layout, deltas, delta_nodes, gradients, shapes, chain.steps, graph,
-                    delta_symbols, index_forms)
+                    delta_symbols, index_forms, chain_forms)
+
+
+def _using(form) -> str:
+    cited = ", ".join(f"identity ({u})" for u in form.citations)
+    return f"chain rule, using {cited}" if cited else "chain rule"

@@ -1,335 +1,291 @@
-"""The only module that formats: derivations and backprops as LaTeX, Markdown and plain text.
+"""Pages: derivations, backprops, the notes and their errata, as LaTeX documents, Markdown (GitHub,
+Jupyter) and plain text — one page structure, three writers.
 
-SymPy's printers are subclassed for the notes' notation (W_{ij}, δ₁, ŷ, ∘, diag, ∂J/∂W, sums over
-1 … n); nothing is post-processed as a string.
+A page is a title and sections of blocks: prose, groups of equations (rows ``lhs = … &= rhs``, each
+with its reason) and the notes' dimension table. The LaTeX writer sets each group as ``align*`` with
+the reason as a right-flush ``\\tag*`` (one column for the whole document); the Markdown writer sets
+each group as its own ``$$\\begin{aligned}…\\end{aligned}$$`` block (MathJax 3 accepts exactly one
+environment per display) with the reason in a ``&&\\text{}`` column; the text writer prints one line
+per row. Everything mathematical is a SymPy object printed by ``render/printers.py``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sympy as sp
-from sympy.printing.conventions import split_super_sub
-from sympy.printing.latex import LatexPrinter, translate
-from sympy.printing.str import StrPrinter
 
 from jacobian_sym.base.codetext import fill
 from jacobian_sym.base.safe_text import md_text, one_line, tex_text
-from jacobian_sym.ops.functions import ElementFunction, element_class
 from jacobian_sym.ops.table import get_op
-from jacobian_sym.render.notation import NOTATION, latex_name, text_name
+from jacobian_sym.render.notation import NOTATION
+from jacobian_sym.render.printers import latex, plain
 
 PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
-            r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks"]
+            r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{4pt}"]
 
 
-def _body_of(fn, d):
-    return fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+# ----- the page structure -----
+@dataclass
+class Row:
+    """``lhs₀ = lhs₁ = … = rhs``; ``rhs`` is a sum (list) of products (lists) of SymPy objects, an
+    empty ``lhs`` continues the row above (``= rhs``)."""
+
+    lhs: tuple
+    rhs: list
+    #: the reason, as prose pieces (text and inline math)
+    why: tuple = ()
 
 
-def _function_latex(cls) -> str:
-    """An element-wise function's LaTeX name, with a prime per derivative (σ′)."""
-    return latex_name(cls.op_name) + "'" * cls.order
+@dataclass
+class Equations:
+    rows: list
 
 
-def subscripted(name: str, sub: str) -> str:
-    """The LaTeX of ``name`` with one more subscript, merged with the name's own (W0 and i j give
-    W_{0,ij}, delta_1 and k give δ_{1,k}): a subscript is built, never appended to printed text."""
-    base, supers, subs = split_super_sub(name)
-    subs = [*subs, sub] if sub else subs
-    out = translate(base)
-    if supers:
-        out += "^{" + " ".join(translate(x) for x in supers) + "}"
-    return out + ("_{" + ",".join(translate(x) for x in subs) + "}" if subs else "")
+@dataclass
+class Prose:
+    """A paragraph: text pieces (str) and inline math (SymPy objects)."""
+
+    pieces: tuple
 
 
-class NotesLatexPrinter(LatexPrinter):
-    """LaTeX in the notes' notation."""
+@dataclass
+class DimTable:
+    """The notes' dimension check: rows of (lhs, lhs shape, [(factor, shape) or "∘", …])."""
 
-    def __init__(self, settings=None):
-        super().__init__({"order": "none", **(settings or {})})
-
-    def _print_MatrixElement(self, e):
-        rows, cols = e.parent.shape
-        if (rows, cols) == (1, 1):  # the element of a scalar is the scalar: J, not J_0
-            return self._print(sp.Symbol(e.parent.name))
-        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
-        return subscripted(e.parent.name, "".join(self._print(i) for i in idx))
-
-    def _print_KroneckerDelta(self, e, exp=None):
-        a, b = (self._print(x) for x in e.args[:2])
-        return rf"\delta_{{{a}{b}}}"
-
-    def _print_Sum(self, e):
-        # the notes' indices run 1 … n: Σ_{k=0}^{n−1} is printed Σ_{k=1}^{n}
-        out = []
-        for k, lo, hi in e.limits:
-            out.append(rf"\sum_{{{self._print(k)}={self._print(lo + 1)}}}^{{{self._print(hi + 1)}}}")
-        return " ".join(out) + " " + self.parenthesize(e.function, 40)
-
-    def _print_ElementwiseApplyFunction(self, e):
-        cls = element_class(e.function)
-        arg = self._print(e.expr)
-        if cls is not None:
-            return rf"{_function_latex(cls)}\left({arg}\right)"
-        d = sp.Dummy("s")
-        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(arg)}))
-
-    def _print_DiagMatrix(self, e):
-        return rf"\operatorname{{diag}}\left({self._print(e.args[0])}\right)"
-
-    def _print_Derivative(self, e):
-        (var, _count), = e.variable_count
-        return rf"\frac{{\partial {self._print(e.expr)}}}{{\partial {self._print(var)}}}"
-
-    def _print_OneMatrix(self, e):
-        return r"\mathbf{1}"
-
-    def _print_Transpose(self, e):
-        inner = self._print(e.arg)
-        if isinstance(e.arg, sp.MatrixSymbol):
-            return rf"{inner}^{{T}}"
-        return rf"\left({inner}\right)^{{T}}"
-
-    def _print_Function(self, e, exp=None):
-        # (SymPy dispatches a Function subclass on its own name only, never on ElementFunction)
-        if isinstance(e, ElementFunction):
-            return self._print_ElementFunction(e, exp)
-        return super()._print_Function(e, exp)
-
-    def _print_ElementFunction(self, e, exp=None):
-        out = rf"{_function_latex(type(e))}\left({self._print(e.args[0])}\right)"
-        return out if exp is None else rf"{out}^{{{exp}}}"
-
-    def _print_OpApply(self, e):
-        return fill(NOTATION[e.op_name].latex, *(self._print(a) for a in e.operands))
+    rows: list
 
 
-class NotesStrPrinter(StrPrinter):
-    """Plain text in the notes' notation: ∘ for Hadamard, relu′(z), 1 for a ones vector, W_kl."""
-
-    def _print_MatrixElement(self, e):
-        rows, cols = e.parent.shape
-        if (rows, cols) == (1, 1):
-            return self._print(e.parent)
-        idx = [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
-        return f"{self._print(e.parent)}_{''.join(self._print(i) for i in idx)}"
-
-    def _print_Sum(self, e):
-        lims = ", ".join(f"{self._print(k)}={self._print(lo + 1)}..{self._print(hi + 1)}" for k, lo, hi in e.limits)
-        return f"Σ[{lims}] {self.parenthesize(e.function, 40)}"
-
-    def _print_HadamardProduct(self, e):
-        return " ∘ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
-                          for a in e.args)
-
-    def _print_ElementwiseApplyFunction(self, e):
-        cls = element_class(e.function)
-        if cls is not None:
-            return f"{text_name(cls.op_name)}{'′' * cls.order}({self._print(e.expr)})"
-        d = sp.Dummy("s")
-        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
-
-    def _print_OneMatrix(self, e):
-        return "1"
-
-    def _print_OpApply(self, e):
-        return fill(NOTATION[e.op_name].text or e.op_name + "({0})", *(self._print(a) for a in e.operands))
-
-    def _print_DiagMatrix(self, e):
-        return f"diag({self._print(e.args[0])})"
-
-    def _print_MatMul(self, e):
-        coeff, mats = e.as_coeff_matrices()
-        body = " ".join(self.parenthesize(m, 100) if isinstance(m, (sp.MatAdd, sp.HadamardProduct)) else self._print(m)
-                        for m in mats)
-        return body if coeff == 1 else ("-" + body if coeff == -1 else f"{self._print(coeff)} {body}")
-
-    def _print_Transpose(self, e):
-        inner = self._print(e.arg)
-        return f"{inner}ᵀ" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})ᵀ"
-
-    def _print_Derivative(self, e):
-        (var, _count), = e.variable_count
-        return f"∂{self._print(e.expr)}/∂{self._print(var)}"
-
-    def _print_KroneckerDelta(self, e):
-        return f"δ({self._print(e.args[0])}, {self._print(e.args[1])})"
+@dataclass
+class Section:
+    heading: tuple | None
+    blocks: list = field(default_factory=list)
 
 
-def latex(expr) -> str:
-    return NotesLatexPrinter().doprint(expr)
+@dataclass
+class Page:
+    title: tuple
+    sections: list
 
 
-def plain(expr, rename=None) -> str:
-    """A closed form as one line of plain text (docstrings, terminals); ``rename`` maps symbol names."""
-    printer = NotesStrPrinter({"order": "none"})
-    if rename is not None:
-        printer._print_MatrixSymbol = lambda e: rename(e.name)
-    return printer.doprint(expr)
+def product(*factors) -> list:
+    """A right-hand side that is one product (a single term)."""
+    return [list(factors)]
 
 
-def _why(text: str) -> str:
-    return rf"\text{{{tex_text(text)}}}"
+# ----- printing pieces -----
+def _sum_of_products(rhs, printer) -> str:
+    return " + ".join(" ".join(_factor(f, printer, len(term) > 1) for f in term) for term in rhs)
 
 
-def document(title: str, sections: list[tuple[str, str]]) -> str:
-    """A standalone LaTeX document: a title and (heading, body) sections."""
-    parts = [*PREAMBLE, r"\begin{document}", rf"\section*{{{tex_text(title)}}}"]
-    for heading, body in sections:
-        if heading:
-            parts.append(rf"\subsection*{{{tex_text(heading)}}}")
-        parts.append(body)
-    parts += [r"\end{document}", ""]
-    return "\n".join(parts)
+def _factor(f, printer, in_product: bool) -> str:
+    out = printer(f)
+    if in_product and isinstance(f, (sp.MatAdd, sp.Add)):
+        return rf"\left({out}\right)" if printer is tex_of else f"({out})"
+    return out
 
 
-def _wrap(title: str, body: str, standalone: bool, display: str | None) -> str:
-    if display:
-        return f"**{md_text(title)}**\n\n{display}\n{body}\n{display}\n"
-    if standalone:
-        return document(title, [("", body)])
-    return f"% {one_line(title)}\n{body}\n"
+def _mathjax_text(text: str) -> str:
+    """Text for \\text{} under MathJax, which shows a backslash there literally and reads $ as math."""
+    return one_line(text).replace("\\", "∖").replace("{", "(").replace("}", ")").replace("$", "＄")
 
 
-# ----- derivations -----
-def derivation_body(d) -> str:
-    lines = [rf"  {latex(s.lhs)} &= {latex(s.rhs)} && {_why(s.why)} \\" for s in d.steps]
-    return "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
+def _pieces_tex(pieces) -> str:
+    return "".join(tex_text(p) if isinstance(p, str) else f"${tex_of(p)}$" for p in pieces)
 
 
-def render_latex(derivation, *, standalone: bool = False, display: str | None = None) -> str:
-    """The derivation as an amsmath ``align*`` block (a whole document with ``standalone``)."""
-    return _wrap(derivation.title, derivation_body(derivation), standalone, display)
+def _pieces_md(pieces) -> str:
+    return "".join(md_text(p) if isinstance(p, str) else f"${tex_of(p)}$" for p in pieces)
 
 
-def render_markdown(derivation) -> str:
-    return render_latex(derivation, display="$$")
+def _pieces_mathjax(pieces) -> str:
+    """Prose inside a display (the reason column): text in \text{}, math as it is."""
+    return " ".join(rf"\text{{{_mathjax_text(p)}}}" if isinstance(p, str) else tex_of(p) for p in pieces)
 
 
-def render_text(derivation) -> str:
-    out = [derivation.title]
-    out += [f"  {plain(s.lhs)} = {plain(s.rhs)}    [{s.why}]" for s in derivation.steps]
-    return "\n".join(out)
+def _pieces_text(pieces) -> str:
+    return "".join(one_line(p) if isinstance(p, str) else text_of(p) for p in pieces)
 
 
-# ----- backprop of a model -----
-def _forward_form(graph, node):
-    args = [graph.symbol(a) if (a.is_leaf or a.name or a.op == "const") else _forward_form(graph, a)
-            for a in node.args]
-    return get_op(node.op).matrix(*args, **dict(node.attrs))
+def _row_latex(row: Row) -> str:
+    lhs = " = ".join(tex_of(x) for x in row.lhs)
+    return f"{lhs} &= {_sum_of_products(row.rhs, tex_of)}"
 
 
-def _step_why(bp, lhs):
-    for step in bp.steps:
-        if step.lhs == lhs:
-            return step.why
-    return "chain rule"
-
-
-def backprop_body(bp) -> str:
-    graph = bp.graph
-    J = sp.Symbol("J")
-    forward = [rf"  {latex(graph.symbol(n))} &= {latex(_forward_form(graph, n))} \\"
-               for n in bp.model.forward.values()]
-    signals = [rf"  {latex(bp.delta_symbols[k])} = {latex(sp.Derivative(J, graph.symbol(n)))} &= "
-               rf"{latex(bp.deltas[k])} && {_why(_step_why(bp, bp.delta_symbols[k]))} \\"
-               for k, n in bp.delta_nodes.items()]
-    grads = []
-    for k, v in bp.gradients.items():
-        lhs = sp.Derivative(J, graph.symbol(graph.node_named(k)))
-        grads.append(rf"  {latex(lhs)} &= {latex(v)} && {_why(_step_why(bp, lhs))} \\")
-    blocks = [r"\begin{align*}", *forward, r"\end{align*}", r"\begin{align*}", *signals, *grads, r"\end{align*}"]
-    table = _shape_array(bp)
-    if table:
-        blocks += ["Checking the dimensions, as the notes do:", table]
-    return "\n".join(blocks)
+def _dim_array(table: DimTable) -> str:
+    rows = []
+    for lhs, shape, factors in table.rows:
+        top = [tex_of(lhs, frac=r"\dfrac"), "="] + [r"\circ" if f == "∘" else latex(f[0]) for f in factors]
+        bottom = [rf"({_shape_tex(shape)})", ""] + ["" if f == "∘" else rf"({_shape_tex(f[1])})" for f in factors]
+        rows.append((top, bottom))
+    width = max(len(t) for t, _ in rows)
+    lines = [rf"\begin{{array}}{{{'c' * width}}}"]
+    body = []
+    for top, bottom in rows:
+        body.append("  " + " & ".join(top + [""] * (width - len(top))))
+        body.append("  " + " & ".join(bottom + [""] * (width - len(bottom))))
+    lines.append(" \\\\[2pt]\n".join(body))
+    lines.append(r"\end{array}")
+    return "\n".join(lines)
 
 
 def _shape_tex(shape) -> str:
     return r" \times ".join(latex(s) for s in shape)
 
 
-def _shape_array(bp) -> str:
-    rows = []
-    for name, (lhs_shape, factors) in bp.shape_table.items():
-        if name not in bp.deltas:
-            continue
-        lhs = latex(sp.Derivative(sp.Symbol("J"), bp.graph.symbol(bp.delta_nodes[name])))
-        top = [lhs, "="] + [r"\circ" if f == "∘" else latex(f[0]) for f in factors]
-        bottom = [rf"({_shape_tex(lhs_shape)})", ""] + ["" if f == "∘" else rf"({_shape_tex(f[1])})"
-                                                        for f in factors]
-        rows.append((top, bottom))
-    if not rows:
-        return ""
-    width = max(len(t) for t, _ in rows)
-    lines = [rf"\[\begin{{array}}{{{'c' * width}}}"]
-    for top, bottom in rows:
-        lines.append("  " + " & ".join(top + [""] * (width - len(top))) + r" \\")
-        lines.append("  " + " & ".join(bottom + [""] * (width - len(bottom))) + r" \\[4pt]")
-    lines.append(r"\end{array}\]")
-    return "\n".join(lines)
+# ----- the three writers -----
+def _latex_blocks(blocks, depth: int) -> list:
+    body = []
+    for block in blocks:
+        if isinstance(block, Section):
+            if block.heading:
+                command = ("subsection", "subsubsection", "paragraph")[min(depth, 2)]
+                body.append(rf"\{command}*{{{_pieces_tex(block.heading)}}}")
+            body += _latex_blocks(block.blocks, depth + 1)
+        elif isinstance(block, Prose):
+            body += [_pieces_tex(block.pieces), ""]
+        elif isinstance(block, Equations):
+            rows = [f"  {_row_latex(r)}" + (rf" \tag*{{{_pieces_tex(r.why)}}}" if r.why else "") for r in block.rows]
+            body += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+        elif isinstance(block, DimTable) and block.rows:
+            body += [r"\[", _dim_array(block), r"\]"]
+    return body
 
 
-def render_backprop_latex(bp, *, standalone: bool = False, display: str | None = None) -> str:
-    """A model's backprop in the notes' order: forward pass, error signals, gradients, dimensions."""
-    if display:
-        equations, _, table = backprop_body(bp).partition("Checking the dimensions, as the notes do:")
-        out = f"**{md_text(bp.model.title)}**\n\n{display}\n{equations.strip()}\n{display}\n"
-        if table.strip():
-            array = table.strip().removeprefix(r"\[").removesuffix(r"\]")
-            out += f"\nChecking the dimensions, as the notes do:\n\n{display}\n{array}\n{display}\n"
-        return out
-    return _wrap(bp.model.title, backprop_body(bp), standalone, None)
+def write_latex(page: Page, *, standalone: bool = False) -> str:
+    """LaTeX: a whole document with ``standalone``, else the body (after a ``%`` title line)."""
+    body = _latex_blocks(page.sections, 0)
+    if standalone:
+        head = [*PREAMBLE, r"\begin{document}", rf"\section*{{{_pieces_tex(page.title)}}}"]
+        return "\n".join([*head, *body, r"\end{document}", ""])
+    return "\n".join([f"% {_pieces_text(page.title)}", *body, ""])
 
 
-def render_backprop_text(bp) -> str:
-    out = [bp.model.title]
-    for name, node in bp.model.forward.items():
-        out.append(f"  {name} = {plain(_forward_form(bp.graph, node))}")
-    for k, v in bp.deltas.items():
-        out.append(f"  {k} = ∂J/∂{bp.delta_nodes[k].name} = {plain(v)}")
-    for k, v in bp.gradients.items():
-        out.append(f"  ∂J/∂{k} = {plain(v)}")
-    return "\n".join(out)
-
-
-# ----- the notes as a whole -----
-def notes_document(derivations, bp) -> str:
-    """Every identity of the notes and the §3 network, as one standalone document."""
-    sections = [(d.title, derivation_body(d)) for d in derivations]
-    sections.append((f"(3) {bp.model.title}", backprop_body(bp)))
-    return document("Computing neural network gradients, derived by jacobian_sym", sections)
-
-
-def notes_markdown(derivations, bp) -> str:
-    parts = ["# Computing neural network gradients, derived by jacobian_sym", ""]
-    for d in derivations:
-        parts += [f"## {md_text(d.title)}", "", "$$", derivation_body(d), "$$", ""]
-    parts += [f"## (3) {md_text(bp.model.title)}", "", render_backprop_latex(bp, display="$$")]
-    return "\n".join(parts)
-
-
-def errata_markdown(findings, total: int) -> str:
-    """The notes' errata, as found by the engine (generated; ``jacobian-sym render`` keeps it in sync)."""
-    lines = ["# Errata of the notes, found by jacobian_sym", "",
-             f"The engine checked {total} statements of the notes (§2.1–§3) as they are written; "
-             f"{len(findings)} do not hold. Regenerate with `jacobian-sym render`; "
-             "see `jacobian-sym errata` and `jacobian_sym.notes.identities.NOTES_CLAIMS`.", ""]
-    for n, f in enumerate(findings, 1):
-        lines += [f"## {n}. Section {f.section}", "", f"As stated: ${f.stated}$", "", f"- why it fails: {f.reason}"]
-        if f.counterexample:
-            lines.append(f"- counterexample: {f.counterexample}")
-        if f.corrected:
-            lines.append(f"- correction: {f.corrected}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def errata_text(findings) -> str:
+def _markdown_blocks(blocks, level: int) -> list:
     out = []
-    for f in findings:
-        out += [f"§{f.section}  {f.stated}", f"    why: {f.reason}"]
-        if f.counterexample:
-            out.append(f"    counterexample: {f.counterexample}")
-        if f.corrected:
-            out.append(f"    correction: {f.corrected}")
-    return "\n".join(out)
+    for block in blocks:
+        if isinstance(block, Section):
+            if block.heading:
+                out += [f"{'#' * min(level, 6)} {_pieces_md(block.heading)}", ""]
+            out += _markdown_blocks(block.blocks, level + 1)
+        elif isinstance(block, Prose):
+            out += [_pieces_md(block.pieces), ""]
+        elif isinstance(block, Equations):
+            out += ["$$", math_block(block), "$$", ""]
+        elif isinstance(block, DimTable) and block.rows:
+            out += ["$$", _dim_array(block), "$$", ""]
+    return out
+
+
+def write_markdown(page: Page, *, level: int = 1) -> str:
+    """Markdown for GitHub and Jupyter: headings, prose, one ``$$`` block per group of equations."""
+    return "\n".join([f"{'#' * level} {_pieces_md(page.title)}", "", *_markdown_blocks(page.sections, level + 1)])
+
+
+def math_block(block: Equations) -> str:
+    """One group of equations as an ``aligned`` environment (inside ``$$`` for MathJax)."""
+    rows = [f"  {_row_latex(r)}" + (f" && {_pieces_mathjax(r.why)}" if r.why else "") for r in block.rows]
+    return "\n".join([r"\begin{aligned}", " \\\\\n".join(rows), r"\end{aligned}"])
+
+
+def _display_blocks(blocks) -> list:
+    out = []
+    for block in blocks:
+        if isinstance(block, Section):
+            out += _display_blocks(block.blocks)
+        elif isinstance(block, Equations):
+            out.append("$$" + math_block(block) + "$$")
+        elif isinstance(block, DimTable) and block.rows:
+            out.append("$$" + _dim_array(block) + "$$")
+    return out
+
+
+def write_display_latex(page: Page) -> str:
+    """Jupyter's text/latex: only math, every group of equations a ``$$`` block (no Markdown)."""
+    return "\n".join(_display_blocks(page.sections))
+
+
+def _text_blocks(blocks) -> list:
+    out = []
+    for block in blocks:
+        if isinstance(block, Section):
+            if block.heading:
+                out += ["", _pieces_text(block.heading)]
+            out += _text_blocks(block.blocks)
+        elif isinstance(block, Prose):
+            out.append(_pieces_text(block.pieces))
+        elif isinstance(block, Equations):
+            for r in block.rows:
+                lhs = " = ".join(text_of(x) for x in r.lhs)
+                eq = f"  {lhs} = " if lhs else "      = "
+                out.append(eq + _sum_of_products(r.rhs, text_of) + (f"    [{_pieces_text(r.why)}]" if r.why else ""))
+        elif isinstance(block, DimTable) and block.rows:
+            for lhs, shape, factors in block.rows:
+                rhs = " ".join("∘" if f == "∘" else _shape_text(f[1]) for f in factors)
+                out.append(f"  {text_of(lhs)}: {_shape_text(shape)} = {rhs}")
+    return out
+
+
+def write_text(page: Page) -> str:
+    return "\n".join([_pieces_text(page.title), *_text_blocks(page.sections)])
+
+
+def _shape_text(shape) -> str:
+    return "(" + "×".join(plain(s) for s in shape) + ")"
+
+
+# ----- an expression as it was written -----
+_TIGHT = {"matmul", "mul", "div", "transpose", "neg"}
+
+
+def written(graph, node, printer, top: bool = True, one_level: bool = False) -> str:
+    """The matrix form of ``node`` as it was written (wᵀx + b), named inner lines by their names (and
+    every inner node by its symbol u₁, u₂ with ``one_level``)."""
+    if node.op == "const":
+        return printer(node.attr("value"))
+    if node.is_leaf or (not top and (node.name is not None or one_level)):
+        return printer(graph.symbol(graph.canonical(node)))
+    op = get_op(node.op)
+    args = [written(graph, a, printer, top=False, one_level=one_level) for a in node.args]
+    loose = [not one_level and _loose(node, a) for a in node.args]
+    if printer is latex:
+        args = [rf"\left({s}\right)" if wrap else s for wrap, s in zip(loose, args)]
+    else:
+        args = [f"({s})" if wrap else s for wrap, s in zip(loose, args)]
+    if node.op in ("mul", "div") and any(a.op == "const" for a in node.args):
+        return " ".join(args) if node.op == "mul" else f"{args[0]} / {args[1]}"
+    notation = NOTATION[node.op]
+    if op.kind == "elementwise":
+        name = notation.latex if printer is latex else (notation.text or node.op)
+        return f"{name}({args[0]})"
+    template = notation.latex if printer is latex else (notation.text or node.op + "({0})")
+    return fill(template, *args)
+
+
+def _loose(parent, node) -> bool:
+    """An operand that needs parentheses under ``parent`` ((a + b) c, (A x)ᵀ; not (A B) C)."""
+    if node.name is not None or node.is_leaf or node.op == "const" or parent.op not in _TIGHT:
+        return False
+    if node.op in ("add", "sub", "neg"):
+        return True
+    return node.op in ("matmul", "mul") and parent.op not in (node.op,)
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """Math already printed (a forward line as written), in LaTeX and in text."""
+
+    latex: str
+    text: str
+
+
+def as_written(graph, node, one_level: bool = False) -> Verbatim:
+    return Verbatim(written(graph, node, latex, one_level=one_level), written(graph, node, plain, one_level=one_level))
+
+
+def tex_of(x, **settings) -> str:
+    return x.latex if isinstance(x, Verbatim) else latex(x, **settings)
+
+
+def text_of(x) -> str:
+    return x.text if isinstance(x, Verbatim) else plain(x)

@@ -117,7 +117,7 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
     for a loop whose arrays were checked once.
     Closed forms (derived by jacobian_sym, gradient layout):
         delta1 = yhat - y
-        delta2 = (Uᵀ delta1) ∘ relu′(z)
+        delta2 = (Uᵀ delta1) ∘ ReLU′(z)
         dJ/dU = delta1 hᵀ
         dJ/db2 = delta1 1
         dJ/dW = delta2 xᵀ

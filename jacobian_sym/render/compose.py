@@ -1,0 +1,233 @@
+"""What each page says: a derivation, a model's backprop, the notes as a whole, the errata.
+
+Reads results by their attributes only (a ``Derivation``, a ``Backprop`` with its ``chain_forms``)
+and builds ``pages.Page`` structures; ``pages`` writes them as LaTeX, Markdown or text.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.render.pages import (
+    DimTable,
+    Equations,
+    Page,
+    Prose,
+    Row,
+    Section,
+    as_written,
+    product,
+    write_display_latex,
+    write_latex,
+    write_markdown,
+    write_text,
+)
+
+J = sp.Symbol("J")
+
+_x = sp.MatrixSymbol("x", sp.Symbol("n"), 1)
+_delta = sp.Symbol("delta")
+
+
+def layout_words(layout: str) -> tuple:
+    """What the layout means, as prose with inline math (the page says which layout it uses)."""
+    if layout == "numerator":
+        return ("Numerator layout, the notes' convention: ", sp.Derivative(J, _x), " has the shape of ",
+                _x.T, " and an error signal ", _delta, " is a row; final gradients are given in the shapes "
+                "of their variables (the notes' shape convention).")
+    return ("Denominator layout: ", sp.Derivative(J, _x), " has the shape of ", _x, " and an error signal ",
+            _delta, " is a column; final gradients are given in the shapes of their variables.")
+
+
+_i, _k = sp.symbols("i k")
+KRONECKER = (sp.KroneckerDelta(_i, _k), " is 1 when ", sp.Eq(_i, _k, evaluate=False),
+             " and 0 otherwise (the notes' case split); ", _delta, " is kept for the error signals.")
+
+
+def _uses_kronecker(steps) -> bool:
+    return any(isinstance(x, sp.Basic) and x.has(sp.KroneckerDelta) for s in steps for x in (s.lhs, s.rhs))
+
+
+def _cite(uses) -> str:
+    return ", ".join(f"identity ({u})" for u in uses)
+
+
+# ----- a derivation -----
+def _title(d) -> tuple:
+    if d.section is not None or not getattr(d, "auto_title", False):
+        return (d.title,)
+    top = d.steps[-1].lhs
+    return ("The derivative ", top)
+
+
+def _definitions(d) -> list:
+    """J and the intermediates u₁, u₂, … an expression's steps mention, as the expression was written."""
+    graph = d.graph
+    rows = []
+    for node in graph.nodes:
+        if node.is_leaf or node.op == "const":
+            continue
+        sym = graph.symbol(node)
+        if node is graph.root and d.kind == "gradient" and d.upstream is None and sym.name != "J":
+            rows.insert(0, Row((J, sym), product(as_written(graph, node))))
+        if node.name is None or node is graph.root:
+            rows.append(Row((sym,), product(as_written(graph, node, one_level=True))))
+    return rows
+
+
+def derivation_page(d) -> Page:
+    prose = [Prose(layout_words(d.layout))]
+    if _uses_kronecker(d.steps):
+        prose.append(Prose(KRONECKER))
+    blocks = list(prose)
+    if d.section is None:
+        blocks += [Prose(("where",)), Equations(_definitions(d))]
+    blocks.append(Equations([Row((s.lhs,), product(s.rhs), (s.why,)) for s in d.steps]))
+    return Page(_title(d), [Section(None, blocks)])
+
+
+# ----- a backprop -----
+def _partials(graph, path) -> list:
+    """∂J/∂s ∂s/∂m … ∂m/∂n along one path (from the loss itself when the path ends there)."""
+    nodes = path.nodes if path.top is not None else path.nodes[1:]
+    first = [sp.Derivative(J, graph.symbol(nodes[0]))]
+    return first + [sp.Derivative(graph.symbol(u), graph.symbol(lo)) for u, lo in zip(nodes, nodes[1:])]
+
+
+def _chain_rows(bp, lhs, closed, form, shaped) -> list:
+    """δ₂ = ∂J/∂z = ∂J/∂θ ∂θ/∂h ∂h/∂z = δ₁ ∂θ/∂h ∂h/∂z = δ₁ U diag(ReLU′(z)) = closed form."""
+    graph = bp.graph
+    terms = [_partials(graph, path) for path in form.paths]
+    cited = ("using " + _cite(form.citations),) if form.citations else ()
+    final = ("the closed form of the element-wise result",) if form.local_forms is not None else (cited or
+                                                                                                  ("chain rule",))
+    if shaped is not None:
+        final = (*final, ", transposed to the shape of ", shaped)
+    if len(terms) == 1 and len(terms[0]) == 1 and form.paths[0].top is None:
+        return [Row(lhs, product(closed), final)]
+    rows = [Row(lhs, terms, ("chain rule",))]
+    tops = [p.top for p in form.paths if p.top is not None]
+    if tops:
+        rows.append(Row((), [[p.top, *t[1:]] if p.top is not None else t for p, t in zip(form.paths, terms)],
+                        ("substituting ", *_joined(sorted(set(tops), key=str)))))
+        if form.local_forms is not None:
+            rows.append(Row((), [[p.top, *forms] for p, forms in zip(form.paths, form.local_forms)], cited))
+    rows.append(Row((), product(closed), final))
+    return rows
+
+
+def _joined(symbols) -> list:
+    out = []
+    for n, s in enumerate(symbols):
+        out += ([", "] if n else []) + [s]
+    return out
+
+
+def _shaped(bp, variable):
+    """The variable, when the layout's gradient is its transpose (a column in numerator layout)."""
+    rows, cols = variable.shape
+    if (rows, cols) != (1, 1) and (cols == 1) == (bp.layout == "numerator") and 1 in (rows, cols):
+        return bp.graph.symbol(variable)
+    return None
+
+
+def backprop_page(bp) -> Page:
+    graph = bp.graph
+    forward = [Row((graph.symbol(n),), product(as_written(graph, n))) for n in bp.model.forward.values()]
+    signals, grads = [], []
+    for name, node in bp.delta_nodes.items():
+        lhs = (bp.delta_symbols[name], sp.Derivative(J, graph.symbol(node)))
+        signals.append(Equations(_chain_rows(bp, lhs, bp.deltas[name], bp.chain_forms[name], None)))
+    for name, closed in bp.gradients.items():
+        node = graph.node_named(name)
+        lhs = (sp.Derivative(J, graph.symbol(node)),)
+        grads.append(Equations(_chain_rows(bp, lhs, closed, bp.chain_forms[name], _shaped(bp, node))))
+    intro = [Prose(layout_words(bp.layout)),
+             Prose(("Error signals are named at the pre-activations and numbered from the loss backwards, as the "
+                    "notes do.",))]
+    table = DimTable([(sp.Derivative(J, graph.symbol(bp.delta_nodes[k])), shape, factors)
+                      for k, (shape, factors) in bp.shape_table.items() if k in bp.deltas])
+    sections = [Section(None, intro), Section(("Forward pass",), [Equations(forward)]),
+                Section(("Error signals",), signals), Section(("Gradients",), grads)]
+    if table.rows:
+        sections.append(Section(("Checking the dimensions, as the notes do",), [table]))
+    return Page((bp.model.title,), sections)
+
+
+# ----- the entry points the results call -----
+def render_latex(d, *, standalone: bool = False) -> str:
+    return write_latex(derivation_page(d), standalone=standalone)
+
+
+def render_markdown(d, *, level: int = 1) -> str:
+    return write_markdown(derivation_page(d), level=level)
+
+
+def render_text(d) -> str:
+    return write_text(derivation_page(d))
+
+
+def render_display_latex(result) -> str:
+    page = backprop_page(result) if hasattr(result, "gradients") else derivation_page(result)
+    return write_display_latex(page)
+
+
+def render_backprop_latex(bp, *, standalone: bool = False) -> str:
+    return write_latex(backprop_page(bp), standalone=standalone)
+
+
+def render_backprop_markdown(bp, *, level: int = 1) -> str:
+    return write_markdown(backprop_page(bp), level=level)
+
+
+def render_backprop_text(bp) -> str:
+    return write_text(backprop_page(bp))
+
+
+# ----- the notes as a whole -----
+NOTES_TITLE = "Computing neural network gradients, derived by jacobian_sym"
+
+
+def _notes_page(derivations, bp) -> Page:
+    sections = [Section(d_page.title, d_page.sections) for d_page in map(derivation_page, derivations)]
+    page = backprop_page(bp)
+    sections.append(Section(("(3) ", *page.title), page.sections))
+    return Page((NOTES_TITLE,), sections)
+
+
+def notes_document(derivations, bp) -> str:
+    """Every identity of the notes and the §3 network, as one standalone document."""
+    return write_latex(_notes_page(derivations, bp), standalone=True)
+
+
+def notes_markdown(derivations, bp) -> str:
+    return write_markdown(_notes_page(derivations, bp))
+
+
+# ----- the errata -----
+def errata_markdown(findings, total: int) -> str:
+    """The notes' errata, as found by the engine (generated; ``jacobian-sym render`` keeps it in sync)."""
+    lines = ["# Errata of the notes, found by jacobian_sym", "",
+             f"The engine checked {total} statements of the notes (§2.1–§3) as they are written; "
+             f"{len(findings)} do not hold. Regenerate with `jacobian-sym render`; "
+             "see `jacobian-sym errata` and `jacobian_sym.notes.identities.NOTES_CLAIMS`. "
+             "Indices in counterexamples run from 1, as in the notes.", ""]
+    for n, f in enumerate(findings, 1):
+        lines += [f"## {n}. Section {f.section}", "", f"As stated: ${f.stated}$", "", f"- why it fails: {f.reason}"]
+        if f.counterexample:
+            lines.append(f"- counterexample: {f.counterexample}")
+        if f.corrected:
+            lines.append(f"- correction: {f.corrected}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def errata_text(findings) -> str:
+    out = []
+    for f in findings:
+        out += [f"§{f.section}  {f.stated}", f"    why: {f.reason}"]
+        if f.counterexample:
+            out.append(f"    counterexample: {f.counterexample}")
+        if f.corrected:
+            out.append(f"    correction: {f.corrected}")
+    return "\n".join(out)

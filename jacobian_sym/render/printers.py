@@ -1,0 +1,271 @@
+"""SymPy's printers, subclassed for the notes' notation: LaTeX and one line of Unicode text.
+
+Both print W_{ij}, δ₁, ŷ, θ, ∘, diag, ∂J/∂W, σ′(Wb)ᵀ, sums over 1 … n, the Kronecker delta as the
+Iverson bracket [i = k] (the notes' case split "1 if i = k, 0 otherwise"; δ is kept for the error
+signals), and a difference with its positive term first (ŷ − y). Subscripts are built from a name's
+parts, never appended to printed text; nothing is post-processed as a string.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sympy as sp
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, translate
+from sympy.printing.pretty.pretty_symbology import pretty_symbol
+from sympy.printing.str import StrPrinter
+
+from jacobian_sym.base.codetext import fill
+from jacobian_sym.ops.functions import ElementFunction, element_class
+from jacobian_sym.render.notation import NOTATION, latex_name, text_name
+
+
+def _body_of(fn, d):
+    return fn(d) if not isinstance(fn, sp.Lambda) else fn.expr.xreplace({fn.variables[0]: d})
+
+
+def _function_latex(cls) -> str:
+    """An element-wise function's LaTeX name, with a prime per derivative (σ′)."""
+    return latex_name(cls.op_name) + "'" * cls.order
+
+
+def _function_text(cls) -> str:
+    return text_name(cls.op_name) + "′" * cls.order
+
+
+def subscripted(name: str, sub: str) -> str:
+    """The LaTeX of ``name`` with one more subscript, merged with the name's own (W0 and i j give
+    W_{0,ij}, delta_1 and k give δ_{1,k}): a subscript is built, never appended to printed text."""
+    base, supers, subs = split_super_sub(name)
+    subs = [*subs, sub] if sub else subs
+    out = translate(base)
+    if supers:
+        out += "^{" + " ".join(translate(x) for x in supers) + "}"
+    return out + ("_{" + ",".join(translate(x) for x in subs) + "}" if subs else "")
+
+
+def _negative(term) -> bool:
+    coeff = term.as_coeff_mmul()[0] if isinstance(term, sp.MatMul) else term.as_coeff_Mul()[0]
+    return bool(coeff.is_number and coeff.is_negative)
+
+
+def positive_first(terms) -> list:
+    """The terms of a sum with the positive ones first (ŷ − y, not −y + ŷ), otherwise in order."""
+    return sorted(terms, key=_negative)
+
+
+def _is_application(e) -> bool:
+    """A function applied to an argument in parentheses: atomic for a transpose (σ′(z)ᵀ)."""
+    return isinstance(e, (sp.MatrixSymbol, ElementFunction)) or type(e).__name__ in (
+        "ElementwiseApplyFunction", "OpApply", "DiagMatrix")
+
+
+def _element_indices(e):
+    rows, cols = e.parent.shape
+    return [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
+
+
+class NotesLatexPrinter(LatexPrinter):
+    """LaTeX in the notes' notation."""
+
+    def __init__(self, settings=None):
+        settings = dict(settings or {})
+        #: \dfrac for a derivative set inside an array (the dimension table), where \frac is tiny
+        self._frac = settings.pop("frac", r"\frac")
+        super().__init__({"order": "none", **settings})
+
+    def _args(self, inner: str, tall: bool) -> str:
+        # (z) directly after \operatorname{ReLU}': an operator followed by an opening parenthesis
+        # takes no space, where \left( would add a thin one ("ReLU′ (z)")
+        return rf"\mathopen{{}}\left({inner}\right)\mathclose{{}}" if tall else f"({inner})"
+
+    def _tall(self, e) -> bool:
+        return bool(e.atoms(sp.Sum, sp.Derivative)) or isinstance(e, sp.Pow) and e.exp.is_negative
+
+    def _print_MatrixElement(self, e):
+        if e.parent.shape == (1, 1):  # the element of a scalar is the scalar: J, not J_0
+            return self._print(sp.Symbol(e.parent.name))
+        return subscripted(e.parent.name, "".join(self._print(i) for i in _element_indices(e)))
+
+    def _print_KroneckerDelta(self, e, exp=None):
+        a, b = (self._print(x) for x in e.args[:2])
+        return rf"[{a} = {b}]"
+
+    def _print_Sum(self, e):
+        # the notes' indices run 1 … n: Σ_{k=0}^{n−1} is printed Σ_{k=1}^{n}
+        out = []
+        for k, lo, hi in e.limits:
+            out.append(rf"\sum_{{{self._print(k)}={self._print(lo + 1)}}}^{{{self._print(hi + 1)}}}")
+        return " ".join(out) + " " + self.parenthesize(e.function, 40)
+
+    def _print_Add(self, e, order=None):
+        terms = positive_first(e.args)
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            out += (" - " + self.parenthesize(-t, 40)) if _negative(t) else (" + " + self.parenthesize(t, 40))
+        return out
+
+    _print_MatAdd = _print_Add
+
+    def _print_ElementwiseApplyFunction(self, e):
+        cls = element_class(e.function)
+        if cls is not None:
+            return _function_latex(cls) + self._args(self._print(e.expr), self._tall(e.expr))
+        d = sp.Dummy("s")
+        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
+
+    def _print_DiagMatrix(self, e):
+        return r"\operatorname{diag}" + self._args(self._print(e.args[0]), self._tall(e.args[0]))
+
+    def _print_Derivative(self, e):
+        (var, _count), = e.variable_count
+        return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{\partial {self._print(var)}}}"
+
+    def _print_OneMatrix(self, e):
+        return r"\mathbf{1}"
+
+    def _print_Identity(self, e):
+        return "I"
+
+    def _print_Transpose(self, e):
+        inner = self._print(e.arg)
+        if _is_application(e.arg):
+            return rf"{inner}^{{T}}"
+        return rf"\left({inner}\right)^{{T}}"
+
+    def _print_Function(self, e, exp=None):
+        # (SymPy dispatches a Function subclass on its own name only, never on ElementFunction)
+        if isinstance(e, ElementFunction):
+            out = _function_latex(type(e)) + self._args(self._print(e.args[0]), self._tall(e.args[0]))
+            return out if exp is None else rf"{out}^{{{exp}}}"
+        return super()._print_Function(e, exp)
+
+    def _print_OpApply(self, e):
+        return fill(NOTATION[e.op_name].latex, *(self._print(a) for a in e.operands))
+
+
+class NotesStrPrinter(StrPrinter):
+    """One line of Unicode in the notes' notation: δ₁ U ∘ ReLU′(z)ᵀ, (ŷ − y)ᵀ, ∂J/∂W, W_ij."""
+
+    def __init__(self, settings=None, rename=None):
+        super().__init__({"order": "none", **(settings or {})})
+        self._rename = rename
+
+    def _name(self, name: str) -> str:
+        # NFC: ŷ as one character, as a reader types it (pretty_symbol gives y and a combining hat)
+        return self._rename(name) if self._rename is not None else unicodedata.normalize("NFC", pretty_symbol(name))
+
+    def _print_MatrixSymbol(self, e):
+        return self._name(e.name)
+
+    def _print_Symbol(self, e):
+        return self._name(e.name)
+
+    def _print_MatrixElement(self, e):
+        if e.parent.shape == (1, 1):
+            return self._print(e.parent)
+        return f"{self._print(e.parent)}_{''.join(self._print(i) for i in _element_indices(e))}"
+
+    def _print_Sum(self, e):
+        lims = ", ".join(f"{self._print(k)}={self._print(lo + 1)}..{self._print(hi + 1)}" for k, lo, hi in e.limits)
+        return f"Σ[{lims}] {self.parenthesize(e.function, 40)}"
+
+    def _print_Add(self, e, order=None):
+        terms = positive_first(e.args)
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            out += (" - " + self.parenthesize(-t, 40)) if _negative(t) else (" + " + self.parenthesize(t, 40))
+        return out
+
+    _print_MatAdd = _print_Add
+
+    def _print_HadamardProduct(self, e):
+        return " ∘ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) and len(e.args) > 1
+                          else self._print(a) for a in e.args)
+
+    def _print_ElementwiseApplyFunction(self, e):
+        cls = element_class(e.function)
+        if cls is not None:
+            return f"{_function_text(cls)}({self._print(e.expr)})"
+        d = sp.Dummy("s")
+        return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
+
+    def _print_Function(self, e):
+        if isinstance(e, ElementFunction):
+            return f"{_function_text(type(e))}({self._print(e.args[0])})"
+        return super()._print_Function(e)
+
+    def _print_OneMatrix(self, e):
+        return "1"
+
+    def _print_Identity(self, e):
+        return "I"
+
+    def _print_ZeroMatrix(self, e):
+        return "0"
+
+    def _print_OpApply(self, e):
+        return fill(NOTATION[e.op_name].text or e.op_name + "({0})", *(self._print(a) for a in e.operands))
+
+    def _print_DiagMatrix(self, e):
+        return f"diag({self._print(e.args[0])})"
+
+    def _print_MatMul(self, e):
+        coeff, mats = e.as_coeff_matrices()
+        body = " ".join(self.parenthesize(m, 100) if isinstance(m, (sp.MatAdd, sp.HadamardProduct)) else self._print(m)
+                        for m in mats)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return "-" + body
+        return f"{self.parenthesize(coeff, 50)} {body}"
+
+    def _print_Mul(self, e):
+        coeff, rest = e.as_coeff_Mul()
+        if coeff.is_negative:
+            return "-" + self._print_Mul_positive(-coeff, rest)
+        return self._print_Mul_positive(coeff, rest)
+
+    def _print_Mul_positive(self, coeff, rest):
+        num, den = sp.fraction(coeff * rest)
+        if den != 1:
+            return f"{self.parenthesize(num, 50)}/{self.parenthesize(den, 51)}"
+        factors = [f for f in ([coeff] if coeff != 1 else []) + list(sp.Mul.make_args(rest))]
+        return " ".join(self.parenthesize(f, 50) for f in factors)
+
+    def _print_Pow(self, e, rational=False):
+        if e.exp == -1:
+            return f"1/{self.parenthesize(e.base, 51)}"
+        if e.exp == sp.Rational(1, 2):
+            return f"√({self._print(e.base)})"
+        return f"{self.parenthesize(e.base, 60)}^{self.parenthesize(e.exp, 60)}"
+
+    def _print_Transpose(self, e):
+        inner = self._print(e.arg)
+        return f"{inner}ᵀ" if _is_application(e.arg) else f"({inner})ᵀ"
+
+    def _print_HadamardPower(self, e):
+        base = self._print(e.base)
+        if not _is_application(e.base):
+            base = f"({base})"
+        return f"1/{base}" if e.exp == -1 else f"{base}^∘{self.parenthesize(e.exp, 60)}"
+
+    def _print_Derivative(self, e):
+        (var, _count), = e.variable_count
+        return f"∂{self._print(e.expr)}/∂{self._print(var)}"
+
+    def _print_KroneckerDelta(self, e):
+        return f"[{self._print(e.args[0])}={self._print(e.args[1])}]"
+
+    def _print_Equality(self, e):
+        return f"{self._print(e.lhs)} = {self._print(e.rhs)}"
+
+
+def latex(expr, **settings) -> str:
+    return NotesLatexPrinter(settings).doprint(expr)
+
+
+def plain(expr, rename=None) -> str:
+    """A closed form as one line of Unicode text; ``rename`` maps symbol names (kernels' variables)."""
+    return NotesStrPrinter(rename=rename).doprint(expr)

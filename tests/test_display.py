@@ -1,0 +1,97 @@
+"""What a person sees, checked by the real thing that shows it: every Markdown math block and every
+Jupyter display through MathJax 3, every LaTeX output through pdflatex; reprs in the notes' notation."""
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from typeset import math_blocks, mathjax_errors, pdflatex_errors
+
+import jacobian_sym as js
+from jacobian_sym.documents import expected
+from jacobian_sym.notes.identities import IDENTITIES
+from jacobian_sym.render import compose
+
+MODELS = sorted(Path("derivations").glob("*.toml")) + sorted(Path("tests/models").glob("*.toml"))
+
+
+def _assert_typesets(blocks, where):
+    errors = mathjax_errors(blocks)
+    bad = [(tex[:120], err) for (tex, _), err in zip(blocks, errors) if err]
+    assert not bad, f"{where}: {len(bad)} of {len(blocks)} math blocks fail in MathJax: {bad[:3]}"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in expected() if p.suffix == ".md"), ids=lambda p: p.name)
+def test_every_markdown_document_typesets_in_mathjax(path):
+    blocks = math_blocks(path.read_text(encoding="utf-8"))
+    assert blocks, f"{path} has no math"
+    _assert_typesets(blocks, path)
+
+
+def _results():
+    out = [(f"identity {s}", js.derive(s)) for s in IDENTITIES]
+    out += [(p.name, js.backprop(js.Model.from_toml(p))) for p in MODELS]
+    out.append(("batched one_layer", js.backprop(js.Model.from_toml("derivations/one_layer.toml").batched("B"))))
+    x, A = js.vector("x", "n"), js.matrix("A", "n", "n")
+    out.append(("xᵀAx", js.gradient(x.T @ A @ x, x)))
+    W1 = js.matrix("W1", "n", "m")
+    out.append(("W1 x", js.jacobian(W1 @ js.vector("x", "m"), js.vector("x", "m"))))
+    return out
+
+
+RESULTS = _results()
+
+
+def test_every_jupyter_display_typesets_in_mathjax():
+    blocks, where = [], []
+    for name, result in RESULTS:
+        latex = result._repr_latex_()
+        assert "**" not in latex and "#" not in latex, f"{name}: text/latex must be math only"
+        for tex, display in math_blocks(latex):
+            blocks.append((tex, display))
+            where.append(name)
+        for tex, display in math_blocks(result._repr_markdown_()):
+            blocks.append((tex, display))
+            where.append(name)
+    errors = mathjax_errors(blocks)
+    bad = [(w, err) for w, err in zip(where, errors) if err]
+    assert not bad, bad[:5]
+
+
+def test_closed_forms_print_in_the_notes_notation():
+    W, b = js.matrix("W", "n", "m"), js.vector("b", "m")
+    cf = js.gradient(js.sum(js.sigmoid(W @ b)), W).closed_form
+    assert str(cf) == repr(cf) == "σ′(W b) bᵀ"
+    assert isinstance(cf, sp.MatMul) and cf == sp.MatMul(*cf.args)  # still SymPy underneath, equal to itself
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    assert repr(bp.deltas) == "{'delta_1': (ŷ - y)ᵀ, 'delta_2': (δ₁ U) ∘ ReLU′(z)ᵀ}"
+    assert str(bp.gradients["W"]) == "δ₂ᵀ xᵀ"
+    assert "δ₂: (1×Dₕ) = (1×N_c) (N_c×Dₕ) ∘ (1×Dₕ)" in str(bp.shape_table)
+
+
+@pytest.mark.parametrize("name,result", RESULTS, ids=[n for n, _ in RESULTS])
+def test_nothing_internal_leaks_into_what_is_printed(name, result):
+    texts = [str(result), repr(result), result._repr_markdown_(), result._repr_latex_()]
+    forms = [result.closed_form] if hasattr(result, "closed_form") else [*result.deltas.values(),
+                                                                        *result.gradients.values()]
+    texts += [str(f) for f in forms] + [repr(f) for f in forms]
+    for text in texts:
+        for leak in ("Lambda", "_prime", "OpApply", "HadamardProduct", "MatrixElement", "KroneckerDelta", "_d,",
+                     ".T", "**", "\\cdot 1", "*1"):
+            assert leak not in text, f"{name}: {leak!r} in {text[:300]}"
+    assert len(repr(result)) < 1500
+
+
+@pytest.mark.parametrize("name,result", RESULTS, ids=[n for n, _ in RESULTS])
+def test_every_latex_output_compiles(name, result, tmp_path):
+    tex = result.latex(standalone=True)
+    errors = pdflatex_errors(tex, tmp_path)
+    assert not errors, f"{name}: {errors[:3]}"
+
+
+def test_backprop_page_shows_the_chain_rule_as_the_notes_do():
+    bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
+    text = compose.render_backprop_text(bp)
+    assert "δ₂ = ∂J/∂z = ∂J/∂θ ∂θ/∂h ∂h/∂z" in text
+    assert "= δ₁ ∂θ/∂h ∂h/∂z" in text and "= δ₁ U diag(ReLU′(z))    [using identity (2.1), identity (2.4)]" in text
+    assert "= (δ₁ U) ∘ ReLU′(z)ᵀ" in text
