@@ -72,14 +72,52 @@ def one_line(text: str) -> str:
 
 _TEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
-    "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "∂": r"$\partial$",
+    "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
 }
+
+
+_TEX_MATH = {
+    "∂": r"\partial", "‖": r"\|", "∘": r"\circ", "×": r"\times", "′": "'", "ᵀ": "^{T}", "½": r"\tfrac12",
+    "²": "^{2}", "³": "^{3}", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "→": r"\to", "∈": r"\in", "ℝ": r"\mathbb{R}",
+    "Σ": r"\Sigma", "∑": r"\sum", "−": "-", "·": r"\cdot", "∞": r"\infty", "√": r"\surd",
+}
+_TEX_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}", " ": "~"}
+_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0308": '"', "\u0304": "=",
+            "\u0307": ".", "\u030c": "v", "\u0327": "c"}
+
+
+def _tex_char(c: str) -> str:
+    """One character for pdflatex's text mode: ASCII as it is (escaped where TeX interprets it), Greek,
+    sub- and superscripts and math signs as inline math, accented letters as TeX accents; anything
+    else as a visible ``?`` (pdflatex would stop on an undefined Unicode character)."""
+    if c in _TEX:
+        return _TEX[c]
+    if c.isascii():
+        return c
+    if c in _TEX_TEXT:
+        return _TEX_TEXT[c]
+    if c in _TEX_MATH:
+        return f"${_TEX_MATH[c]}$"
+    name = unicodedata.name(c, "")
+    if name.startswith("GREEK ") and " LETTER " in name:
+        letter = name.rsplit(" ", 1)[-1].lower()
+        letter = {"lamda": "lambda", "omicron": "o"}.get(letter, letter)
+        return "$\\" + (letter.capitalize() if "CAPITAL" in name else letter) + "$"
+    if name.startswith(("SUBSCRIPT ", "SUPERSCRIPT ")):
+        base = unicodedata.normalize("NFKC", c)
+        if base.isascii() and base.isalnum():
+            return ("$_{" if name.startswith("SUB") else "$^{") + base + "}$"
+    parts = unicodedata.normalize("NFD", c)
+    if len(parts) == 2 and parts[0].isascii() and parts[1] in _ACCENTS:
+        return "\\" + _ACCENTS[parts[1]] + "{" + parts[0] + "}"
+    return "?"
 
 
 def tex_text(text: str) -> str:
     """Plain text for LaTeX's text mode: every character TeX interprets is escaped (``^`` too, so
-    ``^^5c`` cannot become a backslash); control characters become spaces."""
-    return "".join(_TEX.get(c, c) for c in one_line(text))
+    ``^^5c`` cannot become a backslash); control characters become spaces; any Unicode character comes
+    out as something pdflatex typesets (``_tex_char``)."""
+    return "".join(_tex_char(c) for c in unicodedata.normalize("NFC", one_line(text)))
 
 
 _MARKDOWN_SPECIAL = set("\\`*_[]<>$|#~")

@@ -9,6 +9,7 @@ plain mismatch), a counterexample with both numbers, and the derived closed form
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,12 +47,14 @@ from jacobian_sym.proofs.pointwise import (
     random_point,
     relative_error,
 )
-from jacobian_sym.render.printers import plain
+from jacobian_sym.render.display import Displayed
+from jacobian_sym.render.printers import latex, plain
 
 
-@dataclass
-class Verdict:
-    """Whether a claim holds; when it does not: why, where (a counterexample), and the truth."""
+@dataclass(repr=False)
+class Verdict(Displayed):
+    """Whether a claim holds; when it does not: why, where (a counterexample, its entry and element
+    names counted from 1 as in the notes), and the truth."""
 
     ok: bool
     claim: str
@@ -75,9 +78,45 @@ class Verdict:
             lines.append(f"  derived: {lhs_label(self.wrt)} = {plain(self.expected)}")
         return "\n".join(lines)
 
+    def summary(self) -> str:
+        head = f"{'holds' if self.ok else 'does not hold'}: {lhs_label(self.wrt)} = {self.claim}"
+        return head + (f" ({self.decided})" if self.ok else f" ({self.reason})")
+
+    def markdown(self) -> str:
+        lines = [f"**{'holds' if self.ok else 'does not hold'}**: `{lhs_label(self.wrt)} = {self.claim}`"
+                 + (f" ({self.decided})" if self.decided else "")]
+        if not self.ok:
+            lines += ["", f"- reason: {self.reason}"]
+            if self.counterexample:
+                c = self.counterexample
+                sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
+                lines.append(f"- counterexample: at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, "
+                             f"true {c['true']:.6g}")
+        if self.expected is not None:
+            lines += ["", f"derived: $\\displaystyle {latex_label(self.wrt)} = {latex(self.expected)}$"]
+        return "\n".join(lines)
+
+
+def one_based(name: str) -> str:
+    """An element's name from 1, as the notes count (the explicit matrices' W_0_1 is W[1,2])."""
+    element = re.fullmatch(r"(.+)_([0-9]+)_([0-9]+)", name)
+    return f"{element.group(1)}[{int(element.group(2)) + 1},{int(element.group(3)) + 1}]" if element else name
+
+
+def _label_symbol(name: str):
+    """δ₂ for delta2 or delta_2, ∂J/∂W for W: what a claim is about, as the notes write it."""
+    signal = re.fullmatch(r"(delta|Delta)_?([0-9]+)", name)
+    if signal:
+        return sp.Symbol(f"{signal.group(1)}_{signal.group(2)}")
+    return sp.Derivative(sp.Symbol("J"), sp.Symbol(name))
+
+
+def latex_label(name: str) -> str:
+    return latex(_label_symbol(name))
+
 
 def lhs_label(name: str) -> str:
-    return name if name.startswith(("delta", "Delta")) else f"∂J/∂{name}"
+    return plain(_label_symbol(name))
 
 
 # ----- targets -----
@@ -260,8 +299,8 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
                         if abs(got - want) > 1e-9 * max(1.0, abs(want)):
                             break
                     verdict.counterexample = {
-                        "sizes": shown, "entry": (r, c), "claim": got, "true": want,
-                        "values": {str(k): str(v) for k, v in {**point, **free}.items()},
+                        "sizes": shown, "entry": (r + 1, c + 1), "claim": got, "true": want,
+                        "values": {one_based(str(k)): str(v) for k, v in {**point, **free}.items()},
                     }
                     verdict.decided = "decided exactly at concrete sizes"
                     return verdict
@@ -294,7 +333,7 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
             verdict.reason = _pointwise_reason(t, built, claimed, truth, point)
             r, c = bad[0]
             verdict.counterexample = {
-                "sizes": {str(k): int(v) for k, v in sizes.items()}, "entry": (r, c),
+                "sizes": {str(k): int(v) for k, v in sizes.items()}, "entry": (r + 1, c + 1),
                 "claim": float(claimed[r, c]), "true": float(truth[r, c]),
                 "values": {name: str(m.tolist()) for name, m in point.leaves.items()},
             }

@@ -18,11 +18,12 @@ from jacobian_sym.notes.identities import NOTES_CLAIMS, Claim, ElementClaim, der
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import is_zero_smooth
 from jacobian_sym.proofs.explicit import Explicit, concrete_sizes
+from jacobian_sym.render.display import Displayed
 from jacobian_sym.render.printers import plain
 
 
-@dataclass
-class Finding:
+@dataclass(repr=False)
+class Finding(Displayed):
     """One claim of the notes, as stated, and what the engine makes of it."""
 
     section: str
@@ -31,6 +32,27 @@ class Finding:
     reason: str = ""
     counterexample: str = ""
     corrected: str = ""
+
+    def __str__(self):
+        lines = [f"§{self.section}  {self.stated}", f"    {'holds' if self.ok else 'why: ' + self.reason}"]
+        if self.counterexample:
+            lines.append(f"    counterexample: {self.counterexample}")
+        if self.corrected:
+            lines.append(f"    correction: {self.corrected}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        return f"§{self.section}: {'holds' if self.ok else 'does not hold — ' + self.reason}"
+
+    def markdown(self) -> str:
+        lines = [f"**§{self.section}** {'holds' if self.ok else 'does not hold'}: ${self.stated}$"]
+        if not self.ok:
+            lines += ["", f"- why: {self.reason}"]
+        if self.counterexample:
+            lines.append(f"- counterexample: {self.counterexample}")
+        if self.corrected:
+            lines.append(f"- correction: {self.corrected}")
+        return "\n".join(lines)
 
 
 def _target_of(name, cache):
@@ -158,7 +180,7 @@ def _audit(claims, seed: int) -> list[Finding]:
         if v.counterexample:
             c = v.counterexample
             f.counterexample = (f"at {', '.join(f'{k}={n}' for k, n in c['sizes'].items())}, entry "
-                                f"({c['entry'][0] + 1}, {c['entry'][1] + 1}): as stated {c['claim']:.6g}, "
+                                f"({c['entry'][0]}, {c['entry'][1]}): as stated {c['claim']:.6g}, "
                                 f"true {c['true']:.6g}")
         if not v.ok:
             name = v.wrt

@@ -20,6 +20,7 @@ from jacobian_sym.kernels.generate import KernelError, batched_backprop, functio
 from jacobian_sym.kernels.numeric import central_difference, rel_error, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
 from jacobian_sym.kernels.source_audit import audit_source
+from jacobian_sym.render.display import Displayed
 
 
 class KernelInputError(JacobianSymError):
@@ -83,8 +84,8 @@ def _built(bp) -> tuple[str, object]:
     return cached
 
 
-@dataclass
-class Kernel:
+@dataclass(repr=False)
+class Kernel(Displayed):
     """``f(**arrays) -> {"J": loss, "<variable>": gradient, …}`` for one model."""
 
     name: str
@@ -97,6 +98,21 @@ class Kernel:
     def inputs(self) -> dict:
         """Each array's name and its shape in size names (e.g. x: ("D_x", "B"))."""
         return dict(self.module.SPEC)
+
+    def _signature(self) -> str:
+        args = ", ".join(f"{k}: {'×'.join(v)}" for k, v in self.inputs.items())
+        return f"{self.name}({args}) → J and its gradients"
+
+    def summary(self) -> str:
+        return self._signature()
+
+    def __str__(self):
+        return f"NumPy kernel {self._signature()}"
+
+    def markdown(self) -> str:
+        rows = ["| input | shape |", "|---|---|"] + [f"| `{k}` | {' × '.join(v)} |" for k, v in self.inputs.items()]
+        return "\n".join([f"**NumPy kernel** `{self.name}`: loss and gradients in one call "
+                           "(batched; float32 stays float32)", "", *rows])
 
     def __call__(self, check: bool = True, **arrays) -> dict:
         """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
@@ -116,8 +132,8 @@ def kernel(bp) -> Kernel:
     return Kernel(function_name(bp), text, module, domains)
 
 
-@dataclass
-class Gradcheck:
+@dataclass(repr=False)
+class Gradcheck(Displayed):
     """Central finite differences against a kernel's gradients: norm-wise relative errors."""
 
     errors: dict
@@ -128,8 +144,20 @@ class Gradcheck:
         return all(e <= self.tolerance for e in self.errors.values())
 
     def __str__(self):
-        return "\n".join(f"{'PASS' if e <= self.tolerance else 'FAIL'}  d{'J'}/d{k}  rel. error {e:.1e}"
+        return "\n".join(f"{'PASS' if e <= self.tolerance else 'FAIL'}  ∂J/∂{k}  rel. error {e:.1e}"
                          for k, e in self.errors.items())
+
+    def summary(self) -> str:
+        worst = max(self.errors.values(), default=0.0)
+        failed = sorted(k for k, e in self.errors.items() if e > self.tolerance)
+        verdict = "all within" if not failed else f"FAIL for {', '.join(failed)}; tolerance"
+        return f"{len(self.errors)} gradients, {verdict} {self.tolerance:.0e} (worst rel. error {worst:.1e})"
+
+    def markdown(self) -> str:
+        rows = ["| gradient | rel. error | result |", "|---|---|---|"]
+        rows += [f"| ∂J/∂{k} | {e:.1e} | {'PASS' if e <= self.tolerance else '**FAIL**'} |"
+                 for k, e in self.errors.items()]
+        return "\n".join([f"**Finite differences** (central, tolerance {self.tolerance:.0e})", "", *rows])
 
 
 def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_elements: int = 200,

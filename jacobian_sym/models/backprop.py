@@ -29,7 +29,7 @@ from jacobian_sym.render.compose import (
     render_backprop_text,
     render_display_latex,
 )
-from jacobian_sym.render.display import shown
+from jacobian_sym.render.display import Forms, shown
 from jacobian_sym.render.printers import plain
 
 
@@ -53,8 +53,8 @@ class Backprop:
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
-        self.deltas = {k: shown(v) for k, v in self.deltas.items()}
-        self.gradients = {k: shown(v) for k, v in self.gradients.items()}
+        self.deltas = Forms(self.deltas)
+        self.gradients = Forms(self.gradients, gradients=True)
 
     @property
     def shape_table(self) -> ShapeTable:

@@ -8,6 +8,7 @@ re-classed: anything built from it (``expr.T``, ``2*expr``) is ordinary SymPy ag
 
 from __future__ import annotations
 
+import sympy as sp
 from sympy.core.basic import Basic
 
 from jacobian_sym.render.printers import latex, plain
@@ -81,3 +82,53 @@ def unshown(expr):
     if base is None:
         return expr
     return _copy(expr, base)
+
+
+class Displayed:
+    """What a result object shows: ``repr`` is one line (``summary()``), ``str`` the full text, IPython's
+    pretty printer the full text, Jupyter the Markdown of ``markdown()`` (math checked by MathJax)."""
+
+    def summary(self) -> str:  # pragma: no cover - every subclass says its own
+        raise NotImplementedError
+
+    def markdown(self) -> str:
+        return "```text\n" + str(self) + "\n```"
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.summary()}>"
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+    def _repr_markdown_(self):
+        return self.markdown()
+
+
+def status(ok: bool) -> str:
+    return "✅ holds" if ok else "❌ does not hold"
+
+
+class Forms(dict):
+    """Closed forms by name (``bp.deltas``, ``bp.gradients``): a dict whose values print in the notes'
+    notation and that Jupyter shows as aligned equations δ₁ = …, ∂J/∂W = …."""
+
+    def __init__(self, items=(), *, gradients: bool = False):
+        super().__init__((k, shown(v)) for k, v in dict(items).items())
+        self._gradients = gradients
+
+    def label(self, name: str):
+        symbol = sp.Symbol(name)
+        return sp.Derivative(sp.Symbol("J"), symbol) if self._gradients else symbol
+
+    def _equations(self) -> str:
+        rows = [f"  {latex(self.label(k))} &= {latex(v)}" for k, v in self.items()]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self):
+        return "$$" + self._equations() + "$$" if self else None
+
+    def _repr_markdown_(self):
+        return "$$\n" + self._equations() + "\n$$" if self else None
+
+    def _repr_pretty_(self, p, cycle):
+        p.text("\n".join(f"{plain(self.label(k))} = {plain(v)}" for k, v in self.items()))

@@ -21,7 +21,8 @@ from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.notation import NOTATION
 from jacobian_sym.render.printers import latex, plain
 
-PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
+PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage[fleqn]{amsmath}", r"\usepackage{amssymb}",
+            r"\setlength{\mathindent}{2em}",
             r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{4pt}"]
 
 
