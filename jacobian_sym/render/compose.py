@@ -188,10 +188,20 @@ def render_backprop_text(bp) -> str:
 NOTES_TITLE = "Computing neural network gradients, derived by jacobian_sym"
 
 
+def _without_conventions(blocks, conventions) -> list:
+    """Blocks without the paragraphs on conventions (said once, at the top of the notes' page)."""
+    return [Section(b.heading, _without_conventions(b.blocks, conventions)) if isinstance(b, Section) else b
+            for b in blocks if not (isinstance(b, Prose) and b.pieces in conventions)]
+
+
 def _notes_page(derivations, bp) -> Page:
-    sections = [Section(d_page.title, d_page.sections) for d_page in map(derivation_page, derivations)]
+    layouts = {d.layout for d in derivations} | {bp.layout}
+    conventions = [layout_words(layout) for layout in sorted(layouts)] + [KRONECKER]
+    sections = [Section(None, [Prose(c) for c in conventions])]
+    for page in map(derivation_page, derivations):
+        sections.append(Section(page.title, _without_conventions(page.sections, conventions)))
     page = backprop_page(bp)
-    sections.append(Section(("(3) ", *page.title), page.sections))
+    sections.append(Section(("(3) ", *page.title), _without_conventions(page.sections, conventions)))
     return Page((NOTES_TITLE,), sections)
 
 

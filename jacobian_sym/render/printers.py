@@ -118,6 +118,10 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_DiagMatrix(self, e):
         return r"\operatorname{diag}" + self._args(self._print(e.args[0]), self._tall(e.args[0]))
 
+    def _print_log(self, e, exp=None):
+        out = r"\log" + self._args(self._print(e.args[0]), self._tall(e.args[0]))
+        return out if exp is None else rf"{out}^{{{exp}}}"
+
     def _print_Derivative(self, e):
         (var, _count), = e.variable_count
         return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{\partial {self._print(var)}}}"
