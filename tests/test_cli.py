@@ -1,5 +1,6 @@
 """The CLI is a door: derive prints LaTeX, bad input exits 2 with one line on stderr."""
 
+import shutil
 import subprocess
 import sys
 
@@ -87,3 +88,54 @@ def test_verify_model_file_and_version():
 def test_help_has_examples(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
+
+
+# ----- what the command line refuses, and what it says -----
+def _run(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "jacobian_sym", *args], capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["derive", "2.5", "--wrt", "x"], "--wrt applies to an expression TARGET"),
+    (["derive", "derivations/one_layer.toml", "--shape", "x=n,1"], "--shape applies to an expression TARGET"),
+    (["derive", "2.5", "--format", "text", "--standalone"], "--standalone makes a LaTeX document"),
+    (["derive", "2.5", "-o", "/missing/dir/x.tex"], "the folder /missing/dir does not exist"),
+    (["derive", "2.5", "--pdf", "/missing/dir/x.pdf"], "the folder /missing/dir does not exist"),
+    (["codegen", "derivations/one_layer.toml", "-o", "/missing/dir/k.py"], "the folder /missing/dir does not exist"),
+])
+def test_flags_that_do_not_apply_and_unwritable_paths_are_one_line_and_exit_2(args, message):
+    proc = _run(*args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_dash_h_is_help():
+    proc = _run("derive", "-h")
+    assert proc.returncode == 0 and "Usage:" in proc.stdout
+
+
+def test_a_closed_pipe_is_one_line_and_exit_2():
+    """The reader goes away before anything is written (| head that has had enough): one line on stderr,
+    exit 2, no traceback — also when Python flushes stdout on the way out."""
+    proc = subprocess.Popen([sys.executable, "-m", "jacobian_sym", "derive", "2.7", "--format", "text"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # closed before the derivation is done: every write fails with EPIPE
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 2 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines() == ["error: the output pipe was closed before everything was written"]
+
+
+def test_render_says_when_everything_is_current(tmp_path):
+    shutil.copytree("derivations", tmp_path / "derivations")
+    first = _run("render", "--folder", str(tmp_path / "derivations"))
+    again = _run("render", "--folder", str(tmp_path / "derivations"))
+    assert first.returncode == again.returncode == 0
+    assert "all documents are up to date" in again.stdout
+
+
+def test_pdf_says_where_it_went(tmp_path):
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex is not installed")
+    proc = _run("derive", "2.5", "--pdf", str(tmp_path / "x.pdf"), "-o", str(tmp_path / "x.tex"))
+    assert proc.returncode == 0 and f"wrote the PDF to {tmp_path / 'x.pdf'}" in proc.stderr
