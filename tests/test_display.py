@@ -12,7 +12,7 @@ from jacobian_sym.documents import expected
 from jacobian_sym.notes.identities import IDENTITIES
 from jacobian_sym.render import compose
 
-MODELS = sorted(Path("derivations").glob("*.toml")) + sorted(Path("tests/models").glob("*.toml"))
+MODELS = sorted(Path("derivations").glob("*.toml")) + sorted(Path("tests/regressions").glob("*.toml"))
 
 
 def _assert_typesets(blocks, where):
@@ -95,3 +95,60 @@ def test_backprop_page_shows_the_chain_rule_as_the_notes_do():
     assert "δ₂ = ∂J/∂z = ∂J/∂θ ∂θ/∂h ∂h/∂z" in text
     assert "= δ₁ ∂θ/∂h ∂h/∂z" in text and "= δ₁ U diag(ReLU′(z))    [using identity (2.1), identity (2.4)]" in text
     assert "= (δ₁ U) ∘ ReLU′(z)ᵀ" in text
+
+
+def _help_examples():
+    """Every example line of every command's --help."""
+    from click.testing import CliRunner
+
+    from jacobian_sym.cli import cli
+
+    out = []
+    for command in [None, *sorted(cli.commands)]:
+        text = CliRunner().invoke(cli, [command, "--help"] if command else ["--help"]).output
+        out += [ln.strip() for ln in text.splitlines() if ln.strip().startswith("jacobian-sym ")]
+    return out
+
+
+HELP_EXAMPLES = _help_examples()
+
+
+def test_the_help_has_examples():
+    assert len(HELP_EXAMPLES) >= 12
+
+
+@pytest.mark.parametrize("line", [ln for ln in HELP_EXAMPLES if " derive " in f" {ln} "])
+def test_every_derive_example_of_the_help_runs_and_its_latex_compiles(line, tmp_path):
+    """The --help's derive examples run as written (in a copy of derivations/), and the LaTeX each
+    produces compiles — standalone as it is, a body inside a minimal document."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree("derivations", tmp_path / "derivations")
+    args = shlex.split(line)[1:]
+    if "--pdf" in args and not shutil.which("pdflatex"):
+        pytest.skip("pdflatex is not installed")
+    proc = subprocess.run([sys.executable, "-m", "jacobian_sym", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    if "--format" in args:
+        return
+    tex = (tmp_path / args[args.index("-o") + 1]).read_text() if "-o" in args else proc.stdout
+    if r"\documentclass" not in tex:
+        from jacobian_sym.render.pages import PREAMBLE
+
+        tex = "\n".join([*PREAMBLE, r"\begin{document}", tex, r"\end{document}"])
+    (tmp_path / "compile").mkdir()
+    assert not pdflatex_errors(tex, tmp_path / "compile")
+
+
+def test_a_title_in_any_script_compiles(tmp_path):
+    text = Path("derivations/one_layer.toml").read_text().splitlines()
+    text[0] = 'title = "Ünïcödé ½‖ŷ − y‖² δ₁ ∂J/∂W — 中文 & 50% $x_1$ {braces} \\\\ ^^5c ~"'
+    model = tmp_path / "m.toml"
+    model.write_text("\n".join(text))
+    bp = js.backprop(js.Model.from_toml(model))
+    assert not pdflatex_errors(bp.latex(standalone=True), tmp_path)
+    assert not [e for e in mathjax_errors(math_blocks(compose.render_backprop_markdown(bp))) if e]
