@@ -22,7 +22,7 @@ def _scalar_of_same(name):
 declare(Op(
     "cross_entropy", 2, _scalar_of_same("cross_entropy"),
     element=lambda ix, i, j, Y, P: -total(ix, Y, lambda k, m: ix.at(Y, k, m) * sp.log(ix.at(P, k, m))),
-    matrix=scalar_apply("cross_entropy"), kind="loss", uses="2.7",
+    matrix=scalar_apply("cross_entropy"), kind="loss",
 ))
 declare(Op(
     "binary_cross_entropy", 2, _scalar_of_same("binary_cross_entropy"),

@@ -51,12 +51,12 @@ def scalar_apply(name):
 declare(Op(
     "softmax", 1, _axis_shape("softmax"), element=_softmax_element,
     matrix=lambda A, axis=None: OpApply("softmax", A.shape, A, axis=axis),
-    kind="vector", uses="2.7", params=("axis",),
+    kind="vector", params=("axis",),
 ))
 declare(Op(
     "log_softmax", 1, _axis_shape("log_softmax"), element=_log_softmax_element,
     matrix=lambda A, axis=None: OpApply("log_softmax", A.shape, A, axis=axis),
-    kind="vector", uses="2.7", params=("axis",),
+    kind="vector", params=("axis",),
 ))
 declare(Op(
     "sum", 1, scalar_shape,

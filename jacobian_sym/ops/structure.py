@@ -93,40 +93,40 @@ def _div(A, B, scalar=False, swap=False):
 declare(Op(
     "matmul", 2, _matmul_shape,
     element=lambda ix, i, j, A, B: ix.sum(lambda k: ix.at(A, i, k) * ix.at(B, k, j), ix.cols(A)),
-    matrix=lambda A, B: sp.MatMul(A, B), uses=("2.5", "2.1"), operator="@",
+    matrix=lambda A, B: sp.MatMul(A, B), operator="@",
 ))
 declare(Op(
     "transpose", 1, lambda a: (a[1], a[0]),
     element=lambda ix, i, j, A: ix.at(A, j, i),
-    matrix=lambda A: sp.Transpose(A), uses="2.3", operator=".T",
+    matrix=lambda A: sp.Transpose(A), operator=".T",
 ))
 declare(Op(
     "add", 2, _same_or_broadcast("add"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) + ix.at(B, i, j),
-    matrix=_elementwise_binary(_add), uses="2.3", operator="+",
+    matrix=_elementwise_binary(_add), operator="+",
 ))
 declare(Op(
     "sub", 2, _same_or_broadcast("sub"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) - ix.at(B, i, j),
-    matrix=_elementwise_binary(_sub), uses="2.3", operator="-",
+    matrix=_elementwise_binary(_sub), operator="-",
 ))
 declare(Op(
     "mul", 2, _same_or_broadcast("mul (Hadamard)"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) * ix.at(B, i, j),
-    matrix=_elementwise_binary(_mul), uses="2.4", operator="*",
+    matrix=_elementwise_binary(_mul), operator="*",
 ))
 declare(Op(
     "div", 2, _same_or_broadcast("div"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) / ix.at(B, i, j),
-    matrix=_elementwise_binary(_div), uses="2.4", operator="/",
+    matrix=_elementwise_binary(_div), operator="/",
 ))
 declare(Op(
     "neg", 1, same_shape,
     element=lambda ix, i, j, A: -ix.at(A, i, j),
-    matrix=lambda A: -A, uses="2.3", operator="unary -",
+    matrix=lambda A: -A, operator="unary -",
 ))
 declare(Op(
     "copy", 1, same_shape,
     element=lambda ix, i, j, A: ix.at(A, i, j),
-    matrix=lambda A: A, uses="2.3",
+    matrix=lambda A: A,
 ))

@@ -32,8 +32,6 @@ class Op:
     element: Callable  # (ix, i, j, *arg matrices, **params) -> the (i, j) element of the result
     matrix: Callable  # (*arg matrices, **params) -> the result as a SymPy matrix expression
     kind: str = "linear"  # linear | elementwise | vector | reduction | loss
-    #: the notes' identity that the op's local derivative is an instance of (one per argument, or one)
-    uses: str | tuple | None = None
     function: type | None = None  # the SymPy function class of an element-wise op
     params: tuple = field(default=())
     #: the Python operator that spells a structural op in the graph API (``@``, ``+``, ``.T``); such an
@@ -54,15 +52,6 @@ OPS: dict[str, Op] = {}
 def declare(op: Op) -> Op:
     OPS[op.name] = op
     return op
-
-
-def uses_for(op: Op, position: int | None = None) -> list[str]:
-    """The identities an op's local derivative uses (for one argument position, or all)."""
-    if op.uses is None:
-        return []
-    if isinstance(op.uses, str):
-        return [op.uses]
-    return list(op.uses) if position is None else [op.uses[position]]
 
 
 def get_op(name: str) -> Op:
@@ -134,7 +123,7 @@ def elementwise_op(name: str, form_of=None) -> Op:
         name, 1, same_shape,
         element=lambda ix, i, j, A: fn(ix.at(A, i, j)),
         matrix=lambda A: ElementwiseApplyFunction(fn, A),
-        kind="elementwise", uses="2.4", function=fn,
+        kind="elementwise", function=fn,
     )
 
 
