@@ -13,6 +13,7 @@ from jacobian_sym.claims.decide import Verdict, check
 from jacobian_sym.claims.errata import Finding, audit, errata
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.engine.derive import Derivation, gradient, jacobian
+from jacobian_sym.engine.second import hessian, hvp
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import (
     ClosedFormError,
@@ -63,6 +64,6 @@ __all__ = [
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
     "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",
-    "kernel", "Derivation", "derive", "gradient", "jacobian", "IDENTITIES", "Model", "Step", "Report",
+    "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "IDENTITIES", "Model", "Step", "Report",
     "verify", *_FUNCTIONS,
 ]

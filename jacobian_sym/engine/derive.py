@@ -39,6 +39,9 @@ class Derivation:
     section: str | None = None
     #: the title was made by the engine (∂J/∂x), not given: pages set it as math
     auto_title: bool = field(default=False, repr=False)
+    #: second order: the variable of a Hessian block's columns, and the blocks of a Hessian by several
+    other: Node | None = field(default=None, repr=False)
+    blocks: list | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.closed_form = shown(self.closed_form)

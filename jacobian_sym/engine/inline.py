@@ -66,9 +66,11 @@ def _is_exp_of_vector(M) -> bool:
             and element_class(M.function).op_name == "exp" and 1 in M.expr.shape)
 
 
-def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None):
-    """Replace the elements of unnamed inner nodes by their forward in index notation."""
-    unnamed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const" and n.name is None}
+def inline_unnamed_elements(expr, graph: Graph, pool: IndexPool | None = None, ops=None):
+    """Replace the elements of unnamed inner nodes (of the ``ops`` given, or all) by their forward in
+    index notation."""
+    unnamed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const" and n.name is None
+               and (ops is None or n.op in ops)}
     pool = pool or IndexPool(str(s) for s in expr.free_symbols)
     pool.used |= {str(s) for s in expr.atoms(sp.Symbol)}
     ix = IndexContext(pool)

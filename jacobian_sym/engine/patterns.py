@@ -125,12 +125,14 @@ def contract_two(term, factors, k, size, target):
 
 
 def absorb_into_diagonal(term, factors, k, size, target):
-    """Σ_k v_k A_ik B_kj → (A diag(v) B)_ij: a vector on a shared index becomes a diagonal matrix."""
+    """Σ_k v_k A_ik B_kj → (A diag(v) B)_ij: a vector on a shared index becomes a diagonal matrix,
+    then the sum over k is the product of what still holds it (Σ_k W_ki f(u_k) W_kj → Wᵀdiag(f(u))W)."""
     out = _absorb_diagonal(factors, k)
     if out is None:
         holders = len([x for x in factors if k in x.indices])
         raise ClosedFormError(f"index {k} is shared by {holders} matrices")
-    return out
+    pattern = SUMMATION_PATTERNS[min(len([x for x in out if k in x.indices]), len(SUMMATION_PATTERNS) - 1)]
+    return pattern(term, out, k, size, target)
 
 
 #: the patterns by the number of factors holding the summation index (3 or more: the last entry)

@@ -16,8 +16,10 @@ SURROGATE = sp.sin(_S) + _S**3 / 7
 
 
 def _derive_scalar(form: sp.Expr) -> sp.Expr:
-    """d/ds of a scalar definition, with the project's convention that a step is 0 at 0 (ReLU′(0) = 0)."""
-    derived = sp.diff(form, _S)
+    """d/ds of a scalar definition, with the project's conventions at a kink: a step is 0 at 0
+    (ReLU′(0) = 0), and the derivative of a step is 0 (ReLU″ = 0: it is 0 everywhere but at the kink,
+    where it is a Dirac delta that a second-order method at a point never meets)."""
+    derived = sp.diff(form, _S).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
     return derived.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(_unscaled(e.args[0]), 0))
 
 

@@ -31,6 +31,8 @@ from jacobian_sym.proofs.explicit import (
 )
 from jacobian_sym.proofs.model_proofs import verify_model
 from jacobian_sym.proofs.report import Check, Report
+from jacobian_sym.proofs.second_order import KINDS as SECOND_ORDER
+from jacobian_sym.proofs.second_order import verify_second
 
 
 # ----- the three proofs -----
@@ -175,6 +177,8 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
     exact and finite-difference proofs of every gradient, see :func:`verify_model`)."""
     if hasattr(derivation, "gradients"):
         return verify_model(derivation, sizes=sizes, seed=seed)
+    if derivation.kind in SECOND_ORDER:
+        return verify_second(derivation, sizes=sizes, seed=seed)
     rng = np.random.default_rng(seed)
     assignments = concrete_sizes(derivation) if sizes is None else checked_sizes(size_symbols(derivation), sizes)
     for s in assignments:

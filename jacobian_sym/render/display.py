@@ -132,3 +132,42 @@ class Forms(dict):
 
     def _repr_pretty_(self, p, cycle):
         p.text("\n".join(f"{plain(self.label(k))} = {plain(v)}" for k, v in self.items()))
+
+
+class Label(sp.Symbol):
+    """A left-hand side the notes' notation writes but SymPy has no object for — a directional
+    derivative D z_k[V], a Hessian–vector product ∇²J[V], the Hessian by vec W — kept as a SymPy
+    symbol so that steps stay SymPy objects; it prints its own LaTeX and text."""
+
+    def __new__(cls, text: str, tex: str):
+        obj = super().__new__(cls, text)
+        obj._tex = tex
+        return obj
+
+    def _latex(self, printer):
+        return self._tex
+
+    def _sympystr(self, printer):
+        return self.name
+
+    @classmethod
+    def directional(cls, element, V):
+        """D element [V]: the derivative of an element along the direction V."""
+        return cls(f"D{plain(element)}[{plain(V)}]", rf"\mathrm{{D}}{latex(element)}[{latex(V)}]")
+
+    @classmethod
+    def hvp(cls, W, V, indices):
+        """∇²_W J [V], or its element (p, q)."""
+        tex = rf"\nabla^{{2}}_{{{latex(W)}}} J\,[{latex(V)}]"
+        text = f"∇²_{plain(W)} J[{plain(V)}]"
+        if indices is None:
+            return cls(text, tex)
+        idx = [i for i, size in zip(indices, W.shape) if size != 1]
+        sub = "".join(plain(i) for i in idx)
+        return cls(f"({text})_{sub}", rf"\left({tex}\right)_{{{''.join(latex(i) for i in idx)}}}")
+
+    @classmethod
+    def vec_hessian(cls, W):
+        return cls(f"∂²J/∂vec({plain(W)})∂vec({plain(W)})ᵀ",
+                   rf"\frac{{\partial^{{2}} J}}{{\partial \operatorname{{vec}}({latex(W)})\,"
+                   rf"\partial \operatorname{{vec}}({latex(W)})^{{T}}}}")

@@ -31,7 +31,7 @@ def _function_latex(cls) -> str:
 
 
 def _function_text(cls) -> str:
-    return text_name(cls.op_name) + "′" * cls.order
+    return text_name(cls.op_name) + ("″" * (cls.order // 2) + "′" * (cls.order % 2))
 
 
 def subscripted(name: str, sub: str) -> str:
@@ -123,8 +123,15 @@ class NotesLatexPrinter(LatexPrinter):
         return out if exp is None else rf"{out}^{{{exp}}}"
 
     def _print_Derivative(self, e):
-        (var, _count), = e.variable_count
-        return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{\partial {self._print(var)}}}"
+        variables = [v for v, count in e.variable_count for _ in range(count)]
+        if len(variables) == 1:
+            return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{\partial {self._print(variables[0])}}}"
+        # ∂²J/∂x∂xᵀ for vectors (the Hessian), ∂²J/∂x_i∂x_j for elements
+        below = [rf"\partial {self._print(v)}" for v in variables]
+        if all(isinstance(v, sp.MatrixSymbol) for v in variables):
+            below[-1] = rf"\partial {self._print(sp.Transpose(variables[-1]))}"
+        joined = r" \, ".join(below)
+        return rf"{self._frac}{{\partial^{{{len(variables)}}} {self._print(e.expr)}}}{{{joined}}}"
 
     def _print_OneMatrix(self, e):
         return r"\mathbf{1}"
@@ -249,6 +256,10 @@ class NotesStrPrinter(StrPrinter):
         inner = self._print(e.arg)
         return f"{inner}ᵀ" if _is_application(e.arg) else f"({inner})ᵀ"
 
+    def _print_KroneckerProduct(self, e):
+        return " ⊗ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)
+                          for a in e.args)
+
     def _print_HadamardPower(self, e):
         base = self._print(e.base)
         if not _is_application(e.base):
@@ -256,8 +267,14 @@ class NotesStrPrinter(StrPrinter):
         return f"1/{base}" if e.exp == -1 else f"{base}^∘{self.parenthesize(e.exp, 60)}"
 
     def _print_Derivative(self, e):
-        (var, _count), = e.variable_count
-        return f"∂{self._print(e.expr)}/∂{self._print(var)}"
+        variables = [v for v, count in e.variable_count for _ in range(count)]
+        if len(variables) == 1:
+            return f"∂{self._print(e.expr)}/∂{self._print(variables[0])}"
+        below = [f"∂{self._print(v)}" for v in variables]
+        if all(isinstance(v, sp.MatrixSymbol) for v in variables):
+            below[-1] = f"∂{self._print(sp.Transpose(variables[-1]))}"
+        return f"∂²{self._print(e.expr)}/{''.join(below)}" if len(variables) == 2 else \
+            f"∂^{len(variables)}{self._print(e.expr)}/{''.join(below)}"
 
     def _print_KroneckerDelta(self, e):
         return f"[{self._print(e.args[0])}={self._print(e.args[1])}]"

@@ -1,0 +1,145 @@
+"""The proofs of a second-order closed form (a Hessian, a Hessian block, an HVP, a Kronecker form).
+
+(a) **exact**: at concrete, distinct sizes every variable is a ``Matrix`` of symbols, the forward pass
+    is explicit, and SymPy's own ``diff`` taken twice (``sp.hessian`` for a vector variable; the
+    gradient's derivative along the direction's symbols for an HVP; the Hessian by vec W, stacked by
+    columns, for a Kronecker form) must equal the closed form evaluated on the same matrices exactly;
+(b) **finite differences**: at larger random sizes and values, central differences of the gradient —
+    the first-order closed form, evaluated by the kernels' NumPy printer — along each unit vector (or
+    along the direction V) agree with the closed form, norm-wise.
+
+ReLU's second derivative is 0 away from its kink: the explicit forward pass has a Heaviside there,
+whose derivative SymPy leaves as a DiracDelta at 0 — never hit at random points — so both proofs
+see 0, as the closed form says.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.engine.derive import gradient
+from jacobian_sym.kernels.numpy_printer import numeric_function
+from jacobian_sym.ops.functions import explicit
+from jacobian_sym.proofs.exact import vanishes
+from jacobian_sym.proofs.explicit import Explicit, _elements, concrete_sizes, evaluate_explicit, guarded
+from jacobian_sym.proofs.report import Check, Report
+
+KINDS = ("hessian", "hvp", "kronecker")
+
+
+def _vec(M: sp.Matrix) -> list:
+    """vec M: the columns stacked."""
+    return [M[r, c] for c in range(M.cols) for r in range(M.rows)]
+
+
+def _truth(d, ex: Explicit) -> sp.Matrix:
+    """SymPy's own second derivative of the explicit loss, in the closed form's layout."""
+    graph = d.graph
+    J = ex.values[graph.symbol(d.expr)].applyfunc(explicit)[0, 0]
+    a = ex.values[graph.symbol(d.wrt)]
+    if d.kind == "hessian":
+        b = ex.values[graph.symbol(d.other or d.wrt)]
+        grad = [sp.diff(J, s) for s in _vec(a)]
+        return sp.Matrix(len(grad), len(_vec(b)), lambda r, c: sp.diff(grad[r], _vec(b)[c]))
+    if d.kind == "kronecker":
+        return sp.hessian(J, _vec(a))
+    V = ex.values[d.upstream]
+    grad = a.applyfunc(lambda s: sp.diff(J, s))
+    return grad.applyfunc(lambda g: sum(sp.diff(g, a[r, c]) * V[r, c] for r in range(a.rows)
+                                        for c in range(a.cols)))
+
+
+def _off_the_kinks(M: sp.Matrix) -> sp.Matrix:
+    """The truth at every point off a kink: a Dirac delta of a kink's argument is 0 there (the
+    convention ReLU″ = 0 of ``ops.functions``, stated, not assumed)."""
+    return M.applyfunc(lambda e: e.replace(lambda f: isinstance(f, sp.DiracDelta), lambda f: sp.Integer(0)))
+
+
+def exact_check(d, sizes, rng) -> Check:
+    ex = Explicit(d, sizes)
+    truth = _off_the_kinks(_truth(d, ex))
+    closed = evaluate_explicit(d.closed_form, ex.values, sizes)
+    if truth.shape != closed.shape:
+        return Check("exact", False, sizes, detail=f"shape {closed.shape} vs true {truth.shape}")
+    bad = [(r, c) for r in range(truth.rows) for c in range(truth.cols)
+           if not vanishes(sp.expand(explicit(closed[r, c], True) - explicit(truth[r, c], True)), rng)]
+    return Check("exact", not bad, sizes, detail="" if not bad else f"differs at {bad[:3]}")
+
+
+def _values(symbols, sizes, rng, positive=()) -> dict:
+    return {s: (rng.uniform(0.2, 1.2, size=_elements(s.shape, sizes)) if s.name in positive else
+                rng.uniform(-1.2, 1.2, size=_elements(s.shape, sizes))) for s in symbols}
+
+
+def fd_check(d, sizes, rng, h=1e-6) -> Check:
+    """Central differences of the gradient along unit vectors (or the direction) against the closed form."""
+    graph = d.graph
+    var = graph.symbol(d.wrt)
+    other = graph.symbol(d.other or d.wrt)
+    first = gradient(d.expr, d.wrt, layout="denominator").closed_form
+    mapping = dict(sizes)
+    grad, closed = first.xreplace(mapping), d.closed_form.xreplace(mapping)
+    symbols = sorted(grad.atoms(sp.MatrixSymbol) | closed.atoms(sp.MatrixSymbol) | {var.xreplace(mapping),
+                                                                                      other.xreplace(mapping)},
+                     key=lambda s: s.name)
+    positive = {s.name for s in symbols if _needs_positive(s, d)}
+    values = _values(symbols, sizes, rng, positive)
+    g = numeric_function(symbols, grad)
+    H = np.asarray(numeric_function(symbols, closed)(*[values[s] for s in symbols]), dtype=float)
+    name_b = other.name
+    sym_b = next(s for s in symbols if s.name == name_b)
+
+    def gradient_at(shifted):
+        return np.asarray(g(*[shifted.get(s.name, values[s]) for s in symbols]), dtype=float)
+
+    if d.kind == "hvp":
+        V = values[next(s for s in symbols if s.name == d.upstream.name)]
+        base = values[sym_b]
+        fd = (gradient_at({name_b: base + h * V}) - gradient_at({name_b: base - h * V})) / (2 * h)
+    else:
+        base = values[sym_b]
+        columns = []
+        for c in range(base.shape[1]):
+            for r in range(base.shape[0]):
+                step = np.zeros_like(base)
+                step[r, c] = h
+                diff = (gradient_at({name_b: base + step}) - gradient_at({name_b: base - step})) / (2 * h)
+                columns.append(diff.reshape(-1, order="F"))
+        fd = np.stack(columns, axis=1)
+    err = float(np.linalg.norm(H.reshape(fd.shape) - fd) / max(np.linalg.norm(fd), 1e-300))
+    return Check("finite differences", err < 1e-5, sizes, err)
+
+
+def _needs_positive(symbol, d) -> bool:
+    """A variable under a log (BCE's label, a log's argument) gets values in (0.2, 1.2)."""
+    for node in d.graph.nodes:
+        if node.op in ("log", "binary_cross_entropy", "cross_entropy") and any(
+                a.is_leaf and a.name == symbol.name for a in node.args):
+            return True
+    return False
+
+
+def larger_sizes(d, seed: int) -> dict:
+    """Random sizes 5–9, distinct, for the finite-difference proof."""
+    rng = np.random.default_rng(seed)
+    names = sorted({s for s in concrete_sizes(d)[0]}, key=str)
+    picks = rng.choice(np.arange(5, 10), size=len(names), replace=len(names) > 5)
+    return {s: int(v) for s, v in zip(names, picks)}
+
+
+def verify_second(d, *, sizes=None, seed: int = 0) -> Report:
+    """The exact proof at two small concrete sizes and finite differences at larger random sizes."""
+    rng = np.random.default_rng(seed)
+    report = Report(d.title)
+    for block in _blocks(d):
+        assignments = concrete_sizes(block) if sizes is None else sizes
+        for s in assignments:
+            report.checks.append(guarded("exact", s, lambda s=s, b=block: exact_check(b, s, rng)))
+        big = larger_sizes(block, seed)
+        report.checks.append(guarded("finite differences", big, lambda b=block, big=big: fd_check(b, big, rng)))
+    return report
+
+
+def _blocks(d) -> list:
+    return [b for row in d.blocks for b in row] if d.blocks else [d]
