@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.closed_kernel import check_derivation_kernel, derivation_source
 from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, source
 from jacobian_sym.kernels.numeric import central_difference, rel_error, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
@@ -93,6 +95,8 @@ class Kernel(Displayed):
     module: object = field(repr=False)
     #: the inputs whose values are restricted (a BCE label: "probability"), for random test data
     domains: dict = field(default_factory=dict, repr=False)
+    #: what a call returns, in words
+    returns: str = field(default="J and its gradients", repr=False)
 
     @property
     def inputs(self) -> dict:
@@ -101,7 +105,7 @@ class Kernel(Displayed):
 
     def _signature(self) -> str:
         args = ", ".join(f"{k}: {'×'.join(v)}" for k, v in self.inputs.items())
-        return f"{self.name}({args}) → J and its gradients"
+        return f"{self.name}({args}) → {self.returns}"
 
     def summary(self) -> str:
         return self._signature()
@@ -111,8 +115,7 @@ class Kernel(Displayed):
 
     def markdown(self) -> str:
         rows = ["| input | shape |", "|---|---|"] + [f"| `{k}` | {' × '.join(v)} |" for k, v in self.inputs.items()]
-        return "\n".join([f"**NumPy kernel** `{self.name}`: loss and gradients in one call "
-                           "(batched; float32 stays float32)", "", *rows])
+        return "\n".join([f"**NumPy kernel** `{self.name}` → {self.returns} (float32 stays float32)", "", *rows])
 
     def __call__(self, check: bool = True, **arrays) -> dict:
         """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
@@ -125,11 +128,26 @@ class Kernel(Displayed):
 
 
 def kernel(bp) -> Kernel:
-    """The NumPy kernel of a derived backprop (batched; float32 stays float32). It is checked against
-    the model's forward pass and finite differences before it is returned (see ``kernel_check``)."""
+    """The NumPy kernel of a derived backprop (batched; float32 stays float32), or of one derivation (a
+    gradient, a Hessian, an HVP: one function of the arrays its closed form reads). It is checked
+    before it is returned (``self_check.check_kernel``, ``closed_kernel.check_derivation_kernel``)."""
+    if isinstance(bp, Derivation):
+        return _derivation_kernel(bp)
     text, module = _built(bp)
     domains = {name: bp.graph.domain(node) for name, node in bp.model.inputs.items() if bp.graph.domain(node)}
     return Kernel(function_name(bp), text, module, domains)
+
+
+def _derivation_kernel(d) -> Kernel:
+    cached = getattr(d, "_kernel", None)
+    if cached is None:
+        text, name = derivation_source(d)
+        module = _load(text, name)
+        problem = check_derivation_kernel(getattr(module, name), d)
+        if problem is not None:
+            raise KernelError(f"refusing the generated kernel of {d.title!r}: {problem}")
+        cached = d._kernel = Kernel(name, text, module, returns=d.title[:1].lower() + d.title[1:])
+    return cached
 
 
 @dataclass(repr=False)

@@ -115,7 +115,7 @@ class KernelPrinter(ClosedFormPrinter):
         arg = e.expr
         if fn is not None and fn.form == STEP:  # ReLU′(z): a comparison, 5× faster than np.heaviside
             return f"({self._print(arg)} > 0)"
-        if fn is not None and isinstance(arg, sp.MatrixSymbol):
+        if fn is not None:
             code = self._elementwise(fn, arg)
             if code is not None:
                 return code
@@ -126,14 +126,15 @@ class KernelPrinter(ClosedFormPrinter):
         op = OPS.get(fn.op_name)
         if op is None:
             return None
+        name = arg.name if isinstance(arg, sp.MatrixSymbol) else None
         if fn.order == 0:
-            out = self.outputs.get((fn.op_name, arg.name))
+            out = self.outputs.get((fn.op_name, name))
             return out if out is not None else "(" + fill_code(NUMPY[op.name], a) + ")"
         if fn.order != 1:
             return None
         g = output_form(op.function)
         if g is not None:
-            out = self.outputs.get((fn.op_name, arg.name))
+            out = self.outputs.get((fn.op_name, name))
             u = sp.Dummy("u")
             self._bound[u] = out if out is not None else "(" + fill_code(NUMPY[op.name], a) + ")"
             try:
