@@ -13,7 +13,7 @@ from jacobian_sym.claims.decide import Verdict, check
 from jacobian_sym.claims.errata import Finding, audit, errata
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.engine.derive import Derivation, gradient, jacobian
-from jacobian_sym.engine.second import hessian, hvp
+from jacobian_sym.engine.second import hessian, hvp, jvp
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import (
     ClosedFormError,
@@ -28,6 +28,7 @@ from jacobian_sym.graph.expr import Node, apply, constant, matrix, row, scalar, 
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from jacobian_sym.kernels.generate import KernelError
 from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.models.gauss_newton import gauss_newton
 from jacobian_sym.models.model import Model
 from jacobian_sym.notes.identities import IDENTITIES, derive
 from jacobian_sym.ops import table as _ops
@@ -64,6 +65,7 @@ __all__ = [
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
     "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",
-    "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "IDENTITIES", "Model", "Step", "Report",
+    "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "jvp",
+    "gauss_newton", "IDENTITIES", "Model", "Step", "Report",
     "verify", *_FUNCTIONS,
 ]

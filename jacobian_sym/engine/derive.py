@@ -42,6 +42,8 @@ class Derivation:
     #: second order: the variable of a Hessian block's columns, and the blocks of a Hessian by several
     other: Node | None = field(default=None, repr=False)
     blocks: list | None = field(default=None, repr=False)
+    #: a composite (Gauss–Newton): the derivations it is made of, by role
+    parts: dict | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.closed_form = shown(self.closed_form)

@@ -43,6 +43,25 @@ def inline_unnamed(expr, graph: Graph):
     return out.replace(lambda e: _softmax_of(e) is not None, _softmax_of)
 
 
+def in_variables(expr, graph: Graph):
+    """A closed form in the variables alone: every node's symbol, named (ŷ) or not (u₁), replaced by
+    its matrix form — what a kernel or a numeric check evaluates from the arrays it is given."""
+    forms: dict = {}
+
+    def form(node):
+        node = graph.canonical(node)
+        if node.op == "const":
+            return node.attr("value")
+        if node.is_leaf:
+            return graph.symbol(node)
+        if id(node) not in forms:
+            forms[id(node)] = get_op(node.op).matrix(*[form(a) for a in node.args], **dict(node.attrs))
+        return forms[id(node)]
+
+    mapping = {graph.symbol(n): form(n) for n in graph.nodes if not n.is_leaf and n.op != "const"}
+    return expr.xreplace(mapping) if mapping else expr
+
+
 def _softmax_of(e):
     """sum(exp(v))⁻¹ · exp(v) → softmax(v) for a vector v (log-sum-exp's gradient, written as the
     composition it is), and the same with exp(v)ᵀ."""

@@ -20,11 +20,11 @@ def _orient(f: Factor, first, second=None) -> Factor:
     return f
 
 
-def _merge_hadamard(factors, target):
+def _merge_hadamard(factors, target, dummies=()):
     for a in range(len(factors)):
         for b in range(a + 1, len(factors)):
             f, g = factors[a], factors[b]
-            if f.indices and f.indices == g.indices:
+            if f.indices and f.indices == g.indices and not _inner_product(f, factors, dummies):
                 if _is_elementwise(f.M) and not _is_elementwise(g.M):
                     f, g = g, f  # the notes' order: δ₁U ∘ ReLU′(z)
                 f = _toward(f, target)
@@ -32,6 +32,12 @@ def _merge_hadamard(factors, target):
                 merged = Factor(sp.HadamardProduct(f.M, g.M), f.r, f.c)
                 return factors[:a] + [merged] + factors[a + 1:b] + factors[b + 1:]
     return None
+
+
+def _inner_product(f, factors, dummies) -> bool:
+    """Two vectors that alone hold a summation index: Σ_j u_j v_j is uᵀv, not 1ᵀ(u ∘ v)."""
+    (k,) = f.indices if len(f.indices) == 1 else (None,)
+    return k is not None and k in dummies and len([x for x in factors if k in x.indices]) == 2
 
 
 def _is_elementwise(M) -> bool:
@@ -148,7 +154,7 @@ def _reduce(term: _Term, target) -> list[Factor]:
     factors = [_diagonal(f) for f in term.factors]
     dummies = dict(term.dummies)
     while True:
-        merged = _merge_hadamard(factors, target)
+        merged = _merge_hadamard(factors, target, dummies)
         if merged is not None:
             factors = merged
             continue

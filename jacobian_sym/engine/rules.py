@@ -137,6 +137,8 @@ def softmax_quotient(e, facts):
             x: yhat[x.args[0].indices] * Z(_other_index(x.args[0], axis)) for x in exps
             if not any(s.has(x) for s in normalisers)
         })
+        # Z out of the sums that do not run over its index (Σ_j R_j ŷ_j Z → Z Σ_j R_j ŷ_j), so it cancels
+        named = rewrite(sp.expand(named, power_exp=False, log=False), [split_sum, factor_sum], facts)
         out = sp.expand(sp.powsimp(sp.expand(named, power_exp=False, log=False)), power_exp=False, log=False)
         if not out.has(Z):
             return out

@@ -316,3 +316,32 @@ def _kronecker(expr: Node, wrt: Node, layout: str) -> Derivation:
                      expr, d.wrt, layout, steps, d.index_form, d.free, closed, d.graph)
     out.upstream = V
     return out
+
+
+def jvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") -> Derivation:
+    """The directional derivative of ``expr`` (any shape) along ``direction`` in ``wrt``: the Jacobian
+    applied to V, in the expression's own shape (θ = U ReLU(Wx + b) along V in W: U diag(ReLU′(z)) V x)."""
+    _checked(expr, "the expression")
+    _checked(wrt, "the variable")
+    _checked(direction, "the direction")
+    layout = check_layout(layout)
+    if direction.shape != wrt.shape:
+        raise ShapeError(f"the direction {direction.name} is {fmt_shape(direction.shape)} but {wrt.name} is "
+                         f"{fmt_shape(wrt.shape)}")
+    graph = Graph(expr)
+    var = graph.canonical(_variable_of(graph, wrt))
+    V = sp.MatrixSymbol(direction.name, *direction.shape)
+    pool = IndexPool({direction.name})
+    facts = facts_of(graph)
+    steps: list = []
+    tangents = _tangents(graph, var, Direction(lambda p, q: V[p, q], lambda e: Label.directional(e, V), None),
+                         pool, facts, steps)
+    root = graph.canonical(graph.root)
+    (p, q), index = tangents[id(root)]
+    shape = tuple(root.shape)
+    closed = _diagonal_inside(inline_unnamed(closed_form(index, target_slots((p, q), shape), shape), graph))
+    steps.append(Step(Label.directional(graph.symbol(root), V), closed, "the closed form of the element-wise result"))
+    d = Derivation(f"The derivative of {expr.name or 'the expression'} along {direction.name} in {wrt.name}", "jvp",
+                   expr, var, layout, steps, index, (p, q), closed, graph)
+    d.upstream = V
+    return d

@@ -15,6 +15,7 @@ import sympy as sp
 
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.engine.derive import gradient
+from jacobian_sym.engine.inline import in_variables
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.generate import RUNTIME_SOURCE, KernelError, _fast_check, _size_lines
 from jacobian_sym.kernels.kernel_printer import KernelPrinter
@@ -26,9 +27,14 @@ FUNCTION = {"gradient": "gradient", "jacobian": "jacobian", "hessian": "hessian"
             "kronecker": "hessian_vec"}
 
 
+def _closed(d):
+    """The closed form in the variables alone (ŷ computed from θ, not asked for)."""
+    return in_variables(d.closed_form, d.graph)
+
+
 def _inputs(d) -> list:
     """The arrays the closed form reads, and the variable (and direction) whenever a size needs them."""
-    closed = d.closed_form
+    closed = _closed(d)
     symbols = set(closed.atoms(sp.MatrixSymbol))
     sizes = {s for m in symbols for s in m.shape if isinstance(s, sp.Symbol)}
     # sizes are positive integer symbols (an OpApply's name is a plain symbol, not a size)
@@ -56,7 +62,7 @@ def derivation_source(d) -> tuple[str, str]:
     spec = {s.name: tuple(str(x) for x in s.shape) for s in symbols}
     sizes = {x for dims in spec.values() for x in dims if not x.isdigit()}
     printer = KernelPrinter(outputs={}, sizes=sizes)
-    closed = d.closed_form
+    closed = _closed(d)
     try:
         if isinstance(closed, sp.BlockMatrix):
             rows = [f"[{', '.join(printer.doprint(b) for b in row)}]" for row in closed.blocks.tolist()]
@@ -102,7 +108,7 @@ def check_derivation_kernel(fn, d, seed: int = 0) -> str | None:
     sizes = {x: int(v) for x, v in zip(size_symbols, rng.choice(np.arange(2, 7), len(size_symbols)))}
     values = {s: rng.uniform(0.2, 0.9, size=tuple(int(x.xreplace(sizes)) for x in s.shape)) for s in symbols}
     got = np.asarray(fn(**{s.name: v for s, v in values.items()}), dtype=float)
-    closed = d.closed_form.xreplace(sizes)
+    closed = _closed(d).xreplace(sizes)
     concrete = [s.xreplace(sizes) for s in symbols]
     want = np.asarray(numeric_function(concrete, closed)(*values.values()), dtype=float)
     if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=1e-12):
@@ -115,7 +121,7 @@ def check_derivation_kernel(fn, d, seed: int = 0) -> str | None:
 def _check_by_differences(d, got, values, sizes, rng) -> str | None:
     """H v (or the HVP) against central differences of the gradient along v (or V)."""
     graph = d.graph
-    first = gradient(d.expr, d.wrt, layout="denominator").closed_form.xreplace(sizes)
+    first = in_variables(gradient(d.expr, d.wrt, layout="denominator").closed_form, graph).xreplace(sizes)
     leaves = sorted({s for s in first.atoms(sp.MatrixSymbol)} | {graph.symbol(n).xreplace(sizes)
                                                                 for n in graph.nodes if n.is_leaf},
                     key=lambda s: s.name)

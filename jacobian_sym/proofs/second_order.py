@@ -19,13 +19,14 @@ import numpy as np
 import sympy as sp
 
 from jacobian_sym.engine.derive import gradient
+from jacobian_sym.engine.inline import in_variables
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import vanishes
 from jacobian_sym.proofs.explicit import Explicit, _elements, concrete_sizes, evaluate_explicit, guarded
 from jacobian_sym.proofs.report import Check, Report
 
-KINDS = ("hessian", "hvp", "kronecker")
+KINDS = ("hessian", "hvp", "kronecker", "jvp")
 
 
 def _vec(M: sp.Matrix) -> list:
@@ -36,8 +37,13 @@ def _vec(M: sp.Matrix) -> list:
 def _truth(d, ex: Explicit) -> sp.Matrix:
     """SymPy's own second derivative of the explicit loss, in the closed form's layout."""
     graph = d.graph
-    J = ex.values[graph.symbol(d.expr)].applyfunc(explicit)[0, 0]
     a = ex.values[graph.symbol(d.wrt)]
+    if d.kind == "jvp":
+        V = ex.values[d.upstream]
+        root = ex.values[graph.symbol(d.expr)].applyfunc(explicit)
+        return root.applyfunc(lambda e: sum(sp.diff(e, a[r, c]) * V[r, c] for r in range(a.rows)
+                                            for c in range(a.cols)))
+    J = ex.values[graph.symbol(d.expr)].applyfunc(explicit)[0, 0]
     if d.kind == "hessian":
         b = ex.values[graph.symbol(d.other or d.wrt)]
         grad = [sp.diff(J, s) for s in _vec(a)]
@@ -72,14 +78,39 @@ def _values(symbols, sizes, rng, positive=()) -> dict:
                 rng.uniform(-1.2, 1.2, size=_elements(s.shape, sizes))) for s in symbols}
 
 
+def _jvp_fd_check(d, sizes, rng, h=1e-6) -> Check:
+    """The derivative along V against central differences of the explicit expression along V."""
+    ex = Explicit(d, sizes)
+    root = ex.values[d.graph.symbol(d.expr)].applyfunc(lambda e: explicit(e, True))
+    leaves = sorted(root.free_symbols, key=lambda s: s.name)
+    W = ex.values[d.graph.symbol(d.wrt)]
+    point = {s: rng.uniform(-1.2, 1.2) for s in leaves}
+    V = rng.uniform(-1, 1, size=(W.rows, W.cols))
+    f = sp.lambdify(leaves, root, modules="numpy")
+
+    def at(t):
+        moved = dict(point)
+        for r in range(W.rows):
+            for c in range(W.cols):
+                if W[r, c] in moved:
+                    moved[W[r, c]] += t * V[r, c]
+        return np.asarray(f(*[moved[s] for s in leaves]), dtype=float)
+
+    fd = (at(h) - at(-h)) / (2 * h)
+    closed = evaluate_explicit(d.closed_form, {**ex.values, d.upstream: sp.Matrix(V)}, sizes)
+    got = np.asarray(explicit(closed, True).xreplace(point).evalf(), dtype=float)
+    err = float(np.linalg.norm(got - fd) / max(np.linalg.norm(fd), 1e-300))
+    return Check("finite differences", err < 1e-5, sizes, err)
+
+
 def fd_check(d, sizes, rng, h=1e-6) -> Check:
     """Central differences of the gradient along unit vectors (or the direction) against the closed form."""
     graph = d.graph
     var = graph.symbol(d.wrt)
     other = graph.symbol(d.other or d.wrt)
-    first = gradient(d.expr, d.wrt, layout="denominator").closed_form
+    first = in_variables(gradient(d.expr, d.wrt, layout="denominator").closed_form, graph)
     mapping = dict(sizes)
-    grad, closed = first.xreplace(mapping), d.closed_form.xreplace(mapping)
+    grad, closed = first.xreplace(mapping), in_variables(d.closed_form, graph).xreplace(mapping)
     symbols = sorted(grad.atoms(sp.MatrixSymbol) | closed.atoms(sp.MatrixSymbol) | {var.xreplace(mapping),
                                                                                       other.xreplace(mapping)},
                      key=lambda s: s.name)
@@ -129,9 +160,15 @@ def larger_sizes(d, seed: int) -> dict:
 
 
 def verify_second(d, *, sizes=None, seed: int = 0) -> Report:
-    """The exact proof at two small concrete sizes and finite differences at larger random sizes."""
+    """The exact proof at two small concrete sizes and finite differences at larger random sizes (a
+    Gauss–Newton product: each of its derived factors, and the composition end to end)."""
     rng = np.random.default_rng(seed)
     report = Report(d.title)
+    if d.kind == "jvp":
+        for s in concrete_sizes(d) if sizes is None else sizes:
+            report.checks.append(guarded("exact", s, lambda s=s: exact_check(d, s, rng)))
+            report.checks.append(guarded("finite differences", s, lambda s=s: _jvp_fd_check(d, s, rng)))
+        return report
     for block in _blocks(d):
         assignments = concrete_sizes(block) if sizes is None else sizes
         for s in assignments:
@@ -143,3 +180,68 @@ def verify_second(d, *, sizes=None, seed: int = 0) -> Report:
 
 def _blocks(d) -> list:
     return [b for row in d.blocks for b in row] if d.blocks else [d]
+
+
+
+def _leaf_values(graph, ex, rng) -> dict:
+    """Random values of the explicit leaves: a one-hot label is one-hot, a label under a log positive."""
+    point = {}
+    for node in graph.nodes:
+        if not node.is_leaf or node.name is None:
+            continue
+        M = ex.env.get(node.name)
+        if not isinstance(M, sp.MatrixBase):
+            continue
+        if node.attr("one_hot"):
+            hot = np.zeros((M.rows, M.cols))
+            hot[rng.integers(0, M.rows), 0] = 1.0
+            point.update({M[r, c]: hot[r, c] for r in range(M.rows) for c in range(M.cols)
+                          if isinstance(M[r, c], sp.Symbol)})
+        else:
+            point.update({s: rng.uniform(-1.0, 1.0) for s in M.free_symbols})
+    return point
+
+
+def gauss_newton_fd(d, sizes, rng, h=1e-6) -> Check:
+    """G V against Jᵀ H J V computed numerically: J by central differences of the explicit output θ
+    in W, H by central differences of SymPy's exact gradient of the explicit loss in θ."""
+    Jv, Hr = d.parts["J V"], d.parts["H R"]
+    ex = Explicit(Jv, sizes)
+    theta = ex.values[Jv.graph.symbol(Jv.expr)].applyfunc(lambda e: explicit(e, True))
+    W = ex.values[Jv.graph.symbol(Jv.wrt)]
+    point = _leaf_values(d.graph, Explicit(d, sizes), rng)
+    point.update({s: v for s, v in _leaf_values(Jv.graph, ex, rng).items() if s not in point})
+    leaves = sorted(theta.free_symbols, key=lambda s: s.name)
+    f_theta = sp.lambdify(leaves, theta, modules="numpy")
+    w_syms = _vec(W)
+    n_out = theta.rows * theta.cols
+
+    def theta_at(moved):
+        return np.asarray(f_theta(*[moved.get(s, point[s]) for s in leaves]), dtype=float).reshape(-1, order="F")
+
+    jac = np.zeros((n_out, len(w_syms)))
+    for k, s in enumerate(w_syms):
+        jac[:, k] = (theta_at({s: point[s] + h}) - theta_at({s: point[s] - h})) / (2 * h)
+    ex_loss = Explicit(Hr, sizes)
+    out_matrix = ex_loss.values[Hr.graph.symbol(Hr.wrt)]
+    loss = ex_loss.values[Hr.graph.symbol(Hr.expr)].applyfunc(lambda e: explicit(e, True))[0, 0]
+    theta_syms = _vec(out_matrix)
+    label_point = {s: v for s, v in _leaf_values(Hr.graph, ex_loss, rng).items() if s not in set(theta_syms)}
+    grad_theta = sp.lambdify(theta_syms + sorted(set(label_point), key=lambda s: s.name),
+                             [sp.diff(loss, t) for t in theta_syms], modules="numpy")
+    labels = [label_point[s] for s in sorted(set(label_point), key=lambda s: s.name)]
+    theta0 = theta_at({})
+    hess = np.zeros((n_out, n_out))
+    for k in range(n_out):
+        step = np.zeros(n_out)
+        step[k] = h
+        hess[:, k] = (np.asarray(grad_theta(*(theta0 + step), *labels), dtype=float)
+                      - np.asarray(grad_theta(*(theta0 - step), *labels), dtype=float)) / (2 * h)
+    V = rng.uniform(-1, 1, size=(W.rows, W.cols))
+    expected = jac.T @ hess @ jac @ V.reshape(-1, order="F")
+    closed = evaluate_explicit(in_variables(d.closed_form, d.graph), {**Explicit(d, sizes).values,
+                                                                       d.upstream: sp.Matrix(V)}, sizes)
+    values = {**point, **{s: v for s, v in label_point.items()}}
+    got = np.asarray(explicit(closed, True).xreplace(values).evalf(), dtype=float).reshape(-1, order="F")
+    err = float(np.linalg.norm(got - expected) / max(np.linalg.norm(expected), 1e-300))
+    return Check("G V end to end", err < 1e-5, sizes, err)

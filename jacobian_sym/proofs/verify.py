@@ -32,7 +32,7 @@ from jacobian_sym.proofs.explicit import (
 from jacobian_sym.proofs.model_proofs import verify_model
 from jacobian_sym.proofs.report import Check, Report
 from jacobian_sym.proofs.second_order import KINDS as SECOND_ORDER
-from jacobian_sym.proofs.second_order import verify_second
+from jacobian_sym.proofs.second_order import gauss_newton_fd, verify_second
 
 
 # ----- the three proofs -----
@@ -179,6 +179,8 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
         return verify_model(derivation, sizes=sizes, seed=seed)
     if derivation.kind in SECOND_ORDER:
         return verify_second(derivation, sizes=sizes, seed=seed)
+    if derivation.kind == "gauss_newton":
+        return _verify_composite(derivation, seed)
     rng = np.random.default_rng(seed)
     assignments = concrete_sizes(derivation) if sizes is None else checked_sizes(size_symbols(derivation), sizes)
     for s in assignments:
@@ -189,4 +191,17 @@ def verify(derivation, *, sizes: list[dict] | None = None, seed: int = 0) -> Rep
     for s in assignments:
         report.checks.append(guarded("numeric", s, lambda s=s: numeric_check(derivation, s, rng)))
         report.checks.append(guarded("finite differences", s, lambda s=s: fd_check(derivation, s, rng)))
+    return report
+
+
+def _verify_composite(d, seed: int) -> Report:
+    """A Gauss–Newton product: each derived factor proved on its own (J V, H R, Jᵀ δ), then G V end
+    to end against Jᵀ H J V computed numerically (``second_order.gauss_newton_fd``)."""
+    report = Report(d.title)
+    for role, part in d.parts.items():
+        for check in verify(part, seed=seed).checks:
+            report.checks.append(Check(f"{role}: {check.name}", check.ok, check.sizes, check.error, check.detail))
+    sizes = concrete_sizes(d)[0]
+    rng = np.random.default_rng(seed)
+    report.checks.append(guarded("G V end to end", sizes, lambda: gauss_newton_fd(d, sizes, rng)))
     return report

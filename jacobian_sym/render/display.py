@@ -65,7 +65,8 @@ def _slots(cls) -> list[str]:
 
 def shown(expr):
     """``expr`` printing in the notes' notation (a non-SymPy value is returned as it is)."""
-    if not isinstance(expr, Basic) or isinstance(expr, Shown) or expr.is_Number:
+    # a bare symbol keeps its class: SymPy's lambdify names arguments by str(symbol)
+    if not isinstance(expr, Basic) or isinstance(expr, Shown) or expr.is_Atom or isinstance(expr, sp.MatrixSymbol):
         return expr
     base = type(expr)
     cls = _SHOWN.get(base)
