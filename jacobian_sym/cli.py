@@ -106,15 +106,21 @@ def list_cmd(folder):
         click.echo(f"{str(path):<12} {Model.from_toml(path).title}")
 
 
-def _target(target, shapes, wrt, layout):
-    """An identity number, a model file, or an expression over --shape variables."""
+def _target(target, shapes, wrt, layout, second=None):
+    """An identity number, a model file, or an expression over --shape variables; ``second`` asks for
+    a second-order result: ("hessian",), ("hvp", V), ("kronecker",) or ("gauss-newton", W)."""
     from jacobian_sym.engine.derive import gradient, jacobian
     from jacobian_sym.models.backprop import backprop
     from jacobian_sym.models.model import Model, parse_expression
     from jacobian_sym.notes.identities import derive
 
     if target.endswith(".toml"):
-        return backprop(Model.from_toml(target), layout=layout)
+        bp = backprop(Model.from_toml(target), layout=layout)
+        if second is not None:
+            from jacobian_sym.models.gauss_newton import gauss_newton
+
+            return gauss_newton(bp, second[1])
+        return bp
     if not shapes:
         return derive(target, layout=layout)
     from jacobian_sym.graph import expr as E
@@ -129,11 +135,34 @@ def _target(target, shapes, wrt, layout):
     node = parse_expression(target, names, source="expression", line=1, col=1)
     if not wrt:
         raise JacobianSymError("an expression needs --wrt NAME (the variable to differentiate by)")
-    if wrt not in names:
-        raise JacobianSymError(f"--wrt {wrt}: no --shape declares {wrt!r}")
+    variables = [v.strip() for v in wrt.split(",")]
+    for v in variables:
+        if v not in names:
+            raise JacobianSymError(f"--wrt {v}: no --shape declares {v!r}")
+    if second is not None:
+        return _second_order(node, [names[v] for v in variables], second, names, layout)
+    if len(variables) > 1:
+        raise JacobianSymError("--wrt takes several variables (x,c) only with --hessian")
     if node.shape == (1, 1):
         return gradient(node, names[wrt], layout=layout)
     return jacobian(node.named("f"), names[wrt], layout=layout)
+
+
+def _second_order(node, variables, second, names, layout):
+    from jacobian_sym.engine.second import hessian, hvp
+    from jacobian_sym.graph import expr as E
+
+    kind = second[0]
+    if kind == "hessian":
+        return hessian(node, tuple(variables) if len(variables) > 1 else variables[0], layout=layout)
+    if len(variables) > 1:
+        raise JacobianSymError(f"--{kind} takes one variable in --wrt")
+    (var,) = variables
+    if kind == "kronecker":
+        return hessian(node, var, layout=layout, kronecker=True)
+    direction = second[1]
+    V = names.get(direction) or E.matrix(direction, *var.shape)
+    return hvp(node, var, V, layout=layout)
 
 
 def _render(result, fmt, standalone):
@@ -161,11 +190,17 @@ def _render(result, fmt, standalone):
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=ROWS,COLS",
               help="A variable of an expression TARGET (repeatable), e.g. W=n,m or x=n,1.")
 @click.option("--wrt", help="The variable to differentiate an expression TARGET by.")
+@click.option("--hessian", is_flag=True, help="The Hessian by the --wrt vector(s) (x, or x,c for the blocks).")
+@click.option("--hvp", metavar="V", help="The Hessian by the --wrt variable applied to the direction V (declared "
+              "by --shape, or of the variable's shape).")
+@click.option("--kronecker", is_flag=True, help="The Hessian by vec of a --wrt matrix, as Kronecker products.")
+@click.option("--gauss-newton", "gauss_newton", metavar="VAR",
+              help="For a model file: the Gauss–Newton product Jᵀ H J V in the variable VAR.")
 @click.option("--standalone", is_flag=True, help="A complete LaTeX document.")
 @click.option("--pdf", type=click.Path(dir_okay=False), help="Also compile the document to this PDF (pdflatex).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Where to write ('-': stdout); written only when the derivation succeeded.")
-def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
+def derive(target, fmt, layout, shapes, wrt, hessian, hvp, kronecker, gauss_newton, standalone, pdf, output):
     """Derive TARGET and print the derivation.
 
     TARGET is an identity of the notes (2.5), a model file (derivations/one_layer.toml), or an
@@ -176,6 +211,9 @@ def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
       jacobian-sym derive 2.5 --standalone -o identity-2.5.tex
       jacobian-sym derive derivations/one_layer.toml --standalone --pdf one_layer.pdf
       jacobian-sym derive "sum(sigmoid(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --format text
+      jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x --hessian
+      jacobian-sym derive "sum(square(X @ W - Y))" --shape X=B,d --shape W=d,k --shape Y=B,k --wrt W --hvp V
+      jacobian-sym derive derivations/one_layer.toml --gauss-newton W --format text
     """
     _writable(output, "-o")
     _writable(pdf, "--pdf")
@@ -187,7 +225,17 @@ def derive(target, fmt, layout, shapes, wrt, standalone, pdf, output):
                                "variables")
     if standalone and fmt != "latex":
         raise JacobianSymError(f"--standalone makes a LaTeX document; it does not apply to --format {fmt}")
-    result = _target(target, shapes, wrt, layout)
+    asked = [flag for flag, on in (("--hessian", hessian), ("--hvp", hvp), ("--kronecker", kronecker),
+                                   ("--gauss-newton", gauss_newton)) if on]
+    if len(asked) > 1:
+        raise JacobianSymError(f"{' and '.join(asked)}: ask for one second-order result at a time")
+    if gauss_newton and not target.endswith(".toml"):
+        raise JacobianSymError("--gauss-newton applies to a model file TARGET")
+    if (hessian or hvp or kronecker) and not expression:
+        raise JacobianSymError(f"{asked[0]} applies to an expression TARGET (with --shape and --wrt)")
+    second = (("hessian",) if hessian else ("hvp", hvp) if hvp else ("kronecker",) if kronecker else
+              ("gauss-newton", gauss_newton) if gauss_newton else None)
+    result = _target(target, shapes, wrt, layout, second)
     text = _render(result, fmt, standalone)
     if pdf:
         from jacobian_sym.render.pdf import compile_pdf

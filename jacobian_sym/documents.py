@@ -6,7 +6,10 @@ from pathlib import Path
 
 from jacobian_sym.base.files import write_atomic
 from jacobian_sym.claims.errata import audit
+from jacobian_sym.engine.second import hessian, hvp
+from jacobian_sym.graph import expr as E
 from jacobian_sym.models.backprop import backprop
+from jacobian_sym.models.gauss_newton import gauss_newton
 from jacobian_sym.models.model import Model
 from jacobian_sym.notes.identities import IDENTITIES, derive
 from jacobian_sym.render.compose import (
@@ -15,9 +18,41 @@ from jacobian_sym.render.compose import (
     notes_markdown,
     render_backprop_latex,
     render_backprop_markdown,
+    second_order_document,
+    second_order_markdown,
 )
 
 NOTES_MODEL = "one_layer.toml"
+
+
+def second_order(folder="derivations") -> list:
+    """The second-order cases of ``derivations/second_order.*``: each derived by the engine."""
+    x, A = E.vector("x", "n"), E.matrix("A", "n", "n")
+    B_, b = E.matrix("A", "m", "n"), E.vector("b", "m")
+    W = E.matrix("W", "m", "n")
+    X, w, y = E.matrix("X", "B", "d"), E.vector("w", "d"), E.vector("y", "B")
+    t, y_hot = E.vector("theta", "N"), E.vector("y", "N", one_hot=True)
+    Xw, Wk, Y, V = E.matrix("X", "B", "d"), E.matrix("W", "d", "k"), E.matrix("Y", "B", "k"), E.matrix("V", "d", "k")
+    cases = [
+        ("xᵀAx", hessian(x.T @ A @ x, x)),
+        ("least squares ‖Ax − b‖²", hessian(E.apply("sum", E.apply("square", B_ @ x - b)), x)),
+        ("logistic regression over a batch", hessian(E.apply("binary_cross_entropy", y, E.apply(
+            "sigmoid", X @ w)), w)),
+        ("softmax cross-entropy in the logits, y one-hot", hessian(E.apply("cross_entropy", y_hot, E.apply(
+            "softmax", t)), t)),
+        ("log-sum-exp", hessian(E.apply("log", E.apply("sum", E.apply("exp", t))), t)),
+        ("a sum of an element-wise f(Wx)", hessian(E.apply("sum", E.apply("tanh", W @ x)), x)),
+        ("least squares in a matrix, along V", hvp(E.apply("sum", E.apply("square", Xw @ Wk - Y)), Wk, V)),
+        ("least squares in a matrix, as Kronecker products", hessian(E.apply("sum", E.apply(
+            "square", Xw @ Wk - Y)), Wk, kronecker=True)),
+    ]
+    notes_model = Path(folder) / NOTES_MODEL
+    if notes_model.exists():
+        model = Model.from_toml(notes_model)
+        b2 = next(n for n in model.loss.walk() if n.name == "b2")
+        cases.append(("the notes' §3 network: the block in b₂", hessian(model.loss, b2)))
+        cases.append(("the notes' §3 network: the Gauss–Newton product in W", gauss_newton(backprop(model), "W")))
+    return cases
 
 
 def model_files(folder="derivations") -> list[Path]:
@@ -38,6 +73,9 @@ def expected(folder="derivations") -> dict[Path, str]:
         bp = backprop(Model.from_toml(notes_model))
         out[folder / "notes.tex"] = notes_document(derivations, bp)
         out[folder / "notes.md"] = notes_markdown(derivations, bp)
+        cases = second_order(folder)
+        out[folder / "second_order.tex"] = second_order_document(cases)
+        out[folder / "second_order.md"] = second_order_markdown(cases)
         findings = audit()
         out[folder / "errata.md"] = errata_markdown([f for f in findings if not f.ok], len(findings))
     return out

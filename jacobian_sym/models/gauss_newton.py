@@ -19,6 +19,7 @@ from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.render.display import Label
+from jacobian_sym.render.printers import plain
 
 
 def _with_leaf(node: Node, target: Node, leaf: Node, memo: dict) -> Node:
@@ -47,7 +48,8 @@ def gauss_newton(bp, wrt: str, direction: str = "V") -> Derivation:
         raise DerivationError("the model's output (its first error signal's node) needs a name")
     V = E.matrix(direction, *W.shape)
     out_variable = E.matrix(output.name, *output.shape)
-    R = E.matrix(f"{direction}_out", *output.shape)
+    R = E.matrix(next(n for n in ("R", "R_out", "R_direction") if graph.node_named(n) is None and n != direction),
+                 *output.shape)
     loss_of_output = _with_leaf(graph.root, output, out_variable, {})
     if loss_of_output is graph.root:
         raise DerivationError(f"the loss does not depend on {output.name}")
@@ -62,13 +64,14 @@ def gauss_newton(bp, wrt: str, direction: str = "V") -> Derivation:
     theta, Ws = graph.symbol(output), graph.symbol(W)
     label = Label(f"G[{direction}]", rf"G\,[{direction}]")
     steps = [
-        Step(Label.directional(theta, Vs), Jv.closed_form, f"J {direction}: the derivative of {output.name} along "
+        Step(Label.directional(theta, Vs), Jv.closed_form, f"J {direction}: the derivative of {plain(theta)} along "
              f"{direction} (forward, element by element)"),
         Step(Label.hvp(theta, sp.MatrixSymbol(R.name, *output.shape), None), Hr.closed_form,
-             f"H R: the Hessian of the loss by {output.name}, applied to R"),
+             f"H {R.name}: the Hessian of the loss by {plain(theta)}, applied to {R.name}"),
         Step(sp.Derivative(sp.Symbol("J"), Ws), pullback.closed_form,
-             f"Jᵀ δ: the gradient by {wrt} with the upstream δ = ∂J/∂{output.name}"),
-        Step(label, closed, f"G {direction} = Jᵀ H J {direction}: R = J {direction}, δ = (H R) in the layout"),
+             f"Jᵀ δ: the gradient by {plain(Ws)} with the upstream δ = ∂J/∂{plain(theta)}"),
+        Step(label, closed, f"G {direction} = Jᵀ H J {direction}: {R.name} = J {direction}, δ = (H {R.name}) in the "
+             "layout"),
     ]
     return Derivation(f"The Gauss–Newton product of {model.title!r} in {wrt}, applied to {direction}",
                       "gauss_newton", graph.root, W, bp.layout, steps, Hr.index_form, Hr.free, closed, graph, Vs,

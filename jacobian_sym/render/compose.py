@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
     DimTable,
     Equations,
@@ -68,15 +69,38 @@ def _definitions(d) -> list:
         if node.is_leaf or node.op == "const":
             continue
         sym = graph.symbol(node)
-        if node is graph.root and d.kind == "gradient" and d.upstream is None and sym.name != "J":
+        scalar_loss = node.shape == (1, 1) and not (d.kind == "gradient" and d.upstream is not None)
+        if node is graph.root and scalar_loss and d.kind != "jacobian" and sym.name != "J":
             rows.insert(0, Row((J, sym), product(as_written(graph, node))))
-        if node.name is None or node is graph.root:
-            rows.append(Row((sym,), product(as_written(graph, node, one_level=True))))
+        rows.append(Row((sym,), product(as_written(graph, node, one_level=True))))
     return rows
+
+
+SECOND_ORDER = {
+    "hessian": ("The gradient's element form is differentiated again, forward over reverse: a forward sweep "
+                "carries each node's tangent along a unit vector of the variable, and the derivative of the "
+                "gradient's element is the sum over the nodes it reads of its partial times their tangent.",),
+    "hvp": ("The Hessian applied to a direction: ",
+            Label("(∇²J[V])_pq = Σ_rs ∂²J/∂W_pq∂W_rs V_rs",
+                  r"(\nabla^{2}_{W} J\,[V])_{pq} = \sum_{r,s} "
+                  r"\frac{\partial^{2} J}{\partial W_{pq} \partial W_{rs}} V_{rs}"),
+            "; the gradient's element is differentiated along V by a forward sweep.",),
+    "kronecker": ("The Hessian by vec W (vec stacks the columns), read off the Hessian applied to V term by term: "
+                  "vec(A V B) = (Bᵀ ⊗ A) vec V.",),
+    "jvp": ("The derivative along a direction V, by a forward sweep over the nodes' elements.",),
+    "gauss_newton": ("The Gauss–Newton product G V = Jᵀ H J V, J the Jacobian of the model's output by the "
+                     "variable and H the Hessian of the loss by the output, each factor derived on its own.",),
+}
+KINK = ("ReLU″ is 0 away from the kink (at 0, where ReLU′ jumps, it does not exist): the result holds at every "
+        "point off a kink, which is where a second-order method evaluates it.",)
 
 
 def derivation_page(d) -> Page:
     prose = [Prose(layout_words(d.layout))]
+    if d.kind in SECOND_ORDER:
+        prose.append(Prose(SECOND_ORDER[d.kind]))
+        if any(n.op in ("relu", "leaky_relu") for n in d.graph.nodes):
+            prose.append(Prose(KINK))
     if _uses_kronecker(d.steps):
         prose.append(Prose(KRONECKER))
     blocks = list(prose)
@@ -212,6 +236,34 @@ def notes_document(derivations, bp) -> str:
 
 def notes_markdown(derivations, bp) -> str:
     return write_markdown(_notes_page(derivations, bp))
+
+
+# ----- the second-order document -----
+SECOND_TITLE = "Second order: Hessians, Hessian–vector products and Gauss–Newton, derived by jacobian_sym"
+
+
+def _second_order_page(cases) -> Page:
+    intro = Section(None, [Prose(("Each result below is derived by the engine from the expression alone (the "
+                                  "gradient's element form differentiated again, forward over reverse), "
+                                  "collapsed by its rewrite rules and read as a closed form by its recogniser. "
+                                  "Each is proved (js.verify, run by the tests): equal to SymPy's own second "
+                                  "derivative of the explicit expression at concrete sizes, and to finite "
+                                  "differences of the gradient at larger ones.",)),
+                              Prose(layout_words("numerator")), Prose(KRONECKER), Prose(KINK)])
+    conventions = [layout_words("numerator"), KRONECKER, KINK]
+    sections = [intro]
+    for name, d in cases:
+        page = derivation_page(d)
+        sections.append(Section((name,), _without_conventions(page.sections, conventions)))
+    return Page((SECOND_TITLE,), sections)
+
+
+def second_order_document(cases) -> str:
+    return write_latex(_second_order_page(cases), standalone=True)
+
+
+def second_order_markdown(cases) -> str:
+    return write_markdown(_second_order_page(cases))
 
 
 # ----- the errata -----
