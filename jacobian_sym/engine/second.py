@@ -272,14 +272,14 @@ def hvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") ->
     return d
 
 
-def _flat_product(term) -> tuple:
+def flat_product(term) -> tuple:
     """c · M₁ M₂ … with nested products flattened: (c, [M₁, M₂, …])."""
     if not isinstance(term, sp.MatMul):
         return sp.Integer(1), [term]
     coeff, mats = sp.Integer(1), []
     for a in term.args:
         if isinstance(a, sp.MatMul):
-            c, inner = _flat_product(a)
+            c, inner = flat_product(a)
             coeff, mats = coeff * c, mats + inner
         elif isinstance(a, sp.MatrixExpr):
             mats.append(a)
@@ -300,7 +300,7 @@ def _kronecker(expr: Node, wrt: Node, layout: str) -> Derivation:
     terms = sp.MatAdd.make_args(d.closed_form) if isinstance(d.closed_form, sp.MatAdd) else (d.closed_form,)
     kron = []
     for term in terms:
-        coeff, mats = _flat_product(term)
+        coeff, mats = flat_product(term)
         if mats.count(V) != 1 or any(m.has(V) and m != V for m in mats):
             raise ClosedFormError(f"the Hessian–vector product {d.closed_form} is not a sum of products A V B: "
                                   "no Kronecker form")

@@ -16,6 +16,7 @@ import sympy as sp
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.engine.derive import gradient
 from jacobian_sym.engine.inline import in_variables
+from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.generate import RUNTIME_SOURCE, KernelError, _fast_check, _size_lines
 from jacobian_sym.kernels.kernel_printer import KernelPrinter
@@ -52,6 +53,122 @@ def _inputs(d) -> list:
     return sorted(symbols, key=lambda s: s.name)
 
 
+def _worth_naming(e) -> bool:
+    """A matrix subexpression that is computed, not just read: a candidate for a temporary (a diagonal
+    stays inline: the printer turns A diag(v) into a broadcast, which a temporary would make dense)."""
+    return (isinstance(e, sp.MatrixExpr) and not isinstance(e, (sp.MatrixSymbol, sp.OneMatrix, sp.Identity,
+                                                                  sp.ZeroMatrix, sp.DiagMatrix))
+            and not (isinstance(e, sp.Transpose) and isinstance(e.arg, sp.MatrixSymbol)))
+
+
+def _occurrences(expr) -> dict:
+    counts: dict = {}
+
+    def visit(e):
+        if _worth_naming(e):
+            counts[e] = counts.get(e, 0) + 1
+        for a in e.args:
+            if isinstance(a, sp.Basic):
+                visit(a)
+    visit(expr)
+    return counts
+
+
+_D = sp.Dummy("d")
+
+
+def _one_dummy(expr):
+    """Every λd. f(d) over the same dummy, so that two applications of f to one matrix are equal."""
+    return expr.replace(lambda e: isinstance(e, sp.Lambda) and len(e.variables) == 1 and e.variables[0] != _D,
+                        lambda e: sp.Lambda(_D, e.expr.xreplace({e.variables[0]: _D})))
+
+
+def _split(term, side):
+    """(coefficient, the term without its last (side=-1) or first (side=0) factor, that factor), or None."""
+    if isinstance(term, sp.MatMul):
+        coeff, mats = flat_product(term)
+        if len(mats) >= 2:
+            rest = mats[:-1] if side == -1 else mats[1:]
+            return coeff, (sp.MatMul(*rest) if len(rest) > 1 else rest[0]), mats[side]
+    if isinstance(term, sp.HadamardProduct) and len(term.args) == 2:
+        return sp.Integer(1), term.args[0], ("∘", term.args[1])
+    return None
+
+
+def _factored_sum(e):
+    """P C + Q C → (P + Q) C, C P + C Q → C (P + Q), P ∘ C + Q ∘ C → (P + Q) ∘ C: a sum of two
+    products by one matrix costs one product (a Hessian–vector product's two terms end in the same xᵀ)."""
+    if not isinstance(e, sp.MatAdd):
+        return None
+    for side in (-1, 0):
+        groups: dict = {}
+        for term in e.args:
+            split = _split(term, side)
+            key = split[2] if split else None
+            groups.setdefault(key, []).append((term, split))
+        for key, members in groups.items():
+            if key is None or len(members) < 2:
+                continue
+            inner = sp.MatAdd(*[c * rest for _, (c, rest, _) in members])
+            if isinstance(key, tuple):
+                merged = sp.HadamardProduct(inner, key[1])
+            else:
+                merged = sp.MatMul(inner, key) if side == -1 else sp.MatMul(key, inner)
+            others = [t for t, split in members]
+            rest_terms = [t for t in e.args if t not in others]
+            return sp.MatAdd(merged, *rest_terms) if rest_terms else merged
+    return None
+
+
+def _reassociated(e, everything):
+    """1ᵀ(A ∘ (M V)ᵀ) → 1ᵀ((V A) ∘ Mᵀ): the same Σ_ij A_ib M_bj V_ji summed the other way round, taken
+    when V A is computed elsewhere anyway (a Hessian–vector product's V x), so the product is shared."""
+    if not (isinstance(e, sp.MatMul) and len(e.args) == 2 and isinstance(e.args[0], sp.OneMatrix)
+            and isinstance(e.args[1], sp.HadamardProduct) and len(e.args[1].args) == 2):
+        return None
+    for A, T in (e.args[1].args, e.args[1].args[::-1]):
+        if isinstance(T, sp.Transpose) and isinstance(T.arg, sp.MatMul):
+            coeff, mats = flat_product(T.arg)
+            if len(mats) < 2 or coeff != 1:
+                continue
+            M = sp.MatMul(*mats[:-1]) if len(mats) > 2 else mats[0]
+            shared = sp.MatMul(mats[-1], A)
+            if everything.has(shared):
+                ones = sp.OneMatrix(1, M.shape[1])
+                return sp.MatMul(ones, sp.HadamardProduct(shared, sp.Transpose(M)))
+    return None
+
+
+def factored(expr):
+    """``expr`` with every sum of products by a shared factor written once (to a fixed point)."""
+    for _ in range(20):
+        new = expr.replace(lambda e: _factored_sum(e) is not None, _factored_sum)
+        new = new.replace(lambda e, whole=new: _reassociated(e, whole) is not None,
+                          lambda e, whole=new: _reassociated(e, whole))
+        if new == expr:
+            return expr
+        expr = new
+    return expr
+
+
+def common_subexpressions(expr) -> tuple[list, sp.Basic]:
+    """(temporaries, expr): every matrix subexpression that occurs twice or more, computed once — the
+    largest first, then inside it — so a Hessian of a network computes its forward pass once."""
+    temporaries: list = []
+    expr = _one_dummy(expr)
+    while True:
+        everything = sp.Tuple(expr, *(value for _, value in temporaries))
+        repeated = [e for e, n in _occurrences(everything).items() if n > 1]
+        if not repeated:
+            break
+        largest = max(repeated, key=lambda e: (sp.count_ops(e), sp.default_sort_key(e)))
+        name = sp.MatrixSymbol(f"_c{len(temporaries)}", *largest.shape)
+        expr = expr.xreplace({largest: name})
+        temporaries = [(s, v.xreplace({largest: name})) for s, v in temporaries] + [(name, largest)]
+    # a temporary named later is used by the ones named before it: define it first
+    return temporaries[::-1], expr
+
+
 def derivation_source(d) -> tuple[str, str]:
     """The generated module's source for derivation ``d``, and its function's name."""
     if d.kind not in FUNCTION:
@@ -66,8 +183,10 @@ def derivation_source(d) -> tuple[str, str]:
     try:
         if isinstance(closed, sp.BlockMatrix):
             rows = [f"[{', '.join(printer.doprint(b) for b in row)}]" for row in closed.blocks.tolist()]
-            code = f"np.block([{', '.join(rows)}])"
+            code, temporaries = f"np.block([{', '.join(rows)}])", []
         else:
+            temporaries, closed = common_subexpressions(factored(closed))
+            temporaries = [f"    {s.name} = {printer.doprint(v)}" for s, v in temporaries]
             code = printer.doprint(closed)
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
@@ -87,7 +206,8 @@ def derivation_source(d) -> tuple[str, str]:
         *_fast_check(spec, {}),
         "    ):",
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
-        *_size_lines(" ".join([result, rows, cols]), spec),
+        *_size_lines(" ".join([*temporaries, result, rows, cols]), spec),
+        *temporaries,
         result,
         f"    return np.broadcast_to(_out, ({rows}, {cols})) if np.ndim(_out) < 2 else _out",
     ])
