@@ -36,6 +36,13 @@ def _results():
     out.append(("xᵀAx", js.gradient(x.T @ A @ x, x)))
     W1 = js.matrix("W1", "n", "m")
     out.append(("W1 x", js.jacobian(W1 @ js.vector("x", "m"), js.vector("x", "m"))))
+    out.append(("Hessian of xᵀAx", js.hessian(x.T @ A @ x, x)))
+    c, W = js.vector("c", "m"), js.matrix("W", "m", "n")
+    out.append(("Hessian blocks", js.hessian(js.sum(js.tanh(W @ x + c)), (x, c))))
+    X, Wk, Y, V = js.matrix("X", "B", "n"), js.matrix("W", "n", "k"), js.matrix("Y", "B", "k"), js.matrix("V", "n", "k")
+    out.append(("HVP", js.hvp(js.sum(js.square(X @ Wk - Y)), Wk, V)))
+    out.append(("Kronecker", js.hessian(js.sum(js.square(X @ Wk - Y)), Wk, kronecker=True)))
+    out.append(("Gauss–Newton", js.gauss_newton(js.backprop(js.Model.from_toml("derivations/one_layer.toml")), "W")))
     return out
 
 
