@@ -103,6 +103,17 @@ def _run(*args, **kwargs):
     (["derive", "2.5", "-o", "/missing/dir/x.tex"], "the folder /missing/dir does not exist"),
     (["derive", "2.5", "--pdf", "/missing/dir/x.pdf"], "the folder /missing/dir does not exist"),
     (["codegen", "derivations/one_layer.toml", "-o", "/missing/dir/k.py"], "the folder /missing/dir does not exist"),
+    (["derive", "2.5", "--hessian"], "--hessian applies to an expression TARGET"),
+    (["derive", "x.T @ A @ x", "--shape", "x=n,1", "--shape", "A=n,n", "--wrt", "x", "--hessian", "--hvp", "V"],
+     "ask for one second-order result at a time"),
+    (["derive", "sum(A @ x)", "--shape", "x=n,1", "--shape", "A=m,n", "--wrt", "A", "--hessian"],
+     "its Hessian is a 4-index object"),
+    (["derive", "A @ x", "--shape", "x=n,1", "--shape", "A=m,n", "--wrt", "x", "--hessian"],
+     "needs a scalar expression, but it is m×1"),
+    (["derive", "sum(A @ x)", "--shape", "x=n,1", "--shape", "A=m,n", "--shape", "V=n,m", "--wrt", "A",
+      "--hvp", "V"], "the direction V is n×m but A is m×n"),
+    (["derive", "2.5", "--gauss-newton", "W"], "--gauss-newton applies to a model file TARGET"),
+    (["derive", "derivations/one_layer.toml", "--gauss-newton", "Q"], "'Q' is not a variable of the model"),
 ])
 def test_flags_that_do_not_apply_and_unwritable_paths_are_one_line_and_exit_2(args, message):
     proc = _run(*args)
