@@ -15,8 +15,10 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.codetext import fill_code, group
+from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.lowering import NUMPY
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
@@ -61,7 +63,7 @@ class KernelPrinter(ClosedFormPrinter):
         raise JacobianSymError(f"the closed form has an unbound symbol {e.name!r}")
 
     def _print_MatMul(self, e):
-        coeff, mats = e.as_coeff_matrices()
+        coeff, mats = flat_product(e)  # (A B) C is A B C: the chain's patterns see every factor
         code = self._chain(list(mats))
         if coeff == 1:
             return code
@@ -82,6 +84,10 @@ class KernelPrinter(ClosedFormPrinter):
             code = self._chain(mats[1:])
             code = f"{group(code)}.sum(axis=0, keepdims=True)" if k != 1 else code
             return code if r == 1 else f"({group(code)} * np.ones(({self._print(r)}, 1)))"
+        gram = _gram_of(mats)
+        if gram is not None:  # Aᵀ diag(v) A with v ≥ 0: a Gram matrix, half the flops
+            A, v = gram
+            return f"_gram({self._operand(A)}, {self._operand(v)})"
         if isinstance(mats[0], sp.DiagMatrix):  # diag(v) A: rows scaled, a broadcast multiply
             return f"({self._operand(_column(mats[0]))} * {group(self._chain(mats[1:]))})"
         if isinstance(mats[-1], sp.DiagMatrix):  # A diag(v): columns scaled
@@ -146,6 +152,29 @@ class KernelPrinter(ClosedFormPrinter):
 
 
 STEP = sp.Heaviside(_S, 0)
+
+
+def _nonnegative(v) -> bool:
+    """Whether every element of v is ≥ 0 by its form: f(·) with f ≥ 0 on the reals (σ′, exp, ReLU″)."""
+    if isinstance(v, sp.Transpose):
+        return _nonnegative(v.arg)
+    if isinstance(v, sp.OneMatrix):
+        return True
+    if isinstance(v, ElementwiseApplyFunction):
+        fn = element_class(v.function)
+        return fn is not None and fn.form is not None and bool(fn.form.is_nonnegative)
+    return False
+
+
+def _gram_of(mats):
+    """(A, v) when the product is Aᵀ diag(v) A with v ≥ 0 (the Hessian of a logistic regression)."""
+    if len(mats) != 3 or not isinstance(mats[1], sp.DiagMatrix):
+        return None
+    left, right = mats[0], mats[2]
+    if not (isinstance(left, sp.Transpose) and left.arg == right):
+        return None
+    v = _column(mats[1])
+    return (right, v) if _nonnegative(mats[1].args[0]) else None
 
 
 def _column(diag):

@@ -88,6 +88,13 @@ def _mm(a, b):
     return a * b if a.shape[1] == 1 else a @ b
 
 
+def _gram(a, v):
+    """aᵀ diag(v) a for v ≥ 0, as bᵀb with b = a ∘ √v: NumPy hands a product of an array with its own
+    transpose to BLAS's syrk, which computes half of the symmetric result."""
+    b = a * np.sqrt(v)
+    return b.T @ b
+
+
 def _softmax(a, axis):
     e = np.exp(a - a.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
