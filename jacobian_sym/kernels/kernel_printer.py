@@ -109,6 +109,10 @@ class KernelPrinter(ClosedFormPrinter):
         return " * ".join(group(self._print(a)) for a in e.args)
 
     def _print_MatAdd(self, e):
+        if len(e.args) == 2 and sp.Transpose(e.args[0]).doit() == e.args[1] != e.args[0]:  # M + Mᵀ
+            return f"_plus_transpose({self._print(e.args[0])})"
+        if len(e.args) == 2 and sp.Transpose(e.args[1]).doit() == e.args[0] != e.args[1]:
+            return f"_plus_transpose({self._print(e.args[1])})"
         out = ""
         for n, a in enumerate(e.args):
             negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
