@@ -70,13 +70,15 @@ class Verdict(Displayed):
             return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
         lines = [f"does not hold: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
         if self.counterexample:
-            c = self.counterexample
-            sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
-            lines.append(f"  counterexample: at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, "
-                         f"true {c['true']:.6g}")
+            lines.append(f"  counterexample: {self._counterexample()}")
         if self.expected is not None:
             lines.append(f"  derived: {lhs_label(self.wrt)} = {plain(self.expected)}")
         return "\n".join(lines)
+
+    def _counterexample(self) -> str:
+        c = self.counterexample
+        sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
+        return f"at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, true {c['true']:.6g}"
 
     def summary(self) -> str:
         head = f"{'holds' if self.ok else 'does not hold'}: {lhs_label(self.wrt)} = {self.claim}"
@@ -88,10 +90,7 @@ class Verdict(Displayed):
         if not self.ok:
             lines += ["", f"- reason: {self.reason}"]
             if self.counterexample:
-                c = self.counterexample
-                sizes = ", ".join(f"{k}={v}" for k, v in c["sizes"].items())
-                lines.append(f"- counterexample: at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, "
-                             f"true {c['true']:.6g}")
+                lines.append(f"- counterexample: {self._counterexample()}")
         if self.expected is not None:
             lines += ["", f"derived: $\\displaystyle {latex_label(self.wrt)} = {latex(self.expected)}$"]
         return "\n".join(lines)

@@ -55,6 +55,15 @@ def positive_first(terms) -> list:
     return sorted(terms, key=_negative)
 
 
+def signed_sum(printer, e) -> str:
+    """A sum with its positive terms first and a subtracted term written a − b (both printers)."""
+    terms = positive_first(e.args)
+    out = printer._print(terms[0])
+    for t in terms[1:]:
+        out += (" - " + printer.parenthesize(-t, 40)) if _negative(t) else (" + " + printer.parenthesize(t, 40))
+    return out
+
+
 def _is_application(e) -> bool:
     """A function applied to an argument in parentheses: atomic for a transpose (σ′(z)ᵀ)."""
     return isinstance(e, (sp.MatrixSymbol, ElementFunction)) or type(e).__name__ in (
@@ -100,11 +109,7 @@ class NotesLatexPrinter(LatexPrinter):
         return " ".join(out) + " " + self.parenthesize(e.function, 40)
 
     def _print_Add(self, e, order=None):
-        terms = positive_first(e.args)
-        out = self._print(terms[0])
-        for t in terms[1:]:
-            out += (" - " + self.parenthesize(-t, 40)) if _negative(t) else (" + " + self.parenthesize(t, 40))
-        return out
+        return signed_sum(self, e)
 
     _print_MatAdd = _print_Add
 
@@ -183,11 +188,7 @@ class NotesStrPrinter(StrPrinter):
         return f"Σ[{lims}] {self.parenthesize(e.function, 40)}"
 
     def _print_Add(self, e, order=None):
-        terms = positive_first(e.args)
-        out = self._print(terms[0])
-        for t in terms[1:]:
-            out += (" - " + self.parenthesize(-t, 40)) if _negative(t) else (" + " + self.parenthesize(t, 40))
-        return out
+        return signed_sum(self, e)
 
     _print_MatAdd = _print_Add
 
