@@ -77,14 +77,6 @@ def shown(expr):
     return _copy(expr, cls)
 
 
-def unshown(expr):
-    """The plain SymPy object behind ``shown(expr)``."""
-    base = _BASES.get(type(expr))
-    if base is None:
-        return expr
-    return _copy(expr, base)
-
-
 class Displayed:
     """What a result object shows: ``repr`` is one line (``summary()``), ``str`` the full text, IPython's
     pretty printer the full text, Jupyter the Markdown of ``markdown()`` (math checked by MathJax)."""
@@ -103,10 +95,6 @@ class Displayed:
 
     def _repr_markdown_(self):
         return self.markdown()
-
-
-def status(ok: bool) -> str:
-    return "✅ holds" if ok else "❌ does not hold"
 
 
 class Forms(dict):
