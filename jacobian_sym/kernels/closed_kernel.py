@@ -217,7 +217,8 @@ def derivation_source(d) -> tuple[str, str]:
               f"TITLE = {d.title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n")
-    return header + RUNTIME_SOURCE + "\n\n" + body + "\n", name
+    helpers = "".join(f"\n\n{h}" for h in printer.helpers.values())
+    return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n", name
 
 
 def check_derivation_kernel(fn, d, seed: int = 0) -> str | None:

@@ -298,7 +298,8 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
               f"TITLE = {bp.model.title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n")
-    return header + RUNTIME_SOURCE + "\n\n" + body + "\n"
+    helpers = "".join(f"\n\n{h}" for h in printer.helpers.values())
+    return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 
 
 def _docstring(b: Backprop, spec) -> str:

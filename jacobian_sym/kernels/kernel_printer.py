@@ -41,6 +41,8 @@ class KernelPrinter(ClosedFormPrinter):
         self.outputs = outputs  # (op name, argument symbol name) -> output variable name
         self.batch = batch
         self.sizes = set(sizes)
+        #: module-level functions the code calls (an element-wise derivative with no cheaper lowering)
+        self.helpers: dict[str, str] = {}
 
     def _module_format(self, fqn, register=True):
         """NumPy as ``np.``; a kernel imports nothing else, so any other module is refused."""
@@ -129,7 +131,27 @@ class KernelPrinter(ClosedFormPrinter):
             code = self._elementwise(fn, arg)
             if code is not None:
                 return code
+            if fn.order >= 1 and fn.form is not None and fn.op_name in OPS:
+                return f"{self._helper(fn)}({self._print(arg)})"
         return super()._print_ElementwiseApplyFunction(e)
+
+    def _helper(self, fn) -> str:
+        """The name of a module-level function computing f⁽ᵏ⁾ from its derived scalar form, each common
+        subexpression once (GELU′ reads its tanh once, where the form writes it three times)."""
+        name = f"_{fn.op_name}_d{fn.order}"
+        if name not in self.helpers:
+            s = sp.Dummy("s")
+            temporaries, (body,) = sp.cse(fn.form.xreplace({_S: s}), symbols=(sp.Dummy(f"t{n}") for n in
+                                                                              range(10**6)))
+            printer = KernelPrinter(outputs={})
+            printer._bound[s] = "s"
+            lines = [f"def {name}(s):", f'    """{fn.op_name}, differentiated {fn.order} time(s)."""']
+            for n, (t, value) in enumerate(temporaries):
+                lines.append(f"    _t{n} = {printer._print(value)}")
+                printer._bound[t] = f"_t{n}"
+            lines.append(f"    return {printer._print(body)}")
+            self.helpers[name] = "\n".join(lines)
+        return name
 
     def _elementwise(self, fn, arg):
         a = self._print(arg)
