@@ -49,7 +49,7 @@ class Index(sp.Symbol):
     """An element index (i, j, k, l, …): an integer symbol of its own class, so that indices are
     told apart from sizes and scalars by type."""
 
-    def __new__(cls, name):
+    def __new__(cls, name, **assumptions):  # (pickle and copy pass the assumptions back)
         return super().__new__(cls, name, integer=True)
 
 

@@ -45,6 +45,10 @@ class Derivation:
     #: a composite (Gauss–Newton): the derivations it is made of, by role
     parts: dict | None = field(default=None, repr=False)
 
+    def __getstate__(self):
+        """Pickled without its kernel (a loaded module), which ``js.kernel`` rebuilds on demand."""
+        return {k: v for k, v in self.__dict__.items() if k != "_kernel"}
+
     def __post_init__(self):
         self.closed_form = shown(self.closed_form)
         self.index_form = shown(self.index_form)

@@ -48,6 +48,11 @@ def matrix_symbol(name, rows, cols):
 class Graph:
     """The nodes of an expression in order (arguments first), each with its matrix symbol."""
 
+    def __reduce__(self):
+        """Pickled as its root and rebuilt on load: its tables are keyed by the nodes' ids, which a new
+        process does not share (the nodes themselves are the ones pickled with it)."""
+        return Graph, (self.root,)
+
     def __init__(self, root: Node):
         self.root = root
         self.nodes = root.walk()

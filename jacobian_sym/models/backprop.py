@@ -52,6 +52,10 @@ class Backprop:
     #: what is built from this backprop once (its kernel), kept with it
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self):
+        """Pickled without what was built from it (a loaded kernel module): rebuilt on demand."""
+        return {**self.__dict__, "cache": {}}
+
     def __post_init__(self):
         self.deltas = Forms(self.deltas)
         self.gradients = Forms(self.gradients, gradients=True)

@@ -67,10 +67,33 @@ class ElementFunction(sp.Function):
 
 
 
+#: the element-wise function classes made at run time, by the name pickle looks them up by
+_CLASSES: dict[str, type] = {}
+
+
+def _registered(cls):
+    """``cls`` findable by pickle as ``jacobian_sym.ops.functions._element_<name>`` (a derivative made
+    in another process is derived again on lookup, see ``__getattr__``)."""
+    key = f"_element_{cls.__name__}"
+    while key in _CLASSES and _CLASSES[key] is not cls:
+        key += "_"
+    _CLASSES[key] = cls
+    cls.__qualname__, cls.__module__ = key, __name__
+    return cls
+
+
+def __getattr__(name: str):
+    if name in _CLASSES:
+        return _CLASSES[name]
+    if name.startswith("_element_") and name.endswith("_prime"):
+        return derivative_of(__getattr__(name[: -len("_prime")]))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def element_function(name: str, form_of=None):
     """The Function class of an element-wise op; ``form_of(s)`` gives its scalar definition."""
     form = None if form_of is None else form_of(_S)
-    return type(
+    return _registered(type(
         name,
         (ElementFunction,),
         {
@@ -78,7 +101,7 @@ def element_function(name: str, form_of=None):
             "form": form,
             "order": 0,
         },
-    )
+    ))
 
 
 @cache
@@ -91,7 +114,7 @@ def derivative_of(cls):
     """The named derivative f′ of an element-wise function class (its definition is derived)."""
     form = _derived_form(cls)
     base = cls.op_name
-    return type(
+    return _registered(type(
         f"{base}{'_prime' * (cls.order + 1)}" if cls.order == 0 else f"{cls.__name__}_prime",
         (ElementFunction,),
         {
@@ -99,7 +122,7 @@ def derivative_of(cls):
             "form": form,
             "order": cls.order + 1,
         },
-    )
+    ))
 
 
 def explicit(expr: sp.Expr, numeric: bool = False) -> sp.Expr:

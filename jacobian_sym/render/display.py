@@ -39,6 +39,11 @@ class Shown:
     def __hash__(self):
         return Basic.__hash__(self)  # type(self).__name__ is the base's: the same hash as the original
 
+    def __reduce_ex__(self, protocol):
+        """Pickled as the plain SymPy object and shown again on load (the display class is made at run
+        time, so pickle could not find it by name)."""
+        return shown, (_copy(self, _BASES[type(self)]),)
+
 
 _SHOWN: dict[type, type] = {}
 _BASES: dict[type, type] = {}
