@@ -93,10 +93,36 @@ def _fused(node, graph, names):
                 log=_log_link_name(p, graph))
 
 
+def _read_once(graph, node) -> bool:
+    """Whether ``node``'s one consumer reads it once: its lowering writes the argument once (GELU's
+    template reads it three times, so W x under a GELU gets a line of its own, computed once)."""
+    (consumer,) = graph.consumers[id(node)]
+    template = NUMPY.get(consumer.op, "")
+    position = [graph.canonical(a) for a in consumer.args].index(node)
+    return template.count("{" + str(position) + "}") <= 1
+
+
+def _matrix_form(graph, node, forms: dict):
+    """A node's matrix form over the variables and named nodes (how a closed form writes it)."""
+    node = graph.canonical(node)
+    if node.op == "const":
+        return node.attr("value")
+    if node.is_leaf or node.name is not None:
+        return graph.symbol(node)
+    if id(node) not in forms:
+        args = [_matrix_form(graph, a, forms) for a in node.args]
+        forms[id(node)] = get_op(node.op).matrix(*args, **dict(node.attrs))
+    return forms[id(node)]
+
+
 def _forward_lines(graph):
-    """The forward pass: one line per named or shared node; a node used once is inlined."""
+    """The forward pass: one line per named or shared node; a node read once is inlined. Also the
+    matrix forms of the unnamed nodes that got a line, by their variable, for the backward pass to
+    reuse (δ = GELU′(W x) reads the forward's W x, not a product of its own)."""
     names: dict = {}
     outputs: dict = {}
+    known: dict = {}
+    forms: dict = {}
     lines = []
     temp = 0
     for node in graph.nodes:
@@ -118,7 +144,8 @@ def _forward_lines(graph):
         if code is None:
             axis = node.attr("axis")
             code = fill_code(NUMPY[node.op], *args).replace("{axis}", str(int(axis) if axis is not None else 0))
-        if not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root:
+        if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
+                and _read_once(graph, node)):
             names[id(node)] = group(code)  # used once: inline it (z = W @ x + b1)
             continue
         if node.name:
@@ -126,11 +153,12 @@ def _forward_lines(graph):
         else:
             temp += 1
             var = f"_t{temp}"
+            known[_matrix_form(graph, node, forms)] = var
         names[id(node)] = var
         if op.function is not None:
             outputs[(node.op, graph.symbol(graph.canonical(node.args[0])).name)] = var
         lines.append(f"    {var} = {code}")
-    return names, outputs, lines
+    return names, outputs, lines, known
 
 
 def _size_lines(body: str, spec: dict) -> list[str]:
@@ -265,9 +293,9 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
             one_hot[name] = one_hot_axis(node)
     if "J" in b.gradients:
         raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
-    names, outputs, lines = _forward_lines(graph)
+    names, outputs, lines, known = _forward_lines(graph)
     sizes = {str(s) for dims in spec.values() for s in dims if not s.isdigit()}
-    printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes)
+    printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)
     try:
         backward = _backward_lines(b, printer)
     except JacobianSymError as err:

@@ -35,14 +35,20 @@ class KernelPrinter(ClosedFormPrinter):
     """Closed forms as kernel code: variables by their names, sizes as ``_size_<name>`` (bound from
     the arrays' shapes), NumPy through ``np.``; any other symbol is refused, never printed bare."""
 
-    def __init__(self, *, outputs: dict, batch=None, sizes=()):
+    def __init__(self, *, outputs: dict, batch=None, sizes=(), known=None):
         super().__init__({"fully_qualified_modules": True})
+        #: matrix forms the forward pass has already computed, by the variable that holds them
+        self.known = dict(known or {})
         self._module = "np"
         self.outputs = outputs  # (op name, argument symbol name) -> output variable name
         self.batch = batch
         self.sizes = set(sizes)
         #: module-level functions the code calls (an element-wise derivative with no cheaper lowering)
         self.helpers: dict[str, str] = {}
+
+    def _print(self, expr, **kwargs):
+        name = self.known.get(expr) if self.known and isinstance(expr, sp.MatrixExpr) else None
+        return name if name is not None else super()._print(expr, **kwargs)
 
     def _module_format(self, fqn, register=True):
         """NumPy as ``np.``; a kernel imports nothing else, so any other module is refused."""
