@@ -15,23 +15,26 @@ from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.table import OpApply, get_op, vector_axis
 
 
+def matrix_form(graph: Graph, node, forms: dict, *, through_names: bool = False):
+    """A node's matrix form (W x + b₁), over the variables and the named nodes — or the variables alone
+    with ``through_names`` (ŷ written as softmax(θ)); ``forms`` caches the unnamed nodes' forms."""
+    node = graph.canonical(node)
+    if node.op == "const":
+        return node.attr("value")
+    if node.is_leaf or (node.name is not None and not through_names):
+        return graph.symbol(node)
+    key = (id(node), through_names)
+    if key not in forms:
+        args = [matrix_form(graph, a, forms, through_names=through_names) for a in node.args]
+        forms[key] = get_op(node.op).matrix(*args, **dict(node.attrs))
+    return forms[key]
+
+
 def inline_unnamed(expr, graph: Graph):
     """Replace the symbols of unnamed inner nodes (u1, u2, …) by their matrix-level forms, so that a
     closed form speaks of the variables and the named nodes only."""
     forms: dict = {}
-
-    def form(node):
-        node = graph.canonical(node)
-        if node.op == "const":
-            return node.attr("value")
-        if node.is_leaf or node.name is not None:
-            return graph.symbol(node)
-        if id(node) not in forms:
-            args = [form(a) for a in node.args]
-            forms[id(node)] = get_op(node.op).matrix(*args, **dict(node.attrs))
-        return forms[id(node)]
-
-    mapping = {graph.symbol(n): form(n) for n in graph.nodes
+    mapping = {graph.symbol(n): matrix_form(graph, n, forms) for n in graph.nodes
                if not n.is_leaf and n.op != "const" and n.name is None}
     if not mapping:
         return expr
@@ -47,18 +50,8 @@ def in_variables(expr, graph: Graph):
     """A closed form in the variables alone: every node's symbol, named (ŷ) or not (u₁), replaced by
     its matrix form — what a kernel or a numeric check evaluates from the arrays it is given."""
     forms: dict = {}
-
-    def form(node):
-        node = graph.canonical(node)
-        if node.op == "const":
-            return node.attr("value")
-        if node.is_leaf:
-            return graph.symbol(node)
-        if id(node) not in forms:
-            forms[id(node)] = get_op(node.op).matrix(*[form(a) for a in node.args], **dict(node.attrs))
-        return forms[id(node)]
-
-    mapping = {graph.symbol(n): form(n) for n in graph.nodes if not n.is_leaf and n.op != "const"}
+    mapping = {graph.symbol(n): matrix_form(graph, n, forms, through_names=True) for n in graph.nodes
+               if not n.is_leaf and n.op != "const"}
     return expr.xreplace(mapping) if mapping else expr
 
 

@@ -20,6 +20,7 @@ import re
 import sympy as sp
 
 from jacobian_sym.base.codetext import fill, fill_code, group
+from jacobian_sym.engine.inline import matrix_form
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
@@ -102,19 +103,6 @@ def _read_once(graph, node) -> bool:
     return template.count("{" + str(position) + "}") <= 1
 
 
-def _matrix_form(graph, node, forms: dict):
-    """A node's matrix form over the variables and named nodes (how a closed form writes it)."""
-    node = graph.canonical(node)
-    if node.op == "const":
-        return node.attr("value")
-    if node.is_leaf or node.name is not None:
-        return graph.symbol(node)
-    if id(node) not in forms:
-        args = [_matrix_form(graph, a, forms) for a in node.args]
-        forms[id(node)] = get_op(node.op).matrix(*args, **dict(node.attrs))
-    return forms[id(node)]
-
-
 def _forward_lines(graph):
     """The forward pass: one line per named or shared node; a node read once is inlined. Also the
     matrix forms of the unnamed nodes that got a line, by their variable, for the backward pass to
@@ -153,7 +141,7 @@ def _forward_lines(graph):
         else:
             temp += 1
             var = f"_t{temp}"
-            known[_matrix_form(graph, node, forms)] = var
+            known[matrix_form(graph, node, forms)] = var
         names[id(node)] = var
         if op.function is not None:
             outputs[(node.op, graph.symbol(graph.canonical(node.args[0])).name)] = var
