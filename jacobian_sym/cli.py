@@ -82,6 +82,7 @@ def cli():
       jacobian-sym derive 2.5
       jacobian-sym derive derivations/one_layer.toml --format markdown
       jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x
+      jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x --hessian
       jacobian-sym verify 2.1 derivations/one_layer.toml
       jacobian-sym render --check
     """
