@@ -164,3 +164,10 @@ def test_bad_input_is_one_line(make, message):
     with pytest.raises(js.JacobianSymError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
         make()
     assert "\n" not in str(err.value)
+
+
+def test_a_scalar_variable_and_blocks_with_one():
+    s, c = js.scalar("s"), js.vector("c", "n")
+    d = js.hessian(js.sum(js.square(x * s + c)), (s, c))
+    assert [[str(b.closed_form) for b in row] for row in d.blocks] == [["2 sum(x^2)", "2 xᵀ"], ["2 x", "2 I"]]
+    assert js.verify(d).ok

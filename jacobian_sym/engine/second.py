@@ -176,8 +176,8 @@ def _length(v: Node):
 
 
 def _unit_direction(pool: IndexPool, graph: Graph, var: Node) -> Direction:
-    """Along e_j in a vector variable: column j of a Hessian block."""
-    j = pool.fresh()
+    """Along e_j in a vector variable: column j of a Hessian block (a scalar variable: j = 0)."""
+    j = sp.Integer(0) if tuple(var.shape) == (1, 1) else pool.fresh()
     at = (j, sp.Integer(0)) if var.shape[1] == 1 else (sp.Integer(0), j)
     b_j = element_symbol(graph.symbol(var), *at)
     direction = Direction(lambda p, q: delta(p, at[0], var.shape[0]) * delta(q, at[1], var.shape[1]),
