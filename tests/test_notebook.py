@@ -24,6 +24,8 @@ EXPECTED = [
     {"text/plain", "text/markdown"},                 # a Kernel
     {"text/plain", "text/markdown"},                 # a Gradcheck
     {"text/plain", "text/markdown"},                 # a Report
+    {"text/plain", "text/markdown", "text/latex"},   # a Hessian
+    {"text/plain", "text/latex"},                    # its closed form
 ]
 
 
