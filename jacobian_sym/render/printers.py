@@ -160,6 +160,17 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_OpApply(self, e):
         return fill(NOTATION[e.op_name].latex, *(self._print(a) for a in e.operands))
 
+    def _print_MatMul(self, e):
+        # (A B) C is A B C: a nested product is printed flat, not in parentheses
+        if any(isinstance(a, sp.MatMul) for a in e.args):
+            flat = []
+            for a in e.args:
+                flat.extend(a.args if isinstance(a, sp.MatMul) else [a])
+            numbers = [a for a in flat if not isinstance(a, sp.MatrixExpr)]  # a coefficient goes first
+            matrices = [a for a in flat if isinstance(a, sp.MatrixExpr)]
+            return super()._print_MatMul(sp.MatMul(*numbers, *matrices, evaluate=False))
+        return super()._print_MatMul(e)
+
 
 class NotesStrPrinter(StrPrinter):
     """One line of Unicode in the notes' notation: δ₁ U ∘ ReLU′(z)ᵀ, (ŷ − y)ᵀ, ∂J/∂W, W_ij."""
