@@ -60,6 +60,8 @@ class Direction:
     seed: object  # (p, q) -> the tangent of var[p, q]
     tangent_label: object  # element -> the left-hand side of its tangent's step
     result_label: object  # (gradient element) -> the left-hand side of the result's element
+    #: the index of the unit vector e_j a Hessian column is taken along (None along a direction V)
+    index: object = None
 
 
 def _tangents(graph: Graph, var: Node, direction: Direction, pool: IndexPool, facts, steps: list) -> dict:
@@ -180,11 +182,9 @@ def _unit_direction(pool: IndexPool, graph: Graph, var: Node) -> Direction:
     j = sp.Integer(0) if tuple(var.shape) == (1, 1) else pool.fresh()
     at = (j, sp.Integer(0)) if var.shape[1] == 1 else (sp.Integer(0), j)
     b_j = element_symbol(graph.symbol(var), *at)
-    direction = Direction(lambda p, q: delta(p, at[0], var.shape[0]) * delta(q, at[1], var.shape[1]),
-                          lambda element: sp.Derivative(element, b_j),
-                          lambda g_element: sp.Derivative(J, g_element, b_j))
-    direction.j = j
-    return direction
+    return Direction(lambda p, q: delta(p, at[0], var.shape[0]) * delta(q, at[1], var.shape[1]),
+                     lambda element: sp.Derivative(element, b_j),
+                     lambda g_element: sp.Derivative(J, g_element, b_j), j)
 
 
 def _block(expr: Node, a: Node, b: Node, layout: str) -> Derivation:
@@ -202,7 +202,7 @@ def _block(expr: Node, a: Node, b: Node, layout: str) -> Derivation:
     name = expr.name or "J"
     title = f"The Hessian of {name} by {a.name}" if a is b or a.name == b.name else \
         f"The Hessian block of {name} by {a.name} and {b.name}"
-    return _second(expr, a, b, make, lambda free: (free[_axis(a.shape)], made["d"].j), shape, title, "hessian",
+    return _second(expr, a, b, make, lambda free: (free[_axis(a.shape)], made["d"].index), shape, title, "hessian",
                    layout, lambda A, B: sp.Derivative(J, A, B))
 
 

@@ -64,6 +64,15 @@ def signed_sum(printer, e) -> str:
     return out
 
 
+def derivative_variables(e) -> list:
+    """What a derivative is taken by, in order, the last one transposed when all are matrices: the
+    Hessian ∂²J/∂x∂xᵀ (elements, ∂²J/∂x_i∂x_j, stay as they are)."""
+    variables = [v for v, count in e.variable_count for _ in range(count)]
+    if len(variables) > 1 and all(isinstance(v, sp.MatrixSymbol) for v in variables):
+        variables[-1] = sp.Transpose(variables[-1])
+    return variables
+
+
 def _is_application(e) -> bool:
     """A function applied to an argument in parentheses: atomic for a transpose (σ′(z)ᵀ)."""
     return isinstance(e, (sp.MatrixSymbol, ElementFunction)) or type(e).__name__ in (
@@ -128,15 +137,11 @@ class NotesLatexPrinter(LatexPrinter):
         return out if exp is None else rf"{out}^{{{exp}}}"
 
     def _print_Derivative(self, e):
-        variables = [v for v, count in e.variable_count for _ in range(count)]
-        if len(variables) == 1:
-            return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{\partial {self._print(variables[0])}}}"
-        # ∂²J/∂x∂xᵀ for vectors (the Hessian), ∂²J/∂x_i∂x_j for elements
-        below = [rf"\partial {self._print(v)}" for v in variables]
-        if all(isinstance(v, sp.MatrixSymbol) for v in variables):
-            below[-1] = rf"\partial {self._print(sp.Transpose(variables[-1]))}"
+        below = [rf"\partial {self._print(v)}" for v in derivative_variables(e)]
+        if len(below) == 1:
+            return rf"{self._frac}{{\partial {self._print(e.expr)}}}{{{below[0]}}}"
         joined = r" \, ".join(below)
-        return rf"{self._frac}{{\partial^{{{len(variables)}}} {self._print(e.expr)}}}{{{joined}}}"
+        return rf"{self._frac}{{\partial^{{{len(below)}}} {self._print(e.expr)}}}{{{joined}}}"
 
     def _print_OneMatrix(self, e):
         return r"\mathbf{1}"
@@ -279,14 +284,10 @@ class NotesStrPrinter(StrPrinter):
         return f"1/{base}" if e.exp == -1 else f"{base}^∘{self.parenthesize(e.exp, 60)}"
 
     def _print_Derivative(self, e):
-        variables = [v for v, count in e.variable_count for _ in range(count)]
-        if len(variables) == 1:
-            return f"∂{self._print(e.expr)}/∂{self._print(variables[0])}"
-        below = [f"∂{self._print(v)}" for v in variables]
-        if all(isinstance(v, sp.MatrixSymbol) for v in variables):
-            below[-1] = f"∂{self._print(sp.Transpose(variables[-1]))}"
-        return f"∂²{self._print(e.expr)}/{''.join(below)}" if len(variables) == 2 else \
-            f"∂^{len(variables)}{self._print(e.expr)}/{''.join(below)}"
+        below = "".join(f"∂{self._print(v)}" for v in derivative_variables(e))
+        order = len(e.variables)
+        top = "∂" if order == 1 else "∂²" if order == 2 else f"∂^{order}"
+        return f"{top}{self._print(e.expr)}/{below}"
 
     def _print_KroneckerDelta(self, e):
         return f"[{self._print(e.args[0])}={self._print(e.args[1])}]"
