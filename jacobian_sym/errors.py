@@ -19,6 +19,7 @@ class ParseError(JacobianSymError):
             where = ", ".join(f"{k} {p}" for k, p in (("line", line), ("column", col)) if p is not None)
         super().__init__(f"{where}: {message}" if where else message)
         self.source, self.line, self.col = source, line, col
+        self.message = message
 
 
 class UnknownFunctionError(JacobianSymError):

@@ -9,12 +9,12 @@ expression over a table of names. Nothing is passed to eval, exec or sympify.
 from __future__ import annotations
 
 import ast
-import re
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.claims import latex
 from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.graph.expr import exact_number
@@ -86,151 +86,65 @@ def _size_arg(node):
                      col=node.col_offset + 1)
 
 
-# ----- the notes' LaTeX -----
-_TOKEN = re.compile(r"\s*(\\[A-Za-z]+|[A-Za-z]|\d+(?:\.\d+)?|[{}()^_'+\-/,]|\\,|\\;|\\!|\S)")
-_GREEK = {"alpha", "beta", "gamma", "delta", "theta", "sigma", "lambda", "mu", "eta", "phi", "psi", "omega"}
+# ----- the notes' LaTeX (read by claims/latex.py, narrowed here to matrix claims) -----
 #: LaTeX function names → what they call: the ops' spellings, and the reader's own diag and sign
 _FUNCTIONS = {word: op for op, spelling in SPELLING.items() for word in spelling.latex} | {
-    "diag": "diag", "sng": "sng", "sgn": "sng"}
+    "diag": "diag", "sng": "sng", "sgn": "sng", "sign": "sng"}
+_NOT_IN_CLAIMS = {"deriv": "a derivative", "sum": "a sum over an index", "cases": "a case split",
+                  "matrix": "a matrix written out", "elem": "an element (…)_{ij}", "text": "text",
+                  "shape": "a shape", "dots": "dots", "space": "a space", "pow": "a power"}
 
 
 def parse_latex(text: str):
-    tokens = [(m.group(1), m.start(1) + 1) for m in _TOKEN.finditer(text)]
-    reader = _LatexReader(tokens, len(text) + 1)
-    tree = reader.expr()
-    if reader.peek() is not None:
-        tok, pos = reader.tokens[reader.i]
-        raise ClaimError(f"unexpected {tok!r}", source="claim", col=pos)
-    return tree
+    """The claim tree of a matrix claim in the notes' LaTeX (``\\delta_1^T h^T``)."""
+    try:
+        tree = latex.read(text)
+    except latex.LatexError as err:
+        raise ClaimError(err.message, source="claim", col=err.col) from None
+    return _narrow(tree)
 
 
-class _LatexReader:
-    def __init__(self, tokens, end):
-        self.tokens, self.i, self.end = tokens, 0, end
+def claim_name(base: str, indices) -> str:
+    """δ₁ → delta_1 (an error signal), b₁ → b1, ŷ → yhat: a subscript is part of a claim's names."""
+    sub = "".join(indices)
+    return f"{base}_{sub}" if base in ("delta", "Delta") and sub else f"{base}{sub}"
 
-    def peek(self):
-        while self.i < len(self.tokens) and self.tokens[self.i][0] in (r"\,", r"\;", r"\!", r"\left", r"\right"):
-            self.i += 1
-        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
 
-    def pos(self):
-        return self.tokens[self.i][1] if self.i < len(self.tokens) else self.end
-
-    def take(self, want=None):
-        tok = self.peek()
-        if tok is None or (want is not None and tok != want):
-            raise ClaimError(f"expected {want or 'more'}, found {tok or 'the end'}", source="claim", col=self.pos())
-        self.i += 1
-        return tok
-
-    def group(self) -> str:
-        """A braced group or one token, as plain text ({1} → 1, {T} → T)."""
-        if self.peek() == "{":
-            self.take("{")
-            out = []
-            while self.peek() not in ("}", None):
-                out.append(self.take())
-            self.take("}")
-            return "".join(out)
-        return self.take()
-
-    def expr(self):
-        pos = self.pos()
-        if self.peek() == "-":
-            self.take()
-            left = ("neg", self.hadamard(), pos)
-        else:
-            left = self.hadamard()
-        while self.peek() in ("+", "-"):
-            op_pos = self.pos()
-            op = "add" if self.take() == "+" else "sub"
-            left = (op, left, self.hadamard(), op_pos)
-        return left
-
-    def hadamard(self):
-        left = self.product()
-        while self.peek() in (r"\circ", r"\odot"):
-            pos = self.pos()
-            self.take()
-            left = ("hadamard", left, self.product(), pos)
-        return left
-
-    def product(self):
-        left = self.postfix()
-        while self.peek() not in (None, "+", "-", ")", "}", r"\circ", r"\odot", ",", "/"):
-            pos = self.pos()
-            left = ("matmul", left, self.postfix(), pos)
-        if self.peek() == "/":
-            pos = self.pos()
-            self.take()
-            left = ("div", left, self.postfix(), pos)
-        return left
-
-    def postfix(self):
-        node = self.atom()
-        while self.peek() == "^":
-            pos = self.pos()
-            self.take()
-            sup = self.group()
-            if sup != "T":
-                raise ClaimError(f"only the transpose ^T is allowed as a superscript, not ^{sup}", source="claim",
-                                 col=pos)
-            node = ("T", node, pos)
+def _narrow(node):
+    kind, pos = node[0], node[-1]
+    if kind == "sym":
+        return ("name", claim_name(node[1], node[2]), pos)
+    if kind == "num":
         return node
+    if kind == "frac":
+        return ("num", sp.Rational(node[1][1], node[2][1]), pos) if node[2][1] else ("num", float("inf"), pos)
+    if kind in ("neg", "T"):
+        return (kind, _narrow(node[1]), pos)
+    if kind in ("add", "sub", "matmul", "hadamard", "div"):
+        return (kind, _narrow(node[1]), _narrow(node[2]), pos)
+    if kind == "call":
+        name, primes = node[1], 0
+        while name.endswith("_prime"):
+            name, primes = name[: -len("_prime")], primes + 1
+        if len(node[2]) != 1:
+            raise ClaimError(f"{name} takes one argument", source="claim", col=pos)
+        key = _FUNCTIONS.get(name, name)
+        return ("call", key + "_prime" * primes, _narrow(node[2][0]), node[3], pos)
+    if kind == "apply":
+        sym, args, primes = node[1], node[2], node[3]
+        if primes or len(args) != 1 or sym[2]:
+            return ("call", sym[1] + "_prime" * primes, _narrow(args[0]), None, pos) if len(args) == 1 else \
+                _refuse("a call with several arguments", pos)
+        return ("applied", sym[1], _narrow(args[0]), pos)
+    if kind == "pow":
+        exponent = node[2]
+        shown = exponent[1] if exponent[0] in ("num", "sym") else "…"
+        raise ClaimError(f"only the transpose ^T is allowed as a superscript, not ^{shown}", source="claim", col=pos)
+    return _refuse(_NOT_IN_CLAIMS.get(kind, kind), pos)
 
-    def atom(self):
-        pos = self.pos()
-        tok = self.peek()
-        if tok == "(":
-            self.take()
-            inner = self.expr()
-            self.take(")")
-            return inner
-        if tok == r"\frac":
-            self.take()
-            num, den = self.group(), self.group()
-            if not (num.isdigit() and den.isdigit()):
-                raise ClaimError(r"\frac takes two numbers here", source="claim", col=pos)
-            return ("num", sp.Rational(int(num), int(den)), pos)
-        if tok is not None and re.fullmatch(r"\d+(?:\.\d+)?", tok):
-            self.take()
-            return ("num", float(tok) if "." in tok else int(tok), pos)
-        if tok in (r"\operatorname", r"\text", r"\mathrm"):
-            self.take()
-            return self.call(self.group(), pos)
-        if tok is not None and tok.startswith("\\") and tok[1:].lower() in _FUNCTIONS and tok[1:] != "delta":
-            self.take()
-            return self.call(tok[1:], pos)
-        if tok == r"\hat":
-            self.take()
-            return self.name(self.group() + "hat", pos)
-        if tok is not None and (tok.isalpha() or (tok.startswith("\\") and tok[1:] in _GREEK)):
-            self.take()
-            base = tok.lstrip("\\")
-            if base.lower() in ("relu",) or (base.isalpha() and len(base) > 1 and base.lower() in _FUNCTIONS):
-                return self.call(base, pos)
-            return self.name(base, pos)
-        raise ClaimError(f"unexpected {tok or 'end of the claim'!r}", source="claim", col=pos)
 
-    def name(self, base, pos):
-        if self.peek() == "_":
-            self.take()
-            sub = self.group()
-            return ("name", f"{base}_{sub}" if base == "delta" else f"{base}{sub}", pos)
-        return ("name", base, pos)
-
-    def call(self, fname, pos):
-        primes = 0
-        while self.peek() == "'":
-            self.take()
-            primes += 1
-        key = _FUNCTIONS.get(fname.lower().rstrip("'"))
-        if key is None:
-            raise ClaimError(f"unknown function {fname!r}", source="claim", col=pos)
-        self.take("(")
-        arg = self.expr()
-        self.take(")")
-        return ("call", key + "_prime" * primes, arg, None, pos)
+def _refuse(what, pos):
+    raise ClaimError(f"{what} cannot appear in a matrix claim", source="claim", col=pos)
 
 
 # ----- building SymPy -----
@@ -282,6 +196,10 @@ class Builder:
             return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
         if kind == "call":
             return self.call(node[1], self.build(node[2]), pos, node[3])
+        if kind == "applied":  # f(x): a call of a function the target has, else the product f x
+            if node[1] in self.functions or (node[1] in OPS and node[1] not in self.names):
+                return self.call(node[1], self.build(node[2]), pos)
+            node = ("matmul", ("name", node[1], pos), node[2], pos)
         a, b = self.build(node[1]), self.build(node[2])
         if kind != "matmul":  # a 1×1 matrix against a bigger one is its one element, broadcast
             if _shape(a) == (1, 1) and isinstance(a, sp.MatrixExpr) and _shape(b) != (1, 1):

@@ -1,0 +1,560 @@
+"""The LaTeX that lecture notes write, read into a small tree: no eval, no sympify, positions kept.
+
+One reader for claims (``js.check``) and for audits (``js.audit``). Its tree is tuples whose last
+field is the 1-based column:
+
+* ``("num", v)``, ``("sym", base, indices)`` — ``W_{ij}`` is ``("sym", "W", ("i", "j"))``, ``\\hat{y}_k``
+  is ``("sym", "yhat", ("k",))``, ``\\delta_1`` is ``("sym", "delta", ("1",))``; whether a subscript is
+  a name's part (b₁) or an index (x_j) is decided by whoever reads the tree against its context;
+* ``("add"|"sub"|"matmul"|"hadamard"|"div", a, b)``, ``("neg", a)``, ``("T", a)``, ``("pow", a, e)``;
+* ``("call", name, args, axis)`` (primes as ``_prime`` suffixes), ``("apply", sym, args)`` for ``f(x)``
+  where ``f`` may be a function or a factor (the context decides);
+* ``("deriv", top, by, notes)`` — ∂top/∂by, ``top`` None for the operator ``∂/∂by`` on its own;
+* ``("sum", var, lo, hi, excluded, body)``, ``("cases", ((value, condition), …))``,
+  ``("matrix", rows)`` with ``("dots",)`` cells, ``("elem", expr, indices)`` for ``(…)_{ij}``,
+  ``("text", words)`` for prose inside math, ``("shape", rows, cols)`` for ``(1 \\times D_h)``.
+
+A condition is ``("rel", op, a, b)`` with op one of = ≠ < > ≤ ≥, ``("and", c, d)`` or
+``("otherwise",)``. Notation the reader repairs (a denominator without ∂) is recorded in ``notes``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jacobian_sym.errors import ParseError
+
+_UNICODE = {"◦": r"\circ", "∘": r"\circ", "⊙": r"\odot", "·": r"\cdot", "×": r"\times", "≠": r"\neq",
+            "−": "-", "∂": r"\partial", "θ": r"\theta", "δ": r"\delta", "σ": r"\sigma", "≤": r"\leq",
+            "≥": r"\geq", "∈": r"\in", "→": r"\rightarrow", "…": r"\ldots", "⋯": r"\cdots", "ŷ": r"\hat{y}"}
+_TOKEN = re.compile(r"\s*(\\[A-Za-z]+|\\.|[A-Za-z]+|\d+(?:\.\d+)?|\.\.\.|\S)")
+_SKIP = {r"\,", r"\;", r"\!", r"\:", "\\ ", r"\quad", r"\qquad", r"\left", r"\right", r"\displaystyle",
+         r"\limits", r"\nolimits", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr"}
+_WRAPPERS = {r"\boldsymbol", r"\mathbf", r"\bm", r"\mathit", r"\vec", r"\mathbfit"}
+_TEXT = {r"\text", r"\mathrm", r"\operatorname", r"\textrm", r"\textit", r"\mathit"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega",
+         "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega", "Gamma"}
+#: words written without a backslash that are functions, not products of letters (log, ReLU, CE)
+FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "sgn", "sign", "diag", "tanh",
+                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace"}
+_RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",
+              r"\geq": "≥", r"\ge": "≥"}
+_STOP = {None, "+", "-", ")", "}", "]", ",", ";", "&", r"\\", "=", r"\neq", r"\ne", "<", ">", r"\leq", r"\le",
+         r"\geq", r"\ge", r"\in", r"\rightarrow", r"\to", ":", r"\circ", r"\odot", "/", "|", r"\end", "."}
+_DOTS = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots", "..."}
+
+
+class LatexError(ParseError):
+    """Math the reader cannot read (unbalanced braces, an unknown command)."""
+
+
+def tokens(text: str) -> list[tuple[str, int]]:
+    """(token, 1-based column) pairs; Unicode math signs become their commands."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(1)
+        tok = _UNICODE.get(tok, tok)
+        if tok in (r"\hat{y}",):
+            out += [(r"\hat", m.start(1) + 1), ("y", m.start(1) + 1)]
+            continue
+        out.append((tok, m.start(1) + 1))
+    return out
+
+
+def read(text: str, source: str = "claim"):
+    """The tree of one expression (no relation sign in it)."""
+    reader = Reader(text, source)
+    tree = reader.expr()
+    if reader.peek() is not None:
+        reader.fail(f"unexpected {reader.peek()!r}")
+    return tree
+
+
+class Reader:
+    def __init__(self, text: str, source: str = "claim", col: int = 0):
+        self.tokens = _unwrap(tokens(text))
+        self.i, self.end, self.source, self.col = 0, len(text) + 1, source, col
+        self.notes: list[tuple[int, str]] = []
+
+    # ----- the stream -----
+    def peek(self, ahead: int = 0):
+        while self.i < len(self.tokens) and self.tokens[self.i][0] in _SKIP:
+            self.i += 1
+        j = self.i + ahead
+        while j < len(self.tokens) and self.tokens[j][0] in _SKIP:
+            j += 1
+        return self.tokens[j][0] if j < len(self.tokens) else None
+
+    def pos(self):
+        self.peek()
+        return (self.tokens[self.i][1] if self.i < len(self.tokens) else self.end) + self.col
+
+    def fail(self, message, pos=None):
+        raise LatexError(message, source=self.source, col=pos if pos is not None else self.pos())
+
+    def take(self, want=None):
+        tok = self.peek()
+        if tok is None or (want is not None and tok != want):
+            self.fail(f"expected {want or 'more'}, found {tok or 'the end'}")
+        self.i += 1
+        return tok
+
+    def at_stop(self):
+        tok = self.peek()
+        return tok in _STOP or (tok == "." and self.peek(1) is None)
+
+    def raw_group(self) -> list[str]:
+        """A braced group's tokens, or one token (for sub- and superscripts)."""
+        if self.peek() != "{":
+            return [self.take()]
+        self.take("{")
+        out, depth = [], 0
+        while True:
+            tok = self.peek()
+            if tok is None:
+                self.fail("unbalanced braces: a { is never closed")
+            self.i += 1
+            if tok == "{":
+                depth += 1
+            elif tok == "}":
+                if depth == 0:
+                    return out
+                depth -= 1
+            out.append(tok)
+
+    def sub_reader(self, want_close="}"):
+        """The expression inside a braced group."""
+        self.take("{")
+        inner = self.expr()
+        self.take(want_close)
+        return inner
+
+    # ----- grammar -----
+    def expr(self):
+        pos = self.pos()
+        if self.peek() in ("-", "+"):
+            sign = self.take()
+            left = self.hadamard()
+            left = ("neg", left, pos) if sign == "-" else left
+        else:
+            left = self.hadamard()
+        while self.peek() in ("+", "-"):
+            op_pos = self.pos()
+            op = "add" if self.take() == "+" else "sub"
+            left = (op, left, self.hadamard(), op_pos)
+        return left
+
+    def hadamard(self):
+        left = self.product()
+        while self.peek() in (r"\circ", r"\odot"):
+            pos = self.pos()
+            self.take()
+            left = ("hadamard", left, self.product(), pos)
+        return left
+
+    def product(self):
+        pos = self.pos()
+        if self.at_stop():
+            self.fail(f"expected a term, found {self.peek() or 'the end'}")
+        left = self.factor()
+        while not self.at_stop():
+            fpos = self.pos()
+            if self.peek() in (r"\cdot", r"\times"):
+                self.take()
+            right = self.factor()
+            left = ("matmul", left, right, fpos)
+        if self.peek() == "/":
+            dpos = self.pos()
+            self.take()
+            left = ("div", left, self.factor(), dpos)
+        del pos
+        return left
+
+    def factor(self):
+        """A postfix expression, or a sum / a derivative operator, which take the rest of the term."""
+        tok, pos = self.peek(), self.pos()
+        if tok in (r"\sum", r"\Sum"):
+            return self.summation()
+        if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
+            self.take()
+            self.raw_group()  # {\partial}
+            by = self.denominator()
+            operand = self.product() if not self.at_stop() else None
+            if operand is None:
+                self.fail("∂/∂… is applied to nothing", pos)
+            return ("deriv", operand, by, (), pos)
+        return self.postfix()
+
+    def _is_operator_fraction(self):
+        j = self.i + 1
+        return (j + 2 < len(self.tokens) and self.tokens[j][0] == "{" and self.tokens[j + 1][0] == r"\partial"
+                and self.tokens[j + 2][0] == "}")
+
+    def summation(self):
+        pos = self.pos()
+        self.take()
+        var = lo = hi = excluded = None
+        if self.peek() == "_":
+            self.take()
+            sub = self.raw_group()
+            var, lo, excluded = self._sum_subscript(sub, pos)
+        if self.peek() == "^":
+            self.take()
+            hi = self._group_tree()
+        if self.at_stop():
+            self.fail("a sum of nothing", pos)
+        body = self.product()
+        return ("sum", var, lo, hi, excluded, body, pos)
+
+    def _sum_subscript(self, sub, pos):
+        if not sub or not re.fullmatch(r"[A-Za-z]", sub[0]):
+            self.fail("a sum's subscript starts with its index (\\sum_{k=1}^{n})", pos)
+        var, rest = sub[0], sub[1:]
+        if not rest:
+            return var, None, None
+        if rest[0] == "=" and len(rest) >= 2:
+            return var, _small_tree(rest[1:], pos, self), None
+        if rest[0] in (r"\neq", r"\ne") and len(rest) == 2:
+            return var, None, rest[1]
+        self.fail(f"a sum's subscript I cannot read: {''.join(sub)}", pos)
+
+    def _group_tree(self):
+        pos = self.pos()
+        return _small_tree(self.raw_group(), pos, self)
+
+    def denominator(self):
+        """{\\partial x} of a derivative; {x} without ∂ is read as ∂x and noted."""
+        pos = self.pos()
+        self.take("{")
+        if self.peek() == r"\partial":
+            self.take()
+        else:
+            self.notes.append((pos, "a derivative's denominator lacks ∂ (read as ∂ of it)"))
+        by = self.expr()
+        if self.peek() == r"\partial":
+            self.fail("a mixed second derivative is not read here", pos)
+        self.take("}")
+        return by
+
+    def postfix(self):
+        node = self.atom()
+        while True:
+            tok, pos = self.peek(), self.pos()
+            if tok == "^":
+                self.take()
+                node = self._superscript(node, pos)
+            elif tok == "'":
+                self.fail("a prime after something that is not a function", pos)
+            elif tok == "_" and node[0] in ("matrix", "elem"):
+                self.fail("a subscript here cannot be read", pos)
+            else:
+                return node
+
+    def _superscript(self, node, pos):
+        if self.peek() == "{" and self.peek(1) in ("T", "\\top", "\\intercal") and self.peek(2) == "}":
+            self.raw_group()
+            return ("T", node, pos)
+        if self.peek() in ("T", r"\top", r"\intercal"):
+            self.take()
+            return ("T", node, pos)
+        if self.peek() == "{" and self.peek(1) in ("th", "st", "nd", "rd") and self.peek(2) == "}":
+            self.raw_group()
+            return node  # k^{th}: an ordinal, not a power
+        if self.peek() == "{":
+            exponent = self.sub_reader()
+        else:
+            exponent = self.atom()
+        if node[0] == "sym" and node[1] == "e" and not node[2]:
+            return ("call", "exp", (exponent,), None, pos)
+        return ("pow", node, exponent, pos)
+
+    def atom(self):
+        tok, pos = self.peek(), self.pos()
+        if tok == "(" or tok == "[":
+            self.take()
+            inner = self.expr()
+            if tok == "(" and self.peek() == r"\times":  # (1 \times D_h): a shape
+                self.take()
+                cols = self.expr()
+                self.take(")")
+                return ("shape", inner, cols, pos)
+            self.take(")" if tok == "(" else "]")
+            return self._element_of(inner, pos)
+        if tok == "{":
+            self.take()
+            if self.peek() == "}":
+                self.take()
+                return ("text", "", pos)
+            inner = self.expr()
+            self.take("}")
+            return self._element_of(inner, pos) if self.peek() == "_" else inner
+        if tok in (r"\frac", r"\dfrac", r"\tfrac"):
+            return self.fraction()
+        if tok is not None and re.fullmatch(r"\d+(?:\.\d+)?", tok):
+            self.take()
+            return ("num", float(tok) if "." in tok else int(tok), pos)
+        if tok in _DOTS:
+            self.take()
+            return ("dots", pos)
+        if tok in _TEXT:
+            self.take()
+            words = "".join(t if re.fullmatch(r"[A-Za-z]+", t) else f" {t} " for t in self.raw_group()).strip()
+            words = re.sub(r"\s+", " ", words)
+            if words.lower() in FUNCTION_WORDS and self.peek() in ("(", "'", "{"):
+                return self.call(words, pos)
+            if words.lower() in FUNCTION_WORDS and self.peek() not in _STOP:
+                return self.call(words, pos)
+            return ("text", words, pos)
+        if tok == r"\begin":
+            return self.environment()
+        if tok == r"\hat" or tok == r"\tilde" or tok == r"\bar":
+            self.take()
+            inner = self.raw_group()
+            base = "".join(t.lstrip("\\") for t in inner) + tok[1:]
+            return self.symbol(base, pos)
+        if tok in (r"\mathbb",):
+            self.take()
+            return ("space", "".join(self.raw_group()), pos)
+        if tok is not None and tok.startswith("\\") and tok[1:] in GREEK:
+            self.take()
+            return self.symbol(tok[1:], pos)
+        if tok is not None and tok.startswith("\\") and tok[1:].lower() in FUNCTION_WORDS:
+            self.take()
+            return self.call(tok[1:], pos)
+        if tok is not None and re.fullmatch(r"[A-Za-z]+", tok):
+            return self.word()
+        self.fail(f"unexpected {tok or 'end of the math'!r}", pos)
+
+    def _element_of(self, inner, pos):
+        if self.peek() != "_":
+            return inner
+        self.take()
+        return ("elem", inner, _indices(self.raw_group()), pos)
+
+    def word(self):
+        """A run of letters: a function word (log, ReLU, CE), else one symbol per letter (Wx → W x)."""
+        tok, pos = self.take(), self.pos()
+        pos = self.tokens[self.i - 1][1] + self.col
+        if tok.lower() in FUNCTION_WORDS and self.peek() in ("(", "'", "{"):
+            return self.call(tok, pos)
+        letters = list(tok)
+        node = None
+        for k, letter in enumerate(letters):
+            last = k == len(letters) - 1
+            sym = self.symbol(letter, pos + k) if last else ("sym", letter, (), pos + k)
+            node = sym if node is None else ("matmul", node, sym, pos + k)
+        return node
+
+    def symbol(self, base, pos):
+        indices = ()
+        if self.peek() == "_":
+            self.take()
+            indices = _indices(self.raw_group())
+        if self.peek() == "'" or (self.peek() == "(" and len(base) == 1 and base.isalpha()):
+            sym = ("sym", base, indices, pos)
+            primes = 0
+            while self.peek() == "'":
+                self.take()
+                primes += 1
+            if self.peek() != "(":
+                if primes:
+                    self.fail("a prime after something that is not applied to an argument", pos)
+                return sym
+            args = self.arguments()
+            return ("apply", sym, args, primes, pos)
+        return ("sym", base, indices, pos)
+
+    def arguments(self):
+        self.take("(")
+        args = [self.expr()]
+        while self.peek() in (",", ";"):
+            self.take()
+            args.append(self.expr())
+        self.take(")")
+        return tuple(args)
+
+    def call(self, fname, pos):
+        primes = 0
+        while self.peek() == "'":
+            self.take()
+            primes += 1
+        if self.peek() == "{":  # \text{sng}{(h)}
+            self.take("{")
+            args = self.arguments() if self.peek() == "(" else (self.expr(),)
+            self.take("}")
+        elif self.peek() == "(":
+            args = self.arguments()
+        else:
+            args = (self.postfix(),)
+        return ("call", fname.lower() + "_prime" * primes, args, None, pos)
+
+    def fraction(self):
+        pos = self.pos()
+        self.take()
+        if self._is_partial_group():
+            self.take("{")
+            self.take(r"\partial")
+            if self.peek() == "^":
+                self.fail("a higher derivative is not read here", pos)
+            top = self.expr()
+            self.take("}")
+            by = self.denominator()
+            return ("deriv", top, by, (), pos)
+        num = self.sub_reader()
+        den = self.sub_reader()
+        if num[0] == "num" and den[0] == "num":
+            return ("frac", num, den, pos)
+        return ("div", num, den, pos)
+
+    def _is_partial_group(self):
+        return self.peek() == "{" and self.peek(1) == r"\partial"
+
+    def environment(self):
+        pos = self.pos()
+        self.take(r"\begin")
+        name = "".join(self.raw_group())
+        if name == "array":
+            self.raw_group()  # the column spec
+        elif name not in ("cases", "bmatrix", "pmatrix", "matrix", "vmatrix"):
+            self.fail(f"the environment {name!r} is not read inside an expression", pos)
+        rows, row, cell_start = [], [], True
+        while True:
+            if self.peek() is None:
+                self.fail(f"\\begin{{{name}}} is never ended", pos)
+            if self.peek() == r"\end":
+                self.take()
+                self.raw_group()
+                break
+            if self.peek() in (r"\\",):
+                self.take()
+                rows.append(row)
+                row, cell_start = [], True
+                continue
+            if self.peek() == "&":
+                self.take()
+                if cell_start:
+                    row.append(("text", "", self.pos()))
+                cell_start = True
+                continue
+            if self.peek() in (r"\hline",):
+                self.take()
+                continue
+            row.append(self.cell())
+            cell_start = False
+        if row:
+            rows.append(row)
+        rows = [r for r in rows if r]
+        if self._is_cases(rows, name):
+            return ("cases", tuple((r[0], r[1] if len(r) > 1 else ("otherwise",)) for r in rows), pos)
+        return ("matrix", tuple(tuple(r) for r in rows), pos)
+
+    def cell(self):
+        """One cell of an array: an expression, dots, or a condition (``\\text{if } k=j``)."""
+        pos = self.pos()
+        if self.peek() == "{" and self.peek(1) in _TEXT:
+            self.take("{")
+            cond = self.condition()
+            self.take("}")
+            return cond
+        if self.peek() in _TEXT:
+            return self.condition()
+        if self.peek() in ("{",) and self.peek(1) in _DOTS and self.peek(2) == "}":
+            self.take()
+            self.take()
+            self.take()
+            return ("dots", pos)
+        return self.expr()
+
+    def condition(self):
+        """``\\text{if } k=i \\ \\text{and} \\ l=j``, ``\\text{if otherwise}``, ``\\text{if } x>0``."""
+        pos = self.pos()
+        words = " ".join(t for t in self._text_words())
+        if re.fullmatch(r"(if\s+)?otherwise", words.strip()) or words.strip() in ("otherwise", "else"):
+            return ("otherwise", pos)
+        if words.strip() not in ("if", "when", "for", ""):
+            return ("text", words, pos)
+        cond = self.relation()
+        while self.peek() in _TEXT or self.peek() == ",":
+            if self.peek() == ",":
+                self.take()
+                continue
+            joiner = " ".join(self._text_words()).strip()
+            if joiner != "and":
+                self.fail(f"a condition joined by {joiner!r} is not read", pos)
+            cond = ("and", cond, self.relation(), pos)
+        return cond
+
+    def _text_words(self):
+        self.take()
+        return ["".join(t for t in self.raw_group() if t != "\\ ")]
+
+    def relation(self):
+        pos = self.pos()
+        left = self.expr()
+        op = self.peek()
+        if op not in _RELATIONS:
+            self.fail(f"expected a relation (=, ≠, <, >) in a condition, found {op or 'the end'}", pos)
+        self.take()
+        return ("rel", _RELATIONS[op], left, self.expr(), pos)
+
+    @staticmethod
+    def _is_cases(rows, name):
+        if name == "cases":
+            return True
+        return bool(rows) and all(len(r) == 2 and r[1][0] in ("rel", "and", "otherwise") for r in rows)
+
+
+def _indices(group: list[str]) -> tuple[str, ...]:
+    """``{ij}`` → (i, j); ``{i,j}`` → (i, j); ``{11}`` → (1, 1); ``{x}`` of D_x → (x,)."""
+    if "," in group:
+        parts, current = [], ""
+        for t in group:
+            if t == ",":
+                parts.append(current)
+                current = ""
+            else:
+                current += t
+        return tuple([*parts, current])
+    out = []
+    for t in group:
+        if t.startswith("\\"):
+            out.append(t[1:])
+        else:
+            out.extend(t)
+    return tuple(out)
+
+
+def _small_tree(group, pos, reader):
+    """A sum's bound ({1}, {m}, {N}) as a tree."""
+    text = " ".join(group)
+    try:
+        return read(text, reader.source)
+    except LatexError:
+        reader.fail(f"a sum's bound I cannot read: {text}", pos)
+
+
+def _unwrap(toks):
+    """\\boldsymbol{x} → x: a font wrapper and its braces go; what they hold stays."""
+    out, depth_stack, i = [], [], 0
+    while i < len(toks):
+        tok, pos = toks[i]
+        if tok in _WRAPPERS and i + 1 < len(toks) and toks[i + 1][0] == "{":
+            depth_stack.append(0)
+            i += 2
+            continue
+        if depth_stack:
+            if tok == "{":
+                depth_stack[-1] += 1
+            elif tok == "}":
+                if depth_stack[-1] == 0:
+                    depth_stack.pop()
+                    i += 1
+                    continue
+                depth_stack[-1] -= 1
+        if tok in _WRAPPERS:
+            i += 1
+            continue
+        out.append((tok, pos))
+        i += 1
+    return out
