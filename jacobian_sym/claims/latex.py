@@ -9,13 +9,14 @@ field is the 1-based column:
 * ``("add"|"sub"|"matmul"|"hadamard"|"div", a, b)``, ``("neg", a)``, ``("T", a)``, ``("pow", a, e)``;
 * ``("call", name, args, axis)`` (primes as ``_prime`` suffixes), ``("apply", sym, args)`` for ``f(x)``
   where ``f`` may be a function or a factor (the context decides);
-* ``("deriv", top, by, notes)`` — ∂top/∂by, ``top`` None for the operator ``∂/∂by`` on its own;
+* ``("deriv", top, by, notes)`` — ∂top/∂by (the operator ∂/∂by takes the rest of its term as top);
 * ``("sum", var, lo, hi, excluded, body)``, ``("cases", ((value, condition), …))``,
   ``("matrix", rows)`` with ``("dots",)`` cells, ``("elem", expr, indices)`` for ``(…)_{ij}``,
   ``("text", words)`` for prose inside math, ``("shape", rows, cols)`` for ``(1 \\times D_h)``.
 
 A condition is ``("rel", op, a, b)`` with op one of = ≠ < > ≤ ≥, ``("and", c, d)`` or
-``("otherwise",)``. Notation the reader repairs (a denominator without ∂) is recorded in ``notes``.
+``("otherwise",)``. Notation the reader repairs (a denominator without ∂) is kept in the node's ``notes``.
+``walk`` visits every node.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ class Reader:
     def __init__(self, text: str, source: str = "claim", col: int = 0):
         self.tokens = _unwrap(tokens(text))
         self.i, self.end, self.source, self.col = 0, len(text) + 1, source, col
-        self.notes: list[tuple[int, str]] = []
 
     # ----- the stream -----
     def peek(self, ahead: int = 0):
@@ -102,6 +102,9 @@ class Reader:
 
     def at_stop(self):
         tok = self.peek()
+        if tok in _TEXT and self.peek(1) == "{" and self.peek(2) in ("and", "or", "if", "for", "when") and \
+                self.peek(3) == "}":
+            return True  # \text{and} between two conditions
         return tok in _STOP or (tok == "." and self.peek(1) is None)
 
     def raw_group(self) -> list[str]:
@@ -179,11 +182,11 @@ class Reader:
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
             self.take()
             self.raw_group()  # {\partial}
-            by = self.denominator()
+            by, noted = self.denominator()
             operand = self.product() if not self.at_stop() else None
             if operand is None:
                 self.fail("∂/∂… is applied to nothing", pos)
-            return ("deriv", operand, by, (), pos)
+            return ("deriv", operand, by, noted, pos)
         return self.postfix()
 
     def _is_operator_fraction(self):
@@ -227,15 +230,16 @@ class Reader:
         """{\\partial x} of a derivative; {x} without ∂ is read as ∂x and noted."""
         pos = self.pos()
         self.take("{")
+        noted = ()
         if self.peek() == r"\partial":
             self.take()
         else:
-            self.notes.append((pos, "a derivative's denominator lacks ∂ (read as ∂ of it)"))
+            noted = ("a derivative's denominator lacks ∂ (read as ∂ of it)",)
         by = self.expr()
         if self.peek() == r"\partial":
             self.fail("a mixed second derivative is not read here", pos)
         self.take("}")
-        return by
+        return by, noted
 
     def postfix(self):
         node = self.atom()
@@ -308,6 +312,12 @@ class Reader:
             return ("text", words, pos)
         if tok == r"\begin":
             return self.environment()
+        if tok == r"\{" and self.peek(1) == r"\begin":  # \left\{ \begin{array} … \end{array} \right.
+            self.take()
+            inner = self.environment()
+            if self.peek() == ".":
+                self.take()
+            return inner
         if tok == r"\hat" or tok == r"\tilde" or tok == r"\bar":
             self.take()
             inner = self.raw_group()
@@ -399,8 +409,8 @@ class Reader:
                 self.fail("a higher derivative is not read here", pos)
             top = self.expr()
             self.take("}")
-            by = self.denominator()
-            return ("deriv", top, by, (), pos)
+            by, noted = self.denominator()
+            return ("deriv", top, by, noted, pos)
         num = self.sub_reader()
         den = self.sub_reader()
         if num[0] == "num" and den[0] == "num":
@@ -487,7 +497,7 @@ class Reader:
 
     def _text_words(self):
         self.take()
-        return ["".join(t for t in self.raw_group() if t != "\\ ")]
+        return [" ".join(t for t in self.raw_group() if t != "\\ ")]
 
     def relation(self):
         pos = self.pos()
@@ -558,3 +568,31 @@ def _unwrap(toks):
         out.append((tok, pos))
         i += 1
     return out
+
+
+# ----- walking a tree -----
+def is_node(t) -> bool:
+    return isinstance(t, tuple) and bool(t) and isinstance(t[0], str) and isinstance(t[-1], int)
+
+
+def _trees(part):
+    if is_node(part):
+        yield part
+    elif isinstance(part, tuple):
+        for q in part:
+            yield from _trees(q)
+
+
+def children(node):
+    """The subtrees of a node (arguments, cases, cells included), in order."""
+    for part in node[1:]:
+        yield from _trees(part)
+
+
+def walk(node):
+    """Every node of a tree, parents before children."""
+    if not is_node(node):
+        return
+    yield node
+    for c in children(node):
+        yield from walk(c)

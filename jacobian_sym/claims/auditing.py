@@ -1,0 +1,203 @@
+"""``js.audit``: read a document, decide every link, and report what was and was not checked."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sympy as sp
+
+from jacobian_sym.claims import audit as A
+from jacobian_sym.claims.context import read_context
+from jacobian_sym.claims.corrections import derived
+from jacobian_sym.claims.document import read_document
+from jacobian_sym.claims.reading import display_of, index_only, parse_side, read_scopes
+from jacobian_sym.claims.report import DEFINITION, AuditReport
+from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, scalar_of
+from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.render.printers import plain
+
+
+def _source_text(source) -> tuple[str, str, str]:
+    """(text, name, kind) of a path or of the text itself."""
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and len(source) < 4096
+                                    and (source.endswith((".md", ".tex", ".markdown", ".txt")))):
+        path = Path(source)
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise JacobianSymError(f"{path}: cannot read the document ({err.strerror})") from None
+        if b"\0" in raw[:4096]:
+            raise JacobianSymError(f"{path}: not a text file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise JacobianSymError(f"{path}: not UTF-8 text") from None
+        kind = "latex" if path.suffix == ".tex" else "markdown"
+        return text, str(path), kind
+    if not isinstance(source, str):
+        raise JacobianSymError(f"audit takes a path or the document's text, not {type(source).__name__}")
+    return source, "document", None
+
+
+def _context(context) -> dict:
+    if context is None:
+        return {}
+    if isinstance(context, dict):
+        return context
+    if isinstance(context, Path) or (isinstance(context, str) and context.endswith(".toml") and "\n" not in context):
+        path = Path(context)
+        try:
+            return read_context(path.read_text(encoding="utf-8"), source=str(path))
+        except OSError as err:
+            raise JacobianSymError(f"{path}: cannot read the context file ({err.strerror})") from None
+    return read_context(context)
+
+
+def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0) -> AuditReport:
+    """Every equation of a Markdown or LaTeX document, decided (see ``claims/audit.py``).
+
+    ``source`` is a path (``.md``, ``.tex``) or the text; ``context`` a context file (path or TOML
+    text) for what the document does not say; ``shapes`` maps names to ``(rows, cols)`` for all sections.
+    """
+    start = time.perf_counter()
+    text, name, kind = _source_text(source)
+    doc = read_document(text, name, kind)
+    reading = read_scopes(doc, _context(context), shapes)
+    report = AuditReport(name, [])
+    for stmt in doc.statements:
+        scope = reading.scopes.get(stmt.section.path, reading.scopes[()])
+        _audit_statement(stmt, scope, reading, report, seed)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _link(stmt, k, verdict, reason="", **kw):
+    left = stmt.sides[k - 1].text if k > 0 else ""
+    side = stmt.sides[k]
+    return A.Link(stmt.section.label(), side.line, side.col, left, side.text, verdict, reason,
+                  stated_reason=side.reason, **kw)
+
+
+def _audit_statement(stmt, scope, reading, report, seed):
+    if stmt.relation != "=":
+        return
+    trees = [parse_side(stmt, k, reading) for k in range(len(stmt.sides))]
+    if all(index_only(t, scope) for t in trees):
+        return  # "l = 1", "k = i": a statement about indices, not values
+    role = reading.roles.get(id(stmt))
+    # matrix displays with dots: a claim about index ranges (or, when they gave the shape, a declaration)
+    for k in range(len(stmt.sides)):
+        tree = parse_side(stmt, k, reading)
+        if display_of(tree) is not None:
+            if role == "display":
+                report.definitions.append(_link(stmt, k, DEFINITION, "gives the shape"))
+            else:
+                verdict, why = A.decide_display(tree, scope)
+                report.links.append(_link(stmt, k, verdict, why if verdict != A.HOLDS else "", decided=why))
+            return
+    if len(stmt.sides) < 2:
+        return
+    first = 1
+    if role in ("definition", "declaration"):
+        report.definitions.append(_link(stmt, 1, DEFINITION, "read as context"))
+        first = 2
+    sides = [A.Side_(stmt, k, reading, scope) for k in range(len(stmt.sides))]
+    usable = [_usable(s, scope) for s in sides]
+    ref = next((k for k, why in enumerate(usable) if why is None), None)
+    results = {}
+    for k in range(first, len(sides)):
+        if usable[k] is not None:
+            results[k] = (A.UNDECIDABLE, usable[k], None)
+        elif ref is None or ref >= k:
+            results[k] = (A.UNDECIDABLE, usable[ref if ref is not None else 0] or "no side before it has a value",
+                          None)
+        else:
+            results[k] = _decide(sides[ref], sides[k], scope, stmt, seed)
+    # the first side is the odd one out when the rest agree among themselves
+    if ref == 0 and first == 1 and len(sides) > 2 and results.get(1, ("",))[0] == A.FAILS and \
+            all(usable[k] is None for k in range(1, len(sides))):
+        again = {k: _decide(sides[1], sides[k], scope, stmt, seed) for k in range(2, len(sides))}
+        if all(r[0] in (A.HOLDS, A.NOTATION) for r in again.values()):
+            results.update(again)
+            verdict, reason, extra = results[1]
+            results[1] = (verdict, f"the left side {stmt.sides[0].text!r} is the one that differs: {reason}", extra)
+    for k in range(first, len(sides)):
+        verdict, reason, extra = results[k]
+        link = _link(stmt, k, verdict, reason, **(extra or {}))
+        if verdict == A.FAILS and ref is not None and not link.corrected:
+            _correct(link, sides[ref], scope, stmt, k)
+        report.links.append(link)
+
+
+def _usable(side, scope):
+    """None when the side can be given a value, else why not (reason for "not decidable")."""
+    if side.error is not None:
+        return f"the reader cannot read it: {side.error.message} (line {side.side.line})"
+    world = A.worlds(scope)[0]
+    try:  # each free index at its first value (its range may come from the other side)
+        Evaluator(world, {ix: 0 for ix in side.free}).value(side.tree)
+    except Undecidable as err:
+        return str(err)
+    except IllFormed:
+        return None
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, IndexError, sp.SympifyError) as err:
+        return f"not read: {type(err).__name__}"
+    return None
+
+
+def _decide(ref, other, scope, stmt, seed):
+    try:
+        c = A.decide(ref, other, scope, stmt, seed)
+    except Undecidable as err:
+        return A.UNDECIDABLE, str(err), None
+    except IllFormed as err:
+        reason = A._sum_ranges(other.tree, scope)
+        return A.FAILS, (f"{reason} ({err})" if reason else f"as written it has no value: {err}"), {"notation": []}
+    extra = {"notation": list(c.notes)}
+    if c.verdict in (A.HOLDS, A.NOTATION):
+        return c.verdict, "", extra
+    if c.verdict == A.CONDITIONAL:
+        return c.verdict, c.reason, extra
+    reason = c.reason or A._kind_of_failure(ref, other, scope, stmt, seed) or "a mismatch: the two sides differ"
+    if c.where:
+        extra["counterexample"] = _counterexample(c.where)
+    return A.FAILS, reason, extra
+
+
+def _counterexample(where):
+    (entry, claimed, true, _point), world, assignment = where
+    sizes = ", ".join(f"{k}={v}" for k, v in world.sizes.items())
+    idx = ", ".join(f"{k}={v + 1}" for k, v in assignment.items())
+    at = f"at {sizes}" + (f", {idx}" if idx else "")
+    r, c = entry
+    return (f"{at}, entry ({r + 1}, {c + 1}), at random rational values: left {_show(true)}, "
+            f"right {_show(claimed)}")
+
+
+def _show(z):
+    if z is None:
+        return "undefined"
+    return f"{z.real:.6g}" if abs(z.imag) < 1e-30 else f"{z:.6g}"
+
+
+def _correct(link, ref, scope, stmt, k):
+    found = derived(scope, ref.tree) if ref.tree[0] == "deriv" else None
+    if found:
+        link.corrected, link.corrected_latex = found
+        return
+    try:  # the true value, simplified, when it is short and has no free index
+        if ref.free:
+            return
+        world = A.worlds(scope)[0]
+        value = scalar_of(Evaluator(world, {}).value(ref.tree))
+        value = sp.simplify(world.put_back(value) if not isinstance(value, sp.MatrixBase) else
+                            value.applyfunc(world.put_back))
+        shown = plain(value) if not isinstance(value, sp.MatrixBase) else plain(sp.ImmutableMatrix(value))
+        if len(shown) <= 60:
+            link.corrected = f"the left side is {shown}"
+    except (Undecidable, IllFormed, TypeError, ValueError, AttributeError):
+        pass
+
+
+__all__ = ["audit", "AuditReport"]

@@ -1,0 +1,480 @@
+"""A document read into scopes: per section, what its symbols are (``context.Scope``), and which of its
+statements are definitions and declarations rather than claims.
+
+Shapes nothing states are inferred through the definitions by unification (sizes that are names
+of the document are constants; an unknown length is a fresh unknown until something fixes it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from jacobian_sym.claims import latex
+from jacobian_sym.claims.context import Scope, Var, apply_entries, child
+from jacobian_sym.claims.document import Document, Statement
+
+
+@dataclass
+class Reading:
+    """Scopes by section path, each statement's role, and the parsed sides (or the parse error)."""
+
+    scopes: dict
+    roles: dict = field(default_factory=dict)  # id(statement) → "definition" | "declaration" | "display"
+    trees: dict = field(default_factory=dict)  # (id(statement), k) → tree or LatexError
+
+
+def parse_side(stmt: Statement, k: int, reading: Reading):
+    key = (id(stmt), k)
+    if key not in reading.trees:
+        side = stmt.sides[k]
+        try:
+            reading.trees[key] = latex.read(side.text, source=f"line {side.line}")
+        except latex.LatexError as err:
+            reading.trees[key] = err
+    return reading.trees[key]
+
+
+def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Reading:
+    reading = Reading({})
+    root = Scope("the document")
+    if shapes:
+        apply_entries(root, {k: ("shape", v, False) for k, v in shapes.items()}, "--shape")
+    apply_entries(root, context.get("*", {}), "the context file")
+    reading.scopes[()] = root
+    by_section: dict = {}
+    for stmt in doc.statements:
+        by_section.setdefault(stmt.section.path, []).append(stmt)
+    paths = [()] + [s.path for s in doc.sections]
+    for path in paths:
+        if path in reading.scopes and path != ():
+            continue
+        if path == ():
+            scope = root
+        else:
+            parent = reading.scopes.get(_parent(path, reading.scopes), root)
+            label = next((s.label() for s in doc.sections if s.path == path), "the document")
+            scope = child(parent, label)
+            for key in path:
+                if key in context:
+                    apply_entries(scope, context[key], "the context file")
+        prose = "".join(doc.prose.get(path, []))
+        _read_prose(scope, prose)
+        _read_statements(scope, by_section.get(path, []), reading)
+        reading.scopes[path] = scope
+    return reading
+
+
+def _parent(path, scopes):
+    for cut in range(len(path) - 1, -1, -1):
+        if path[:cut] in scopes:
+            return path[:cut]
+    return ()
+
+
+# ----- prose -----
+_NAME = r"\$\s*(?:\\boldsymbol\{)?\\?([A-Za-z]+)\}?\s*\$"
+
+
+def _read_prose(scope: Scope, prose: str):
+    for m in re.finditer(r"\b(row|column) vector(?: of [a-z ]+)?\s+" + _NAME, prose):
+        scope.orientation[m.group(2)] = m.group(1)
+    for m in re.finditer(_NAME + r"\s+is\s+(?:a\s+|an\s+)?one[- ]hot", prose):
+        scope.one_hot.add(m.group(1))
+    for m in re.finditer(r"element-?wise function\s+\$\s*(?:[A-Za-z]\s*=\s*)?([A-Za-z])\s*\(", prose):
+        scope.functions.setdefault(m.group(1), "generic")
+    for m in re.finditer(r"element-?wise function\s+\$([A-Za-z])\$", prose):
+        scope.functions.setdefault(m.group(1), "generic")
+
+
+# ----- statements -----
+def _name_of(tree, scope: Scope, *, new: bool):
+    """The variable a bare symbol names (b_1 → b_1; x_j of a known x is an element, not a name)."""
+    if tree is None or isinstance(tree, Exception) or tree[0] != "sym":
+        return None
+    base, indices = tree[1], tree[2]
+    if not indices:
+        return base
+    if scope.var(base) is not None and not new:
+        return None
+    if scope.var(base) is not None:
+        return None
+    return f"{base}_{''.join(indices)}"
+
+
+def _read_statements(scope: Scope, statements: list, reading: Reading):
+    definitions = []
+    for stmt in statements:
+        if stmt.relation != "=" or len(stmt.sides) < 2:
+            continue
+        left, right = parse_side(stmt, 0, reading), parse_side(stmt, 1, reading)
+        if isinstance(left, Exception) or isinstance(right, Exception):
+            continue
+        if index_only(left, scope) and index_only(right, scope):
+            continue  # i = 1, l = m: about indices
+        role = _definition(scope, left, right)
+        if role:
+            reading.roles[id(stmt)] = role
+            definitions.append(stmt)
+    for stmt in statements:
+        if stmt.relation == "\\in" and len(stmt.sides) == 2:
+            _declare_space(scope, stmt, reading)
+    _infer(scope)
+    for stmt in statements:
+        _display_shapes(scope, stmt, reading)
+    _infer(scope)
+    _defaults(scope)
+
+
+#: letters that name indices or sizes when nothing defines them (i = 1, l = m, k = i)
+INDEX_LETTERS = set("ijklmnpq")
+
+
+def index_only(tree, scope) -> bool:
+    """A bare number or a bare letter that is not a variable (an index, a size)."""
+    if isinstance(tree, Exception):
+        return False
+    if tree[0] == "num":
+        return True
+    return tree[0] == "sym" and not tree[2] and scope.var(tree[1]) is None and (
+        tree[1] in INDEX_LETTERS or scope.is_size(tree[1]))
+
+
+def _declare_space(scope, stmt, reading):
+    left = parse_side(stmt, 0, reading)
+    name = _name_of(left, scope, new=True) if not isinstance(left, Exception) else None
+    dims = _space_dims(stmt.sides[1].text)
+    if name is None or dims is None:
+        return
+    if name in scope.fixed:
+        return
+    if len(dims) == 1:
+        dims = (1, dims[0]) if scope.orientation.get(name) == "row" else (dims[0], 1)
+    old = scope.var(name)
+    if old is not None and old.kind == "defined":
+        old.shape = dims  # a definition's shape, stated
+    else:
+        kind = "one_hot" if name in scope.one_hot else "leaf"
+        scope.vars[name] = Var(name, dims, kind, origin=f"line {stmt.line}")
+    reading.roles[id(stmt)] = "declaration"
+
+
+def _space_dims(text):
+    m = re.fullmatch(r"\s*\\mathbb\s*\{?R\}?\s*\^\s*(\{(.*)\}|\S)\s*", text, re.S)
+    if not m:
+        return None
+    body = m.group(2) if m.group(2) is not None else m.group(1)
+    parts = [p.strip() for p in re.split(r"\\times", body)]
+    if not 1 <= len(parts) <= 2:
+        return None
+    dims = []
+    for p in parts:
+        p = p.replace("{", "").replace("}", "").replace(" ", "")
+        if re.fullmatch(r"\d+", p):
+            dims.append(int(p))
+        elif re.fullmatch(r"[A-Za-z](_[A-Za-z0-9]+)?", p):
+            dims.append(p)
+        else:
+            return None
+    return tuple(dims)
+
+
+def _definition(scope: Scope, left, right):
+    """Whether ``left = right`` defines something new (and then record it)."""
+    # x = \text{input}: a variable
+    if right[0] == "text":
+        name = _name_of(left, scope, new=True)
+        if name and (scope.var(name) is None or scope.var(name).kind in ("leaf", "one_hot")):
+            if scope.var(name) is None:
+                scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
+            return "declaration"
+        return None
+    # ∂J/∂z = δ: δ is J's derivative (and J, unknown otherwise, is Σ δ_k z_k)
+    if left[0] == "deriv" and right[0] == "sym":
+        signal = _name_of(right, scope, new=True)
+        top, by = left[1], left[2]
+        loss = _name_of(top, scope, new=True)
+        of = _name_of(by, scope, new=False)
+        known = scope.var(loss) if loss else None
+        if signal and signal != "I" and scope.var(signal) is None and loss and of and \
+                (known is None or known.kind == "loss_of" or known.definition is not None and top[0] == "sym"):
+            if known is not None and known.kind == "defined" and loss not in ("J", "L", "E"):
+                return None  # ∂z/∂x = A with z = Wx: a claim about a defined z
+            if scope.var(loss) is None:
+                if scope.var(of) is None:
+                    scope.vars[of] = Var(of, _default_shape(scope, of), _leaf_kind(scope, of))
+                scope.vars[signal] = Var(signal, ("?", "?"), "leaf", origin="derivative")
+                scope.vars[loss] = Var(loss, (1, 1), "loss_of", signal=signal, of=of)
+            else:
+                scope.vars[signal] = Var(signal, ("?", "?"), "defined", left)
+            return "definition"
+        return None
+    # h(x) = …: a function of the notes' generic argument, read as the value it stands for
+    if left[0] == "apply" and not left[3] and left[1][1] not in scope.vars and scope.function(left[1][1]) is None:
+        name = _name_of(left[1], scope, new=True)
+        if name:
+            scope.vars[name] = Var(name, ("?", "?"), "defined", right, origin="function")
+            return "definition"
+        return None
+    name = _name_of(left, scope, new=True)
+    if not name or scope.var(name) is not None or right[0] == "matrix" or _mentions(right, name):
+        return None
+    if name in scope.fixed:
+        return None
+    scope.vars[name] = Var(name, ("?", "?"), "defined", right)
+    _leaves_of(scope, right)
+    return "definition"
+
+
+def _mentions(tree, name):
+    return any(n[0] == "sym" and (n[1] == name or f"{n[1]}_{''.join(n[2])}" == name) for n in latex.walk(tree))
+
+
+def _leaves_of(scope, tree):
+    """The unknown bare symbols of a definition become variables (z = Wx: W and x)."""
+    if not latex.is_node(tree):
+        return
+    if tree[0] == "sym":
+        name = tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}"
+        if tree[2] and scope.var(tree[1]) is not None:
+            return
+        if scope.var(name) is None and name not in ("e", "I") and not scope.is_size(name) \
+                and not (len(name) == 1 and name in "ijkl"):
+            scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
+        return
+    if tree[0] == "apply" and scope.function(tree[1][1]) is not None:
+        for a in tree[2]:
+            _leaves_of(scope, a)
+        return
+    for part in latex.children(tree):
+        _leaves_of(scope, part)
+
+
+def _leaf_kind(scope, name):
+    return "one_hot" if name in scope.one_hot else "leaf"
+
+
+def _default_shape(scope, name):
+    """A symbol no statement shapes: upper-case a matrix, lower-case a vector (row when the text says)."""
+    if scope.orientation.get(name) == "row":
+        return (1, f"?{name}")
+    if name[:1].isupper():
+        return (f"?{name}0", f"?{name}1")
+    return (f"?{name}", 1)
+
+
+# ----- shapes by unification -----
+class _Dims:
+    def __init__(self):
+        self.parent: dict = {}
+
+    def find(self, d):
+        while self.parent.get(d, d) != d:
+            d = self.parent[d]
+        return d
+
+    def union(self, a, b) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        if _fresh(a):
+            self.parent[a] = b
+            return True
+        if _fresh(b):
+            self.parent[b] = a
+            return True
+        return False  # two different sizes the document names: a conflict, left for the audit to find
+
+
+def _fresh(d):
+    return isinstance(d, str) and d.startswith("?")
+
+
+_SCALAR = "scalar"
+
+
+def _infer(scope: Scope):
+    dims = getattr(scope, "_dims", None) or _Dims()
+    scope._dims = dims
+    for _ in range(3):
+        for var in list(scope.vars.values()):
+            if var.kind == "defined" and var.definition is not None:
+                shape = _shape(var.definition, scope, dims)
+                if shape is None:
+                    continue
+                if shape == _SCALAR:
+                    shape = (1, 1)
+                if var.shape == ("?", "?"):
+                    var.shape = shape
+                else:
+                    dims.union(var.shape[0], shape[0])
+                    dims.union(var.shape[1], shape[1])
+            if var.kind == "loss_of":
+                of = scope.var(var.of)
+                sig = scope.var(var.signal)
+                if of is not None and sig is not None and sig.shape == ("?", "?"):
+                    sig.shape = (1, of.shape[0]) if of.shape[1] == 1 else of.shape
+    _resolve(scope, dims)
+
+
+def _resolve(scope, dims):
+    for var in scope.vars.values():
+        if var.shape != ("?", "?"):
+            var.shape = tuple(dims.find(d) for d in var.shape)
+
+
+def _shape(tree, scope, dims):
+    kind = tree[0]
+    if kind == "num" or kind == "frac":
+        return _SCALAR
+    if kind == "sym":
+        for name in (tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}",
+                     f"{tree[1]}{''.join(tree[2])}"):
+            var = scope.var(name)
+            if var is not None:
+                return None if var.shape == ("?", "?") else var.shape
+        return _SCALAR if tree[2] else None
+    if kind in ("neg",):
+        return _shape(tree[1], scope, dims)
+    if kind == "T":
+        s = _shape(tree[1], scope, dims)
+        return s[::-1] if s not in (None, _SCALAR) else s
+    if kind in ("matmul", "add", "sub", "hadamard", "div"):
+        a, b = _shape(tree[1], scope, dims), _shape(tree[2], scope, dims)
+        if a is None or b is None:
+            return None
+        if a == _SCALAR:
+            return b
+        if b == _SCALAR:
+            return a
+        if kind == "matmul":
+            dims.union(a[1], b[0])
+            return (a[0], b[1])
+        if kind == "div":
+            return a
+        dims.union(a[0], b[0])
+        dims.union(a[1], b[1])
+        return a
+    if kind == "call":
+        name = tree[1].replace("_prime", "").lower()
+        args = [_shape(a, scope, dims) for a in tree[2]]
+        if name in ("ce", "cross_entropy"):
+            return _SCALAR
+        if name == "diag" and args and args[0] not in (None, _SCALAR):
+            n = args[0][0] if args[0][1] == 1 else args[0][1]
+            return (n, n)
+        return args[0] if args else None
+    if kind == "apply":
+        if scope.function(tree[1][1]) is not None:
+            return _shape(tree[2][0], scope, dims)
+        return None
+    if kind == "sum":
+        return _SCALAR
+    if kind == "deriv":
+        top, by = _shape(tree[1], scope, dims), _shape(tree[2], scope, dims)
+        if top is None or by is None:
+            return None
+        if top == _SCALAR:
+            return by if by == _SCALAR else ((1, by[0]) if by[1] == 1 else by)
+        return None
+    return None
+
+
+# ----- displays -----
+def display_of(tree):
+    """(variable, last indices, rows, cols, kind) of a matrix written with its own elements and dots —
+    ``[W_{11} ⋯ W_{1m}; ⋮; W_{n1} ⋯ W_{nm}]``, or of ∂J/∂W_{ij} cells — else None."""
+    if tree is None or isinstance(tree, Exception) or tree[0] != "matrix":
+        return None
+    rows = tree[1]
+    base, last, kinds = None, None, set()
+    for row in rows:
+        for cell in row:
+            if cell[0] == "dots":
+                continue
+            key = _cell_key(cell)
+            if key is None:
+                return None
+            b, indices, kind = key
+            if base is None:
+                base = b
+            if b != base:
+                return None
+            kinds.add(kind)
+            last = indices
+    if base is None or last is None or not any(c[0] == "dots" for r in rows for c in r):
+        return None
+    return base, last, len(rows), max(len(r) for r in rows), kinds.pop()
+
+
+def _cell_key(cell):
+    if cell[0] == "sym" and cell[2]:
+        return cell[1], cell[2], "element"
+    if cell[0] == "deriv" and cell[2][0] == "sym" and cell[2][2] and cell[1][0] == "sym" and not cell[1][2]:
+        return cell[2][1], cell[2][2], f"derivative of {cell[1][1]}"
+    return None
+
+
+def _display_shapes(scope, stmt, reading):
+    """A display of a variable that has no stated shape gives it one."""
+    for k in range(len(stmt.sides)):
+        tree = parse_side(stmt, k, reading)
+        found = display_of(tree)
+        if found is None:
+            continue
+        base, last, rows, cols, _kind = found
+        var = scope.var(base)
+        if var is None:
+            kind = _leaf_kind(scope, base)
+            if len(last) == 1:
+                shape = (1, _dim(last[0])) if rows == 1 else (_dim(last[0]), 1)
+            else:
+                shape = (_dim(last[0]), _dim(last[1]))
+            scope.vars[base] = Var(base, shape, kind, origin=f"line {stmt.line}")
+            scope.displayed[base] = stmt.line
+            reading.roles[id(stmt)] = "display"
+            continue
+        dims = scope._dims
+        if len(last) == 1:
+            axis = 1 if rows == 1 else 0
+            if _fresh(dims.find(var.shape[axis])):
+                dims.union(var.shape[axis], _dim(last[0]))
+                scope.displayed[base] = stmt.line
+                reading.roles[id(stmt)] = "display"
+        elif len(last) == 2:
+            changed = False
+            for axis in (0, 1):
+                if _fresh(dims.find(var.shape[axis])):
+                    dims.union(var.shape[axis], _dim(last[axis]))
+                    changed = True
+            if changed:
+                scope.displayed[base] = stmt.line
+                reading.roles[id(stmt)] = "display"
+    _resolve(scope, scope._dims)
+
+
+def _dim(ix):
+    return int(ix) if ix.isdigit() else ix
+
+
+def _defaults(scope):
+    """Unknown sizes left at the end get plain names (a, b, …) so worlds can give them values."""
+    dims = scope._dims
+    taken = set(scope.sizes())
+    letters = iter(f"d{k}" for k in range(1, 100))
+    names = {}
+    for var in scope.vars.values():
+        if var.shape == ("?", "?"):
+            var.shape = (1, 1) if var.kind == "loss_of" else var.shape
+        new = []
+        for d in var.shape:
+            d = dims.find(d)
+            if _fresh(d):
+                if d not in names:
+                    name = next(letters)
+                    while name in taken:
+                        name = next(letters)
+                    names[d] = name
+                d = names[d]
+            new.append(d)
+        var.shape = tuple(new)
