@@ -28,6 +28,7 @@ from jacobian_sym.claims.document import Side, Statement
 from jacobian_sym.claims.latex import walk
 from jacobian_sym.claims.reading import Reading, display_of, parse_side
 from jacobian_sym.claims.values import (
+    IDENTITY,
     Evaluator,
     IllFormed,
     Tensor,
@@ -116,6 +117,11 @@ class Comparison:
 def compare(a, b, rng, sizes_named, world) -> Comparison:
     """Whether the value ``b`` equals ``a`` (the reference); a row against a column is layout."""
     a, b = scalar_of(a), scalar_of(b)
+    if a is IDENTITY or b is IDENTITY:  # I takes its size from the other side
+        other = b if a is IDENTITY else a
+        if not is_matrix(other) or other.rows != other.cols:
+            return Comparison(FAILS, f"shape: I where the other side is {_named(shape_of(other), sizes_named)}")
+        a, b = (sp.eye(other.rows), b) if a is IDENTITY else (a, sp.eye(other.rows))
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.top_shape == b.top_shape and \
                 a.by_shape == b.by_shape:

@@ -13,7 +13,8 @@ from jacobian_sym.claims.corrections import derived
 from jacobian_sym.claims.document import read_document
 from jacobian_sym.claims.reading import display_of, index_only, parse_side, read_scopes
 from jacobian_sym.claims.report import DEFINITION, AuditReport
-from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, scalar_of
+from jacobian_sym.claims import latex
+from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, greek, scalar_of, shape_of
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.render.printers import plain
 
@@ -121,13 +122,66 @@ def _audit_statement(stmt, scope, reading, report, seed):
         if all(r[0] in (A.HOLDS, A.NOTATION) for r in again.values()):
             results.update(again)
             verdict, reason, extra = results[1]
-            results[1] = (verdict, f"the left side {stmt.sides[0].text!r} is the one that differs: {reason}", extra)
+            meant = _meant_head(sides[0], sides[1], scope, stmt, seed)
+            results[1] = (verdict, f"the first side {stmt.sides[0].text} is the one that differs (the rest of the "
+                          f"chain agrees){'; the rest is ' + meant if meant else ''}: {reason}", extra)
+    if stmt.shapes and stmt.cells:
+        report.links.append(_dimensions(stmt, scope))
     for k in range(first, len(sides)):
         verdict, reason, extra = results[k]
         link = _link(stmt, k, verdict, reason, **(extra or {}))
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
         report.links.append(link)
+
+
+def _dimensions(stmt, scope):
+    """The notes' dimension check: a shape written under each factor of the row above it."""
+    world = A.worlds(scope)[0]
+    names = {v: k for k, v in world.sizes.items()}
+    checked, wrong = 0, []
+    for cell, stated in zip(stmt.cells, stmt.shapes):
+        if not cell or not stated or cell in ("=", r"\circ", "◦", r"\odot"):
+            continue
+        try:
+            value = Evaluator(world, {}).value(latex.read(cell))
+            shape = tuple(names.get(d, str(d)) for d in shape_of(scalar_of(value)))
+        except (latex.LatexError, Undecidable, IllFormed):
+            continue
+        want = tuple(p.strip().replace("{", "").replace("}", "") for p in stated.strip("() ").split(r"\times"))
+        checked += 1
+        ok = shape == want if len(want) == 2 else (want[0] in shape and "1" in shape)
+        if not ok:
+            wrong.append(f"{cell} is {'×'.join(shape)}, the table says {stated}")
+    side = stmt.sides[0]
+    text = " ".join(stmt.shapes)
+    if not checked:
+        return A.Link(stmt.section.label(), side.line, side.col, "", f"dimensions: {text}", A.UNDECIDABLE,
+                      "no column of the dimension table could be given a shape")
+    verdict = A.FAILS if wrong else A.HOLDS
+    return A.Link(stmt.section.label(), side.line, side.col, "", f"dimensions: {text}", verdict,
+                  "; ".join(wrong), decided=f"{checked} columns compared")
+
+
+def _meant_head(head, second, scope, stmt, seed):
+    """∂J/∂V for the variable V the rest of a chain is about, when its first side names another."""
+    tree = head.tree
+    if tree[0] != "deriv" or tree[2][0] != "sym":
+        return ""
+    candidates = sorted(scope.vars.items(), key=lambda item: item[1].kind != "leaf")  # parameters first
+    for name, var in candidates:
+        if var.kind not in ("leaf", "defined") or name == tree[2][1]:
+            continue
+        probe = A.Side_.__new__(A.Side_)
+        probe.side, probe.error, probe.notes = head.side, None, set()
+        probe.tree = ("deriv", tree[1], ("sym", name, (), 0), (), 0)
+        probe.free = []
+        try:
+            if A.decide(probe, second, scope, stmt, seed).verdict in (A.HOLDS, A.NOTATION):
+                return f"∂{greek(tree[1][1]) if tree[1][0] == 'sym' else '…'}/∂{greek(name)}"
+        except (Undecidable, IllFormed):
+            continue
+    return ""
 
 
 def _usable(side, scope):

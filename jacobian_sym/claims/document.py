@@ -107,6 +107,7 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
     h = 0
     last_end = 0
     last_display = 0
+    previous_inline = None
     for start, end, body_start, body, display in maths:
         while h < len(headings) and headings[h][0] < start:
             offset, level, title = headings[h]
@@ -122,13 +123,23 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         sentence = _last_sentence(text[max(last_display, current_start(headings, h, start)):start])
         if display:
             last_display = end
-        statements.extend(_statements(body, body_start, lines, current, display, sentence))
+        new = _statements(body, body_start, lines, current, display, sentence)
+        if not display and new and previous_inline and _VERBAL.fullmatch(text[previous_inline[1]:start]):
+            # "$a = b$ will always be $c$": the words are an equality between the two formulas
+            last = previous_inline[0]
+            statements.append(Statement([last.sides[-1], new[0].sides[0]], current, False, last.line,
+                                        prose=sentence))
+        statements.extend(new)
+        previous_inline = (new[-1], end) if new and not display else None
     while h < len(headings):
         offset, level, title = headings[h]
         stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
         sections.append(Section(tuple(s[1] for s in stack), title, lines.at(offset)[0]))
         h += 1
     return Document(source, sections, statements, prose)
+
+
+_VERBAL = re.compile(r"\s*(?:will always be|is always|always equals|equals|is equal to|which equals)\s*")
 
 
 def current_start(headings, h, start):

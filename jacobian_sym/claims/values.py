@@ -590,14 +590,14 @@ def _elementwise(f, v):
 
 
 def derivative(ev: Evaluator, top, by):
-    """∂top/∂by in the notes' layout (see the module's docstring)."""
+    """∂top/∂by in the notes' layout (see the module's docstring). The variable ``by`` names (or whose
+    element or expression it is) is replaced by fresh symbols, ``top`` re-evaluated from them, and the
+    fresh symbols stand for the variable's value from then on (``World.cut_values``)."""
     world, scope = ev.world, ev.scope
     variable, element = _variable_of(by, ev)
-    var = scope.var(variable)
-    rows, cols = world.shape(var)
+    rows, cols = world.shape(scope.var(variable))
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
-    cut = {**ev.cut, variable: fresh}
-    inner = Evaluator(world, ev.bindings, cut, ev.notes)
+    inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
     top_value = scalar_of(inner.value(top))
     if isinstance(top_value, Tensor):
         raise Undecidable("a derivative of a 4-index array")
@@ -605,37 +605,31 @@ def derivative(ev: Evaluator, top, by):
     for i in range(rows):
         for j in range(cols):
             world.cut_values[fresh[i, j]] = actual[i, j]
-    if element is None:  # by the whole variable
-        by_symbols = fresh
-    else:
-        by_value = scalar_of(inner.value(by))
-        if is_matrix(by_value):
-            raise Undecidable("a derivative by a vector expression")
-        free = [s for s in fresh if by_value.has(s)]
-        if len(free) != 1:
-            raise Undecidable("a derivative by an expression of several variables")
-        s = free[0]
-        if by_value == s:
-            return _scalar_by(top_value, s) if not is_matrix(top_value) else \
-                sp.Matrix(len(top_value), 1, [sp.diff(e, s) for e in top_value])
-        # by an expression of one variable (∂h/∂e^{θ_j}): the chain rule's quotient d top/ds ÷ d by/ds
-        slope = sp.diff(by_value, s)
-        if slope == 0:
-            raise IllFormed("a derivative by something that does not vary")
-        if is_matrix(top_value):
-            return sp.Matrix(len(top_value), 1, [sp.diff(e, s) / slope for e in top_value])
-        return (sp.diff(top_value, s) / slope)
+    if element is not None:
+        return _by_scalar(top_value, scalar_of(inner.value(by)), fresh)
     if not is_matrix(top_value):
         out = sp.Matrix(rows, cols, lambda i, j: sp.diff(top_value, fresh[i, j]))
-        return (out.T if cols == 1 else out)  # a column's gradient is a row (numerator layout)
-    if (1 in top_value.shape) and (rows == 1 or cols == 1):
+        return out.T if cols == 1 else out  # a column's gradient is a row (numerator layout)
+    if 1 in top_value.shape and 1 in (rows, cols):
         return top_value.reshape(len(top_value), 1).jacobian(sp.Matrix(list(fresh)))
-    entries = [[sp.diff(e, s) for s in fresh] for e in top_value]
-    return Tensor(top_value.shape, (rows, cols), entries)
+    return Tensor(top_value.shape, (rows, cols), [[sp.diff(e, s) for s in fresh] for e in top_value])
 
 
-def _scalar_by(top_value, s):
-    return sp.diff(top_value, s)
+def _by_scalar(top_value, by_value, fresh):
+    """∂top/∂(an element, or an expression of one element: ∂h/∂e^{θ_j} is (dh/dθ_j) ÷ (de^{θ_j}/dθ_j),
+    the chain rule for a change of that one variable); a vector top gives a column."""
+    if is_matrix(by_value):
+        raise Undecidable("a derivative by a vector expression")
+    free = [s for s in fresh if by_value.has(s)]
+    if len(free) != 1:
+        raise Undecidable("a derivative by an expression of several variables")
+    s = free[0]
+    slope = sp.diff(by_value, s)
+    if slope == 0:
+        raise IllFormed("a derivative by something that does not vary")
+    if is_matrix(top_value):
+        return sp.Matrix(len(top_value), 1, [sp.diff(e, s) / slope for e in top_value])
+    return sp.diff(top_value, s) / slope
 
 
 def _variable_of(by, ev):
