@@ -9,8 +9,9 @@
 
 """
 
+from jacobian_sym.claims.auditing import AuditReport, audit
 from jacobian_sym.claims.decide import Verdict, check
-from jacobian_sym.claims.errata import Finding, audit, errata
+from jacobian_sym.claims.errata import Finding, errata, notes_audit
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.engine.derive import Derivation, gradient, jacobian
 from jacobian_sym.engine.second import hessian, hvp, jvp
@@ -63,7 +64,8 @@ def function(name: str):
 __all__ = [
     "ClaimError", "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
     "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
-    "vector", "Finding", "Verdict", "audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
+    "vector", "Finding", "Verdict",
+    "AuditReport", "audit", "notes_audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "jvp",
     "gauss_newton", "IDENTITIES", "Model", "Step", "Report",

@@ -331,19 +331,62 @@ def check(target, wrt, claim, layout):
 
 @cli.command()
 def errata():
-    """Check every claim of the notes as stated and print those that do not hold.
+    """Audit the notes' whole file and print the lines that are wrong values.
+
+    The notes ship with the package; what they leave unsaid is in derivations/notes.context.toml.
+    `jacobian-sym audit` prints the whole audit (notation, conditions, what could not be decided).
 
     \b
     Example:
       jacobian-sym errata
     """
-    from jacobian_sym.claims.errata import errata as find
-    from jacobian_sym.render.compose import errata_text
+    from jacobian_sym.claims import audit as A
+    from jacobian_sym.claims.errata import notes_audit
+    from jacobian_sym.claims.report import text_report
 
-    _progress("checking the notes' statements …")
-    findings = find()
-    click.echo(errata_text(findings))
-    click.echo(f"{len(findings)} statements of the notes do not hold")
+    _progress("auditing the notes …")
+    report = notes_audit()
+    click.echo(text_report(report, (A.FAILS,)))
+    click.echo(f"{len(report.failing)} lines of the notes are wrong values")
+
+
+@cli.command()
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option("--context", type=click.Path(dir_okay=False), help="A context file (TOML) for what the document "
+              "does not say: shapes, one-hot labels, definitions, per section.")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=ROWS,COLS",
+              help="A symbol's shape in every section (repeatable), e.g. W=n,m.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format of the report.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the report ('-': stdout).")
+def audit(document, context, shapes, fmt, output):
+    """Check every equation of DOCUMENT (Markdown with $…$ and $$…$$, or LaTeX).
+
+    Each link a = b of every chain is decided at concrete sizes (holds, notation, conditional,
+    wrong value) or reported as not decidable with the reason. Exit code 1 when a link is a wrong
+    value, 0 otherwise, 2 on bad input.
+
+    \b
+    Examples:
+      jacobian-sym audit notes.md --context derivations/notes.context.toml
+      jacobian-sym audit appendix.tex --shape W=n,m --shape x=m,1 --format markdown -o audit.md
+    """
+    from jacobian_sym.claims.auditing import audit as run
+
+    _writable(output, "-o")
+    sizes = {}
+    for spec in shapes:
+        name, sep, dims = spec.partition("=")
+        parts = [p.strip() for p in dims.split(",")]
+        if not sep or len(parts) != 2 or not all(parts) or not name.strip().isidentifier():
+            raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
+        sizes[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+    _progress(f"auditing {document} …")
+    report = run(Path(document), Path(context) if context else None, shapes=sizes)
+    text = report.latex() if fmt == "latex" else report.markdown() if fmt == "markdown" else str(report) + "\n"
+    _write(output, text)
+    sys.exit(1 if report.failing else 0)
 
 
 def _load_model(path):

@@ -8,13 +8,13 @@ from pathlib import Path
 import sympy as sp
 
 from jacobian_sym.claims import audit as A
+from jacobian_sym.claims import latex
 from jacobian_sym.claims.context import read_context
 from jacobian_sym.claims.corrections import derived
 from jacobian_sym.claims.document import read_document
 from jacobian_sym.claims.reading import display_of, index_only, parse_side, read_scopes
 from jacobian_sym.claims.report import DEFINITION, AuditReport
-from jacobian_sym.claims import latex
-from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, greek, scalar_of, shape_of
+from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, scalar_of, shape_of
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.render.printers import plain
 
@@ -55,15 +55,15 @@ def _context(context) -> dict:
     return read_context(context)
 
 
-def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0) -> AuditReport:
+def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, kind: str | None = None) -> AuditReport:
     """Every equation of a Markdown or LaTeX document, decided (see ``claims/audit.py``).
 
     ``source`` is a path (``.md``, ``.tex``) or the text; ``context`` a context file (path or TOML
     text) for what the document does not say; ``shapes`` maps names to ``(rows, cols)`` for all sections.
     """
     start = time.perf_counter()
-    text, name, kind = _source_text(source)
-    doc = read_document(text, name, kind)
+    text, name, guessed = _source_text(source)
+    doc = read_document(text, name, kind or guessed)
     reading = read_scopes(doc, _context(context), shapes)
     report = AuditReport(name, [])
     for stmt in doc.statements:
@@ -123,8 +123,15 @@ def _audit_statement(stmt, scope, reading, report, seed):
             results.update(again)
             verdict, reason, extra = results[1]
             meant = _meant_head(sides[0], sides[1], scope, stmt, seed)
-            results[1] = (verdict, f"the first side {stmt.sides[0].text} is the one that differs (the rest of the "
-                          f"chain agrees){'; the rest is ' + meant if meant else ''}: {reason}", extra)
+            head = sides[0].tree
+            about = (f"; the rest of the chain is {plain(sp.Derivative(sp.Symbol(head[1][1]), sp.Symbol(meant)))}"
+                     if meant else "")
+            results[1] = (verdict, f"the first side is the one that differs (the rest of the chain agrees){about}: "
+                          f"{reason}", extra)
+            if meant:
+                fixed = derived(scope, ("deriv", head[1], ("sym", meant, (), 0), (), 0))
+                if fixed:
+                    extra["corrected"], extra["corrected_latex"] = fixed
     if stmt.shapes and stmt.cells:
         report.links.append(_dimensions(stmt, scope))
     for k in range(first, len(sides)):
@@ -178,7 +185,7 @@ def _meant_head(head, second, scope, stmt, seed):
         probe.free = []
         try:
             if A.decide(probe, second, scope, stmt, seed).verdict in (A.HOLDS, A.NOTATION):
-                return f"∂{greek(tree[1][1]) if tree[1][0] == 'sym' else '…'}/∂{greek(name)}"
+                return name
         except (Undecidable, IllFormed):
             continue
     return ""
@@ -235,18 +242,37 @@ def _show(z):
     return f"{z.real:.6g}" if abs(z.imag) < 1e-30 else f"{z:.6g}"
 
 
+def _readable(value, scope):
+    """Element symbols as the document writes them, from 1: x_0_0 → x₁ (a vector), W_0_1 → W₁₂."""
+    mapping = {}
+    for s in value.free_symbols:
+        parts = s.name.rsplit("_", 2)
+        if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+            continue
+        var = scope.var(parts[0])
+        if var is None:
+            continue
+        i, j = int(parts[1]) + 1, int(parts[2]) + 1
+        sub = f"{i}" if var.shape[1] == 1 else f"{j}" if var.shape[0] == 1 else f"{i}{j}"
+        mapping[s] = sp.Symbol(f"{parts[0]}_{sub}", real=True)
+    return value.xreplace(mapping)
+
+
 def _correct(link, ref, scope, stmt, k):
     found = derived(scope, ref.tree) if ref.tree[0] == "deriv" else None
     if found:
         link.corrected, link.corrected_latex = found
         return
-    try:  # the true value, simplified, when it is short and has no free index
-        if ref.free:
-            return
+    try:  # the true value, simplified, when it is short and the same for every value of the indices
         world = A.worlds(scope)[0]
-        value = scalar_of(Evaluator(world, {}).value(ref.tree))
+        values = {world.put_back(scalar_of(Evaluator(world, assignment).value(ref.tree)))
+                  for assignment in A._all(A._ranges([ref], scope, world, {}))}
+        if len(values) != 1:
+            return
+        value = values.pop()
         value = sp.simplify(world.put_back(value) if not isinstance(value, sp.MatrixBase) else
                             value.applyfunc(world.put_back))
+        value = _readable(value, scope)
         shown = plain(value) if not isinstance(value, sp.MatrixBase) else plain(sp.ImmutableMatrix(value))
         if len(shown) <= 60:
             link.corrected = f"the left side is {shown}"

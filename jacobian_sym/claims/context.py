@@ -73,7 +73,7 @@ class Scope:
     def sizes(self) -> list[str]:
         out = set()
         for v in self.vars.values():
-            out.update(d for d in v.shape if isinstance(d, str))
+            out.update(d for d in v.shape if isinstance(d, str) and d != "?")
         return sorted(out)
 
     def has_free(self, var) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.claims.context import Scope
-from jacobian_sym.claims.values import ELEMENTWISE, greek
+from jacobian_sym.claims.values import ELEMENTWISE
 from jacobian_sym.engine.derive import Derivation, gradient
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E
@@ -93,10 +93,10 @@ def derived(scope: Scope, ref) -> tuple[str, str] | None:
         d = _derivation(scope, top, var_name)
     except (_NotInEngine, JacobianSymError, ValueError, TypeError):
         return None
-    lhs = sp.Derivative(sp.Symbol("J" if top == "J" else greek(top)), sp.Symbol(greek(var_name)))
+    lhs = sp.Derivative(sp.Symbol(top), sp.Symbol(var_name))
     if element:
         rows, cols = d.free if len(d.free) == 2 else (d.free[0], None)
-        shown = f"(∂{greek(top)}/∂{greek(var_name)})"
+        shown = f"({plain(lhs)})"
         return (f"{shown}_{rows if cols is None else f'{rows}{cols}'} = {plain(d.index_form)}",
                 rf"\left({latex(lhs)}\right)_{{{latex(rows)}{latex(cols) if cols is not None else ''}}} = "
                 rf"{latex(d.index_form)}")

@@ -1,7 +1,10 @@
-"""The notes' errata: every claim of the notes, as stated, decided by the engine at run time."""
+"""The notes' errata: the audit of the notes' whole file (``notes_audit``, ``errata``), and the
+statements that were once picked and encoded by hand (``audit_claims`` over ``NOTES_CLAIMS``), kept
+as a regression test of the audit: every one of them it finds wrong, the audit finds on its own."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from dataclasses import dataclass
@@ -10,6 +13,8 @@ from importlib import resources
 import numpy as np
 import sympy as sp
 
+from jacobian_sym.claims.auditing import AuditReport, audit
+from jacobian_sym.claims.context import read_context
 from jacobian_sym.claims.decide import ClaimTarget, by_name, check, lhs_label
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.models.backprop import Backprop, backprop
@@ -140,9 +145,9 @@ def _shape_finding(claim, bp) -> Finding:
                    "", "" if ok else f"derived: {shown}")
 
 
-def audit(claims=None, seed: int = 0) -> list[Finding]:
-    """Every claim of the notes (or ``claims``), decided by the engine (the notes' own audit is
-    computed once per process: it depends on nothing a user can change)."""
+def audit_claims(claims=None, seed: int = 0) -> list[Finding]:
+    """The hand-encoded claims (``NOTES_CLAIMS``, or ``claims``), decided by the engine (the notes' own
+    list is decided once per process: it depends on nothing a user can change)."""
     if claims is None:
         return [dataclasses.replace(f) for f in _notes_audit(seed)]
     return _audit(claims, seed)
@@ -193,6 +198,29 @@ def _audit(claims, seed: int) -> list[Finding]:
     return findings
 
 
-def errata(seed: int = 0) -> list[Finding]:
-    """The notes' claims that do not hold, each with why, a counterexample and the derived correction."""
-    return [f for f in audit(seed=seed) if not f.ok]
+NOTES = "computing-neural-network-gradients.md"
+NOTES_CONTEXT = "notes.context.toml"
+
+
+def notes_text() -> str:
+    """The notes' text, shipped with the package (a copy of the reference text)."""
+    return resources.files("jacobian_sym.notes").joinpath(NOTES).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _notes_report(seed: int) -> AuditReport:
+    context = resources.files("jacobian_sym.notes").joinpath(NOTES_CONTEXT).read_text(encoding="utf-8")
+    report = audit(notes_text(), read_context(context, source=f"derivations/{NOTES_CONTEXT}"), seed=seed,
+                   kind="markdown")
+    report.source = NOTES
+    return report
+
+
+def notes_audit(seed: int = 0) -> AuditReport:
+    """The audit of the notes' whole file with ``derivations/notes.context.toml`` (computed once per process)."""
+    return copy.deepcopy(_notes_report(seed))
+
+
+def errata(seed: int = 0) -> list:
+    """The links of the notes that are wrong values, each with why, a counterexample and the derived form."""
+    return notes_audit(seed).failing

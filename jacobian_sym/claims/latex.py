@@ -326,6 +326,9 @@ class Reader:
         if tok in (r"\mathbb",):
             self.take()
             return ("space", "".join(self.raw_group()), pos)
+        if tok in (r"\sigma",) and self.peek(1) in ("(", "'"):  # σ(z), σ'(z): the logistic function
+            self.take()
+            return self.call("sigma", pos)
         if tok is not None and tok.startswith("\\") and tok[1:] in GREEK:
             self.take()
             return self.symbol(tok[1:], pos)

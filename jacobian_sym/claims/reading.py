@@ -160,6 +160,8 @@ def _declare_space(scope, stmt, reading):
 
 
 def _space_dims(text):
+    if re.fullmatch(r"\s*\\mathbb\s*\{?R\}?\s*", text):
+        return (1, 1)  # a number
     m = re.fullmatch(r"\s*\\mathbb\s*\{?R\}?\s*\^\s*(\{(.*)\}|\S)\s*", text, re.S)
     if not m:
         return None
@@ -365,6 +367,9 @@ def _shape(tree, scope, dims):
             return (n, n)
         return args[0] if args else None
     if kind == "apply":
+        var = scope.var(tree[1][1])
+        if var is not None and var.origin == "function":
+            return None if var.shape == ("?", "?") else var.shape
         if scope.function(tree[1][1]) is not None:
             return _shape(tree[2][0], scope, dims)
         return None
@@ -374,7 +379,7 @@ def _shape(tree, scope, dims):
         top, by = _shape(tree[1], scope, dims), _shape(tree[2], scope, dims)
         if top is None or by is None:
             return None
-        if top == _SCALAR:
+        if top in (_SCALAR, (1, 1)):
             return by if by == _SCALAR else ((1, by[0]) if by[1] == 1 else by)
         return None
     return None
@@ -465,7 +470,9 @@ def _defaults(scope):
     names = {}
     for var in scope.vars.values():
         if var.shape == ("?", "?"):
-            var.shape = (1, 1) if var.kind == "loss_of" else var.shape
+            if var.kind == "loss_of":
+                var.shape = (1, 1)
+            continue  # a definition whose shape nothing gives: its links are not decidable
         new = []
         for d in var.shape:
             d = dims.find(d)

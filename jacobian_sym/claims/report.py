@@ -76,10 +76,10 @@ def _details(link) -> list[tuple[str, str]]:
     return out
 
 
-def text_report(report) -> str:
-    lines = [f"audit of {report.source}", ""]
+def text_report(report, verdicts=_ORDER) -> str:
+    lines = [f"audit of {report.source} ({report.seconds:.1f} s)", ""]
     lines += [f"  {name:<30} {n}" for name, n in _counts(report)]
-    for verdict in _ORDER:
+    for verdict in verdicts:
         chosen = [link for link in report.links if link.verdict == verdict]
         if not chosen:
             continue
@@ -91,7 +91,8 @@ def text_report(report) -> str:
 
 
 def _code(text: str) -> str:
-    """Inline code that holds any backticks of the text."""
+    """Inline code, on one line, that holds any backticks of the text."""
+    text = " ".join(text.split())
     fence = "``" if "`" in text else "`"
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
@@ -119,8 +120,9 @@ def markdown_report(report) -> str:
 
 
 def _verb(text: str) -> str:
-    """Source text shown as typewriter text in LaTeX (every special character escaped)."""
-    return r"\texttt{" + tex_text(text) + "}"
+    """Source text shown as typewriter text in LaTeX (every special character escaped), on one line."""
+    escaped = tex_text(" ".join(text.split())).replace(r"\textbackslash{}", r"\allowbreak\textbackslash{}")
+    return r"\texttt{" + escaped + "}"
 
 
 def latex_report(report) -> str:

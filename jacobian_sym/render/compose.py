@@ -266,30 +266,3 @@ def second_order_markdown(cases) -> str:
     return write_markdown(_second_order_page(cases))
 
 
-# ----- the errata -----
-def errata_markdown(findings, total: int) -> str:
-    """The notes' errata, as found by the engine (generated; ``jacobian-sym render`` keeps it in sync)."""
-    lines = ["# Errata of the notes, found by jacobian_sym", "",
-             f"The engine checked {total} statements of the notes (§2.1–§3) as they are written; "
-             f"{len(findings)} do not hold. Regenerate with `jacobian-sym render`; "
-             "see `jacobian-sym errata` and `jacobian_sym.notes.identities.NOTES_CLAIMS`. "
-             "Indices in counterexamples run from 1, as in the notes.", ""]
-    for n, f in enumerate(findings, 1):
-        lines += [f"## {n}. Section {f.section}", "", f"As stated: ${f.stated}$", "", f"- why it fails: {f.reason}"]
-        if f.counterexample:
-            lines.append(f"- counterexample: {f.counterexample}")
-        if f.corrected:
-            lines.append(f"- correction: {f.corrected}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def errata_text(findings) -> str:
-    out = []
-    for f in findings:
-        out += [f"§{f.section}  {f.stated}", f"    why: {f.reason}"]
-        if f.counterexample:
-            out.append(f"    counterexample: {f.counterexample}")
-        if f.corrected:
-            out.append(f"    correction: {f.corrected}")
-    return "\n".join(out)
