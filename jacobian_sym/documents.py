@@ -55,7 +55,8 @@ def second_order(folder="derivations") -> list:
 
 
 def model_files(folder="derivations") -> list[Path]:
-    return sorted(Path(folder).glob("*.toml"))
+    """The model files of a folder (a ``*.context.toml`` is an audit's context, not a model)."""
+    return sorted(p for p in Path(folder).glob("*.toml") if not p.name.endswith(".context.toml"))
 
 
 def expected(folder="derivations") -> dict[Path, str]:

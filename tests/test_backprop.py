@@ -1,10 +1,10 @@
 """The notes' section 3, derived: the error signals and the five gradients, proved exactly."""
 
-from pathlib import Path
 
 import pytest
 import sympy as sp
 
+from jacobian_sym.documents import model_files
 from jacobian_sym.models.backprop import backprop
 from jacobian_sym.models.model import Model
 from jacobian_sym.proofs import pointwise
@@ -86,7 +86,7 @@ def test_points_proof_catches_a_wrong_gradient_and_a_wrong_signal(bp, monkeypatc
     assert "points delta_2" in failed and "points delta_1" not in failed
 
 
-MODELS = sorted(Path("derivations").glob("*.toml"))
+MODELS = model_files()
 
 
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])

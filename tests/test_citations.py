@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import jacobian_sym as js
+from jacobian_sym.documents import model_files
 from jacobian_sym.engine.citations import identity_of
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.notes.identities import IDENTITIES
@@ -37,7 +38,7 @@ def test_a_product_of_two_matrices_is_none_of_them():
     assert identity_of(graph, product, 0) is None and identity_of(graph, product, 1) is None
 
 
-MODELS = sorted(Path("derivations").glob("*.toml")) + sorted(Path("tests/regressions").glob("*.toml"))
+MODELS = model_files() + sorted(Path("tests/regressions").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)

@@ -8,11 +8,11 @@ import sympy as sp
 from typeset import math_blocks, mathjax_errors, pdflatex_errors
 
 import jacobian_sym as js
-from jacobian_sym.documents import expected
+from jacobian_sym.documents import expected, model_files
 from jacobian_sym.notes.identities import IDENTITIES
 from jacobian_sym.render import compose
 
-MODELS = sorted(Path("derivations").glob("*.toml")) + sorted(Path("tests/regressions").glob("*.toml"))
+MODELS = model_files() + sorted(Path("tests/regressions").glob("*.toml"))
 
 
 def _assert_typesets(blocks, where):

@@ -3,7 +3,6 @@ and no input runs code (each injection tries to create a sentinel file; it must 
 
 import contextlib
 import signal
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,9 @@ from click.testing import CliRunner
 import jacobian_sym as js
 from jacobian_sym.claims.syntax import parse_claim
 from jacobian_sym.cli import cli
+from jacobian_sym.documents import model_files
 
-MODELS = sorted(Path("derivations").glob("*.toml"))
+MODELS = model_files()
 SEED = 20261127
 
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 import jacobian_sym as js
+from jacobian_sym.documents import model_files
 from jacobian_sym.kernels.numeric import random_inputs
 from jacobian_sym.kernels.timing import random_arrays
 from jacobian_sym.proofs.model_proofs import backprop_values
 
-MODELS = sorted(Path("derivations").glob("*.toml"))
+MODELS = model_files()
 GOLDEN = Path(__file__).parent / "golden"
 
 

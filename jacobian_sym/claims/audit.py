@@ -319,10 +319,15 @@ def _condition_of(failures, held):
     return None
 
 
-def _kind_of_failure(ref, other, scope, stmt, seed) -> str:
-    """The reason of a failed value: a wrong sign, a scale, or a sum over the wrong range."""
-    for factor, words in ((-1, "a wrong sign: the right side is the negative of the left"),):
-        scaled = ("neg", other.tree, 0) if factor == -1 else other.tree
+def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
+    """The reason of a failed value: a wrong sign, a wrong scale, or a sum over the wrong range."""
+    tries = [(("neg", other.tree, 0), "a wrong sign: the right side is the negative of the left")]
+    if where and where[0][1] is not None and where[0][2] is not None and abs(where[0][2]) > 1e-12:
+        ratio = sp.nsimplify(where[0][1].real / where[0][2].real, rational=True, tolerance=1e-9)
+        if ratio not in (0, 1, -1) and abs(ratio.q) <= 100 and abs(ratio.p) <= 100:
+            tries.append((("div", other.tree, ("num", ratio, 0), 0),
+                          f"a wrong scale: the right side is {ratio} times the left"))
+    for scaled, words in tries:
         probe = Side_.__new__(Side_)
         probe.side, probe.tree, probe.error, probe.free, probe.notes = other.side, scaled, None, other.free, set()
         try:

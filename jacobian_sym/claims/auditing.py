@@ -98,6 +98,8 @@ def _audit_statement(stmt, scope, reading, report, seed):
                 report.links.append(_link(stmt, k, verdict, why if verdict != A.HOLDS else "", decided=why))
             return
     if len(stmt.sides) < 2:
+        if "=" in stmt.sides[0].text and isinstance(trees[0], Exception):  # an equation the reader cannot split
+            report.links.append(_link(stmt, 0, A.UNDECIDABLE, f"the reader cannot read it: {trees[0].message}"))
         return
     first = 1
     if role in ("definition", "declaration"):
@@ -220,7 +222,8 @@ def _decide(ref, other, scope, stmt, seed):
         return c.verdict, "", extra
     if c.verdict == A.CONDITIONAL:
         return c.verdict, c.reason, extra
-    reason = c.reason or A._kind_of_failure(ref, other, scope, stmt, seed) or "a mismatch: the two sides differ"
+    reason = c.reason or A._kind_of_failure(ref, other, scope, stmt, seed, c.where) or \
+        "a mismatch: the two sides differ"
     if c.where:
         extra["counterexample"] = _counterexample(c.where)
     return A.FAILS, reason, extra

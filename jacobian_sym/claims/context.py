@@ -24,6 +24,7 @@ notes' convention. A context file (TOML) adds or overrides per section::
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import tomllib
@@ -31,7 +32,6 @@ from dataclasses import dataclass, field
 
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.syntax import parse_python
 from jacobian_sym.errors import JacobianSymError, ParseError
 
 
@@ -257,24 +257,39 @@ def _definition(text, source, name):
     try:
         if "\\" in text or "^" in text:
             return latex.read(text, source=f"{source}:{name}")
-        return _from_python(parse_python(text))
+        return _python(text)
     except ParseError as err:
         raise ContextError(f"{name}: {err.message}", source=source) from None
 
 
-def _from_python(node):
-    kind, pos = node[0], node[-1]
-    if kind == "name":
-        return ("sym", node[1], (), pos)
-    if kind == "num":
-        return node
-    if kind in ("neg", "T"):
-        return (kind, _from_python(node[1]), pos)
-    if kind == "call":
-        return ("call", node[1], (_from_python(node[2]),), node[3], pos)
-    if kind == "ones":
-        raise ContextError("ones(…) is not read in a context file", source="context")
-    return (kind, _from_python(node[1]), _from_python(node[2]), pos)
+_OPS = {ast.MatMult: "matmul", ast.Mult: "hadamard", ast.Add: "add", ast.Sub: "sub", ast.Div: "div"}
+
+
+def _python(text):
+    """A definition in model-file syntax, read with ``ast`` into the reader's tree (nothing is run)."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as err:
+        raise ParseError(f"does not parse: {err.msg}", col=err.offset) from None
+    return _from_ast(tree)
+
+
+def _from_ast(node):
+    pos = getattr(node, "col_offset", 0) + 1
+    if isinstance(node, ast.Name) and not node.id.startswith("_"):
+        return ("sym", node.id, (), pos)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return ("num", node.value, pos)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return (_OPS[type(node.op)], _from_ast(node.left), _from_ast(node.right), pos)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return ("neg", _from_ast(node.operand), pos)
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return ("T", _from_ast(node.value), pos)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords and \
+            not node.func.id.startswith("_"):
+        return ("call", node.func.id, tuple(_from_ast(a) for a in node.args), None, pos)
+    raise ParseError(f"{type(node).__name__.lower()} is not allowed in a definition", col=pos)
 
 
 def apply_entries(scope: Scope, entries: dict, origin: str):

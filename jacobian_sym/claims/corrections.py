@@ -28,6 +28,7 @@ class Graph:
 
     def __init__(self, scope: Scope, leaf: str | None = None):
         self.scope, self.leaf, self.nodes = scope, leaf, {}
+        self.index = None
 
     def node(self, name):
         if name in self.nodes:
@@ -59,10 +60,20 @@ class Graph:
             return self.build(tree[1]).T
         if kind == "neg":
             return -self.build(tree[1])
+        if kind == "matmul" and tree[1][0] in ("num", "frac"):
+            return self.build(tree[1]) * self.build(tree[2])
         if kind in ("matmul", "add", "sub", "hadamard"):
             a, b = self.build(tree[1]), self.build(tree[2])
             return {"matmul": lambda: a @ b, "add": lambda: a + b, "sub": lambda: a - b,
                     "hadamard": lambda: a * b}[kind]()
+        if kind in ("num", "frac"):
+            return E.constant(tree[1][1] / tree[2][1] if kind == "frac" else tree[1])
+        if kind == "div":
+            return self.build(tree[1]) / self.build(tree[2])
+        if kind == "pow" and tree[2][0] == "num" and tree[2][1] == 2:
+            return E.apply("square", self.build(tree[1]))
+        if kind == "sum":
+            return self.summed(tree)
         if kind == "call":
             name = tree[1].lower()
             args = [self.build(a) for a in tree[2]]
@@ -73,6 +84,39 @@ class Graph:
             if name in ("ce", "cross_entropy"):
                 return E.apply("cross_entropy", *args)
         raise _NotInEngine(kind)
+
+
+    def summed(self, tree):
+        """Σ_i over a vector's whole length of terms in its i-th elements: sum of the vector expression
+        (½ Σ_i r_i² → ½ sum(square(r)))."""
+        _, var, lo, hi, excluded, body, _pos = tree
+        if excluded is not None or (lo is not None and lo[1] != 1):
+            raise _NotInEngine("a partial sum")
+        vector = Graph(self.scope, self.leaf)
+        vector.nodes = self.nodes
+        vector.index = var
+        expression = vector.build_elements(body)
+        if hi is not None and hi[0] == "sym" and hi[1] not in {str(d) for d in expression.shape}:
+            raise _NotInEngine("a sum over part of a vector")
+        return E.apply("sum", expression)
+
+    def build_elements(self, tree):
+        if tree[0] == "sym" and tree[2] == (self.index,) and self.scope.var(tree[1]) is not None:
+            return self.node(tree[1])
+        if tree[0] == "sym" and tree[2]:
+            raise _NotInEngine("an element by another index")
+        if tree[0] == "matmul":  # r_i x_i: element by element
+            return self.build_elements(tree[1]) * self.build_elements(tree[2])
+        if tree[0] in ("add", "sub", "div"):
+            a, b = self.build_elements(tree[1]), self.build_elements(tree[2])
+            return a + b if tree[0] == "add" else a - b if tree[0] == "sub" else a / b
+        if tree[0] == "pow" and tree[2][0] == "num" and tree[2][1] == 2:
+            return E.apply("square", self.build_elements(tree[1]))
+        if tree[0] == "call" and tree[1].lower() in ELEMENTWISE:
+            return E.apply(ELEMENTWISE[tree[1].lower()], *(self.build_elements(a) for a in tree[2]))
+        if tree[0] in ("num", "frac", "neg"):
+            return self.build(tree) if tree[0] != "neg" else -self.build_elements(tree[1])
+        raise _NotInEngine(tree[0])
 
 
 def _safe(name):
@@ -94,12 +138,15 @@ def derived(scope: Scope, ref) -> tuple[str, str] | None:
     except (_NotInEngine, JacobianSymError, ValueError, TypeError):
         return None
     lhs = sp.Derivative(sp.Symbol(top), sp.Symbol(var_name))
-    if element:
-        rows, cols = d.free if len(d.free) == 2 else (d.free[0], None)
-        shown = f"({plain(lhs)})"
-        return (f"{shown}_{rows if cols is None else f'{rows}{cols}'} = {plain(d.index_form)}",
-                rf"\left({latex(lhs)}\right)_{{{latex(rows)}{latex(cols) if cols is not None else ''}}} = "
-                rf"{latex(d.index_form)}")
+    if element:  # the engine's element form, in the document's index letters
+        free = [f for f in d.free if isinstance(f, sp.Symbol)]
+        if len(free) != len(by[2]):
+            return None
+        names = [sp.Symbol(ix, integer=True) for ix in by[2]]
+        form = d.index_form.xreplace(dict(zip(free, names)))
+        sub = "".join(by[2])
+        return (f"({plain(lhs)})_{sub} = {plain(form)}",
+                rf"\left({latex(lhs)}\right)_{{{sub}}} = {latex(form)}")
     return f"{plain(lhs)} = {plain(d.closed_form)}", f"{latex(lhs)} = {latex(d.closed_form)}"
 
 

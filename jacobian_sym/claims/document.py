@@ -164,9 +164,17 @@ def _last_sentence(prose: str) -> str:
 def _headings(text, kind):
     """(offset, level, title) of each heading; in Markdown a line all in bold is a sub-heading."""
     out = []
-    if kind == "latex":
+    if kind == "latex":  # numbered as LaTeX numbers them (\section* is not)
+        counters = [0] * 6
         for m in _TEX_SECTION.finditer(text):
-            out.append((m.start(), _TEX_LEVEL[m.group(1)], m.group(2).strip()))
+            level = _TEX_LEVEL[m.group(1)]
+            title = m.group(2).strip()
+            if not m.group(0).split("{")[0].endswith("*") and level >= 2:
+                counters[level] += 1
+                counters[level + 1:] = [0] * (5 - level)
+                number = ".".join(str(c) for c in counters[2:level + 1] if c)
+                title = f"{number} {title}"
+            out.append((m.start(), level, title))
         return out
     fence = False
     offset = 0

@@ -65,6 +65,9 @@ def tokens(text: str) -> list[tuple[str, int]]:
 
 def read(text: str, source: str = "claim"):
     """The tree of one expression (no relation sign in it)."""
+    opened, closed = len(re.findall(r"(?<!\\)\{", text)), len(re.findall(r"(?<!\\)\}", text))
+    if opened != closed:
+        raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source)
     reader = Reader(text, source)
     tree = reader.expr()
     if reader.peek() is not None:

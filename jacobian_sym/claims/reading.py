@@ -127,7 +127,7 @@ def _read_statements(scope: Scope, statements: list, reading: Reading):
 
 
 #: letters that name indices or sizes when nothing defines them (i = 1, l = m, k = i)
-INDEX_LETTERS = set("ijklmnpq")
+INDEX_LETTERS = set("ijklmn")
 
 
 def index_only(tree, scope) -> bool:
@@ -237,12 +237,17 @@ def _leaves_of(scope, tree):
     if not latex.is_node(tree):
         return
     if tree[0] == "sym":
+        if tree[2] and all(ix.isalpha() for ix in tree[2]):  # y_k: an element of y
+            tree = ("sym", tree[1], (), tree[-1])
         name = tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}"
         if tree[2] and scope.var(tree[1]) is not None:
             return
         if scope.var(name) is None and name not in ("e", "I") and not scope.is_size(name) \
-                and not (len(name) == 1 and name in "ijkl"):
+                and name not in INDEX_LETTERS:
             scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
+        return
+    if tree[0] == "sum":  # its index and bounds are not variables
+        _leaves_of(scope, tree[5])
         return
     if tree[0] == "apply" and scope.function(tree[1][1]) is not None:
         for a in tree[2]:

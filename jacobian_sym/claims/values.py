@@ -188,7 +188,7 @@ class Evaluator:
 
     def _num(self, node):
         v = node[1]
-        return sp.Rational(str(v)) if isinstance(v, float) else sp.Integer(v)
+        return sp.Rational(str(v)) if isinstance(v, float) else sp.Rational(v)
 
     def _frac(self, node):
         if node[2][1] == 0:
