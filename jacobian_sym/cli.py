@@ -84,6 +84,7 @@ def cli():
       jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x
       jacobian-sym derive "x.T @ A @ x" --shape x=n,1 --shape A=n,n --wrt x --hessian
       jacobian-sym verify 2.1 derivations/one_layer.toml
+      jacobian-sym audit tests/audit/least_squares.md
       jacobian-sym render --check
     """
 
@@ -369,8 +370,9 @@ def audit(document, context, shapes, fmt, output):
 
     \b
     Examples:
-      jacobian-sym audit notes.md --context derivations/notes.context.toml
-      jacobian-sym audit appendix.tex --shape W=n,m --shape x=m,1 --format markdown -o audit.md
+      jacobian-sym audit tests/audit/hidden_layer.tex
+      jacobian-sym audit tests/audit/least_squares.md --format markdown -o audit.md
+      jacobian-sym audit tests/audit/least_squares.md --shape W=h,d --format latex -o audit.tex
     """
     from jacobian_sym.claims.auditing import audit as run
 

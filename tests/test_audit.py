@@ -1,6 +1,10 @@
 """The audit of whole documents: planted errors found, correct lines left alone, the notes' errata
 found on their own, bad input reported per link, and every report shown by what shows it."""
 
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -245,3 +249,16 @@ def test_reports_compile_and_typeset(name, tmp_path):
 def test_the_notes_report_compiles(notes, tmp_path):
     assert pdflatex_errors(notes.latex(), tmp_path) == []
     assert notes.source == NOTES
+
+
+def test_every_audit_example_of_the_help_runs(tmp_path):
+    """The --help's audit examples run as written (exit 1: they find the planted errors)."""
+    help_text = CliRunner().invoke(cli, ["--help"]).output + CliRunner().invoke(cli, ["audit", "--help"]).output
+    lines = sorted({ln.strip() for ln in help_text.splitlines() if ln.strip().startswith("jacobian-sym audit")})
+    assert len(lines) >= 3
+    shutil.copytree(HERE, tmp_path / "tests" / "audit")
+    for line in lines:
+        proc = subprocess.run([sys.executable, "-m", "jacobian_sym", *shlex.split(line)[1:]], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1, (line, proc.stderr)
+    assert pdflatex_errors((tmp_path / "audit.tex").read_text(encoding="utf-8"), tmp_path) == []

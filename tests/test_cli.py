@@ -84,7 +84,7 @@ def test_verify_model_file_and_version():
     assert "0.1.0" in CliRunner().invoke(cli, ["--version"]).output
 
 
-@pytest.mark.parametrize("command", ["list", "derive", "verify", "render", "codegen", "bench"])
+@pytest.mark.parametrize("command", ["list", "derive", "verify", "render", "codegen", "bench", "audit", "errata"])
 def test_help_has_examples(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
