@@ -138,13 +138,13 @@ def test_unknown_wrt(bp):
 
 
 def test_the_notes_errata_are_found():
+    """js.errata() is the audit of the notes' whole file (tests/test_audit.py checks it line by line)."""
     found = {(f.section, f.reason.split(":")[0]) for f in js.errata()}
-    assert ("2.5", "a mismatch at the element level") in found   # Σ_{k=1}^{m} where z has n elements
-    assert ("2.7", "a mismatch at the element level") in found   # − Σ y_k ŷ_i: a sign error
-    assert ("3", "shape") in found                               # ∂J/∂W = δ₂ᵀ (it is ∂J/∂b₁)
-    lhs_typo = [f for f in js.errata() if "partial b_1" in f.stated]
-    assert lhs_typo and "∂J/∂b1" in lhs_typo[0].corrected
-    assert len(js.errata()) == 7
+    assert ("§2.5", "a wrong summation range") in found   # Σ_{k=1}^{m} where z has n elements
+    assert ("§2.7", "a mismatch") in found                # − Σ y_k ŷ_i: a sign error
+    lhs_typo = [f for f in js.errata() if "partial b_1" in f.text]
+    assert lhs_typo and "∂J/∂b₁" in lhs_typo[0].reason and lhs_typo[0].corrected.startswith("∂J/∂b₁ =")
+    assert len(js.errata()) == 8
 
 
 def test_verdicts_are_decided_at_run_time():
@@ -170,7 +170,7 @@ def test_cli_check_and_errata():
     broken = runner.invoke(cli, ["check", "derivations/one_layer.toml", "--wrt", "W", "--claim", "x.__dict__"])
     assert broken.exit_code == 2
     errata = runner.invoke(cli, ["errata"])
-    assert errata.exit_code == 0 and "7 statements of the notes do not hold" in errata.output
+    assert errata.exit_code == 0 and "8 lines of the notes are wrong values" in errata.output
 
 
 def _deep_mlp(layers: int, activation: str, bias: bool):

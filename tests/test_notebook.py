@@ -20,7 +20,8 @@ EXPECTED = [
     {"text/plain", "text/markdown", "text/latex"},   # its deltas
     {"text/plain", "text/markdown"},                 # a Verdict that holds
     {"text/plain", "text/markdown"},                 # a Verdict that does not
-    {"text/plain", "text/markdown"},                 # a Finding
+    {"text/plain", "text/markdown"},                 # a Link of the notes' audit
+    {"text/plain", "text/markdown"},                 # an AuditReport
     {"text/plain", "text/markdown"},                 # a Kernel
     {"text/plain", "text/markdown"},                 # a Gradcheck
     {"text/plain", "text/markdown"},                 # a Report

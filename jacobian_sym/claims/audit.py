@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from jacobian_sym.base.safe_text import md_text
 from jacobian_sym.claims.context import Scope, free_indices
 from jacobian_sym.claims.document import Side, Statement
 from jacobian_sym.claims.latex import walk
@@ -39,6 +40,7 @@ from jacobian_sym.claims.values import (
     scalar_of,
     shape_of,
 )
+from jacobian_sym.render.display import Displayed
 
 HOLDS, NOTATION, CONDITIONAL, FAILS, UNDECIDABLE = "holds", "notation", "conditional", "fails", "not decidable"
 DIGITS = 50
@@ -46,8 +48,8 @@ LAYOUT = ("layout: one side is a row and the other a column (the notes write a g
           "column, a Jacobian as a row)")
 
 
-@dataclass
-class Link:
+@dataclass(repr=False)
+class Link(Displayed):
     """One link ``left = right`` of a chain (or one matrix display), and its verdict."""
 
     section: str
@@ -69,6 +71,39 @@ class Link:
     @property
     def text(self) -> str:
         return f"{self.left} = {self.right}" if self.left else self.right
+
+    def details(self) -> list[tuple[str, str]]:
+        """(what, text) pairs: why, notation, counterexample, the derived statement, the text's reason."""
+        out = []
+        if self.reason:
+            out.append(("why", self.reason))
+        if self.notation:
+            out.append(("notation", "; ".join(self.notation)))
+        if self.counterexample:
+            out.append(("counterexample", self.counterexample))
+        if self.corrected:
+            out.append(("derived", self.corrected))
+        if self.stated_reason:
+            out.append(("the text's reason", self.stated_reason))
+        return out
+
+    def summary(self) -> str:
+        return f"{self.verdict}: {self.section}, line {self.line}: {' '.join(self.text.split())[:80]}"
+
+    def __str__(self):
+        lines = [f"{self.section}, line {self.line}: {self.text}"]
+        return "\n".join(lines + [f"    {k}: {v}" for k, v in self.details()])
+
+    def markdown(self) -> str:
+        fence = "``" if "`" in self.text else "`"
+        lines = [f"**{self.verdict}** — {md_text(self.section)}, line {self.line}: {fence}{' '.join(self.text.split())}"
+                 f"{fence}", ""]
+        for k, v in self.details():
+            if k == "derived" and self.corrected_latex:
+                lines.append(f"- derived: $\\displaystyle {self.corrected_latex}$")
+            else:
+                lines.append(f"- {k}: {md_text(v)}")
+        return "\n".join(lines)
 
 
 # ----- worlds -----

@@ -61,21 +61,6 @@ def _counts(report) -> list[tuple[str, int]]:
             ("not decidable", report.count(A.UNDECIDABLE)), ("definitions read as context", len(report.definitions))]
 
 
-def _details(link) -> list[tuple[str, str]]:
-    out = []
-    if link.reason:
-        out.append(("why", link.reason))
-    if link.notation:
-        out.append(("notation", "; ".join(link.notation)))
-    if link.counterexample:
-        out.append(("counterexample", link.counterexample))
-    if link.corrected:
-        out.append(("derived", link.corrected))
-    if link.stated_reason:
-        out.append(("the text's reason", link.stated_reason))
-    return out
-
-
 def text_report(report, verdicts=_ORDER) -> str:
     lines = [f"audit of {report.source} ({report.seconds:.1f} s)", ""]
     lines += [f"  {name:<30} {n}" for name, n in _counts(report)]
@@ -86,7 +71,7 @@ def text_report(report, verdicts=_ORDER) -> str:
         lines += ["", f"{_HEADINGS[verdict]} ({len(chosen)})"]
         for link in chosen:
             lines.append(f"  {link.section}, line {link.line}: {link.text}")
-            lines += [f"      {k}: {v}" for k, v in _details(link)]
+            lines += [f"      {k}: {v}" for k, v in link.details()]
     return "\n".join(lines)
 
 
@@ -111,7 +96,7 @@ def markdown_report(report) -> str:
         lines += ["", f"## {_HEADINGS[verdict]} ({len(chosen)})", ""]
         for link in chosen:
             lines.append(f"- **{md_text(link.section)}, line {link.line}**: {_code(link.text)}")
-            for k, v in _details(link):
+            for k, v in link.details():
                 if k == "derived" and link.corrected_latex:
                     lines.append(f"  - derived: $\\displaystyle {link.corrected_latex}$")
                 else:
@@ -140,7 +125,7 @@ def latex_report(report) -> str:
             lines.append(r"\item \textbf{" + tex_text(f"{link.section}, line {link.line}") + "}: "
                          + _verb(link.text))
             lines.append(r"\begin{itemize}")
-            for k, v in _details(link):
+            for k, v in link.details():
                 if k == "derived" and link.corrected_latex:
                     lines.append(r"\item derived: $\displaystyle " + link.corrected_latex + "$")
                 else:
