@@ -30,6 +30,7 @@ def line_of(text: str, needle: str) -> int:
 PLANTED = {
     "least_squares.md": [
         (r"= 2 r_i", "wrong scale"),
+        (r"X_{2n} w_n", "lies outside X"),
         (r"\sum_{i=1}^{d} r_i X_{ij}", "summation range"),
         (r"\partial y} = r^T", "wrong sign"),
         (r"= x \delta", "missing transpose"),
@@ -262,3 +263,14 @@ def test_every_audit_example_of_the_help_runs(tmp_path):
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 1, (line, proc.stderr)
     assert pdflatex_errors((tmp_path / "audit.tex").read_text(encoding="utf-8"), tmp_path) == []
+
+
+def test_latex_inline_math_and_elided_sums():
+    report = js.audit("\\documentclass{article}\\begin{document}\\section{A}\n"
+                      "Let \\(W \\in \\mathbb{R}^{n \\times m}\\), \\(x \\in \\mathbb{R}^{m}\\) and \\(z = Wx\\).\n"
+                      "Then \\(\\frac{\\partial z}{\\partial x} = W\\) and, for $i = 1$, "
+                      "$z_1 = W_{11} x_1 + W_{12} x_2 + \\cdots + W_{1m} x_m$ but not "
+                      "$z_1 = W_{11} x_1 + W_{12} x_3 + \\cdots + W_{1m} x_m$.\n\\end{document}\n")
+    verdicts = [(link.section, link.verdict) for link in report.links]
+    assert verdicts == [("§1", A.HOLDS), ("§1", A.HOLDS), ("§1", A.UNDECIDABLE)]
+    assert "do not follow one pattern" in report.links[-1].reason

@@ -269,8 +269,8 @@ def decide(ref: Side_, other: Side_, scope: Scope, stmt: Statement, seed: int) -
     extra_ref = [ix for ix in other.free if ix not in ref.free and ix not in given]
     extra_other = [ix for ix in ref.free if ix not in other.free and ix not in given]
     if extra_ref and extra_other:
-        raise Undecidable(f"the two sides have different free indices ({', '.join(ref.free) or 'none'} and "
-                          f"{', '.join(other.free) or 'none'})")
+        raise IllFormed(f"an index mismatch between the two sides: {', '.join(extra_other)} on the left, "
+                        f"{', '.join(extra_ref)} on the right")
     failures, held = [], []
     for world in worlds(scope):
         sizes_named = {v: k for k, v in world.sizes.items()}
@@ -362,6 +362,10 @@ def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
         if ratio not in (0, 1, -1) and abs(ratio.q) <= 100 and abs(ratio.p) <= 100:
             tries.append((("div", other.tree, ("num", ratio, 0), 0),
                           f"a wrong scale: the right side is {ratio} times the left"))
+    tries += [(("add", other.tree, term, 0), f"a missing term: the right side lacks {_shown(term, ref)}")
+              for term in _terms(ref.tree)]
+    tries += [(("sub", other.tree, term, 0), f"an extra term: {_shown(term, other)} should not be there")
+              for term in _terms(other.tree)]
     for scaled, words in tries:
         probe = Side_.__new__(Side_)
         probe.side, probe.tree, probe.error, probe.free, probe.notes = other.side, scaled, None, other.free, set()
@@ -374,6 +378,28 @@ def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
     if ranges:
         return ranges
     return ""
+
+
+def _terms(tree) -> list:
+    """The signed terms of a sum (a − b + c: a, −b, c); none for a single term."""
+    if tree[0] not in ("add", "sub"):
+        return []
+    out, stack = [], [(tree, 1)]
+    while stack:
+        node, sign = stack.pop()
+        if node[0] in ("add", "sub"):
+            stack.append((node[2], sign if node[0] == "add" else -sign))
+            stack.append((node[1], sign))
+        else:
+            out.append(node if sign > 0 else ("neg", node, node[-1]))
+    return out
+
+
+def _shown(term, side) -> str:
+    """A term's source text, cut from its side by the columns the reader kept."""
+    text = side.side.text
+    start = term[-1] - 1 if term[0] != "neg" else term[1][-1] - 1
+    return ("−" if term[0] == "neg" else "") + text[max(0, start):].split(" + ")[0].split(" - ")[0].strip()
 
 
 def _sum_ranges(tree, scope):

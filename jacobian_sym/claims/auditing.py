@@ -216,6 +216,8 @@ def _decide(ref, other, scope, stmt, seed):
         return A.UNDECIDABLE, str(err), None
     except IllFormed as err:
         reason = A._sum_ranges(other.tree, scope)
+        if str(err).startswith("an index mismatch"):
+            return A.FAILS, str(err), {"notation": []}
         return A.FAILS, (f"{reason} ({err})" if reason else f"as written it has no value: {err}"), {"notation": []}
     extra = {"notation": list(c.notes)}
     if c.verdict in (A.HOLDS, A.NOTATION):

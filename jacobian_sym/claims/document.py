@@ -227,6 +227,12 @@ def _maths(text, kind):
             out.append((i, min(n, close + 2), i + 2, text[i + 2:close], True))
             i = close + 2
             continue
+        if kind == "latex" and text.startswith("\\(", i):
+            close = text.find("\\)", i + 2)
+            close = n if close < 0 else close
+            out.append((i, min(n, close + 2), i + 2, text[i + 2:close], False))
+            i = close + 2
+            continue
         if kind == "latex" and text.startswith("\\begin{", i):
             m = env_start.match(text, i)
             if m:

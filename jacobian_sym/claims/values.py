@@ -287,6 +287,8 @@ class Evaluator:
         return base ** exponent
 
     def _add(self, node):
+        if any(n[0] == "dots" for n in _summands(node)):
+            return self.value(elided_sum(_summands(node)))
         return self.combine(node, lambda a, b: a + b, "a sum")
 
     def _sub(self, node):
@@ -503,6 +505,87 @@ class _Identity:
 
 
 IDENTITY = _Identity()
+
+
+def _summands(node):
+    """The terms of a chain of additions a + b + ⋯ + c, in order."""
+    if node[0] != "add":
+        return [node]
+    return _summands(node[1]) + _summands(node[2])
+
+
+_RUNNING = "κ"  # the index an elided sum runs over (no document writes it)
+
+
+def elided_sum(terms):
+    """a_1 + a_2 + ⋯ + a_m as Σ_{κ=1}^{m} a_κ: the pattern read off the first and last terms (the index
+    positions where they differ run together from the first's value to the last's), and every term
+    written out checked against it."""
+    dots = [k for k, t in enumerate(terms) if t[0] == "dots"]
+    if len(dots) != 1 or dots[0] in (0, len(terms) - 1):
+        raise Undecidable("an ellipsis (⋯) whose pattern is not clear")
+    first, last = terms[0], terms[-1]
+    varying = {}
+    template = _template(first, last, varying)
+    if template is None or len(set(varying.values())) != 1:
+        raise Undecidable("an ellipsis (⋯) whose pattern is not clear")
+    start, end = next(iter(varying.values()))
+    if not start.isdigit():
+        raise Undecidable("an ellipsis (⋯) whose first term has no number")
+    for k, term in enumerate(terms[1:dots[0]], start=int(start) + 1):
+        if _strip_pos(term) != _strip_pos(_instance(template, str(k))):
+            raise Undecidable("an ellipsis (⋯) whose written terms do not follow one pattern")
+    hi = ("num", int(end), 0) if end.isdigit() else ("sym", end, (), 0)
+    return ("sum", _RUNNING, ("num", int(start), 0), hi, None, template, 0)
+
+
+def _template(a, b, varying):
+    """``b`` with the index atoms where it differs from ``a`` replaced by the running index."""
+    if not (isinstance(a, tuple) and isinstance(b, tuple)) or len(a) != len(b) or a[0] != b[0]:
+        return None
+    if a[0] == "sym":
+        if a[1] != b[1] or len(a[2]) != len(b[2]):
+            return None
+        out = []
+        for x, y in zip(a[2], b[2]):
+            if x == y:
+                out.append(y)
+            else:
+                varying[(x, y)] = (x, y)
+                out.append(_RUNNING)
+        return ("sym", b[1], tuple(out), b[3])
+    parts = [a[0]]
+    for x, y in zip(a[1:-1], b[1:-1]):
+        if isinstance(x, tuple) and x and isinstance(x[0], str) and isinstance(x[-1], int):
+            sub = _template(x, y, varying)
+            if sub is None:
+                return None
+            parts.append(sub)
+        elif isinstance(x, tuple) and all(isinstance(q, tuple) for q in x) and len(x) == len(y):
+            subs = tuple(_template(p, q, varying) for p, q in zip(x, y))
+            if any(s is None for s in subs):
+                return None
+            parts.append(subs)
+        elif x != y:
+            return None
+        else:
+            parts.append(y)
+    return (*parts, b[-1])
+
+
+def _instance(template, value):
+    if not isinstance(template, tuple):
+        return template
+    if template and template[0] == "sym":
+        return ("sym", template[1], tuple(value if ix == _RUNNING else ix for ix in template[2]), template[3])
+    return tuple(_instance(p, value) if isinstance(p, tuple) else p for p in template)
+
+
+def _strip_pos(tree):
+    if not isinstance(tree, tuple):
+        return tree
+    body = tree[:-1] if tree and isinstance(tree[0], str) and isinstance(tree[-1], int) else tree
+    return tuple(_strip_pos(p) for p in body)
 
 
 def candidate_names(base, indices):
