@@ -98,7 +98,7 @@ def _audit_statement(stmt, scope, reading, report, seed):
                 report.links.append(_link(stmt, k, verdict, why if verdict != A.HOLDS else "", decided=why))
             return
     if len(stmt.sides) < 2:
-        if "=" in stmt.sides[0].text and isinstance(trees[0], Exception):  # an equation the reader cannot split
+        if isinstance(trees[0], Exception) and _equation_like(stmt.sides[0].text, trees[0]):
             report.links.append(_link(stmt, 0, A.UNDECIDABLE, f"the reader cannot read it: {trees[0].message}"))
         return
     first = 1
@@ -170,6 +170,20 @@ def _dimensions(stmt, scope):
     verdict = A.FAILS if wrong else A.HOLDS
     return A.Link(stmt.section.label(), side.line, side.col, "", f"dimensions: {text}", verdict,
                   "; ".join(wrong), decided=f"{checked} columns compared")
+
+
+def _equation_like(text, error) -> bool:
+    """Math the reader could not split into sides but that holds an equation (an = outside braces, or
+    braces that do not balance): a link the audit reports as not decidable rather than skips."""
+    if "unbalanced" in error.message:
+        return "=" in text
+    depth = 0
+    for ch in text:
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "=" and depth == 0:
+            return True
+    return False
 
 
 def _meant_head(head, second, scope, stmt, seed):
