@@ -197,7 +197,10 @@ def _entries(a, b, rng, world) -> Comparison:
 
 
 # ----- one side's value under bindings -----
-class Side_:
+class ReadSide:
+    """One side of a statement as the audit uses it: its tree (or why it could not be read), its free
+    indices and the notation the reader repaired in it."""
+
     def __init__(self, stmt: Statement, k: int, reading: Reading, scope: Scope):
         self.side: Side = stmt.sides[k]
         self.tree = parse_side(stmt, k, reading)
@@ -206,6 +209,14 @@ class Side_:
         self.notes = set()
         if not self.error:
             self.notes.update(_reader_notes(self.tree))
+
+    @classmethod
+    def probe(cls, like, tree, free=None):
+        """A side with another tree (−b, b ÷ 2, ∂J/∂b₁): what-ifs that read a failure's reason."""
+        out = cls.__new__(cls)
+        out.side, out.tree, out.error, out.notes = like.side, tree, None, set()
+        out.free = like.free if free is None else free
+        return out
 
 
 def _reader_notes(tree):
@@ -260,7 +271,7 @@ def _allowed(assignment, conditions):
     return True
 
 
-def decide(ref: Side_, other: Side_, scope: Scope, stmt: Statement, seed: int) -> Comparison:
+def decide(ref: ReadSide, other: ReadSide, scope: Scope, stmt: Statement, seed: int) -> Comparison:
     """``other`` against ``ref`` over every world and every value of the free indices."""
     rng = np.random.default_rng(seed)
     given = {name: value - 1 for name, value in stmt.given}
@@ -280,7 +291,6 @@ def decide(ref: Side_, other: Side_, scope: Scope, stmt: Statement, seed: int) -
             if not _allowed(assignment, conditions):
                 continue
             bindings = {**given, **assignment}
-            ev = Evaluator(world, bindings, notes=notes)
             a_bind = {k: v for k, v in bindings.items() if k not in extra_ref}
             b_bind = {k: v for k, v in bindings.items() if k not in extra_other}
             a = Evaluator(world, a_bind, notes=notes).value(ref.tree)
@@ -290,11 +300,9 @@ def decide(ref: Side_, other: Side_, scope: Scope, stmt: Statement, seed: int) -
             result = compare(a, b, rng, sizes_named, world)
             notes.update(result.notes)
             (held if result.verdict in (HOLDS, NOTATION) else failures).append((world, assignment, result))
-            del ev
-    notes.update(_stored(notes))
     if not failures:
         return Comparison(NOTATION if notes else HOLDS, notes=sorted(notes))
-    if held and shared_indices(failures, held):
+    if held and any(assignment for _, assignment, _ in failures):
         cond = _condition_of(failures, held)
         if cond and "cases" in (ref.tree[0], other.tree[0]):  # a case split with one case wrong
             world, assignment, result = failures[0]
@@ -307,10 +315,6 @@ def decide(ref: Side_, other: Side_, scope: Scope, stmt: Statement, seed: int) -
     result.notes = sorted(notes)
     result.where = (result.where, world, assignment) if result.where else None
     return result
-
-
-def _stored(notes):
-    return set()
 
 
 def _all(ranges):
@@ -333,10 +337,6 @@ def _element(value, numbers, notes, whole, part):
     if len(numbers) == 2:
         return value[numbers[0], numbers[1]]
     raise Undecidable("one side has free indices the other lacks")
-
-
-def shared_indices(failures, held):
-    return any(a for _, a, _ in failures)
 
 
 def _condition_of(failures, held):
@@ -367,8 +367,7 @@ def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
     tries += [(("sub", other.tree, term, 0), f"an extra term: {_shown(term, other)} should not be there")
               for term in _terms(other.tree)]
     for scaled, words in tries:
-        probe = Side_.__new__(Side_)
-        probe.side, probe.tree, probe.error, probe.free, probe.notes = other.side, scaled, None, other.free, set()
+        probe = ReadSide.probe(other, scaled)
         try:
             if decide(ref, probe, scope, stmt, seed).verdict in (HOLDS, NOTATION):
                 return words
@@ -470,4 +469,4 @@ def _dims(shape):
 
 
 __all__ = ["Link", "decide", "decide_display", "HOLDS", "NOTATION", "CONDITIONAL", "FAILS", "UNDECIDABLE",
-           "Side_", "_kind_of_failure"]
+           "ReadSide", "_kind_of_failure"]

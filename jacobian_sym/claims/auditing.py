@@ -105,7 +105,7 @@ def _audit_statement(stmt, scope, reading, report, seed):
     if role in ("definition", "declaration"):
         report.definitions.append(_link(stmt, 1, DEFINITION, "read as context"))
         first = 2
-    sides = [A.Side_(stmt, k, reading, scope) for k in range(len(stmt.sides))]
+    sides = [A.ReadSide(stmt, k, reading, scope) for k in range(len(stmt.sides))]
     usable = [_usable(s, scope) for s in sides]
     ref = next((k for k, why in enumerate(usable) if why is None), None)
     results = {}
@@ -195,10 +195,7 @@ def _meant_head(head, second, scope, stmt, seed):
     for name, var in candidates:
         if var.kind not in ("leaf", "defined") or name == tree[2][1]:
             continue
-        probe = A.Side_.__new__(A.Side_)
-        probe.side, probe.error, probe.notes = head.side, None, set()
-        probe.tree = ("deriv", tree[1], ("sym", name, (), 0), (), 0)
-        probe.free = []
+        probe = A.ReadSide.probe(head, ("deriv", tree[1], ("sym", name, (), 0), (), 0), free=[])
         try:
             if A.decide(probe, second, scope, stmt, seed).verdict in (A.HOLDS, A.NOTATION):
                 return name

@@ -14,7 +14,6 @@ layout, which the audit reports as notation.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -738,11 +737,6 @@ def _symbols_in(node):
             yield from candidate_names(n[1], n[2])
 
 
-def assignments(ranges: dict):
-    """Every assignment of the free indices (index → 0-based value) over their ranges."""
-    names = sorted(ranges)
-    for values in itertools.product(*(range(ranges[n]) for n in names)):
-        yield dict(zip(names, values))
 
 
-__all__ = ["GREEK", "World", "Evaluator", "Tensor", "Undecidable", "IllFormed", "derivative", "assignments"]
+__all__ = ["GREEK", "World", "Evaluator", "Tensor", "Undecidable", "IllFormed", "derivative"]
