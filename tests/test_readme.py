@@ -76,6 +76,7 @@ def test_every_shell_line_is_run_here_or_by_ci():
 @pytest.mark.parametrize("line", [ln for ln in SHELL if ln.startswith("jacobian-sym")])
 def test_every_jacobian_sym_line_runs(line, tmp_path):
     shutil.copytree("derivations", tmp_path / "derivations")
+    shutil.copytree("tests/audit", tmp_path / "tests" / "audit")
     args = shlex.split(line)
     if "[--check]" in args:  # the README's way of showing an optional flag: run both
         args.remove("[--check]")
@@ -83,5 +84,7 @@ def test_every_jacobian_sym_line_runs(line, tmp_path):
         pytest.skip("pdflatex is not installed")
     proc = subprocess.run([sys.executable, "-m", "jacobian_sym", *args[1:]], cwd=tmp_path, capture_output=True,
                           text=True, timeout=900)
-    assert proc.returncode == 0, f"{line}: exit {proc.returncode}: {proc.stderr[-500:]}"
+    # an audit exits 1 when it finds a wrong value, as the README's planted-error example does
+    expected = 1 if args[:2] == ["jacobian-sym", "audit"] else 0
+    assert proc.returncode == expected, f"{line}: exit {proc.returncode}: {proc.stderr[-500:]}"
     assert "Traceback" not in proc.stderr

@@ -79,6 +79,8 @@ _NAME = r"\$\s*(?:\\boldsymbol\{)?\\?([A-Za-z]+)\}?\s*\$"
 def _read_prose(scope: Scope, prose: str):
     for m in re.finditer(r"\b(row|column) vector(?: of [a-z ]+)?\s+" + _NAME, prose):
         scope.orientation[m.group(2)] = m.group(1)
+    for m in re.finditer(_NAME + r"\s+is\s+(?:a\s+)?(row|column) vector", prose):
+        scope.orientation[m.group(1)] = m.group(2)
     for m in re.finditer(_NAME + r"\s+is\s+(?:a\s+|an\s+)?one[- ]hot", prose):
         scope.one_hot.add(m.group(1))
     for m in re.finditer(r"element-?wise function\s+\$\s*(?:[A-Za-z]\s*=\s*)?([A-Za-z])\s*\(", prose):
