@@ -278,7 +278,8 @@ def test_latex_inline_math_and_elided_sums():
 
 @pytest.mark.parametrize("words", ["$x$ is a row vector", "a row vector $x$"])
 def test_orientation_is_read_from_the_text(words):
-    text = f"Here {words}, $W \\in \\mathbb{{R}}^{{m \\times n}}$ and $z = xW$: $\\frac{{\\partial z}}{{\\partial x}} = W^T$.\n"
+    text = (f"Here {words}, $W \\in \\mathbb{{R}}^{{m \\times n}}$ and $z = xW$: "
+            "$\\frac{\\partial z}{\\partial x} = W^T$.\n")
     assert [link.verdict for link in js.audit(text).links] == [A.HOLDS]
     column = text.replace("row", "column")  # then xW does not fit: x is m×1
     assert [link.verdict for link in js.audit(column).links] != [A.HOLDS]
