@@ -455,8 +455,9 @@ def decide_display(tree, scope: Scope) -> tuple[str, str]:
     if wrong:
         axis, got, want = wrong[0]
         where = "row" if axis == 0 else "column"
+        fixed = [str(want) if k == axis else ix for k, ix in enumerate(last)]
         return FAILS, (f"an index range: the display's last {where} index is {got}, but {greek(base)} is "
-                       f"{_dims(shape)} (its last {where} is {want})")
+                       f"{_dims(shape)} (its last {where} is {want}, so it ends at {greek(base)}_{''.join(fixed)})")
     return HOLDS, f"{what} whose corners match {greek(base)}, {_dims(shape)}"
 
 
