@@ -24,6 +24,8 @@ from jacobian_sym.ops.table import OPS
 from jacobian_sym.proofs.model_proofs import backprop_values
 
 ACTIVATIONS = sorted(n for n, op in OPS.items() if op.kind == "elementwise" and n != "log")
+#: activations defined for positive arguments only (√): applied to 1 + z², as layer norm applies 1/√ to var + ε
+POSITIVE = {n for n in ACTIVATIONS if OPS[n].domains == ("positive",)}
 LOSSES = ["mse", "cross_entropy", "log_softmax", "binary_cross_entropy", "sum", "scaled_square"]
 
 
@@ -51,7 +53,7 @@ def model_files(draw):
         params[f"b{k}"] = shape(b)
         forward.append((f"z{k}", f"{W} @ {h} + b{k}" if column else f"{h} @ {W} + b{k}"))
         act = draw(st.sampled_from(ACTIVATIONS))
-        arg = f"0.5 * z{k}" if act == "exp" else f"z{k}"  # keep exp's values tame
+        arg = f"0.5 * z{k}" if act == "exp" else f"1 + square(z{k})" if act in POSITIVE else f"z{k}"  # tame values
         unit = draw(st.sampled_from(["plain", "residual", "gated"]))
         if unit == "residual" and a == b:
             forward.append((f"h{k}", f"{act}({arg}) + {h}"))
@@ -228,7 +230,7 @@ def test_each_elementwise_template_matches_its_definition(name):
         f'J = "sum({name}(0.5 * (W @ x) + b - 0.25))"\n', source=f"{name}.toml")))
     rng = np.random.default_rng(0)
     arrays = {"x": rng.normal(size=(3, 2)), "W": rng.normal(size=(3, 3)), "b": rng.normal(size=(3, 1))}
-    if name == "log":  # inside its domain
+    if name == "log" or name in POSITIVE:  # inside its domain
         arrays = {k: np.abs(v) + (1.0 if k == "b" else 0.1) for k, v in arrays.items()}
     root = js.Model.parse(f'[inputs]\nx = ["n", "B"]\n[params]\nW = ["n", "n"]\nb = ["n", 1]\n[forward]\n'
                           f'J = "sum({name}(0.5 * (W @ x) + b - 0.25))"\n').loss

@@ -13,8 +13,8 @@ VECTOR = sorted(n for n, op in OPS.items() if op.kind == "vector")
 
 
 def _positive_if_needed(name, node):
-    # log's domain is the positive reals: feed it exp(x) so that every proof sees valid values
-    return js.exp(node) if name == "log" else node
+    # log's and √'s domain is the positive reals: feed them exp(x) so that every proof sees valid values
+    return js.exp(node) if name == "log" or OPS[name].domains == ("positive",) else node
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -43,6 +43,9 @@ SPELLING: dict[str, Spelling] = {
     "softplus": Spelling(latex=("softplus",)),
     "square": Spelling(),
     "gelu": Spelling(latex=("gelu",)),
+    "silu": Spelling(latex=("silu", "swish")),
+    "sqrt": Spelling(latex=("sqrt",)),
+    "rsqrt": Spelling(latex=("rsqrt",)),
     # along an axis, reductions, losses
     "softmax": Spelling(latex=("softmax",)),
     "log_softmax": Spelling(),

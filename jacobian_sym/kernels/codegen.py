@@ -134,7 +134,7 @@ def kernel(bp) -> Kernel:
     if isinstance(bp, Derivation):
         return _derivation_kernel(bp)
     text, module = _built(bp)
-    domains = {name: bp.graph.domain(node) for name, node in bp.model.inputs.items() if bp.graph.domain(node)}
+    domains = {name: bp.graph.domain(node) for name, node in bp.model.variables.items() if bp.graph.domain(node)}
     return Kernel(function_name(bp), text, module, domains)
 
 

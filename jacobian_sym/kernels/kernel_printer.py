@@ -86,12 +86,12 @@ class KernelPrinter(ClosedFormPrinter):
             k, p = mats[-1].shape
             code = self._chain(mats[:-1])
             code = f"{group(code)}.sum(axis=1, keepdims=True)" if k != 1 else code
-            return code if p == 1 else f"({group(code)} * np.ones((1, {self._print(p)})))"
+            return code if p == 1 else f"np.repeat({code}, {self._print(p)}, axis=1)"  # keeps the dtype
         if isinstance(mats[0], sp.OneMatrix):  # 1 (r×k) A: column sums of A, repeated over r rows
             r, k = mats[0].shape
             code = self._chain(mats[1:])
             code = f"{group(code)}.sum(axis=0, keepdims=True)" if k != 1 else code
-            return code if r == 1 else f"({group(code)} * np.ones(({self._print(r)}, 1)))"
+            return code if r == 1 else f"np.repeat({code}, {self._print(r)}, axis=0)"
         gram = _gram_of(mats)
         if gram is not None:  # Aᵀ diag(v) A with v ≥ 0: a Gram matrix, half the flops
             A, v = gram
@@ -122,9 +122,12 @@ class KernelPrinter(ClosedFormPrinter):
         if len(e.args) == 2 and sp.Transpose(e.args[1]).doit() == e.args[0] != e.args[1]:
             return f"_plus_transpose({self._print(e.args[1])})"
         out = ""
+        full = [a for a in e.args if _ones_scale(a) is None]
         for n, a in enumerate(e.args):
             negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
-            code = group(self._print(-a if negative else a))
+            scale = _ones_scale(-a if negative else a) if full else None
+            # c·1 beside a full-size term is the number c, broadcast (an array of ones would be float64)
+            code = group(self._print(scale)) if scale is not None else group(self._print(-a if negative else a))
             out += (" - " if negative else " + ") + code if n else ("-" if negative else "") + code
         return out
 
@@ -207,6 +210,17 @@ def _gram_of(mats):
         return None
     v = _column(mats[1])
     return (right, v) if _nonnegative(mats[1].args[0]) else None
+
+
+def _ones_scale(a):
+    """c for a term c·1 (a matrix of ones times a number), else None."""
+    if isinstance(a, sp.OneMatrix):
+        return sp.Integer(1)
+    if isinstance(a, sp.MatMul):
+        coeff, mats = a.as_coeff_matrices()
+        if len(mats) == 1 and isinstance(mats[0], sp.OneMatrix) and coeff.is_number:
+            return coeff
+    return None
 
 
 def _column(diag):

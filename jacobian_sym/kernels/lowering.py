@@ -32,6 +32,9 @@ NUMPY: dict[str, str] = {
     "softplus": "{np}logaddexp(0, {0})",
     "square": "{0} ** 2",
     "gelu": "0.5 * {0} * (1 + {np}tanh(0.7978845608028654 * ({0} + 0.044715 * {0} ** 3)))",
+    "silu": "0.5 * {0} * (1 + {np}tanh(0.5 * {0}))",  # s σ(s), σ without overflow
+    "sqrt": "{np}sqrt({0})",
+    "rsqrt": "1 / {np}sqrt({0})",
     # along an axis, reductions, losses
     "softmax": "_softmax({0}, {axis})",
     "log_softmax": "_log_softmax({0}, {axis})",

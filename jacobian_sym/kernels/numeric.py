@@ -36,6 +36,8 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
             arrays[node.name] = y
         elif node.attr("role") == "input" and graph.domain(node) == "probability":
             arrays[node.name] = rng.uniform(0.05, 0.95, size=(rows, cols))  # a label in (0, 1)
+        elif graph.domain(node) == "positive":
+            arrays[node.name] = rng.uniform(0.5, 2.0, size=(rows, cols))  # an argument of √
         else:
             arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))
     return arrays

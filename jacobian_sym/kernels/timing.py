@@ -31,6 +31,8 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     for name, domain in f.domains.items():
         if domain == "probability" and name not in f.module.ONE_HOT:
             out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
+        elif domain == "positive":
+            out[name] = rng.uniform(0.5, 2.0, size=out[name].shape)
     return {k: v.astype(dtype) for k, v in out.items()}
 
 

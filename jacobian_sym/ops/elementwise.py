@@ -32,5 +32,11 @@ for _name, _form in [
     ("square", lambda s: s**2),
     # GELU, tanh approximation (Hendrycks & Gimpel 2016; GPT-2, BERT): ½s(1 + tanh(√(2/π)(s + 0.044715s³)))
     ("gelu", lambda s: s / 2 * (1 + sp.tanh(GELU_C * (s + sp.Rational(44715, 10**6) * s**3)))),
+    # SiLU (swish, Elfwing et al. 2018): s σ(s)
+    ("silu", lambda s: s * _sigmoid(s)),
 ]:
     declare(elementwise_op(_name, _form))
+
+# √s and 1/√s (layer norm's 1/√(var + ε)): defined for s > 0, which random test data respects
+for _name, _form in [("sqrt", sp.sqrt), ("rsqrt", lambda s: 1 / sp.sqrt(s))]:
+    declare(elementwise_op(_name, _form, domain="positive"))

@@ -37,7 +37,8 @@ class Op:
     #: the Python operator that spells a structural op in the graph API (``@``, ``+``, ``.T``); such an
     #: op is not offered as a function (js.<name>) nor callable by name in a model file
     operator: str | None = None
-    #: what each argument's values must be, for random test data: None (any real) or "probability"
+    #: what each argument's values must be, for random test data: None (any real), "probability" or
+    #: "positive"
     domains: tuple = field(default=())
 
     @property
@@ -116,14 +117,15 @@ def scalar_shape(*shapes):
     return (sp.Integer(1), sp.Integer(1))
 
 
-def elementwise_op(name: str, form_of=None) -> Op:
-    """An element-wise op from its scalar definition ``form_of(s)`` (None: a generic function f)."""
+def elementwise_op(name: str, form_of=None, domain: str | None = None) -> Op:
+    """An element-wise op from its scalar definition ``form_of(s)`` (None: a generic function f);
+    ``domain="positive"`` when it is defined for s > 0 only (√s)."""
     fn = element_function(name, form_of)
     return Op(
         name, 1, same_shape,
         element=lambda ix, i, j, A: fn(ix.at(A, i, j)),
         matrix=lambda A: ElementwiseApplyFunction(fn, A),
-        kind="elementwise", function=fn,
+        kind="elementwise", function=fn, domains=(domain,) if domain else (),
     )
 
 

@@ -190,6 +190,8 @@ def random_point(graph: Graph, sizes: dict, rng) -> dict:
             cell = (lambda i, j, hot=hot: int(i == hot[j])) if axis == 0 else (lambda i, j, hot=hot: int(j == hot[i]))
         elif graph.domain(node) == "probability":
             cell = (lambda i, j: sp.Rational(int(rng.integers(1, 10)), 10))
+        elif graph.domain(node) == "positive":
+            cell = (lambda i, j: sp.Rational(int(rng.integers(1, 20)), 7))
         elif role == "bias":
             cell = (lambda i, j: sp.Rational(int(rng.integers(1, 8)), 7))
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.engine.inline import inline_unnamed_elements
@@ -55,12 +56,21 @@ def exact_check(derivation, sizes, rng) -> Check:
 
 
 def _symbols_needing_positive(expr):
+    """The matrix symbols under a log or a root (√, 1/√, also inside an element-wise function)."""
     out = set()
+    for f in expr.atoms(ElementwiseApplyFunction):
+        s = sp.Dummy("s", positive=True)
+        if _symbols_needing_positive_scalar(explicit(f.function(s))):
+            out |= f.expr.atoms(sp.MatrixSymbol)
     for f in expr.atoms(sp.log, sp.Pow):
         base = f.args[0]
-        if isinstance(f, sp.log) or (f.exp.is_number and f.exp < 0):
+        if isinstance(f, sp.log) or (f.exp.is_number and (f.exp < 0 or not f.exp.is_integer)):
             out |= base.atoms(sp.MatrixSymbol)
     return out
+
+
+def _symbols_needing_positive_scalar(e) -> bool:
+    return any(isinstance(f, sp.log) or (f.exp.is_number and not f.exp.is_integer) for f in e.atoms(sp.log, sp.Pow))
 
 
 def _random_values(symbols, positive, sizes, rng):
@@ -84,7 +94,7 @@ def numeric_check(derivation, sizes, rng) -> Check:
         {k: v for k, v in ((r_idx, r), (c_idx, c)) if isinstance(k, sp.Symbol)}).doit())
     symbols = sorted(closed.atoms(sp.MatrixSymbol) | {m.parent for m in elementwise.atoms(MatrixElement)},
                      key=lambda s: s.name)
-    positive = _symbols_needing_positive(index) | _symbols_needing_positive(d.closed_form.xreplace(mapping))
+    positive = _symbols_needing_positive(explicit(index)) | _symbols_needing_positive(d.closed_form.xreplace(mapping))
     # sizes were substituted into the symbols, so the positive ones are matched by name
     positive_names = {p.name for p in positive}
     vals = _random_values(symbols, {s for s in symbols if s.name in positive_names}, sizes, rng)
@@ -132,13 +142,15 @@ def _heaviside(x, h0=0.5):
 
 
 def _under_log(symbol, ex):
+    """Whether the symbol is the argument of a log or of a root (√s): its values must be positive."""
     for v in ex.values.values():
         if not isinstance(v, sp.MatrixBase):
             continue
         for e in v:
             e = explicit(e)
-            for f in e.atoms(sp.log):
-                if f.args[0].has(symbol) and f.args[0].is_Symbol:
+            for f in e.atoms(sp.log, sp.Pow):
+                root = isinstance(f, sp.Pow) and f.exp.is_number and not f.exp.is_integer
+                if (isinstance(f, sp.log) or root) and f.args[0].has(symbol) and f.args[0].is_Symbol:
                     return True
     return False
 

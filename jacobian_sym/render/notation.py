@@ -38,6 +38,9 @@ NOTATION: dict[str, Notation] = {
     "softplus": Notation(r"\operatorname{softplus}", "softplus"),
     "square": Notation(r"\operatorname{square}", "square"),
     "gelu": Notation(r"\operatorname{GELU}", "GELU"),
+    "silu": Notation(r"\operatorname{SiLU}", "SiLU"),
+    "sqrt": Notation(r"\operatorname{sqrt}", "sqrt"),
+    "rsqrt": Notation(r"\operatorname{rsqrt}", "rsqrt"),
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),
