@@ -41,6 +41,9 @@ FORWARD = {
     "sqrt": lambda n, a: np.sqrt(a),
     "rsqrt": lambda n, a: 1 / np.sqrt(a),
     "softmax": _softmax,
+    "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
+    "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(
+        axis=dict(n.attrs)["axis"], keepdims=True),
     "log_softmax": lambda n, a: np.log(_softmax(n, a)),
     "sum": lambda n, a: np.array([[a.sum()]]),
     "tr": lambda n, a: np.array([[np.trace(a)]]),
@@ -55,7 +58,7 @@ def forward(root, arrays: dict) -> float:
     """The loss of the graph under ``root`` on ``arrays`` (leaves by name), in float64."""
     values = {}
     for node in root.walk():
-        if node.op == "var":
+        if node.op == "variable":
             values[id(node)] = np.asarray(arrays[node.name], dtype=np.longdouble)
         elif node.op == "const":
             value = node.attr("value")

@@ -38,7 +38,7 @@ class Node:
 
     @property
     def is_leaf(self) -> bool:
-        return self.op == "var"
+        return self.op == "variable"
 
     @property
     def T(self) -> Node:
@@ -101,7 +101,7 @@ class Node:
         return order
 
     def __repr__(self):
-        if self.op == "var":
+        if self.op == "variable":
             return f"{self.name}[{fmt_shape(self.shape)}]"
         if self.op == "const":
             return str(self.attr("value"))
@@ -125,7 +125,7 @@ def _check_name(name):
 def _variable(name, rows, cols, role, one_hot=False) -> Node:
     _check_name(name)
     attrs = (("role", role),) + ((("one_hot", True),) if one_hot else ())
-    return Node("var", (), (as_size(rows), as_size(cols)), name, attrs)
+    return Node("variable", (), (as_size(rows), as_size(cols)), name, attrs)
 
 
 def vector(name: str, size, *, one_hot: bool = False, role: str = "input") -> Node:

@@ -39,6 +39,8 @@ NUMPY: dict[str, str] = {
     "softmax": "_softmax({0}, {axis})",
     "log_softmax": "_log_softmax({0}, {axis})",
     "sum": "{np}sum({0})",
+    "mean": "{np}mean({0}, axis={axis}, keepdims=True)",
+    "var": "{np}var({0}, axis={axis}, keepdims=True)",  # the population variance
     "tr": "{np}trace({0})",
     "norm": "{np}linalg.norm({0})",
     "cross_entropy": "_cross_entropy({0}, {1})",

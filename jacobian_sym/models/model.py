@@ -60,7 +60,7 @@ class Model:
             attrs = v.attrs
             if v.attr("one_hot"):  # the class axis is the vector's own axis, not the batch's
                 attrs = attrs + (("one_hot_axis", 1 if rows == 1 and cols != 1 else 0),)
-            mapping[name] = E.Node("var", (), shape, name, attrs)
+            mapping[name] = E.Node("variable", (), shape, name, attrs)
         for name, v in self.params.items():
             mapping[name] = v
         forward = {}
@@ -164,7 +164,7 @@ def _build(data, text, source) -> Model:
             try:
                 node = E.matrix(name, rows, cols, role=role)
                 if one_hot:
-                    node = E.Node("var", (), node.shape, name, (("role", role), ("one_hot", True)))
+                    node = E.Node("variable", (), node.shape, name, (("role", role), ("one_hot", True)))
             except JacobianSymError as err:
                 raise ParseError(str(err), source=source, line=line) from None
             names[name] = store[name] = node

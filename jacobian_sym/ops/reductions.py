@@ -58,6 +58,37 @@ declare(Op(
     matrix=lambda A, axis=None: OpApply("log_softmax", A.shape, A, axis=axis),
     kind="vector", params=("axis",),
 ))
+def _reduced_shape(name):
+    def rule(a, axis=None):
+        if type(axis) is not int or axis not in (0, 1):
+            raise ShapeError(f"{name}: axis must be 0 (over the rows: one value per column) or 1 (over the "
+                             f"columns: one value per row), not {axis!r}")
+        return (sp.Integer(1), a[1]) if axis == 0 else (a[0], sp.Integer(1))
+
+    return rule
+
+
+def _count(ix, A, axis):
+    return ix.rows(A) if axis == 0 else ix.cols(A)
+
+
+def _mean_element(ix, i, j, A, axis=None):
+    """(1/n) Σ_k A_kj (axis 0) or (1/n) Σ_k A_ik (axis 1)."""
+    return _along(ix, A, i, j, axis, lambda e: e) / _count(ix, A, axis)
+
+
+def _var_element(ix, i, j, A, axis=None):
+    """The population variance (1/n) Σ_k (A_ik − μ_i)², as layer norm and batch norm use it."""
+    mu = _mean_element(ix, i, j, A, axis)
+    return _along(ix, A, i, j, axis, lambda e: (e - mu) ** 2) / _count(ix, A, axis)
+
+
+for _name, _element in (("mean", _mean_element), ("var", _var_element)):
+    declare(Op(
+        _name, 1, _reduced_shape(_name), element=_element,
+        matrix=lambda A, axis=None, _name=_name: OpApply(_name, _reduced_shape(_name)(A.shape, axis), A, axis=axis),
+        kind="reduction", params=("axis",),
+    ))
 declare(Op(
     "sum", 1, scalar_shape,
     element=lambda ix, i, j, A: total(ix, A, lambda k, m: ix.at(A, k, m)),

@@ -45,6 +45,8 @@ NOTATION: dict[str, Notation] = {
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),
     "sum": Notation(r"\operatorname{sum}({0})", "sum({0})"),
+    "mean": Notation(r"\operatorname{mean}({0},\ \text{axis}=<axis>)", "mean({0}, axis=<axis>)"),
+    "var": Notation(r"\operatorname{var}({0},\ \text{axis}=<axis>)", "var({0}, axis=<axis>)"),
     "tr": Notation(r"\operatorname{tr}({0})", "tr({0})"),
     "norm": Notation(r"\left\lVert {0} \right\rVert_{F}", "‖{0}‖"),
     "cross_entropy": Notation(r"\operatorname{CE}({0}, {1})", "CE({0}, {1})"),

@@ -47,7 +47,8 @@ def subscripted(name: str, sub: str) -> str:
 
 def _negative(term) -> bool:
     coeff = term.as_coeff_mmul()[0] if isinstance(term, sp.MatMul) else term.as_coeff_Mul()[0]
-    return bool(coeff.is_number and coeff.is_negative)
+    return bool(coeff.is_number and coeff.is_negative) or (isinstance(term, sp.MatMul) and
+                                                          coeff.could_extract_minus_sign())
 
 
 def positive_first(terms) -> list:
@@ -55,9 +56,23 @@ def positive_first(terms) -> list:
     return sorted(terms, key=_negative)
 
 
+def _ones_scale(term):
+    """c for c·1 (a number times a matrix of ones), else None."""
+    if isinstance(term, sp.OneMatrix):
+        return sp.Integer(1)
+    if isinstance(term, sp.MatMul):
+        coeff, mats = term.as_coeff_matrices()
+        if len(mats) == 1 and isinstance(mats[0], sp.OneMatrix):
+            return coeff
+    return None
+
+
 def signed_sum(printer, e) -> str:
-    """A sum with its positive terms first and a subtracted term written a − b (both printers)."""
+    """A sum with its positive terms first and a subtracted term written a − b (both printers); a
+    number times a matrix of ones beside a full-size term is that number, broadcast (v + ε, not v + ε 1)."""
     terms = positive_first(e.args)
+    if isinstance(e, sp.MatAdd) and any(_ones_scale(t) is None for t in terms):
+        terms = [_ones_scale(t) if _ones_scale(t) is not None else t for t in terms]
     out = printer._print(terms[0])
     for t in terms[1:]:
         out += (" - " + printer.parenthesize(-t, 40)) if _negative(t) else (" + " + printer.parenthesize(t, 40))
@@ -83,6 +98,11 @@ def _element_indices(e):
     rows, cols = e.parent.shape
     return [i for i, size in zip(e.indices, (rows, cols)) if size != 1]
 
+
+
+def _with_axis(template: str, e) -> str:
+    """A notation template with the op's axis put in (mean(X, axis=1))."""
+    return template.replace("<axis>", str(dict(e.params).get("axis"))) if "<axis>" in template else template
 
 class NotesLatexPrinter(LatexPrinter):
     """LaTeX in the notes' notation."""
@@ -144,7 +164,11 @@ class NotesLatexPrinter(LatexPrinter):
         return rf"{self._frac}{{\partial^{{{len(below)}}} {self._print(e.expr)}}}{{{joined}}}"
 
     def _print_OneMatrix(self, e):
-        return r"\mathbf{1}"
+        """A column of ones is 1, a row 1ᵀ, a matrix of ones 1 1ᵀ (an outer product of two columns)."""
+        rows, cols = e.shape
+        if rows == 1 and cols != 1:
+            return r"\mathbf{1}^{T}"
+        return r"\mathbf{1}" if cols == 1 or rows == 1 else r"\mathbf{1} \mathbf{1}^{T}"
 
     def _print_Identity(self, e):
         return "I"
@@ -163,7 +187,7 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Function(e, exp)
 
     def _print_OpApply(self, e):
-        return fill(NOTATION[e.op_name].latex, *(self._print(a) for a in e.operands))
+        return fill(_with_axis(NOTATION[e.op_name].latex, e), *(self._print(a) for a in e.operands))
 
     def _print_MatMul(self, e):
         # (A B) C is A B C: a nested product is printed flat, not in parentheses
@@ -225,7 +249,10 @@ class NotesStrPrinter(StrPrinter):
         return super()._print_Function(e)
 
     def _print_OneMatrix(self, e):
-        return "1"
+        rows, cols = e.shape
+        if rows == 1 and cols != 1:
+            return "1ᵀ"
+        return "1" if cols == 1 or rows == 1 else "1 1ᵀ"
 
     def _print_Identity(self, e):
         return "I"
@@ -234,7 +261,8 @@ class NotesStrPrinter(StrPrinter):
         return "0"
 
     def _print_OpApply(self, e):
-        return fill(NOTATION[e.op_name].text or e.op_name + "({0})", *(self._print(a) for a in e.operands))
+        template = _with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", e)
+        return fill(template, *(self._print(a) for a in e.operands))
 
     def _print_DiagMatrix(self, e):
         return f"diag({self._print(e.args[0])})"
