@@ -236,6 +236,16 @@ def _same_as_op(name: str) -> str | None:
     for other in OPS.values():
         fn = other.function
         if fn is not None and fn.form is not None and other.name != name and not derived.is_polynomial():
-            if sp.simplify(derived - fn.form) == 0:
+            # two numbers first (simplify of silu′ − GELU ran for minutes); simplify only a likely match
+            if all(_close_at(derived, fn.form, s) for s in (sp.Rational(3, 7), sp.Rational(13, 11))) and \
+                    sp.simplify(derived - fn.form) == 0:
                 return other.name
     return None
+
+
+def _close_at(a, b, point) -> bool:
+    sym = next(iter(a.free_symbols | b.free_symbols), None)
+    if sym is None:
+        return sp.N(a - b) == 0
+    x, y = sp.N(a.xreplace({sym: point}), 30), sp.N(b.xreplace({sym: point}), 30)
+    return x.is_number and y.is_number and abs(complex(x) - complex(y)) < 1e-20

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size
-from jacobian_sym.errors import JacobianSymError, ParseError
+from jacobian_sym.errors import JacobianSymError, ParseError, ShapeError
 from jacobian_sym.graph import expr as E
+from jacobian_sym.graph.composites import COMPOSITES
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -295,6 +296,8 @@ class _Reader:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only calls of op-table functions by name are allowed")
         name = node.func.id
+        if name in COMPOSITES:
+            return self._composite(node, COMPOSITES[name])
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:
             self.fail(node.func, f"unknown function {name!r}")
         params = {}
@@ -303,3 +306,22 @@ class _Reader:
                 self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
             params[kw.arg] = kw.value.value
         return E.apply(name, *(self.read(a) for a in node.args), **params)
+
+    def _composite(self, node, composite):
+        """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""
+        if len(node.args) != 1:
+            self.fail(node, f"{composite.name} takes one operand and keywords {', '.join(composite.params)}")
+        params = {}
+        for kw in node.keywords:
+            value = kw.value
+            negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+            number = value.operand if negative else value
+            if kw.arg not in composite.params or not isinstance(number, ast.Constant):
+                self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
+                                    f"not {kw.arg!r}")
+            params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
+        operand = self.read(node.args[0])
+        try:
+            return composite.build(operand, **params)
+        except ShapeError as err:
+            self.fail(node, f"{composite.name}: {err}")
