@@ -70,8 +70,7 @@ def _model_using(name):
     if name == "tr":
         return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))
     if "axis" in op.params and op.kind == "reduction":  # a statistic over an axis: one per row
-        Z = W @ js.matrix("X", "m", "k")
-        return js.sum(js.vector("c", "n") * js.apply(name, Z, axis=1))
+        return js.sum(js.vector("c", "n") * js.apply(name, W, axis=1))
     inner = js.apply(name, z)
     if op.kind == "reduction":
         return inner

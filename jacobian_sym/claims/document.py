@@ -193,6 +193,11 @@ def _headings(text, kind):
     return out
 
 
+#: (opening, closing, displayed, the kinds of document that use them), tried in order
+_DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex",)),
+               ("\\(", "\\)", False, ("latex",)))
+
+
 def _maths(text, kind):
     """(start, end, body start, body, display) of each piece of math, in order."""
     out = []
@@ -213,24 +218,13 @@ def _maths(text, kind):
         if c == "\\" and text.startswith("\\$", i):
             i += 2
             continue
-        if text.startswith("$$", i):
-            close = text.find("$$", i + 2)
-            if close < 0:
-                out.append((i, n, i + 2, text[i + 2:], True))
-                break
-            out.append((i, close + 2, i + 2, text[i + 2:close], True))
-            i = close + 2
-            continue
-        if kind == "latex" and text.startswith("\\[", i):
-            close = text.find("\\]", i + 2)
+        delimited = next(((o, c, d) for o, c, d, kinds in _DELIMITERS if kind in kinds and text.startswith(o, i)),
+                         None)
+        if delimited:  # $$ … $$, \[ … \], \( … \): the math runs to the closing mark (or the end)
+            opening, closing, display = delimited
+            close = text.find(closing, i + 2)
             close = n if close < 0 else close
-            out.append((i, min(n, close + 2), i + 2, text[i + 2:close], True))
-            i = close + 2
-            continue
-        if kind == "latex" and text.startswith("\\(", i):
-            close = text.find("\\)", i + 2)
-            close = n if close < 0 else close
-            out.append((i, min(n, close + 2), i + 2, text[i + 2:close], False))
+            out.append((i, min(n, close + 2), i + 2, text[i + 2:close], display))
             i = close + 2
             continue
         if kind == "latex" and text.startswith("\\begin{", i):
