@@ -211,11 +211,14 @@ def rewrite(expr, rules, facts):
     return new
 
 
-def through_outputs(e, facts):
+def through_outputs(e, facts, monomials_only=False):
     """f′(a) → g(u) and f(a) → u where u = f(a) is a node and f′ = g(f) (σ′(z) = ŷ(1 − ŷ)). Used
-    only when it makes the expression smaller (it turns BCE∘σ into ŷ − y)."""
+    when it makes the expression smaller (it turns BCE∘σ into ŷ − y), and always when g is one term
+    (rsqrt′(s) = −½ r³: the output the forward pass has already computed, cubed)."""
     mapping = {}
     for fn, A, U, g in facts.outputs:
+        if monomials_only and len(sp.Add.make_args(g.expr)) != 1:
+            continue
         prime = derivative_of(fn)
         for x in e.atoms(fn, prime):
             if isinstance(x.args[0], MatrixElement) and x.args[0].parent == A:
@@ -228,6 +231,9 @@ def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) ->
     """Apply the rules to a fixed point: the index expression in its simplest sum-of-products form."""
     facts = facts or Facts()
     out = _fixed_point(expr, facts, max_rounds)
+    monomial = through_outputs(out, facts, monomials_only=True)
+    if monomial is not None:
+        out = _fixed_point(monomial, facts, max_rounds)
     alternative = through_outputs(out, facts)
     if alternative is not None:
         alternative = _fixed_point(sp.cancel(alternative), facts, max_rounds)

@@ -143,16 +143,29 @@ def output_form(cls):
         return sp.Lambda(u, sp.expand(direct))
     if cls.form.count(_S) != 1:  # only a chain of single-argument steps is inverted: sp.solve on
         return None  # GELU's s·tanh(c(s + 0.044715s³)) runs for minutes and finds nothing
+    found = _inverted(derived, cls.form, _S, u)
+    # a function defined for s > 0 only (1/√s: complex at s = −1), with positive values: invert there.
+    # (Not for one defined everywhere: ReLU = s for s > 0, but ReLU′ is not 1 everywhere.)
+    if found is None and not cls.form.xreplace({_S: -1}).is_real:
+        s, v = sp.Dummy("s", positive=True), sp.Dummy("u", positive=True)
+        if cls.form.xreplace({_S: s}).is_positive:
+            found = _inverted(derived.xreplace({_S: s}), cls.form.xreplace({_S: s}), s, v)
+            found = found.xreplace({v: u}) if found is not None else None
+    return sp.Lambda(u, found) if found is not None else None
+
+
+def _inverted(derived, form, s, u):
+    """f′ in terms of u = f(s), by solving for s; None unless it is a polynomial in u."""
     try:
-        roots = sp.solve(sp.Eq(cls.form, u), _S)
+        roots = sp.solve(sp.Eq(form, u), s)
     except (NotImplementedError, ValueError, TypeError):
         return None
     if len(roots) != 1:
         return None
-    g = sp.simplify(derived.xreplace({_S: roots[0]}))
-    if g.has(_S) or not g.is_polynomial(u):
+    g = sp.simplify(derived.xreplace({s: roots[0]}))
+    if g.has(s) or not g.is_polynomial(u):
         return None
-    return sp.Lambda(u, sp.expand(g))
+    return sp.expand(g)
 
 
 def element_class(fn):
