@@ -24,6 +24,7 @@ from jacobian_sym.kernels.lowering import NUMPY
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
 from jacobian_sym.ops.table import OPS
+from jacobian_sym.render.printers import ones_scale
 
 
 def py_name(name: str) -> str:
@@ -122,10 +123,10 @@ class KernelPrinter(ClosedFormPrinter):
         if len(e.args) == 2 and sp.Transpose(e.args[1]).doit() == e.args[0] != e.args[1]:
             return f"_plus_transpose({self._print(e.args[1])})"
         out = ""
-        full = [a for a in e.args if _ones_scale(a) is None]
+        full = [a for a in e.args if ones_scale(a) is None]
         for n, a in enumerate(e.args):
             negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
-            scale = _ones_scale(-a if negative else a) if full else None
+            scale = ones_scale(-a if negative else a) if full else None
             # c·1 beside a full-size term is the number c, broadcast (an array of ones would be float64)
             code = group(self._print(scale)) if scale is not None else group(self._print(-a if negative else a))
             out += (" - " if negative else " + ") + code if n else ("-" if negative else "") + code
@@ -210,17 +211,6 @@ def _gram_of(mats):
         return None
     v = _column(mats[1])
     return (right, v) if _nonnegative(mats[1].args[0]) else None
-
-
-def _ones_scale(a):
-    """c for a term c·1 (a matrix of ones times a number), else None."""
-    if isinstance(a, sp.OneMatrix):
-        return sp.Integer(1)
-    if isinstance(a, sp.MatMul):
-        coeff, mats = a.as_coeff_matrices()
-        if len(mats) == 1 and isinstance(mats[0], sp.OneMatrix) and coeff.is_number:
-            return coeff
-    return None
 
 
 def _column(diag):

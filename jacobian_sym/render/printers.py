@@ -56,7 +56,7 @@ def positive_first(terms) -> list:
     return sorted(terms, key=_negative)
 
 
-def _ones_scale(term):
+def ones_scale(term):
     """c for c·1 (a number times a matrix of ones), else None."""
     if isinstance(term, sp.OneMatrix):
         return sp.Integer(1)
@@ -71,8 +71,8 @@ def signed_sum(printer, e) -> str:
     """A sum with its positive terms first and a subtracted term written a − b (both printers); a
     number times a matrix of ones beside a full-size term is that number, broadcast (v + ε, not v + ε 1)."""
     terms = positive_first(e.args)
-    if isinstance(e, sp.MatAdd) and any(_ones_scale(t) is None for t in terms):
-        terms = [_ones_scale(t) if _ones_scale(t) is not None else t for t in terms]
+    if isinstance(e, sp.MatAdd) and any(ones_scale(t) is None for t in terms):
+        terms = [ones_scale(t) if ones_scale(t) is not None else t for t in terms]
     out = printer._print(terms[0])
     for t in terms[1:]:
         out += (" - " + printer.parenthesize(-t, 40)) if _negative(t) else (" + " + printer.parenthesize(t, 40))
