@@ -84,7 +84,7 @@ def test_nothing_internal_leaks_into_what_is_printed(name, result):
     texts += [str(f) for f in forms] + [repr(f) for f in forms]
     for text in texts:
         for leak in ("Lambda", "_prime", "OpApply", "HadamardProduct", "MatrixElement", "KroneckerDelta", "_d,",
-                     ".T", "**", "\\cdot 1", "*1"):
+                     ".T", "**", "\\cdot 1", "*1", "<axis>"):
             assert leak not in text, f"{name}: {leak!r} in {text[:300]}"
     assert len(repr(result)) < 1500
 

@@ -19,7 +19,7 @@ from jacobian_sym.base.codetext import fill
 from jacobian_sym.base.safe_text import md_text, one_line, tex_text
 from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.notation import NOTATION
-from jacobian_sym.render.printers import latex, plain
+from jacobian_sym.render.printers import latex, plain, with_axis
 
 PREAMBLE = [r"\documentclass[11pt]{article}", r"\usepackage[fleqn]{amsmath}", r"\usepackage{amssymb}",
             r"\setlength{\mathindent}{2em}",
@@ -260,7 +260,7 @@ def written(graph, node, printer, top: bool = True, one_level: bool = False) -> 
         name = notation.latex if printer is latex else (notation.text or node.op)
         return f"{name}({args[0]})"
     template = notation.latex if printer is latex else (notation.text or node.op + "({0})")
-    return fill(template, *args)
+    return fill(with_axis(template, node.attr("axis")), *args)
 
 
 def _loose(parent, node) -> bool:

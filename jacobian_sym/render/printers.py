@@ -100,9 +100,10 @@ def _element_indices(e):
 
 
 
-def _with_axis(template: str, e) -> str:
+def with_axis(template: str, axis) -> str:
     """A notation template with the op's axis put in (mean(X, axis=1))."""
-    return template.replace("<axis>", str(dict(e.params).get("axis"))) if "<axis>" in template else template
+    return template.replace("<axis>", str(axis)) if "<axis>" in template else template
+
 
 class NotesLatexPrinter(LatexPrinter):
     """LaTeX in the notes' notation."""
@@ -187,7 +188,8 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Function(e, exp)
 
     def _print_OpApply(self, e):
-        return fill(_with_axis(NOTATION[e.op_name].latex, e), *(self._print(a) for a in e.operands))
+        template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
+        return fill(template, *(self._print(a) for a in e.operands))
 
     def _print_MatMul(self, e):
         # (A B) C is A B C: a nested product is printed flat, not in parentheses
@@ -261,7 +263,7 @@ class NotesStrPrinter(StrPrinter):
         return "0"
 
     def _print_OpApply(self, e):
-        template = _with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", e)
+        template = with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", dict(e.params).get("axis"))
         return fill(template, *(self._print(a) for a in e.operands))
 
     def _print_DiagMatrix(self, e):
