@@ -223,7 +223,7 @@ def _reader_notes(tree):
     return {note for n in walk(tree) if n[0] == "deriv" for note in n[3]}
 
 
-def _ranges(sides, scope, world, bindings):
+def index_ranges(sides, scope, world, bindings):
     """The range of each free index: from its first use as a subscript on either side."""
     out = {}
     for s in sides:
@@ -285,9 +285,9 @@ def decide(ref: ReadSide, other: ReadSide, scope: Scope, stmt: Statement, seed: 
     failures, held = [], []
     for world in worlds(scope):
         sizes_named = {v: k for k, v in world.sizes.items()}
-        ranges = _ranges([ref, other], scope, world, given)
+        ranges = index_ranges([ref, other], scope, world, given)
         shared = {k: v for k, v in ranges.items()}
-        for assignment in _all(shared):
+        for assignment in assignments(shared):
             if not _allowed(assignment, conditions):
                 continue
             bindings = {**given, **assignment}
@@ -317,7 +317,7 @@ def decide(ref: ReadSide, other: ReadSide, scope: Scope, stmt: Statement, seed: 
     return result
 
 
-def _all(ranges):
+def assignments(ranges):
     names = sorted(ranges)
     for values in itertools.product(*(range(ranges[n]) for n in names)):
         yield dict(zip(names, values))
@@ -354,7 +354,7 @@ def _condition_of(failures, held):
     return None
 
 
-def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
+def kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
     """The reason of a failed value: a wrong sign, a wrong scale, or a sum over the wrong range."""
     tries = [(("neg", other.tree, 0), "a wrong sign: the right side is the negative of the left")]
     if where and where[0][1] is not None and where[0][2] is not None and abs(where[0][2]) > 1e-12:
@@ -373,7 +373,7 @@ def _kind_of_failure(ref, other, scope, stmt, seed, where=None) -> str:
                 return words
         except (Undecidable, IllFormed):
             pass
-    ranges = _sum_ranges(other.tree, scope)
+    ranges = sum_range_error(other.tree, scope)
     if ranges:
         return ranges
     return ""
@@ -401,7 +401,7 @@ def _shown(term, side) -> str:
     return ("−" if term[0] == "neg" else "") + text[max(0, start):].split(" + ")[0].split(" - ")[0].strip()
 
 
-def _sum_ranges(tree, scope):
+def sum_range_error(tree, scope):
     """A sum whose stated bound is not the length its terms run over (Σ_{k=1}^{m} δ_k with δ of length n)."""
     for node in walk(tree):
         found = _sum_range(node, scope)
@@ -470,4 +470,5 @@ def _dims(shape):
 
 
 __all__ = ["Link", "decide", "decide_display", "HOLDS", "NOTATION", "CONDITIONAL", "FAILS", "UNDECIDABLE",
-           "ReadSide", "_kind_of_failure"]
+           "ReadSide", "kind_of_failure", "sum_range_error", "assignments",
+           "index_ranges"]

@@ -226,7 +226,7 @@ def _decide(ref, other, scope, stmt, seed):
     except Undecidable as err:
         return A.UNDECIDABLE, str(err), None
     except IllFormed as err:
-        reason = A._sum_ranges(other.tree, scope)
+        reason = A.sum_range_error(other.tree, scope)
         if str(err).startswith("an index mismatch"):
             return A.FAILS, str(err), {"notation": []}
         return A.FAILS, (f"{reason} ({err})" if reason else f"as written it has no value: {err}"), {"notation": []}
@@ -235,7 +235,7 @@ def _decide(ref, other, scope, stmt, seed):
         return c.verdict, "", extra
     if c.verdict == A.CONDITIONAL:
         return c.verdict, c.reason, extra
-    reason = c.reason or A._kind_of_failure(ref, other, scope, stmt, seed, c.where) or \
+    reason = c.reason or A.kind_of_failure(ref, other, scope, stmt, seed, c.where) or \
         "a mismatch: the two sides differ"
     if c.where:
         extra["counterexample"] = _counterexample(c.where)
@@ -282,7 +282,7 @@ def _correct(link, ref, scope, stmt, k):
     try:  # the true value, simplified, when it is short and the same for every value of the indices
         world = A.worlds(scope)[0]
         values = {world.put_back(scalar_of(Evaluator(world, assignment).value(ref.tree)))
-                  for assignment in A._all(A._ranges([ref], scope, world, {}))}
+                  for assignment in A.assignments(A.index_ranges([ref], scope, world, {}))}
         if len(values) != 1:
             return
         value = values.pop()
