@@ -28,6 +28,7 @@ FORWARD = {
     "div": lambda n, a, b: a / b,
     "neg": lambda n, a: -a,
     "copy": lambda n, a: a,
+    "concat": lambda n, a, b: np.vstack([a, b]) if dict(n.attrs)["axis"] == 0 else np.hstack([a, b]),
     "relu": lambda n, a: np.where(a > 0, a, 0.0),
     "leaky_relu": lambda n, a: np.where(a > 0, a, a / 100),
     "sigmoid": lambda n, a: 1 / (1 + np.exp(-a)),

@@ -6,7 +6,9 @@ import jacobian_sym as js
 from jacobian_sym.ops.table import OPS
 
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.kind == "elementwise" and op.function.form is not None)
-BINARY = sorted(n for n, op in OPS.items() if op.kind == "linear" and op.arity == 2 and n != "matmul")
+BINARY = sorted(n for n, op in OPS.items() if op.kind == "linear" and op.arity == 2 and n != "matmul" and not op.params)
+#: structural ops with an axis (concat): two parts of different sizes along it
+ALONG = sorted(n for n, op in OPS.items() if op.kind == "linear" and op.params)
 REDUCTIONS = sorted(n for n, op in OPS.items() if op.kind == "reduction")
 LOSSES = sorted(n for n, op in OPS.items() if op.kind == "loss")
 VECTOR = sorted(n for n, op in OPS.items() if op.kind == "vector")
@@ -40,6 +42,19 @@ def test_binary_ops(name, wrt):
         d = js.gradient(js.sum(js.apply(name, a, js.exp(b))), (a, b)[wrt])
     else:
         d = js.gradient(js.sum(js.apply(name, a, b)), (a, b)[wrt])
+    assert js.verify(d).ok
+
+
+@pytest.mark.parametrize("name", ALONG)
+@pytest.mark.parametrize("axis", [0, 1])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_ops_along_an_axis(name, axis, wrt):
+    # parts of a and b rows (axis 0) or columns (axis 1), read by a matrix of a + b columns or rows
+    parts = [js.matrix("A", "a", "n"), js.matrix("B", "b", "n")] if axis == 0 else [
+        js.matrix("A", "n", "a"), js.matrix("B", "n", "b")]
+    joined = js.apply(name, *parts, axis=axis)
+    W = js.matrix("W", "m", "a + b") if axis == 0 else js.matrix("W", "a + b", "m")
+    d = js.gradient(js.sum(js.tanh(W @ joined if axis == 0 else joined @ W)), parts[wrt])
     assert js.verify(d).ok
 
 

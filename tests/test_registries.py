@@ -66,6 +66,8 @@ def _model_using(name):
         if name == "matmul":
             return js.sum(js.apply(name, W, x))
         other = js.exp(js.vector("v", "n")) if name == "div" else js.vector("v", "n")
+        if "axis" in op.params:  # concat: the two vectors one above the other, read by a weighted sum
+            return js.sum(js.tanh(js.apply(name, z, other, axis=0)))
         return js.sum(js.apply(name, z, other))
     if name == "tr":
         return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))

@@ -9,6 +9,8 @@ from jacobian_sym.errors import ShapeError
 
 _SIZE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _DIGITS = re.compile(r"[0-9]+\Z")
+#: a term of a size written as a sum: 2*k, k, 3
+_TERM = re.compile(r"\s*(?:([0-9]{1,4})\s*\*\s*)?([A-Za-z][A-Za-z0-9_]*|[0-9]{1,9})\s*\Z")
 
 
 @cache
@@ -35,10 +37,32 @@ def as_size(value) -> sp.Expr:
             if len(text) > 9:
                 raise ShapeError(f"size {text[:12]}… is too large (at most 999,999,999)")
             return as_size(int(text))
+        if ("+" in text or "*" in text) and len(text) <= 200:
+            return _size_sum(text)
         return size_symbol(text)
-    if isinstance(value, sp.Expr) and (value.is_Symbol or value.is_Integer):
+    if isinstance(value, sp.Expr) and (value.is_Symbol or value.is_Integer or _is_size_sum(value)):
         return value
     raise ShapeError(f"size {value!r} is not a name or a positive integer")
+
+
+def _size_sum(text: str) -> sp.Expr:
+    """A size written as a sum of multiples of sizes, ``2*k`` or ``k + v`` (the width of two heads
+    side by side): read term by term, never evaluated as code."""
+    total = sp.Integer(0)
+    for term in text.split("+"):
+        match = _TERM.match(term)
+        if match is None:
+            raise ShapeError(f"size {text!r} is not a name, a positive integer or a sum such as 2*k + v")
+        count, what = match.groups()
+        total += int(count or 1) * (int(what) if what.isdigit() else size_symbol(what))
+    return as_size(int(total)) if total.is_Integer else total
+
+
+def _is_size_sum(e: sp.Expr) -> bool:
+    """Whether ``e`` is a sum of positive multiples of size symbols (2k + v)."""
+    terms = sp.Add.make_args(e)
+    return all(t.is_Integer and t > 0 or t.is_Symbol or (t.is_Mul and len(t.args) == 2 and t.args[0].is_Integer
+               and t.args[0] > 0 and t.args[1].is_Symbol) for t in terms)
 
 
 def fmt_shape(shape) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.closed_form import closed_form, target_slots
@@ -24,12 +25,14 @@ from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.structure import concat_offsets
 
 #: how a step names an op in words ("the product, in index notation"); other ops by their name
 _OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference", "mul": "the Hadamard product",
              "div": "the element-wise quotient", "transpose": "the transpose", "neg": "the negation",
              "cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy",
-             "mse": "squared error", "log_softmax": "log-softmax", "leaky_relu": "leaky ReLU"}
+             "mse": "squared error", "log_softmax": "log-softmax", "leaky_relu": "leaky ReLU",
+             "concat": "the concatenation"}
 
 
 @dataclass
@@ -57,6 +60,9 @@ class Chain:
         self.steps: list[Step] = []
         #: what the chain differentiates: J, or the root's element f_{rs} for a Jacobian
         self.top = sp.Symbol("J")
+        #: stand-in symbol → the slice of a concatenation's signal it stands for, and → its element
+        self.parts: dict = {}
+        self.part_elements: dict = {}
 
     # ----- indices -----
     def free_indices(self, node: Node) -> tuple:
@@ -123,7 +129,7 @@ class Chain:
             return lambda p, q: sig.index
         shape, where = gradient_layout(node.shape, self.layout, batch=self.batch)
         sig.symbol = matrix_symbol(name, *shape)
-        sig.closed = closed_form(sig.index, target_slots(where(*sig.free), shape), shape)
+        sig.closed = self.closed(closed_form(sig.index, target_slots(where(*sig.free), shape), shape))
         node_el = element_symbol(self.graph.symbol(node), *sig.free)
         self.steps.append(Step(sp.Derivative(self.top, node_el), sig.index,
                                "sum of the paths through the node's consumers"))
@@ -131,6 +137,8 @@ class Chain:
         return lambda p, q: sig.symbol[where(p, q)]
 
     def _hand_down(self, node, arg, upstream, at):
+        if node.op == "concat":
+            return self._hand_down_part(node, arg)
         graph = self.graph
         ix = IndexContext(self.pool)
         p, q = at
@@ -155,10 +163,54 @@ class Chain:
         sig = self.signal(arg)
         sig.index = sig.index + contribution
 
+    def _hand_down_part(self, node, arg):
+        """A part of a concatenation receives the rows or columns of the node's signal that it fills:
+        ∂J/∂A = (∂J/∂C)[:, 1:a] for C = [A B] — a slice, so no offset index ever reaches the
+        recogniser. The slice is a stand-in symbol in the index expressions, replaced in every
+        closed form (``closed``)."""
+        graph, axis = self.graph, node.attr("axis")
+        parts = graph.arguments(node)
+        offset = concat_offsets([a.shape for a in parts], axis)[parts.index(arg)]
+        sig = self.signal(node)
+        if sig.symbol is not None:
+            shape, _ = gradient_layout(node.shape, self.layout, batch=self.batch)
+            whole = sig.symbol if tuple(shape) == tuple(node.shape) else sp.Transpose(sig.symbol)
+        else:
+            whole = closed_form(sig.index, target_slots(sig.free, node.shape), node.shape)
+        spans = [(0, n, 1) for n in node.shape]
+        spans[axis] = (offset, offset + arg.shape[axis], 1)
+        stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
+        self.parts[stand_in] = sp.MatrixSlice(whole, *spans)
+        shift = (lambda r, c: (r + offset, c)) if axis == 0 else (lambda r, c: (r, c + offset))
+        if sig.symbol is not None:
+            _, where = gradient_layout(node.shape, self.layout, batch=self.batch)
+            self.part_elements[stand_in] = lambda r, c: sig.symbol[where(*shift(r, c))]
+        else:
+            p, q = sig.free
+            self.part_elements[stand_in] = lambda r, c: sig.index.xreplace(
+                {k: v for k, v in zip((p, q), shift(r, c)) if isinstance(k, sp.Symbol)})
+        a_el = element_symbol(graph.symbol(arg), *self.signal(arg).free)
+        contribution = element_symbol(stand_in, *self.signal(arg).free)
+        self.steps.append(Step(sp.Derivative(self.top, a_el), contribution,
+                               "the part of the concatenation's signal that the argument fills"))
+        self.signal(arg).index += contribution
+
+    def expanded(self, index):
+        """An index expression with each concatenation's stand-in element written as the element of
+        the signal it stands for (at its offset): an index form that needs no stand-in."""
+        if not self.parts:
+            return index
+        return index.replace(lambda e: isinstance(e, MatrixElement) and e.parent in self.part_elements,
+                             lambda e: self.part_elements[e.parent](*e.indices))
+
+    def closed(self, expr):
+        """A closed form with the concatenations' slices put in for their stand-ins."""
+        return expr.xreplace(self.parts) if self.parts else expr
+
     # ----- results -----
     def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:
         """The simplified index expression for ``node`` and its closed form in a result ``shape``."""
         sig = self.signal(node)
         index = simplify_index(sig.index, self.facts)
         sig.index = index
-        return index, closed_form(index, target_slots(where(*sig.free), shape), shape)
+        return self.expanded(index), self.closed(closed_form(index, target_slots(where(*sig.free), shape), shape))

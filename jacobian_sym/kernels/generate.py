@@ -241,6 +241,18 @@ def _keeping_dtype(code: str, name: str, variables: dict) -> str:
     return code
 
 
+def _compound(dim: str):
+    """A size written as a sum (``2*k + v``) as [(2, "k"), (1, "v")]; None for a name or a number.
+    Its parts are the checked size names of ``base.sizes`` (or numbers)."""
+    if "+" not in dim and "*" not in dim:
+        return None
+    parts = []
+    for term in dim.split("+"):
+        count, _, what = term.strip().rpartition("*")
+        parts.append((int(count or 1), what.strip()))
+    return parts
+
+
 def _fast_check(spec: dict, one_hot: dict) -> list[str]:
     """The happy path of the input checks as one condition over the model's own arrays (a few
     comparisons each, two lines per array): when it holds the arrays are fine; when not, ``_check``
@@ -254,6 +266,9 @@ def _fast_check(spec: dict, one_hot: dict) -> list[str]:
             here = f"{n}.shape[{axis}]"
             if d.isdigit():
                 terms.append(f"{here} == {int(d)}")
+            elif _compound(d) and all(name in first for _, name in _compound(d)):
+                total = " + ".join(f"{c} * {first[name]}" for c, name in _compound(d))  # checked size names
+                terms.append(f"{here} == {total}")
             elif d in first:
                 terms.append(f"{here} == {first[d]}")
             else:
@@ -282,7 +297,8 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     if "J" in b.gradients:
         raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
     names, outputs, lines, known = _forward_lines(graph)
-    sizes = {str(s) for dims in spec.values() for s in dims if not s.isdigit()}
+    sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
+             if not name.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)
     try:
         backward = _backward_lines(b, printer)

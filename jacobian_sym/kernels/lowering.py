@@ -22,6 +22,7 @@ NUMPY: dict[str, str] = {
     "div": "{0} / {1}",
     "neg": "-{0}",
     "copy": "{0}",
+    "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     # element-wise
     "relu": "{np}maximum({0}, 0)",
     "leaky_relu": "{np}where({0} > 0, {0}, 0.01 * {0})",

@@ -66,6 +66,14 @@ class ClosedFormPrinter(NumPyPrinter):
     def _print_Transpose(self, e):
         return f"({self._print(e.arg)}).T"
 
+    def _print_MatrixSlice(self, e):
+        """The rows and columns of a concatenation's signal that one part fills: ``G[:, k:2*k]``."""
+        spans = []
+        for (start, stop, _), size in zip((e.rowslice, e.colslice), e.parent.shape):
+            spans.append(":" if start == 0 and stop == size else
+                         f"{'' if start == 0 else self._print(start)}:{'' if stop == size else self._print(stop)}")
+        return f"{group(self._print(e.parent))}[{spans[0]}, {spans[1]}]"
+
     def _print_DiagMatrix(self, e):
         return f"{self._module}.diagflat({self._print(e.args[0])})"
 

@@ -40,10 +40,31 @@ def _check(arrays, spec, one_hot):
             elif known[0] != n:
                 what = "rows" if known[2] == 0 else "columns"
                 raise InputError(f"{name} has shape {a.shape} but {known[1]} has {known[0]} {what} ({dim})")
+    values = {dim: known[0] for dim, known in sizes.items()}
+    for dim, (n, name, axis) in sizes.items():
+        want = _dim_value(dim, values)
+        if want is not None and want != n:
+            raise InputError(f"{name} has shape {arrays[name].shape} but its axis {axis} must be {dim} = {want}")
     for name, axis in one_hot.items():
         if not _sums_to_one(arrays[name], axis):
             raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
                              "to 1 in every example")
+
+
+def _dim_value(dim, sizes):
+    """The value of a size written as a sum (``2*k + v``) from the sizes bound by name; None for a
+    plain name or when a name in it is not bound."""
+    if "+" not in dim and "*" not in dim:
+        return int(dim) if dim.isdigit() else None
+    total = 0
+    for term in dim.split("+"):
+        count, _, what = term.strip().rpartition("*")
+        what = what.strip()
+        value = int(what) if what.isdigit() else sizes.get(what)
+        if value is None:
+            return None
+        total += int(count or 1) * value
+    return total
 
 
 _FLOATS = "fd"  # the type codes of float32 and float64

@@ -9,8 +9,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.runtime import _dim_value
 
 MAX_BENCH_BYTES = 4 * 2**30
+
+
+def size_value(dim: str, sizes: dict) -> int:
+    """A size of a kernel's input by its name, number or sum (``2*k``) at ``sizes``."""
+    value = _dim_value(dim, sizes)
+    if value is None and dim not in sizes:
+        raise JacobianSymError(f"no value for the size {dim}")
+    return value if value is not None else sizes[dim]
 
 
 def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
@@ -18,7 +27,7 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     labels in (0, 1) for a binary cross-entropy."""
     out = {}
     for name, dims in f.inputs.items():
-        shape = tuple(int(d) if d.isdigit() else sizes[d] for d in dims)
+        shape = tuple(size_value(d, sizes) for d in dims)
         out[name] = rng.normal(0, 0.1, size=shape)
     for name, axis in f.module.ONE_HOT.items():
         y = np.zeros_like(out[name])
@@ -67,7 +76,7 @@ def bench_kernel(f, given: dict, calls: int = 200):
     batches = [given["B"]] if "B" in given else [1, 64]
     for B in batches:
         sizes = {n: given.get(n, 64) for n in names} | {"B": B}
-        elements = sum(int(np.prod([int(d) if d.isdigit() else sizes[d] for d in dims])) for dims in f.inputs.values())
+        elements = sum(int(np.prod([size_value(d, sizes) for d in dims])) for dims in f.inputs.values())
         if elements * 8 * 3 > MAX_BENCH_BYTES:  # the arrays, their gradients and the forward values
             raise JacobianSymError(f"at {', '.join(f'{k}={v}' for k, v in sizes.items())} the arrays alone take "
                                    f"{elements * 8 / 2**30:.1f} GiB; the benchmark allows "

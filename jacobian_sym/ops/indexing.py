@@ -36,6 +36,15 @@ class IndexContext:
         r, c = 0 if rows == 1 else i, 0 if cols == 1 else j
         return element_of(A, r, c) if isinstance(A, sp.MatrixSymbol) else A[r, c]
 
+    def part(self, A, i, j):
+        """Element (i, j) of A as a part of a concatenation: the index of the part not taken may lie
+        outside A (B's row i − a for i < a), so it is not range-checked until it is a number (see
+        ``PartElement``)."""
+        if not hasattr(A, "shape"):
+            return A
+        rows, cols = A.shape
+        return PartElement(A, 0 if rows == 1 else i, 0 if cols == 1 else j)
+
     def sum(self, body, size):
         """Σ_k body(k) for k in 0 … size−1 (no sum at all over a length-1 axis)."""
         if size == 1:
@@ -44,6 +53,42 @@ class IndexContext:
             return sp.Add(*(body(sp.Integer(k)) for k in range(int(size))))
         k = self.pool.fresh()
         return sp.Sum(body(k), (k, 0, size - 1))
+
+
+class Before(sp.Function):
+    """The Iverson bracket [i < n] of an index and a size: 1 or 0 once both are numbers. A product
+    with it is how a concatenation's element picks its part (a Piecewise would be pulled out of
+    the sums around it by SymPy, although its condition is on their index)."""
+
+    nargs = 2
+    is_integer = True
+    is_nonnegative = True
+
+    @classmethod
+    def eval(cls, i, n):
+        difference = i - n
+        if difference.is_number:
+            return sp.Integer(1) if difference < 0 else sp.Integer(0)
+        return None
+
+    def _latex(self, printer):
+        return rf"[{printer._print(self.args[0])} < {printer._print(self.args[1])}]"
+
+    def _sympystr(self, printer):
+        return f"[{printer._print(self.args[0])} < {printer._print(self.args[1])}]"
+
+
+class PartElement(MatrixElement):
+    """An element of one part of a concatenation (see ``IndexContext.part``)."""
+
+    def __new__(cls, M, i, j):
+        i, j = _index(i), _index(j)
+        if isinstance(M, sp.MatrixBase) and i.is_Integer and j.is_Integer and 0 <= i < M.rows and 0 <= j < M.cols:
+            return M[i, j]  # an explicit matrix's element, once the indices are numbers in range
+        return sp.Expr.__new__(cls, M, i, j)
+
+    def doit(self, **hints):  # (MatrixElement.doit indexes its parent, which range-checks)
+        return PartElement(*(a.doit(**hints) if hints.get("deep", True) else a for a in self.args))
 
 
 def element_of(M, i, j):

@@ -1,4 +1,5 @@
-"""Structural ops: products, transposes, sums and differences, Hadamard products and quotients.
+"""Structural ops: products, transposes, sums and differences, Hadamard products and quotients,
+concatenation along an axis (heads side by side).
 
 Each is spelled by a Python operator in the graph API (``@``, ``.T``, ``+``, ``-``, ``*``, ``/``,
 unary ``-``), with broadcasting along length-1 axes (a bias over a batch, a scalar times a matrix).
@@ -10,7 +11,8 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.errors import ShapeError
-from jacobian_sym.ops.table import Op, declare, same_shape
+from jacobian_sym.ops.indexing import Before
+from jacobian_sym.ops.table import Op, OpApply, declare, same_shape
 
 
 # ----- shape rules -----
@@ -89,6 +91,37 @@ def _div(A, B, scalar=False, swap=False):
     return sp.HadamardProduct(A, sp.HadamardPower(B, -1))
 
 
+def _concat_shape(a, b, axis=None):
+    if type(axis) is not int or axis not in (0, 1):
+        raise ShapeError(f"concat needs axis=0 (one above the other) or axis=1 (side by side), not {axis!r}")
+    keep = 1 - axis
+    if a[keep] != b[keep]:
+        what = "rows" if keep == 0 else "columns"
+        raise ShapeError(f"concat along axis {axis}: {fmt_shape(a)} and {fmt_shape(b)} differ in their number of "
+                         f"{what} ({a[keep]} and {b[keep]})")
+    return (a[0] + b[0], a[1]) if axis == 0 else (a[0], a[1] + b[1])
+
+
+def _concat_element(ix, i, j, A, B, axis=None):
+    """[i < a] A_ij + (1 − [i < a]) B_(i−a)j along axis 0 (rows), the same on j along axis 1; at
+    concrete sizes the part is picked at once (the other part has no such element)."""
+    index, n = (i, ix.rows(A)) if axis == 0 else (j, ix.cols(A))
+    inside = Before(index, n)
+    if inside.is_Number and inside:
+        return ix.part(A, i, j)
+    second = ix.part(B, i - n, j) if axis == 0 else ix.part(B, i, j - n)
+    return second if inside.is_Number else inside * ix.part(A, i, j) + (1 - inside) * second
+
+
+def concat_offsets(shapes, axis):
+    """Where each part starts along ``axis`` in a concatenation of parts of ``shapes``."""
+    offsets, at = [], sp.Integer(0)
+    for shape in shapes:
+        offsets.append(at)
+        at = at + shape[axis]
+    return offsets
+
+
 # ----- the ops -----
 declare(Op(
     "matmul", 2, _matmul_shape,
@@ -119,6 +152,11 @@ declare(Op(
     "div", 2, _same_or_broadcast("div"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) / ix.at(B, i, j),
     matrix=_elementwise_binary(_div), operator="/",
+))
+declare(Op(
+    "concat", 2, _concat_shape, element=_concat_element,
+    matrix=lambda A, B, axis=None: OpApply("concat", _concat_shape(A.shape, B.shape, axis), A, B, axis=axis),
+    params=("axis",),
 ))
 declare(Op(
     "neg", 1, same_shape,

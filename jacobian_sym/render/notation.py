@@ -28,6 +28,7 @@ NOTATION: dict[str, Notation] = {
     "div": Notation(r"{0} \oslash {1}", "{0} / {1}"),
     "neg": Notation("-{0}", "-{0}"),
     "copy": Notation("{0}", "{0}"),
+    "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
     "leaky_relu": Notation(r"\operatorname{LeakyReLU}", "LeakyReLU"),

@@ -100,6 +100,23 @@ def _element_indices(e):
 
 
 
+def slice_spans(printer, e) -> tuple[str, str]:
+    """The rows and columns a slice keeps, 1-based and inclusive as the notes count: ":" for all,
+    "k+1:2k" for the second of two blocks of k."""
+    out = []
+    for (start, stop, _), size in zip((e.rowslice, e.colslice), e.parent.shape):
+        whole = start == 0 and stop == size
+        out.append(":" if whole else f"{_size_text(printer, start + 1)}:{_size_text(printer, stop)}")
+    return out[0], out[1]
+
+
+def _size_text(printer, size) -> str:
+    """A size sum as a reader writes it: k+1, 2k (names first, the number last)."""
+    terms = sorted(sp.Add.make_args(size), key=lambda t: t.is_Integer)
+    return "+".join(f"{printer._print(t.args[0])}{printer._print(t.args[1])}" if t.is_Mul else printer._print(t)
+                    for t in terms)
+
+
 def with_axis(template: str, axis) -> str:
     """A notation template with the op's axis put in (mean(X, axis=1))."""
     return template.replace("<axis>", str(axis)) if "<axis>" in template else template
@@ -187,6 +204,13 @@ class NotesLatexPrinter(LatexPrinter):
             return out if exp is None else rf"{out}^{{{exp}}}"
         return super()._print_Function(e, exp)
 
+    def _print_MatrixSlice(self, e):
+        rows, cols = slice_spans(self, e)
+        parent = self._print(e.parent)
+        if not isinstance(e.parent, sp.MatrixSymbol):
+            parent = rf"\left({parent}\right)"
+        return rf"{parent}_{{[{rows},\, {cols}]}}".replace(":", "{:}")
+
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
         return fill(template, *(self._print(a) for a in e.operands))
@@ -261,6 +285,11 @@ class NotesStrPrinter(StrPrinter):
 
     def _print_ZeroMatrix(self, e):
         return "0"
+
+    def _print_MatrixSlice(self, e):
+        rows, cols = slice_spans(self, e)
+        parent = self._print(e.parent)
+        return f"{parent if isinstance(e.parent, sp.MatrixSymbol) else f'({parent})'}[{rows}, {cols}]"
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", dict(e.params).get("axis"))
