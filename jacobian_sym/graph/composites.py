@@ -5,8 +5,10 @@ backward from the primitives (the op table carries no hand-written derivative).
     batch_norm(X, eps=1e-5)         = the same with the statistics over axis 0 (the batch, per feature)
 
 A scale γ and a shift β are written by the model (``layer_norm(X, axis=1) * g + b``), as they are
-parameters of the model, not of the normalisation. The normalised value and its statistics are
-named nodes (``<name>_mu``, ``<name>_var`` …) when the composite is itself named.
+parameters of the model, not of the normalisation. When a model file's line is the composite alone
+(``n2 = "layer_norm(x2, axis=1)"``), its steps are named after the line (``part_names``): μ₂ the
+mean, v₂ the variance plus eps, r₂ = rsqrt(v₂), so that the derivation names r₂ rather than
+repeating rsqrt(var(x₂) + eps) and a signal is ∂J/∂v₂, not ∂J/∂u₂₅.
 """
 
 from __future__ import annotations
@@ -41,17 +43,31 @@ def _axis(axis, node) -> int:
     return axis
 
 
-def layer_norm(X: E.Node, axis: int = 1, eps=DEFAULT_EPS) -> E.Node:
-    """(X − mean(X, axis)) ∘ 1/√(var(X, axis) + eps): each row (axis 1) or column (axis 0) normalised."""
+def _named(node: E.Node, names: dict | None, role: str) -> E.Node:
+    return node.named(names[role]) if names and role in names else node
+
+
+def layer_norm(X: E.Node, axis: int = 1, eps=DEFAULT_EPS, names: dict | None = None) -> E.Node:
+    """(X − mean(X, axis)) ∘ 1/√(var(X, axis) + eps): each row (axis 1) or column (axis 0) normalised.
+    ``names`` may name its steps: {"mu": …, "v": …, "r": …} (see ``part_names``)."""
     axis, eps = _axis(axis, X), _eps(eps)
-    centred = X - E.apply("mean", X, axis=axis)
-    return centred * E.apply("rsqrt", E.apply("var", X, axis=axis) + E.constant(eps))
+    centred = X - _named(E.apply("mean", X, axis=axis), names, "mu")
+    v = _named(E.apply("var", X, axis=axis) + E.constant(eps), names, "v")
+    return centred * _named(E.apply("rsqrt", v), names, "r")
 
 
-def batch_norm(X: E.Node, eps=DEFAULT_EPS) -> E.Node:
+def batch_norm(X: E.Node, eps=DEFAULT_EPS, names: dict | None = None) -> E.Node:
     """Layer norm's formula with the statistics over the batch (axis 0): each feature (column)
     normalised over the examples (rows)."""
-    return layer_norm(X, axis=0, eps=eps)
+    return layer_norm(X, axis=0, eps=eps, names=names)
+
+
+def part_names(line: str) -> dict:
+    """The names of a normalisation's steps on the model-file line ``line``: the line's trailing
+    digits as their subscript (n2 → μ₂ = mu_2, v₂, r₂), else the line's name (ln → mu_ln)."""
+    digits = line[len(line.rstrip("0123456789")):]
+    suffix = digits or line
+    return {"mu": f"mu_{suffix}", "v": f"v_{suffix}", "r": f"r_{suffix}"}
 
 
 COMPOSITES: dict[str, Composite] = {

@@ -127,21 +127,28 @@ def _factor_shapes(expr) -> list:
     return [(expr, expr.shape)]
 
 
-def _pre_activation(graph: Graph) -> list:
+def _pre_activation(graph: Graph, lines=()) -> list:
     """Nodes that feed an element-wise function or a softmax — and an affine prediction that feeds
-    the loss directly (MSE on W h + b) — from the loss backwards."""
+    the loss directly (MSE on W h + b) — from the loss backwards; and a forward line (``lines``:
+    named by the model) that several nodes read, where paths meet — a residual stream x₂, the h₁
+    that every head reads — so that its signal is written once, not once per path."""
+    readers: dict = {}
+    for node in graph.nodes:
+        for a in {id(graph.canonical(a)) for a in node.args}:
+            readers[a] = readers.get(a, 0) + 1
     out, seen = [], set()
     for node in reversed(graph.nodes):
         if node.is_leaf or node.op == "const":
             continue
         kind = get_op(node.op).kind
+        candidates = []
+        if node.name in lines and node is not graph.root and readers.get(id(node), 0) >= 2:
+            candidates = [node]
         if kind in ("elementwise", "vector"):
-            candidates = [graph.canonical(node.args[0])]
+            candidates += [graph.canonical(node.args[0])]
         elif kind == "loss":
-            candidates = [graph.canonical(a) for a in node.args
-                          if not a.is_leaf and a.op != "const" and get_op(a.op).kind == "linear"]
-        else:
-            continue
+            candidates += [graph.canonical(a) for a in node.args
+                           if not a.is_leaf and a.op != "const" and get_op(a.op).kind == "linear"]
         for arg in candidates:
             if not arg.is_leaf and arg.op != "const" and id(arg) not in seen:
                 seen.add(id(arg))
@@ -159,7 +166,7 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
         if node is None:
             raise DerivationError(f"wrt names {name!r}, which the loss does not depend on")
         wrt_nodes.append(node)
-    signals = _pre_activation(graph)
+    signals = _pre_activation(graph, set(model.forward))
     letter = "Delta" if model.batch is not None else "delta"
     names = {id(n): f"{letter}_{k}" for k, n in enumerate(signals, 1)}
     signal_of = {id(n): matrix_symbol(names[id(n)], *gradient_layout(n.shape, layout, batch=model.batch)[0])

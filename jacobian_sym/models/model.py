@@ -16,7 +16,7 @@ from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size
 from jacobian_sym.errors import JacobianSymError, ParseError, ShapeError
 from jacobian_sym.graph import expr as E
-from jacobian_sym.graph.composites import COMPOSITES
+from jacobian_sym.graph.composites import COMPOSITES, part_names
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -177,7 +177,11 @@ def _build(data, text, source) -> Model:
             raise ParseError(f"{name}: a forward line is a string expression", source=source, line=line)
         if name in names:
             raise ParseError(f"{name} is already defined", source=source, line=line)
-        node = parse_expression(line_text, names, source=source, line=line, col=col).named(name)
+        parts: list = []
+        node = parse_expression(line_text, names, source=source, line=line, col=col, name=name,
+                                parts=parts).named(name)
+        for part in parts:  # a composite's named steps (μ₂, v₂, r₂) are lines before its own
+            names[part.name] = forward[part.name] = part
         names[name] = forward[name] = node
     loss = list(forward.values())[-1]
     if loss.shape != (1, 1):
@@ -220,8 +224,10 @@ MAX_LINE = 4000  # characters of one forward line
 MAX_DEPTH = 60  # nesting of one forward line (each level is a node, a rule pass and a printer frame)
 
 
-def parse_expression(text: str, names: dict, *, source=None, line=None, col=None) -> E.Node:
-    """Parse one forward line against the whitelist; ``names`` holds what is defined above it."""
+def parse_expression(text: str, names: dict, *, source=None, line=None, col=None, name: str | None = None,
+                     parts: list | None = None) -> E.Node:
+    """Parse one forward line against the whitelist; ``names`` holds what is defined above it. A line
+    ``name`` that is a composite alone names the composite's steps and appends them to ``parts``."""
     if len(text) > MAX_LINE:
         raise ParseError(f"the line is {len(text)} characters long; at most {MAX_LINE}", source=source, line=line)
     try:
@@ -235,7 +241,11 @@ def parse_expression(text: str, names: dict, *, source=None, line=None, col=None
     depth = _depth(tree.body)
     if depth > MAX_DEPTH:
         raise ParseError(f"the line is nested {depth} levels deep; at most {MAX_DEPTH}", source=source, line=line)
-    return _Reader(text, names, source, line, col or 1).read(tree.body)
+    reader = _Reader(text, names, source, line, col or 1)
+    if name is not None and parts is not None:
+        reader.line_name, reader.parts = name, parts
+        reader.top = tree.body
+    return reader.read(tree.body)
 
 
 def _depth(tree) -> int:
@@ -251,6 +261,8 @@ def _depth(tree) -> int:
 class _Reader:
     def __init__(self, text, names, source, line, col):
         self.text, self.names, self.source, self.line, self.col = text, names, source, line, col
+        #: the line's name, where its composite's named steps go, and the line's whole expression
+        self.line_name, self.parts, self.top = None, None, None
 
     def fail(self, node, message):
         raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
@@ -321,7 +333,15 @@ class _Reader:
                                     f"not {kw.arg!r}")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
         operand = self.read(node.args[0])
+        if node is self.top:  # the line is the composite alone: name its steps after the line
+            wanted = part_names(self.line_name)
+            if not set(wanted.values()) & set(self.names):
+                params["names"] = wanted
         try:
-            return composite.build(operand, **params)
+            built = composite.build(operand, **params)
+            if "names" in params:
+                named = {n.name: n for n in built.walk() if n.name in params["names"].values()}
+                self.parts.extend(named[k] for k in params["names"].values() if k in named)
+            return built
         except ShapeError as err:
             self.fail(node, f"{composite.name}: {err}")

@@ -253,8 +253,17 @@ def written(graph, node, printer, top: bool = True, one_level: bool = False) -> 
         args = [rf"\left({s}\right)" if wrap else s for wrap, s in zip(loose, args)]
     else:
         args = [f"({s})" if wrap else s for wrap, s in zip(loose, args)]
-    if node.op in ("mul", "div") and any(a.op == "const" for a in node.args):
-        return " ".join(args) if node.op == "mul" else f"{args[0]} / {args[1]}"
+    if node.op == "mul" and any(a.op == "const" for a in node.args):
+        # a number times a matrix: the number first, (1/8) h₁ Q₁ (h₁ K₁)ᵀ, a product not in parentheses
+        k = 0 if node.args[0].op == "const" else 1
+        number, other = args[k], node.args[1 - k]
+        text = args[1 - k] if other.op in ("add", "sub", "neg") else written(
+            graph, other, printer, top=False, one_level=one_level)
+        if printer is not latex and "/" in number:
+            number = f"({number})"
+        return f"{number} {text}"
+    if node.op == "div" and any(a.op == "const" for a in node.args):
+        return f"{args[0]} / {args[1]}"
     notation = NOTATION[node.op]
     if op.kind == "elementwise":
         name = notation.latex if printer is latex else (notation.text or node.op)
