@@ -11,6 +11,7 @@ import sympy as sp
 from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
+    LINE_WIDTH,
     DimTable,
     Equations,
     Page,
@@ -18,12 +19,14 @@ from jacobian_sym.render.pages import (
     Row,
     Section,
     as_written,
+    fits_line,
     product,
     write_display_latex,
     write_latex,
     write_markdown,
     write_text,
 )
+from jacobian_sym.render.printers import latex
 
 J = sp.Symbol("J")
 
@@ -196,8 +199,12 @@ def backprop_page(bp) -> Page:
         where += (" and where paths meet (",) + _listed(meeting) + ("),",)
     intro = [Prose(layout_words(bp.layout)),
              Prose(where + (" and numbered from the loss backwards, as the notes do.",))]
+    # (a row too wide for the page — a sum of six products — checks nothing a reader can follow; the
+    # table's third column holds a whole sum, so a sum gets half a line)
     table = DimTable([(sp.Derivative(J, graph.symbol(bp.delta_nodes[k])), shape, factors)
-                      for k, (shape, factors) in bp.shape_table.items() if k in bp.deltas])
+                      for k, (shape, factors) in bp.shape_table.items() if k in bp.deltas
+                      and fits_line(" ".join(latex(f[0]) for f in factors if f != "∘"),
+                                    LINE_WIDTH if len(factors) > 1 else LINE_WIDTH // 2)])
     sections = [Section(None, intro), Section(("Forward pass",), [Equations(forward)]),
                 Section(("Error signals",), signals), Section(("Gradients",), grads)]
     if table.rows:

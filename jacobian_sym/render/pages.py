@@ -11,6 +11,7 @@ per row. Everything mathematical is a SymPy object printed by ``render/printers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -108,9 +109,46 @@ def _pieces_text(pieces) -> str:
     return "".join(one_line(p) if isinstance(p, str) else text_of(p) for p in pieces)
 
 
-def _row_latex(row: Row) -> str:
+#: how wide a right-hand side may be, in characters a reader sees, before its terms go on lines of
+#: their own (the δ of a residual stream has six terms; on one line it ran off an A4 page)
+LINE_WIDTH = 72
+
+
+def _visible(tex: str) -> int:
+    """Roughly how many characters ``tex`` shows: a command is one, braces and scripts none."""
+    tex = re.sub(r"\\(left|right|operatorname|mathbf|tfrac|frac|dfrac)\b", "", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}^_ ]", "", tex))
+
+
+def fits_line(tex: str, width: int = LINE_WIDTH) -> bool:
+    """Whether ``tex`` fits ``width`` characters a reader sees (a line of a page by default)."""
+    return _visible(tex) <= width
+
+
+def _row_lines(row: Row) -> list[str]:
+    r"""The row in LaTeX, ``lhs &= rhs``; a long sum on several lines, each further line
+    ``&\quad + term …`` (the reason belongs to the last)."""
     lhs = " = ".join(tex_of(x) for x in row.lhs)
-    return f"{lhs} &= {_sum_of_products(row.rhs, tex_of)}"
+    whole = _sum_of_products(row.rhs, tex_of)
+    single = row.rhs[0][0] if len(row.rhs) == 1 and len(row.rhs[0]) == 1 else None
+    if fits_line(whole) or not isinstance(single, (sp.MatAdd, sp.Add)):
+        return [f"{lhs} &= {whole}"]
+    lines, current = [], ""
+    for term in single.args:
+        text = tex_of(term)
+        piece = text if text.startswith("-") or not current and not lines else f"+ {text}"
+        if current and _visible(current + piece) > LINE_WIDTH:
+            lines.append(current)
+            current = piece if piece.startswith(("+", "-")) else f"+ {piece}"
+        else:
+            current = f"{current} {piece}".strip()
+    lines.append(current)
+    return [f"{lhs} &= {lines[0]}"] + [rf"&\quad {line}" for line in lines[1:]]
+
+
+def _with_last(lines: list, suffix: str) -> list:
+    return [*lines[:-1], lines[-1] + suffix]
 
 
 def _dim_array(table: DimTable) -> str:
@@ -146,7 +184,8 @@ def _latex_blocks(blocks, depth: int) -> list:
         elif isinstance(block, Prose):
             body += [_pieces_tex(block.pieces), ""]
         elif isinstance(block, Equations):
-            rows = [f"  {_row_latex(r)}" + (rf" \tag*{{{_pieces_tex(r.why)}}}" if r.why else "") for r in block.rows]
+            rows = [f"  {line}" for r in block.rows for line in _with_last(
+                _row_lines(r), rf" \tag*{{{_pieces_tex(r.why)}}}" if r.why else "")]
             body += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
         elif isinstance(block, DimTable) and block.rows:
             body += [r"\[", _dim_array(block), r"\]"]
@@ -185,7 +224,8 @@ def write_markdown(page: Page, *, level: int = 1) -> str:
 
 def math_block(block: Equations) -> str:
     """One group of equations as an ``aligned`` environment (inside ``$$`` for MathJax)."""
-    rows = [f"  {_row_latex(r)}" + (f" && {_pieces_mathjax(r.why)}" if r.why else "") for r in block.rows]
+    rows = [f"  {line}" for r in block.rows for line in _with_last(
+        _row_lines(r), f" && {_pieces_mathjax(r.why)}" if r.why else "")]
     return "\n".join([r"\begin{aligned}", " \\\\\n".join(rows), r"\end{aligned}"])
 
 

@@ -13,6 +13,7 @@ import unicodedata
 import sympy as sp
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter, translate
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from sympy.printing.str import StrPrinter
 
@@ -216,6 +217,12 @@ class NotesLatexPrinter(LatexPrinter):
         return fill(template, *(self._print(a) for a in e.operands))
 
     def _print_MatMul(self, e):
+        # a fraction in front prints as \frac{1}{8} A B (SymPy wraps a positive one in parentheses)
+        coeff, matrices = e.as_coeff_matrices()
+        if coeff.is_Rational and not coeff.is_Integer and matrices:
+            one = matrices[0] if len(matrices) == 1 else sp.MatMul(*matrices, evaluate=False)
+            rest = self._print(one) if isinstance(one, sp.MatMul) else self.parenthesize(one, PRECEDENCE["Mul"])
+            return ("- " if coeff < 0 else "") + rf"{self._frac}{{{abs(coeff.p)}}}{{{coeff.q}}} {rest}"
         # (A B) C is A B C: a nested product is printed flat, not in parentheses
         if any(isinstance(a, sp.MatMul) for a in e.args):
             flat = []
