@@ -1,0 +1,111 @@
+"""Multi-head attention and the pre-LN transformer block (derivations/*.toml): the generated kernels,
+with a real −∞ causal mask, against central differences of NumPy forwards written here from the
+textbook formulas; float32 stays float32; the derivation names its signals where paths meet; bad
+concatenations and sizes are refused with the line."""
+
+import numpy as np
+import pytest
+
+import jacobian_sym as js
+from jacobian_sym.models.model import Model
+
+
+def _softmax_rows(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))  # the masked entries give exp(−∞) = 0
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _head(x, Q, K, V, M):
+    return _softmax_rows((x @ Q) @ (x @ K).T * 0.125 + M) @ x @ V
+
+
+def _layer_norm(x, gamma, beta):
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    return (x - mu) / np.sqrt(var + 1e-5) * gamma + beta
+
+
+def _gelu(u):  # the tanh approximation (Hendrycks & Gimpel 2016)
+    return 0.5 * u * (1 + np.tanh(np.sqrt(2 / np.pi) * (u + 0.044715 * u**3)))
+
+
+def _attention(X, Y, M, Q1, K1, V1, Q2, K2, V2, W_o):
+    H = np.hstack([_head(X, Q1, K1, V1, M), _head(X, Q2, K2, V2, M)])
+    return 0.5 * np.sum((H @ W_o - Y) ** 2)
+
+
+def _block(X, Y, M, gamma1, beta1, Q1, K1, V1, Q2, K2, V2, W_o, gamma2, beta2, W1, b1, W2, b2):
+    h = _layer_norm(X, gamma1, beta1)
+    x2 = X + np.hstack([_head(h, Q1, K1, V1, M), _head(h, Q2, K2, V2, M)]) @ W_o
+    out = x2 + _gelu(_layer_norm(x2, gamma2, beta2) @ W1 + b1) @ W2 + b2
+    return 0.5 * np.sum((out - Y) ** 2)
+
+
+CASES = {"multi_head_attention": _attention, "transformer_block": _block}
+
+
+def _arrays(model, rng, T=5, d=4, k=3, m=6):
+    sizes = {"T": T, "d": d, "k": k, "m": m, "2*k": 2 * k}
+    arrays = {name: rng.normal(size=tuple(sizes[str(s)] if not str(s).isdigit() else int(str(s)) for s in node.shape))
+              for name, node in model.variables.items()}
+    arrays["M"] = np.triu(np.full((T, T), -np.inf), 1)
+    return arrays
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_kernel_matches_central_differences_of_an_independent_forward(name):
+    model = Model.from_toml(f"derivations/{name}.toml")
+    forward = CASES[name]
+    f = js.kernel(js.backprop(model))
+    arrays = _arrays(model, np.random.default_rng(5))
+    out = f(**arrays)
+    assert np.isclose(out["J"], forward(**arrays), rtol=1e-12)
+    for wrt in model.wrt:
+        fd = np.zeros_like(arrays[wrt])
+        for idx in np.ndindex(fd.shape):
+            up, down = dict(arrays), dict(arrays)
+            up[wrt], down[wrt] = arrays[wrt].copy(), arrays[wrt].copy()
+            up[wrt][idx] += 1e-6
+            down[wrt][idx] -= 1e-6
+            fd[idx] = (forward(**up) - forward(**down)) / 2e-6
+        assert np.isfinite(out[wrt]).all(), wrt
+        assert np.linalg.norm(out[wrt] - fd) <= 1e-6 * np.linalg.norm(fd), wrt
+    single = f(**{n: a.astype(np.float32) for n, a in arrays.items()})
+    assert all(v.dtype == np.float32 and np.isfinite(v).all() for v in single.values())
+
+
+def test_the_block_names_its_signals_where_paths_meet_and_slices_the_heads():
+    bp = js.backprop(Model.from_toml("derivations/transformer_block.toml"))
+    nodes = {k: bp.graph.symbol(n).name for k, n in bp.delta_nodes.items()}
+    # the residual stream x2 and the normalised h1 that every head reads have signals of their own
+    assert {"x2", "h1", "u", "out", "s1", "s2", "v_2"} <= set(nodes.values())
+    assert str(bp.gradients["V2"]) == "(A₂ h₁)ᵀ (δ₄ Wₒᵀ)[:, k+1:2k]"
+    assert str(bp.gradients["W_o"]) == "Hᵀ δ₄"
+    assert "u₁" not in str(bp) and "u₂" not in str(bp)  # no signal of an unnamed node
+
+
+def test_a_kernel_checks_a_size_written_as_a_sum():
+    model = Model.from_toml("derivations/multi_head_attention.toml")
+    f = js.kernel(js.backprop(model))
+    arrays = _arrays(model, np.random.default_rng(0))
+    arrays["W_o"] = np.ones((7, 4))  # 2k = 6 rows
+    with pytest.raises(js.KernelInputError, match=r"W_o has shape \(7, 4\) but its axis 0 must be 2\*k = 6"):
+        f(**arrays)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('H = "concat(X, Y)"', "concat needs axis=0 (one above the other) or axis=1 (side by side)"),
+    ('H = "concat(X, Z, axis=1)"', "concat along axis 1: T×d and d×d differ in their number of rows (T and d)"),
+    ('H = "concat(X, Y, axis=2)"', "concat needs axis=0"),
+])
+def test_a_bad_concatenation_is_refused_with_its_line(line, message):
+    text = f'[inputs]\nX = ["T", "d"]\nY = ["T", "d"]\nZ = ["d", "d"]\n[forward]\n{line}\nJ = "sum(H)"\n'
+    with pytest.raises(js.ParseError, match="^m.toml:6:6: ") as err:
+        Model.parse(text, source="m.toml")
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("size", ["2*k-1", "k**2", "k*2", "2 * 3*k", "__import__('os')"])
+def test_a_size_is_a_name_a_number_or_a_sum_of_multiples(size):
+    text = f'[inputs]\nX = ["T", "{size}"]\n[forward]\nJ = "sum(X)"\n'
+    with pytest.raises(js.ParseError, match="^m.toml:2: size "):
+        Model.parse(text, source="m.toml")
