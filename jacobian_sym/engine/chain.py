@@ -176,7 +176,8 @@ class Chain:
             shape, _ = gradient_layout(node.shape, self.layout, batch=self.batch)
             whole = sig.symbol if tuple(shape) == tuple(node.shape) else sp.Transpose(sig.symbol)
         else:
-            whole = closed_form(sig.index, target_slots(sig.free, node.shape), node.shape)
+            # (closed at once: a concatenation inside another one hands down a slice of a slice)
+            whole = self.closed(closed_form(sig.index, target_slots(sig.free, node.shape), node.shape))
         spans = [(0, n, 1) for n in node.shape]
         spans[axis] = (offset, offset + arg.shape[axis], 1)
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
