@@ -107,7 +107,7 @@ def block(*, X, Y, M, gamma1, beta1, W_o, gamma2, beta2, W1, b1, W2, b2, scale, 
     x2 = X + H @ W_o
     h2, xhat2, rstd2 = _ln_forward(x2, gamma2, beta2)
     u = h2 @ W1 + b1
-    t = np.tanh(GELU_C * (u + 0.044715 * u**3))
+    t = np.tanh(GELU_C * (u + 0.044715 * u * u * u))  # (u ** 3 in float32 is 30× slower: NumPy's powf)
     gelu = 0.5 * u * (1 + t)
     d = x2 + gelu @ W2 + b2 - Y
     # backward

@@ -15,7 +15,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -221,8 +220,8 @@ def main():
     cases.append(("block T=128 d=256 4 heads m=1024", blk, "block", {"T": 128, "d": 256, "k": 64, "m": 1024}, 4,
                   0.125, handwritten.block))
     names = None
-    for label, model, kind, sizes, heads, scale, hand in cases:
-        for label, dtype, med in bench(label, model, kind, sizes, heads, scale, hand, args.calls):
+    for case in cases:
+        for label, dtype, med in bench(*case, args.calls):
             if names is None:
                 names = list(med)
                 print(f"{'model':<34} {'dtype':<8}" + "".join(f" {n + ' µs':>12} {'ratio':>6}" for n in names))

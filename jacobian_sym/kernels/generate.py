@@ -21,6 +21,7 @@ import sympy as sp
 
 from jacobian_sym.base.codetext import fill, fill_code, group
 from jacobian_sym.engine.inline import matrix_form
+from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
@@ -103,7 +104,7 @@ def _read_once(graph, node) -> bool:
     return template.count("{" + str(position) + "}") <= 1
 
 
-def _forward_lines(graph):
+def _forward_lines(graph, wanted=frozenset()):
     """The forward pass: one line per named or shared node; a node read once is inlined. Also the
     matrix forms of the unnamed nodes that got a line, by their variable, for the backward pass to
     reuse (δ = GELU′(W x) reads the forward's W x, not a product of its own)."""
@@ -133,11 +134,16 @@ def _forward_lines(graph):
             axis = node.attr("axis")
             code = fill_code(NUMPY[node.op], *args).replace("{axis}", str(int(axis) if axis is not None else 0))
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
-                and _read_once(graph, node)):
+                and _read_once(graph, node) and op.function is None
+                and not (node.op == "matmul" and _run_of(matrix_form(graph, node, forms)) in wanted)):
+            # (an activation's output always gets a line: its backward reads it, GELU(u)ᵀ δ₁; so does
+            # a product the backward reads, h₁K₁ inside the scores)
             names[id(node)] = group(code)  # used once: inline it (z = W @ x + b1)
             continue
         if node.name:
             var = node.name
+            if node.op == "matmul":  # a named product (o₁ = A₁ (h₁V₁)) is read, not recomputed
+                known[get_op("matmul").matrix(*(matrix_form(graph, a, forms) for a in node.args))] = var
         else:
             temp += 1
             var = f"_t{temp}"
@@ -179,34 +185,133 @@ def _backward_lines(b: Backprop, printer) -> list[str]:
         plan.append((py_name(k), v, None))
         done.add(b.delta_symbols[k].name)
         ready_gradients()
-    shared = _shared_products([expr for _, expr, _ in plan])
+    # what the forward pass computed (h₁K₁ inside the scores) is read from its line, not recomputed
+    computed = {tuple(flat_product(form)[1]): sp.MatrixSymbol(var, *form.shape)
+                for form, var in printer.known.items() if isinstance(form, sp.MatMul)}
+    exprs, temps = _shared_products([_with_runs(_column_sums_first(expr), computed) for _, expr, _ in plan])
     out, defined = [], set()
-    for target, expr, variable in plan:
-        expr = expr.xreplace(shared)
-        for product, temp in shared.items():
+
+    def define(expr):  # the temporaries ``expr`` reads, each before its first use
+        for temp, product in temps.items():
             if temp.name not in defined and expr.has(temp):
+                define(product)
                 out.append(f"    {temp.name} = {printer.doprint(product)}")
                 defined.add(temp.name)
+
+    for (target, _, variable), expr in zip(plan, exprs):
+        define(expr)
         code = printer.doprint(expr)
         out.append(f"    {target} = {_keeping_dtype(code, variable, b.model.variables) if variable else code}")
     return out
 
 
-def _shared_products(exprs) -> dict:
-    """Matrix products (of matrices, not ones vectors) that occur more than once among ``exprs``,
-    largest first, each mapped to a temporary ``_p1``, ``_p2``, … (a name no model can use)."""
-    counts: dict = {}
-    for expr in exprs:
-        for sub in sp.preorder_traversal(expr):
-            if (isinstance(sub, sp.MatMul) and all(isinstance(a, sp.MatrixExpr) for a in sub.args)
-                    and not sub.has(sp.OneMatrix, sp.DiagMatrix)):
-                counts[sub] = counts.get(sub, 0) + 1
-    shared = sorted((m for m, c in counts.items() if c > 1), key=lambda m: (-sp.count_ops(m), sp.default_sort_key(m)))
-    out: dict = {}
-    for m in shared:
-        if not any(m.has(o) or o.has(m) for o in out):  # the largest shared product, not its parts
-            out[m] = sp.MatrixSymbol(f"_p{len(out) + 1}", *m.shape)
+def _column_sums_first(expr):
+    """1ᵀ(P ∘ (Bᵀ C)) → 1ᵀ((B P) ∘ C): the same column sums (Σ_a P_aj Σ_t B_ta C_tj = Σ_t (BP)_tj C_tj),
+    with the product B P the backward computes anyway (δ₂W₁ᵀ) in place of a product of its own (δ₂ᵀ n₂:
+    a third of an MLP layer's flops for the scale γ of a layer norm)."""
+    def rewrite(e):
+        coeff, mats = flat_product(e)
+        if len(mats) != 2 or not isinstance(mats[0], sp.OneMatrix) or not isinstance(mats[1], sp.HadamardProduct):
+            return e
+        parts = list(mats[1].args)
+        for n, part in enumerate(parts):
+            _, inner = flat_product(part)
+            if len(inner) == 2 and isinstance(inner[0], sp.Transpose) and len(parts) == 2:
+                B, C, P = inner[0].arg, inner[1], parts[1 - n]
+                ones = sp.OneMatrix(1, B.shape[0])
+                out = sp.MatMul(ones, sp.HadamardProduct(sp.MatMul(B, P), C))
+                return out if coeff == 1 else sp.MatMul(coeff, out)
+        return e
+
+    return expr.replace(lambda e: isinstance(e, sp.MatMul), rewrite)
+
+
+def _run_of(form) -> tuple:
+    return tuple(flat_product(form)[1])
+
+
+def backward_runs(b: Backprop) -> set:
+    """Every run of two or more factors of a product in ``b``'s signals and gradients."""
+    runs = set()
+    for expr in [*b.deltas.values(), *b.gradients.values()]:
+        for mats in _chains(expr):
+            runs |= _runs(mats)
+    return runs
+
+
+def _chains(expr):
+    """The flattened matrix products in ``expr``, each once: [M₁, M₂, …] for every run of matrices in a
+    product between its ones vectors and diagonals (which the printer lowers by pattern); a product's
+    nested products are its factors, not products of their own."""
+    out, stack = [], [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, sp.MatMul):
+            _, mats = flat_product(e)
+            segment = []  # the runs between ones vectors and diagonals (1ᵀ δ₂ W₁ᵀ holds δ₂ W₁ᵀ)
+            for m in [*mats, None]:
+                if m is None or isinstance(m, (sp.OneMatrix, sp.DiagMatrix)):
+                    if len(segment) >= 2:
+                        out.append(segment)
+                    segment = []
+                else:
+                    segment.append(m)
+            stack.extend(mats)
+        elif isinstance(e, sp.Basic):
+            stack.extend(e.args)
     return out
+
+
+def _runs(mats) -> set:
+    return {tuple(mats[i:j]) for i in range(len(mats)) for j in range(i + 2, len(mats) + 1)}
+
+
+def _shared_products(exprs) -> tuple[list, dict]:
+    """Runs of two or more factors of a matrix product (A B in A B C) that occur in more than one
+    place among ``exprs``, each computed once: the longest first, then (counted again on what is
+    left) the shorter ones — δ₆ h₁K₁ for ∂J/∂Q₁ = h₁ᵀ δ₆ h₁K₁ and δ₇ = δ₆ h₁K₁ Q₁ᵀ + …, δ₄W_oᵀ for every
+    head. Returns the expressions over temporaries ``_p1``, ``_p2``, … (names no model can use) and
+    each temporary's product, in the order they were found."""
+    exprs, defs = list(exprs), {}
+    while True:
+        counts: dict = {}
+        for expr in [*exprs, *defs.values()]:
+            for mats in _chains(expr):
+                for run in _runs(mats):
+                    counts[run] = counts.get(run, 0) + 1
+        shared = [r for r, c in counts.items() if c > 1]
+        if not shared:
+            return exprs, defs
+        best = min(shared, key=lambda r: (-len(r), sp.default_sort_key(sp.MatMul(*r))))
+        temp = sp.MatrixSymbol(f"_p{len(defs) + 1}", best[0].shape[0], best[-1].shape[1])
+        exprs = [_with_runs(e, {best: temp}) for e in exprs]
+        defs = {t: _with_runs(d, {best: temp}) for t, d in defs.items()}
+        defs[temp] = sp.MatMul(*best)
+
+
+def _inside(run, other) -> bool:
+    """Whether ``run`` is a contiguous part of ``other`` (tuples of factors)."""
+    n = len(run)
+    return any(other[i:i + n] == run for i in range(len(other) - n + 1))
+
+
+def _with_runs(expr, runs: dict):
+    """``expr`` with every occurrence of a run of ``runs`` in a product replaced by its symbol."""
+    if not runs:
+        return expr
+
+    def rebuild(product):
+        coeff, mats = flat_product(product)
+        for run, symbol in runs.items():
+            n, i = len(run), 0
+            while i + n <= len(mats):
+                if tuple(mats[i:i + n]) == run:
+                    mats = [*mats[:i], symbol, *mats[i + n:]]
+                i += 1
+        rest = mats[0] if len(mats) == 1 else sp.MatMul(*mats)
+        return rest if coeff == 1 else sp.MatMul(coeff, rest)
+
+    return expr.replace(lambda e: isinstance(e, sp.MatMul), rebuild)
 
 
 def _freed(lines: list[str], keep: set) -> list[str]:
@@ -296,7 +401,7 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
             one_hot[name] = one_hot_axis(node)
     if "J" in b.gradients:
         raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
-    names, outputs, lines, known = _forward_lines(graph)
+    names, outputs, lines, known = _forward_lines(graph, backward_runs(b))
     sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
              if not name.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)

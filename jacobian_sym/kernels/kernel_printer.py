@@ -2,6 +2,8 @@
 
 Lowerings (each measured against hand-written NumPy in ``benchmarks/kernels.py``):
 * a product with a ones vector is a sum over an axis (Δᵀ1 → Δ.sum(axis=…, keepdims=True));
+* a chain of three or more matrices is ``np.linalg.multi_dot``, which picks the cheapest order from
+  the arrays' shapes at run time (the sizes are symbols when the kernel is written);
 * a product whose inner dimension is the batch is ``_mm``: a broadcast multiply when the batch is 1
   (an outer product is not a k = 1 GEMM), ``@`` otherwise;
 * an element-wise derivative f′(a) is written through the layer's output when the forward pass has
@@ -101,6 +103,11 @@ class KernelPrinter(ClosedFormPrinter):
             return f"({self._operand(_column(mats[0]))} * {group(self._chain(mats[1:]))})"
         if isinstance(mats[-1], sp.DiagMatrix):  # A diag(v): columns scaled
             return f"({group(self._chain(mats[:-1]))} * {self._operand(_column(mats[-1]))}.T)"
+        if len(mats) >= 3 and not any(isinstance(m, (sp.OneMatrix, sp.DiagMatrix)) for m in mats) and not (
+                self.batch is not None and any(m.shape[0] == self.batch for m in mats[1:])):
+            # a chain of three or more: NumPy orders it by the arrays' sizes at run time (hᵀ Aᵀ G is
+            # hᵀ (Aᵀ G) when the head width is below the model width; left to right cost 2× in a block)
+            return f"np.linalg.multi_dot([{', '.join(self._operand(m) for m in mats)}])"
         left, right = mats[:-1], mats[-1]
         inner = right.shape[0]
         code_left = self._chain(left)
@@ -124,11 +131,16 @@ class KernelPrinter(ClosedFormPrinter):
             return f"_plus_transpose({self._print(e.args[1])})"
         out = ""
         full = [a for a in e.args if ones_scale(a) is None]
+        # a row or column repeated by a ones vector beside a term of the sum's own shape is left to
+        # NumPy's broadcasting (no T×d array of repeats: v 1ᵀ in X − v 1ᵀ is the column v)
+        anchored = any(a.shape == e.shape and _unrepeated(a) is None and ones_scale(a) is None for a in e.args)
         for n, a in enumerate(e.args):
             negative = isinstance(a, sp.MatMul) and a.as_coeff_matrices()[0].could_extract_minus_sign()
-            scale = ones_scale(-a if negative else a) if full else None
+            a = -a if negative else a
+            scale = ones_scale(a) if full else None
+            compact = _unrepeated(a) if anchored else None
             # c·1 beside a full-size term is the number c, broadcast (an array of ones would be float64)
-            code = group(self._print(scale)) if scale is not None else group(self._print(-a if negative else a))
+            code = group(self._print(scale if scale is not None else compact if compact is not None else a))
             out += (" - " if negative else " + ") + code if n else ("-" if negative else "") + code
         return out
 
@@ -188,6 +200,21 @@ class KernelPrinter(ClosedFormPrinter):
 
 
 STEP = sp.Heaviside(_S, 0)
+
+
+def _unrepeated(term):
+    """The row or column that ``term`` repeats (c · v 1ᵀ → c · v, c · 1 w → c · w), or None."""
+    coeff, mats = flat_product(term)
+    if len(mats) >= 2 and isinstance(mats[-1], sp.OneMatrix) and mats[-1].shape[0] == 1:
+        rest = mats[:-1]
+    elif len(mats) >= 2 and isinstance(mats[0], sp.OneMatrix) and mats[0].shape[1] == 1:
+        rest = mats[1:]
+    else:
+        return None
+    if any(isinstance(m, sp.OneMatrix) for m in rest):
+        return None
+    core = rest[0] if len(rest) == 1 else sp.MatMul(*rest)
+    return core if coeff == 1 else sp.MatMul(coeff, core)
 
 
 def _nonnegative(v) -> bool:
