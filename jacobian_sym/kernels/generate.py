@@ -95,6 +95,24 @@ def _fused(node, graph, names):
                 log=_log_link_name(p, graph))
 
 
+def _centred_values(graph) -> dict:
+    """var(X, axis) → the node X − mean(X, axis) when the graph computes it first (layer norm does):
+    the variance is then the mean of its squares, two passes over X instead of np.var's four."""
+    out = {}
+    position = {id(n): k for k, n in enumerate(graph.nodes)}
+    for node in graph.nodes:
+        if node.op != "var":
+            continue
+        X = graph.canonical(node.args[0])
+        for c in graph.nodes:
+            if (c.op == "sub" and graph.canonical(c.args[0]) is X and c.args[1].op == "mean"
+                    and graph.canonical(c.args[1].args[0]) is X and c.args[1].attr("axis") == node.attr("axis")
+                    and position[id(c)] < position[id(node)]):
+                out[id(node)] = c
+                break
+    return out
+
+
 def _read_once(graph, node) -> bool:
     """Whether ``node``'s one consumer reads it once: its lowering writes the argument once (GELU's
     template reads it three times, so W x under a GELU gets a line of its own, computed once)."""
@@ -114,6 +132,8 @@ def _forward_lines(graph, wanted=frozenset()):
     forms: dict = {}
     lines = []
     temp = 0
+    centred = _centred_values(graph)  # var node → the centred node it is the mean square of
+    read_by_var = {id(c) for c in centred.values()}
     for node in graph.nodes:
         if node.op == "const":
             names[id(node)] = number_code(node.attr("value"))
@@ -130,10 +150,22 @@ def _forward_lines(graph, wanted=frozenset()):
         code = _fused(node, graph, names)
         if code is None and node.op == "transpose" and node.args[0].op == "const":
             code = args[0]  # a number is its own transpose
+        if code is None and id(node) in centred and id(centred[id(node)]) in names:
+            c = names[id(centred[id(node)])]  # var(X) = mean((X − μ)²) from the X − μ the forward has
+            code = f"np.mean({c} * {c}, axis={int(node.attr('axis'))}, keepdims=True)"
+        if code is None and node.op == "mse" and node is graph.root:
+            # the squared error from its difference, which the backward's δ₁ = ŷ − y then reads
+            temp += 1
+            y, p = (names[id(graph.canonical(a))] for a in node.args)
+            lines.append(f"    _t{temp} = {p} - {y}")
+            known[sp.MatAdd(*(matrix_form(graph, a, forms) * w for a, w in zip(node.args[::-1], (1, -1))))] = \
+                f"_t{temp}"
+            code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
         if code is None:
             axis = node.attr("axis")
             code = fill_code(NUMPY[node.op], *args).replace("{axis}", str(int(axis) if axis is not None else 0))
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
+                and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None
                 and not (node.op == "matmul" and _run_of(matrix_form(graph, node, forms)) in wanted)):
             # (an activation's output always gets a line: its backward reads it, GELU(u)ᵀ δ₁; so does
