@@ -32,7 +32,9 @@ LOSSES = ["mse", "cross_entropy", "log_softmax", "binary_cross_entropy", "sum", 
 @st.composite
 def model_files(draw):
     """The text of a random model file: column (W @ h) or row (h @ W) convention, 1–3 layers, any
-    activation, residual and gated units, a weight used in two layers, every loss."""
+    activation, residual and gated units, units centred by their mean, normalised (layer_norm),
+    scaled by a broadcast 1/√var, or put side by side with their pre-activation (concat, 2n units), a
+    weight used in two layers, every loss."""
     column = draw(st.booleans())
     depth = draw(st.integers(1, 3))
     widths = ["n0"]
@@ -54,11 +56,21 @@ def model_files(draw):
         forward.append((f"z{k}", f"{W} @ {h} + b{k}" if column else f"{h} @ {W} + b{k}"))
         act = draw(st.sampled_from(ACTIVATIONS))
         arg = f"0.5 * z{k}" if act == "exp" else f"1 + square(z{k})" if act in POSITIVE else f"z{k}"  # tame values
-        unit = draw(st.sampled_from(["plain", "residual", "gated"]))
+        unit = draw(st.sampled_from(["plain", "residual", "gated", "centred", "normed", "scaled", "concat"]))
+        features = 0 if column else 1  # the axis of a layer's units (statistics per example)
         if unit == "residual" and a == b:
             forward.append((f"h{k}", f"{act}({arg}) + {h}"))
         elif unit == "gated":
             forward.append((f"h{k}", f"{act}({arg}) * z{k}"))
+        elif unit == "centred":  # minus the mean of the layer's units
+            forward.append((f"h{k}", f"{act}({arg}) - mean(z{k}, axis={features})"))
+        elif unit == "normed":  # the layer_norm composite
+            forward.append((f"h{k}", f"layer_norm({act}({arg}), axis={features}) + z{k}"))
+        elif unit == "scaled":  # divided by a broadcast standard deviation
+            forward.append((f"h{k}", f"{act}({arg}) * rsqrt(var(z{k}, axis={features}) + 1)"))
+        elif unit == "concat":  # the activation and the pre-activation side by side: 2b units
+            forward.append((f"h{k}", f"concat({act}({arg}), z{k}, axis={features})"))
+            widths[k + 1] = f"2*{b}"
         else:
             forward.append((f"h{k}", f"{act}({arg})"))
         h = f"h{k}"

@@ -78,7 +78,7 @@ def test_the_block_names_its_signals_where_paths_meet_and_slices_the_heads():
     nodes = {k: bp.graph.symbol(n).name for k, n in bp.delta_nodes.items()}
     # the residual stream x2 and the normalised h1 that every head reads have signals of their own
     assert {"x2", "h1", "u", "out", "s1", "s2", "v_2"} <= set(nodes.values())
-    assert str(bp.gradients["V2"]) == "h₁ᵀ A₂ᵀ (δ₄ Wₒᵀ)[:, k+1:2k]"
+    assert str(bp.gradients["V2"]) == "h₁ᵀ A₂ᵀ δ₄ (Wₒ[k+1:2k, :])ᵀ"  # the rows of W_o head 2 feeds
     assert str(bp.gradients["W_o"]) == "Hᵀ δ₄"
     assert "u₁" not in str(bp) and "u₂" not in str(bp)  # no signal of an unnamed node
 

@@ -35,6 +35,55 @@ _OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference",
              "concat": "the concatenation"}
 
 
+def slice_of(M, rows, cols):
+    """M[rows, cols] (spans (start, stop, step)), taken inside a sum, a Hadamard product, a number
+    times a matrix, and ones vectors: a slice of 1 1ᵀ is 1 1ᵀ of the slice's shape, of (v 1ᵀ) it is
+    v[rows] 1ᵀ. Else SymPy's ``MatrixSlice``."""
+    n_rows, n_cols = rows[1] - rows[0], cols[1] - cols[0]
+    whole_rows, whole_cols = (rows[0], rows[1]) == (0, M.shape[0]), (cols[0], cols[1]) == (0, M.shape[1])
+    if whole_rows and whole_cols:
+        return M
+    if _is_ones(M):
+        return sp.OneMatrix(n_rows, n_cols)
+    if isinstance(M, sp.MatAdd):
+        return sp.MatAdd(*(slice_of(a, rows, cols) for a in M.args))
+    if isinstance(M, sp.HadamardProduct):
+        return sp.HadamardProduct(*(slice_of(a, rows, cols) for a in M.args))
+    if isinstance(M, sp.Transpose):
+        return sp.Transpose(slice_of(M.arg, cols, rows))
+    if isinstance(M, sp.MatMul):
+        coeff, mats = M.as_coeff_matrices()
+        if len(mats) == 1:
+            return coeff * slice_of(mats[0], rows, cols)
+        first, last = mats[0], mats[-1]
+        if whole_rows or first.shape[0] == 1 or isinstance(first, sp.OneMatrix):  # the columns of the last
+            head = sp.OneMatrix(n_rows, first.shape[1]) if isinstance(first, sp.OneMatrix) else first
+            inner = [head, *mats[1:-1], slice_of(last, (0, last.shape[0], 1), cols)] if len(mats) > 1 else []
+            if whole_rows or isinstance(first, sp.OneMatrix):
+                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
+        if whole_cols or isinstance(last, sp.OneMatrix):  # the rows of the first
+            tail = sp.OneMatrix(last.shape[0], n_cols) if isinstance(last, sp.OneMatrix) else last
+            inner = [slice_of(first, rows, (0, first.shape[1], 1)), *mats[1:-1], tail]
+            if whole_cols or isinstance(last, sp.OneMatrix):
+                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
+    return sp.MatrixSlice(M, rows, cols)
+
+
+def _is_ones(M) -> bool:
+    """Whether M is a matrix of ones: 1 1ᵀ, or a product of ones vectors (1_B 1ᵀ)."""
+    if isinstance(M, sp.OneMatrix):
+        return True
+    return isinstance(M, sp.MatMul) and all(isinstance(a, sp.OneMatrix) for a in M.args)
+
+
+def _without_ones(h):
+    """A Hadamard product without its factors of ones (of its own shape): 1 1ᵀ ∘ z = z."""
+    rest = [a for a in h.args if not _is_ones(a)]
+    if not rest:
+        return sp.OneMatrix(*h.shape)
+    return rest[0] if len(rest) == 1 else sp.HadamardProduct(*rest)
+
+
 @dataclass
 class Signal:
     """∂(seed)/∂node[p, q] for one node: free indices, index expression, and its name if it has one."""
@@ -181,7 +230,7 @@ class Chain:
         spans = [(0, n, 1) for n in node.shape]
         spans[axis] = (offset, offset + arg.shape[axis], 1)
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
-        self.parts[stand_in] = sp.MatrixSlice(whole, *spans)
+        self.parts[stand_in] = slice_of(whole, *spans)
         shift = (lambda r, c: (r + offset, c)) if axis == 0 else (lambda r, c: (r, c + offset))
         if sig.symbol is not None:
             _, where = gradient_layout(node.shape, self.layout, batch=self.batch)
@@ -205,8 +254,13 @@ class Chain:
                              lambda e: self.part_elements[e.parent](*e.indices))
 
     def closed(self, expr):
-        """A closed form with the concatenations' slices put in for their stand-ins."""
-        return expr.xreplace(self.parts) if self.parts else expr
+        """A closed form with the concatenations' slices put in for their stand-ins (a slice of ones
+        is ones: 1 1ᵀ ∘ z is z again)."""
+        if not self.parts:
+            return expr
+        return expr.xreplace(self.parts).replace(
+            lambda e: isinstance(e, sp.HadamardProduct) and any(_is_ones(a) for a in e.args),
+            _without_ones)
 
     # ----- results -----
     def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:

@@ -213,8 +213,8 @@ def _backward_lines(b: Backprop, printer) -> list[str]:
             del needs[k]
 
     ready_gradients()
-    for k, v in b.deltas.items():
-        plan.append((py_name(k), v, None))
+    for k in _in_dependency_order(b, signal_names):
+        plan.append((py_name(k), b.deltas[k], None))
         done.add(b.delta_symbols[k].name)
         ready_gradients()
     # what the forward pass computed (h₁K₁ inside the scores) is read from its line, not recomputed
@@ -235,6 +235,21 @@ def _backward_lines(b: Backprop, printer) -> list[str]:
         code = printer.doprint(expr)
         out.append(f"    {target} = {_keeping_dtype(code, variable, b.model.variables) if variable else code}")
     return out
+
+
+def _in_dependency_order(b: Backprop, signal_names: set) -> list:
+    """The signals in their numbering order, except that a signal comes after those it reads (two
+    paths into one node can number a later signal first: layer_norm(f(z)) + z)."""
+    symbol = {k: b.delta_symbols[k].name for k in b.deltas}
+    reads = {k: {s.name for s in v.atoms(sp.MatrixSymbol)} & signal_names - {symbol[k]} for k, v in b.deltas.items()}
+    order, placed = [], set()
+    pending = list(b.deltas)
+    while pending:
+        k = next((k for k in pending if reads[k] <= placed), pending[0])  # (a cycle cannot occur)
+        order.append(k)
+        placed.add(symbol[k])
+        pending.remove(k)
+    return order
 
 
 def _column_sums_first(expr):

@@ -153,7 +153,10 @@ def _pre_activation(graph: Graph, lines=()) -> list:
             if not arg.is_leaf and arg.op != "const" and id(arg) not in seen:
                 seen.add(id(arg))
                 out.append(arg)
-    return out
+    # from the loss backwards by the node's own place (a signal reads only those of nodes after it):
+    # found through their consumers, layer_norm(f(z)) + z met z before the nodes between
+    position = {id(n): k for k, n in enumerate(graph.nodes)}
+    return sorted(out, key=lambda n: -position[id(n)])
 
 
 def backprop(model: Model, *, layout: str = "numerator") -> Backprop:

@@ -57,6 +57,8 @@ def _shape_of(M):
 def _elementwise_binary(combine):
     def matrix(A, B):
         shape = tuple(x if x != 1 else y for x, y in zip(_shape_of(A), _shape_of(B)))
+        if isinstance(A, sp.MatrixExpr) and not isinstance(B, sp.MatrixExpr):  # a 1×1 value and a number
+            return combine(B, A, scalar=True, swap=True)
         if not isinstance(A, sp.MatrixExpr) or A.shape == (1, 1):
             return combine(A if not isinstance(A, sp.MatrixExpr) else A[0, 0], B, scalar=True)
         if not isinstance(B, sp.MatrixExpr) or B.shape == (1, 1):

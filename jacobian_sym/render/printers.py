@@ -111,6 +111,17 @@ def slice_spans(printer, e) -> tuple[str, str]:
     return out[0], out[1]
 
 
+def slice_text(printer, e, comma: str) -> str:
+    """The spans of a slice as written in brackets: "1:k" for a vector's part, ":, k+1:2k" for a
+    matrix's columns."""
+    rows, cols = slice_spans(printer, e)
+    if e.parent.shape[0] == 1:
+        return cols
+    if e.parent.shape[1] == 1:
+        return rows
+    return f"{rows}{comma}{cols}"
+
+
 def _size_text(printer, size) -> str:
     """A size sum as a reader writes it: k+1, 2k (names first, the number last)."""
     terms = sorted(sp.Add.make_args(size), key=lambda t: t.is_Integer)
@@ -141,9 +152,13 @@ class NotesLatexPrinter(LatexPrinter):
         return bool(e.atoms(sp.Sum, sp.Derivative)) or isinstance(e, sp.Pow) and e.exp.is_negative
 
     def _print_MatrixElement(self, e):
+        named = isinstance(e.parent, sp.MatrixSymbol)
         if e.parent.shape == (1, 1):  # the element of a scalar is the scalar: J, not J_0
-            return self._print(sp.Symbol(e.parent.name))
-        return subscripted(e.parent.name, "".join(self._print(i) for i in _element_indices(e)))
+            return self._print(sp.Symbol(e.parent.name)) if named else self._print(e.parent)
+        indices = "".join(self._print(i) for i in _element_indices(e))
+        if not named:  # an element of an expression: (f(W x))_i
+            return rf"\left({self._print(e.parent)}\right)_{{{indices}}}"
+        return subscripted(e.parent.name, indices)
 
     def _print_KroneckerDelta(self, e, exp=None):
         a, b = (self._print(x) for x in e.args[:2])
@@ -206,11 +221,10 @@ class NotesLatexPrinter(LatexPrinter):
         return super()._print_Function(e, exp)
 
     def _print_MatrixSlice(self, e):
-        rows, cols = slice_spans(self, e)
         parent = self._print(e.parent)
-        if not isinstance(e.parent, sp.MatrixSymbol):
-            parent = rf"\left({parent}\right)"
-        return rf"{parent}_{{[{rows},\, {cols}]}}".replace(":", "{:}")
+        parent = f"{{{parent}}}" if isinstance(e.parent, sp.MatrixSymbol) else rf"\left({parent}\right)"
+        spans = slice_text(self, e, ",\\, ")
+        return rf"{parent}_{{[{spans}]}}".replace(":", "{:}")
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
@@ -294,9 +308,8 @@ class NotesStrPrinter(StrPrinter):
         return "0"
 
     def _print_MatrixSlice(self, e):
-        rows, cols = slice_spans(self, e)
         parent = self._print(e.parent)
-        return f"{parent if isinstance(e.parent, sp.MatrixSymbol) else f'({parent})'}[{rows}, {cols}]"
+        return f"{parent if isinstance(e.parent, sp.MatrixSymbol) else f'({parent})'}[{slice_text(self, e, ', ')}]"
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", dict(e.params).get("axis"))
