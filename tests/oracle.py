@@ -46,7 +46,8 @@ FORWARD = {
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(
         axis=dict(n.attrs)["axis"], keepdims=True),
     "log_softmax": lambda n, a: np.log(_softmax(n, a)),
-    "sum": lambda n, a: np.array([[a.sum()]]),
+    "sum": lambda n, a: np.array([[a.sum()]]) if dict(n.attrs).get("axis") is None else a.sum(
+        axis=dict(n.attrs)["axis"], keepdims=True),
     "tr": lambda n, a: np.array([[np.trace(a)]]),
     "norm": lambda n, a: np.array([[np.sqrt((a * a).sum())]]),
     "cross_entropy": lambda n, y, p: np.array([[-(y * np.log(p)).sum()]]),

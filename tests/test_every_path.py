@@ -62,8 +62,9 @@ def model_files(draw):
             forward.append((f"h{k}", f"{act}({arg}) + {h}"))
         elif unit == "gated":
             forward.append((f"h{k}", f"{act}({arg}) * z{k}"))
-        elif unit == "centred":  # minus the mean of the layer's units
-            forward.append((f"h{k}", f"{act}({arg}) - mean(z{k}, axis={features})"))
+        elif unit == "centred":  # minus the mean (or a share of the sum) of the layer's units
+            statistic = draw(st.sampled_from([f"mean(z{k}, axis={features})", f"0.5 * sum(z{k}, axis={features})"]))
+            forward.append((f"h{k}", f"{act}({arg}) - {statistic}"))
         elif unit == "normed":  # the layer_norm composite
             forward.append((f"h{k}", f"layer_norm({act}({arg}), axis={features}) + z{k}"))
         elif unit == "scaled":  # divided by a broadcast standard deviation

@@ -62,7 +62,7 @@ def _softmax_of(e):
         return None
     inverse, other = e.args if isinstance(e.args[0], sp.HadamardPower) else e.args[::-1]
     if not (isinstance(inverse, sp.HadamardPower) and inverse.exp == -1 and isinstance(inverse.base, OpApply)
-            and inverse.base.op_name == "sum"):
+            and inverse.base.op_name == "sum" and not inverse.base.params):
         return None
     (inner,) = inverse.base.operands
     transposed = isinstance(other, sp.Transpose)

@@ -26,7 +26,7 @@ from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
-from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused
+from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.ops.table import UNDEFINED, get_op
 from jacobian_sym.render.printers import plain
@@ -163,7 +163,7 @@ def _forward_lines(graph, wanted=frozenset()):
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
         if code is None:
             axis = node.attr("axis")
-            code = fill_code(NUMPY[node.op], *args).replace("{axis}", str(int(axis) if axis is not None else 0))
+            code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
                 and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None

@@ -40,7 +40,7 @@ NUMPY: dict[str, str] = {
     # along an axis, reductions, losses
     "softmax": "_softmax({0}, {axis})",
     "log_softmax": "_log_softmax({0}, {axis})",
-    "sum": "{np}sum({0})",
+    "sum": "{np}sum({0}{axis_kw})",  # the total, or per row/column with axis=
     "mean": "{np}mean({0}, axis={axis}, keepdims=True)",
     "var": "{np}var({0}, axis={axis}, keepdims=True)",  # the population variance
     "tr": "{np}trace({0})",
@@ -49,6 +49,13 @@ NUMPY: dict[str, str] = {
     "binary_cross_entropy": "_binary_cross_entropy({0}, {1})",
     "mse": "0.5 * {np}sum(({1} - {0}) ** 2)",
 }
+
+
+def with_axis_code(code: str, axis) -> str:
+    """A lowering with its axis put in: ``{axis}`` (0 when the op has none), ``{axis_kw}`` — nothing
+    for sum(A), ``, axis=1, keepdims=True`` for sum(A, axis=1)."""
+    kw = "" if axis is None else f", axis={int(axis)}, keepdims=True"
+    return code.replace("{axis_kw}", kw).replace("{axis}", str(int(axis) if axis is not None else 0))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.kernels import runtime as kernel_runtime
-from jacobian_sym.kernels.lowering import NUMPY
+from jacobian_sym.kernels.lowering import NUMPY, with_axis_code
 from jacobian_sym.ops.functions import ElementFunction
 from jacobian_sym.ops.table import vector_axis
 
@@ -113,6 +113,7 @@ class ClosedFormPrinter(NumPyPrinter):
         if "{axis}" in code:
             axis = e.params.get("axis", vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
+        code = with_axis_code(code, e.params.get("axis"))
         if e.shape == (1, 1):  # a reduction gives a NumPy scalar; as a matrix factor it is 1×1
             return f"{self._module}.reshape({code}, (1, 1))"
         return group(code)

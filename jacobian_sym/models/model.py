@@ -109,7 +109,7 @@ def _rebuild(node: E.Node, mapping: dict) -> E.Node:
         return node
     args = [_rebuild(a, mapping) for a in node.args]
     params = dict(node.attrs)
-    if get_op(node.op).along_axis and params.get("axis") is None:
+    if get_op(node.op).kind == "vector" and params.get("axis") is None:  # (sum(A) stays the total)
         params["axis"] = vector_axis(node.args[0].shape, None)
     return E.apply(node.op, *args, **params)
 

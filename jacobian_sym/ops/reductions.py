@@ -89,10 +89,21 @@ for _name, _element in (("mean", _mean_element), ("var", _var_element)):
         matrix=lambda A, axis=None, _name=_name: OpApply(_name, _reduced_shape(_name)(A.shape, axis), A, axis=axis),
         kind="reduction", params=("axis",),
     ))
+def _sum_shape(a, axis=None):
+    """sum(A) is a number; sum(A, axis=0) one value per column, sum(A, axis=1) one per row."""
+    return scalar_shape(a) if axis is None else _reduced_shape("sum")(a, axis)
+
+
+def _sum_element(ix, i, j, A, axis=None):
+    if axis is None:
+        return total(ix, A, lambda k, m: ix.at(A, k, m))
+    return _along(ix, A, i, j, axis, lambda e: e)
+
+
 declare(Op(
-    "sum", 1, scalar_shape,
-    element=lambda ix, i, j, A: total(ix, A, lambda k, m: ix.at(A, k, m)),
-    matrix=scalar_apply("sum"), kind="reduction",
+    "sum", 1, _sum_shape, element=_sum_element,
+    matrix=lambda A, axis=None: OpApply("sum", _sum_shape(A.shape, axis), A, axis=axis),
+    kind="reduction", params=("axis",),
 ))
 declare(Op(
     "tr", 1, _square_shape,

@@ -45,7 +45,7 @@ NOTATION: dict[str, Notation] = {
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),
-    "sum": Notation(r"\operatorname{sum}({0})", "sum({0})"),
+    "sum": Notation(r"\operatorname{sum}({0}<axis_kw_tex>)", "sum({0}<axis_kw>)"),
     "mean": Notation(r"\operatorname{mean}({0},\ \text{axis}=<axis>)", "mean({0}, axis=<axis>)"),
     "var": Notation(r"\operatorname{var}({0},\ \text{axis}=<axis>)", "var({0}, axis=<axis>)"),
     "tr": Notation(r"\operatorname{tr}({0})", "tr({0})"),

@@ -130,7 +130,11 @@ def _size_text(printer, size) -> str:
 
 
 def with_axis(template: str, axis) -> str:
-    """A notation template with the op's axis put in (mean(X, axis=1))."""
+    """A notation template with the op's axis put in (mean(X, axis=1)); ``<axis_kw>`` and
+    ``<axis_kw_tex>`` are the keyword written only when there is an axis (sum(A) or sum(A, axis=1))."""
+    kw = "" if axis is None else f", axis={axis}"
+    kw_tex = "" if axis is None else rf",\ \text{{axis}}={axis}"
+    template = template.replace("<axis_kw_tex>", kw_tex).replace("<axis_kw>", kw)
     return template.replace("<axis>", str(axis)) if "<axis>" in template else template
 
 
