@@ -3,6 +3,8 @@ definition, sharing nothing with the op table's NumPy templates, the printers or
 computes in extended precision (np.longdouble), so that its finite differences stay accurate where
 a float64 forward would lose digits (1 − σ(z) for a saturated σ)."""
 
+import math
+
 import numpy as np
 
 
@@ -38,6 +40,7 @@ FORWARD = {
     "softplus": lambda n, a: np.log(1 + np.exp(a)),
     "square": lambda n, a: a * a,
     "gelu": lambda n, a: a / 2 * (1 + np.tanh(np.sqrt(np.longdouble(2) / np.pi) * (a + 0.044715 * a**3))),
+    "gelu_erf": lambda n, a: a / 2 * (1 + np.vectorize(math.erf)(a.astype(float) / math.sqrt(2))),
     "silu": lambda n, a: a / (1 + np.exp(-a)),
     "sqrt": lambda n, a: np.sqrt(a),
     "rsqrt": lambda n, a: 1 / np.sqrt(a),

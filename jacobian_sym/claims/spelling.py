@@ -44,6 +44,7 @@ SPELLING: dict[str, Spelling] = {
     "softplus": Spelling(latex=("softplus",)),
     "square": Spelling(),
     "gelu": Spelling(latex=("gelu",)),
+    "gelu_erf": Spelling(latex=("gelu_erf",)),
     "silu": Spelling(latex=("silu", "swish")),
     "sqrt": Spelling(latex=("sqrt",)),
     "rsqrt": Spelling(latex=("rsqrt",)),

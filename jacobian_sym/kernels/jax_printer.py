@@ -42,7 +42,7 @@ def _scalar(a):
 
 
 RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
-           "_binary_cross_entropy": _binary_cross_entropy, "_scalar": _scalar}
+           "_binary_cross_entropy": _binary_cross_entropy, "_scalar": _scalar, "_erf": jax.scipy.special.erf}
 
 
 def jax_function(args, expr):

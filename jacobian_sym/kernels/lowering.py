@@ -34,6 +34,7 @@ NUMPY: dict[str, str] = {
     "square": "{0} ** 2",
     # (s * s * s, not s ** 3: a float32 power of a negative base is 30× slower in NumPy 2.4)
     "gelu": "0.5 * {0} * (1 + {np}tanh(0.7978845608028654 * ({0} + 0.044715 * {0} * {0} * {0})))",
+    "gelu_erf": "0.5 * {0} * (1 + _erf(0.7071067811865476 * {0}))",  # runtime._erf: NumPy has no erf
     "silu": "0.5 * {0} * (1 + {np}tanh(0.5 * {0}))",  # s σ(s), σ without overflow
     "sqrt": "{np}sqrt({0})",
     "rsqrt": "1 / {np}sqrt({0})",

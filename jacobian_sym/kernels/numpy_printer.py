@@ -72,6 +72,9 @@ class ClosedFormPrinter(NumPyPrinter):
             return group(fill_code(template, group(self._print(e.args[0])), np=self._module + "."))
         return group(self._print(e.explicit(numeric=True)))
 
+    def _print_erf(self, e):
+        return f"_erf({self._print(e.args[0])})"  # the runtime's (NumPy has no erf)
+
     def _print_Transpose(self, e):
         return f"({self._print(e.arg)}).T"
 
@@ -134,7 +137,7 @@ def numeric_function(args, expr):
 
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
-           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar")}
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -32,6 +32,8 @@ for _name, _form in [
     ("square", lambda s: s**2),
     # GELU, tanh approximation (Hendrycks & Gimpel 2016; GPT-2, BERT): ½s(1 + tanh(√(2/π)(s + 0.044715s³)))
     ("gelu", lambda s: s / 2 * (1 + sp.tanh(GELU_C * (s + sp.Rational(44715, 10**6) * s**3)))),
+    # GELU, exact (Hendrycks & Gimpel 2016; PyTorch's default): s Φ(s) = ½s(1 + erf(s/√2))
+    ("gelu_erf", lambda s: s / 2 * (1 + sp.erf(s / sp.sqrt(2)))),
     # SiLU (swish, Elfwing et al. 2018): s σ(s)
     ("silu", lambda s: s * _sigmoid(s)),
 ]:

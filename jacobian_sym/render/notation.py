@@ -39,6 +39,7 @@ NOTATION: dict[str, Notation] = {
     "softplus": Notation(r"\operatorname{softplus}", "softplus"),
     "square": Notation(r"\operatorname{square}", "square"),
     "gelu": Notation(r"\operatorname{GELU}", "GELU"),
+    "gelu_erf": Notation(r"\operatorname{GELU}_{\mathrm{erf}}", "GELU_erf"),
     "silu": Notation(r"\operatorname{SiLU}", "SiLU"),
     "sqrt": Notation(r"\operatorname{sqrt}", "sqrt"),
     "rsqrt": Notation(r"\operatorname{rsqrt}", "rsqrt"),
