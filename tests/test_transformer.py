@@ -109,3 +109,30 @@ def test_a_size_is_a_name_a_number_or_a_sum_of_multiples(size):
     text = f'[inputs]\nX = ["T", "{size}"]\n[forward]\nJ = "sum(X)"\n'
     with pytest.raises(js.ParseError, match="^m.toml:2: size "):
         Model.parse(text, source="m.toml")
+
+
+def test_dropout_with_a_given_mask_is_a_hadamard_product_with_an_input():
+    """A fixed mask in a Hadamard product (dropout: kept units scaled by 1/(1 − p)) is an input, so
+    no gradient is taken by it and the kernel uses it as given."""
+    model = Model.parse('title = "dropout with a given mask"\n[inputs]\nX = ["T", "d"]\nY = ["T", "k"]\n'
+                        'D = ["T", "m"]\n[params]\nW = ["d", "m"]\nV = ["m", "k"]\n[forward]\n'
+                        'h = "relu(X @ W) * D"\nJ = "mse(Y, h @ V)"\n')
+    f = js.kernel(js.backprop(model))
+    rng = np.random.default_rng(3)
+    arrays = {"X": rng.normal(size=(6, 4)), "Y": rng.normal(size=(6, 3)), "W": rng.normal(size=(4, 5)),
+              "V": rng.normal(size=(5, 3)), "D": (rng.uniform(size=(6, 5)) > 0.3) / 0.7}
+
+    def forward(X, Y, D, W, V):
+        return 0.5 * np.sum((np.maximum(X @ W, 0) * D @ V - Y) ** 2)
+
+    out = f(**arrays)
+    for wrt in ("W", "V"):
+        fd = np.zeros_like(arrays[wrt])
+        for idx in np.ndindex(fd.shape):
+            up, down = dict(arrays), dict(arrays)
+            up[wrt], down[wrt] = arrays[wrt].copy(), arrays[wrt].copy()
+            up[wrt][idx] += 1e-6
+            down[wrt][idx] -= 1e-6
+            fd[idx] = (forward(**up) - forward(**down)) / 2e-6
+        assert np.linalg.norm(out[wrt] - fd) <= 1e-6 * np.linalg.norm(fd), wrt
+    assert set(out) == {"J", "W", "V"}
