@@ -21,7 +21,18 @@ def softmax_definition(graph: Graph, node, facts: Facts) -> None:
     facts.softmax.append((theta, graph.symbol(node), vector_axis(node.shape, node.attr("axis"))))
 
 
-FACTS = {"softmax": softmax_definition}
+def mean_definition(graph: Graph, node, facts: Facts) -> None:
+    """μ = mean(A, axis): used by ``rules.mean_sum``; and C = A − μ where the graph has it, used by
+    ``rules.centred_values``."""
+    A = graph.canonical(node.args[0])
+    mu = graph.canonical(node)
+    facts.means.append((graph.symbol(A), graph.symbol(mu), node.attr("axis")))
+    for other in graph.nodes:
+        if other.op == "sub" and graph.canonical(other.args[0]) is A and graph.canonical(other.args[1]) is mu:
+            facts.centred.append((graph.symbol(A), graph.symbol(mu), graph.symbol(graph.canonical(other))))
+
+
+FACTS = {"softmax": softmax_definition, "mean": mean_definition}
 
 
 def facts_of(graph: Graph) -> Facts:

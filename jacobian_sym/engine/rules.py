@@ -27,6 +27,10 @@ class Facts:
     one_hot: list = field(default_factory=list)
     #: (f, A, U, g): U = f(A) element-wise and f′ = g(f), so f′(A) may be written g(U)
     outputs: list = field(default_factory=list)
+    #: (A, M, axis): M = mean(A, axis), so a sum of A along ``axis`` is its size times M
+    means: list = field(default_factory=list)
+    #: (A, M, C): C = A − M for M = mean(A, axis) broadcast back, so A − M may be written C
+    centred: list = field(default_factory=list)
 
 
 def _limits(s: sp.Sum):
@@ -123,6 +127,43 @@ def one_hot_sum(e, facts):
     return None
 
 
+def mean_sum(e, facts):
+    """Σ_s A_is → n μ_i for μ = mean(A, axis=1) a node of the graph (and Σ_s A_sj → n μ_j along axis
+    0): the sum a layer norm's backward meets is the statistic its forward computed. Shrinks: removes
+    a sum."""
+    if not (isinstance(e, sp.Sum) and len(e.limits) == 1) or not facts.means:
+        return None
+    k, lo, hi = _limits(e)
+    body = e.function
+    for A, M, axis in facts.means:
+        if _element_of(body, A) and body.indices[axis] == k and lo == 0 and hi == A.shape[axis] - 1 and \
+                not body.indices[1 - axis].has(k):
+            other = body.indices[1 - axis]
+            return A.shape[axis] * (M[other, 0] if axis == 1 else M[0, other])
+    return None
+
+
+def centred_values(e, facts):
+    """c A_ij R − c μ_i R → c C_ij R for C = A − μ a node (μ = mean(A) broadcast back): two terms a
+    layer norm's backward leaves apart are the centred values its forward computed. Shrinks: two
+    terms become one."""
+    if not isinstance(e, sp.Add) or not facts.centred:
+        return None
+    terms = list(e.args)
+    for A, M, C in facts.centred:
+        for t in terms:
+            for x in t.atoms(MatrixElement):
+                if x.parent != A:
+                    continue
+                i, j = x.indices
+                m = M[i, 0] if M.shape[1] == 1 else M[0, j]
+                partner = -t.xreplace({x: m})
+                if partner in terms and partner != -t:
+                    rest = [u for u in terms if u is not t and u != partner]
+                    return sp.Add(t.xreplace({x: C[i, j]}), *rest)
+    return None
+
+
 def softmax_quotient(e, facts):
     """exp(θ_a) / Σ_l exp(θ_l) → ŷ_a for ŷ = softmax(θ): names the normaliser Z = Σ_l exp(θ_l) and
     writes exp(θ_a) = ŷ_a·Z, so that Z cancels. Shrinks: removes the normaliser sums."""
@@ -192,8 +233,9 @@ def polynomial_function(e, facts):
     return None
 
 
-RULES = [polynomial_function, kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum]
-GLOBAL_RULES = [softmax_quotient]
+RULES = [polynomial_function, kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum,
+         mean_sum]
+GLOBAL_RULES = [softmax_quotient, centred_values]
 
 
 def rewrite(expr, rules, facts):
