@@ -89,5 +89,13 @@ def test_claim_errors_are_claim_errors():
 
 def test_powers():
     assert str(js.gradient(js.sum(x ** 2), x).closed_form) == "2 xᵀ"
-    with pytest.raises(js.JacobianSymError, match="integer"):
-        x ** 0.5
+    for bad in (0, 0.3, 9, -9, float("nan"), True):
+        with pytest.raises(js.JacobianSymError, match="whole or half number"):
+            x ** bad
+
+
+@pytest.mark.parametrize("exponent", [3, 0.5, 1.5, -1, -0.5, -2.5])
+def test_whole_and_half_powers_are_proved(exponent):
+    positive = js.exp(js.matrix("W", "n", "n") @ x)  # (half powers need positive values)
+    d = js.gradient(js.sum(positive ** exponent), positive.args[0].args[0])
+    assert js.verify(d).ok

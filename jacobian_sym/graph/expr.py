@@ -172,13 +172,28 @@ def exact_number(value) -> sp.Rational:
 
 
 def power(base: Node, exponent) -> Node:
-    """The element-wise power ``base ** n`` for an integer n from 1 to 8: square for 2, else a
-    Hadamard product of squares and the base (x ** 3 = square(x) * x)."""
-    if isinstance(exponent, bool) or not isinstance(exponent, int) or not 1 <= exponent <= 8:
-        raise JacobianSymError(f"only element-wise powers by an integer 1 … 8 are supported, not {exponent!r}")
+    """The element-wise power ``base ** p`` for p a whole or half number from −8 to 8 (not 0), built
+    from the op table: square for 2 and Hadamard products of squares (x ** 3 = square(x) * x), sqrt
+    for ½ (x ** 1.5 = x * sqrt(x)), and 1 / … for a negative power (x ** -0.5 = rsqrt(x))."""
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or exponent != exponent or \
+            not float(2 * exponent).is_integer() or not 0 < abs(exponent) <= 8:
+        raise JacobianSymError(f"only element-wise powers by a whole or half number from -8 to 8 (not 0) are "
+                               f"supported (x ** 2, x ** 0.5, x ** -1), not {exponent!r}")
+    if exponent == -0.5:
+        return apply("rsqrt", base)
+    if exponent < 0:
+        return apply("div", constant(1), power(base, -exponent))
+    whole = int(exponent)
+    if whole != exponent:  # a half power: sqrt times the whole part
+        root = apply("sqrt", base)
+        return root if whole == 0 else apply("mul", _whole_power(base, whole), root)
+    return _whole_power(base, whole)
+
+
+def _whole_power(base: Node, exponent: int) -> Node:
     if exponent == 1:
         return base
-    half = power(base, exponent // 2)
+    half = _whole_power(base, exponent // 2)
     out = apply("square", half)
     return apply("mul", out, base) if exponent % 2 else out
 

@@ -288,9 +288,13 @@ class _Reader:
             return E.constant(node.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
-            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int and 1 <= exponent.value <= 8):
-                self.fail(exponent, "only element-wise powers by an integer 1 … 8 are allowed (x ** 2)")
-            return E.power(self.read(node.left), exponent.value)
+            negative = isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub)
+            number = exponent.operand if negative else exponent
+            value = number.value if isinstance(number, ast.Constant) else None
+            if type(value) not in (int, float) or not float(2 * value).is_integer() or not 0 < abs(value) <= 8:
+                self.fail(exponent, "only element-wise powers by a whole or half number from -8 to 8 are allowed "
+                                    "(x ** 2, x ** 0.5, x ** -1)")
+            return E.power(self.read(node.left), -value if negative else value)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return E.apply(_BINOPS[type(node.op)], self.read(node.left), self.read(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
