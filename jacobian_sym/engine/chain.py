@@ -20,6 +20,7 @@ from jacobian_sym.engine.facts import facts_of
 from jacobian_sym.engine.layout import gradient_layout
 from jacobian_sym.engine.local import local_derivative
 from jacobian_sym.engine.rules import Facts, simplify_index
+from jacobian_sym.engine.slices import is_ones, slice_of, without_ones
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
@@ -33,55 +34,6 @@ _OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference",
              "cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy",
              "mse": "squared error", "log_softmax": "log-softmax", "leaky_relu": "leaky ReLU",
              "concat": "the concatenation"}
-
-
-def slice_of(M, rows, cols):
-    """M[rows, cols] (spans (start, stop, step)), taken inside a sum, a Hadamard product, a number
-    times a matrix, and ones vectors: a slice of 1 1ᵀ is 1 1ᵀ of the slice's shape, of (v 1ᵀ) it is
-    v[rows] 1ᵀ. Else SymPy's ``MatrixSlice``."""
-    n_rows, n_cols = rows[1] - rows[0], cols[1] - cols[0]
-    whole_rows, whole_cols = (rows[0], rows[1]) == (0, M.shape[0]), (cols[0], cols[1]) == (0, M.shape[1])
-    if whole_rows and whole_cols:
-        return M
-    if _is_ones(M):
-        return sp.OneMatrix(n_rows, n_cols)
-    if isinstance(M, sp.MatAdd):
-        return sp.MatAdd(*(slice_of(a, rows, cols) for a in M.args))
-    if isinstance(M, sp.HadamardProduct):
-        return sp.HadamardProduct(*(slice_of(a, rows, cols) for a in M.args))
-    if isinstance(M, sp.Transpose):
-        return sp.Transpose(slice_of(M.arg, cols, rows))
-    if isinstance(M, sp.MatMul):
-        coeff, mats = M.as_coeff_matrices()
-        if len(mats) == 1:
-            return coeff * slice_of(mats[0], rows, cols)
-        first, last = mats[0], mats[-1]
-        if whole_rows or first.shape[0] == 1 or isinstance(first, sp.OneMatrix):  # the columns of the last
-            head = sp.OneMatrix(n_rows, first.shape[1]) if isinstance(first, sp.OneMatrix) else first
-            inner = [head, *mats[1:-1], slice_of(last, (0, last.shape[0], 1), cols)] if len(mats) > 1 else []
-            if whole_rows or isinstance(first, sp.OneMatrix):
-                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
-        if whole_cols or isinstance(last, sp.OneMatrix):  # the rows of the first
-            tail = sp.OneMatrix(last.shape[0], n_cols) if isinstance(last, sp.OneMatrix) else last
-            inner = [slice_of(first, rows, (0, first.shape[1], 1)), *mats[1:-1], tail]
-            if whole_cols or isinstance(last, sp.OneMatrix):
-                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
-    return sp.MatrixSlice(M, rows, cols)
-
-
-def _is_ones(M) -> bool:
-    """Whether M is a matrix of ones: 1 1ᵀ, or a product of ones vectors (1_B 1ᵀ)."""
-    if isinstance(M, sp.OneMatrix):
-        return True
-    return isinstance(M, sp.MatMul) and all(isinstance(a, sp.OneMatrix) for a in M.args)
-
-
-def _without_ones(h):
-    """A Hadamard product without its factors of ones (of its own shape): 1 1ᵀ ∘ z = z."""
-    rest = [a for a in h.args if not _is_ones(a)]
-    if not rest:
-        return sp.OneMatrix(*h.shape)
-    return rest[0] if len(rest) == 1 else sp.HadamardProduct(*rest)
 
 
 @dataclass
@@ -259,8 +211,8 @@ class Chain:
         if not self.parts:
             return expr
         return expr.xreplace(self.parts).replace(
-            lambda e: isinstance(e, sp.HadamardProduct) and any(_is_ones(a) for a in e.args),
-            _without_ones)
+            lambda e: isinstance(e, sp.HadamardProduct) and any(is_ones(a) for a in e.args),
+            without_ones)
 
     # ----- results -----
     def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:
