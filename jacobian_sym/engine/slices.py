@@ -12,9 +12,9 @@ import sympy as sp
 
 
 def slice_of(M, rows, cols):
-    """M[rows, cols] (spans (start, stop, step)), taken inside a sum, a Hadamard product, a number
-    times a matrix, and ones vectors: a slice of 1 1ᵀ is 1 1ᵀ of the slice's shape, of (v 1ᵀ) it is
-    v[rows] 1ᵀ. Else SymPy's ``MatrixSlice``."""
+    """M[rows, cols] (spans (start, stop, step)), taken inside a sum, a Hadamard product, a transpose
+    and a product (its first factor's rows, its last factor's columns): a slice of 1 1ᵀ is 1 1ᵀ of the
+    slice's shape, of δ₁W_oᵀ it is δ₁ (W_o[rows, :])ᵀ. What it cannot enter is SymPy's ``MatrixSlice``."""
     n_rows, n_cols = rows[1] - rows[0], cols[1] - cols[0]
     whole_rows, whole_cols = (rows[0], rows[1]) == (0, M.shape[0]), (cols[0], cols[1]) == (0, M.shape[1])
     if whole_rows and whole_cols:
@@ -27,21 +27,15 @@ def slice_of(M, rows, cols):
         return sp.HadamardProduct(*(slice_of(a, rows, cols) for a in M.args))
     if isinstance(M, sp.Transpose):
         return sp.Transpose(slice_of(M.arg, cols, rows))
-    if isinstance(M, sp.MatMul):
+    if isinstance(M, sp.MatMul):  # (A ⋯ B)[r, c] = A[r, :] ⋯ B[:, c]
         coeff, mats = M.as_coeff_matrices()
-        if len(mats) == 1:
-            return coeff * slice_of(mats[0], rows, cols)
         first, last = mats[0], mats[-1]
-        if whole_rows or first.shape[0] == 1 or isinstance(first, sp.OneMatrix):  # the columns of the last
-            head = sp.OneMatrix(n_rows, first.shape[1]) if isinstance(first, sp.OneMatrix) else first
-            inner = [head, *mats[1:-1], slice_of(last, (0, last.shape[0], 1), cols)] if len(mats) > 1 else []
-            if whole_rows or isinstance(first, sp.OneMatrix):
-                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
-        if whole_cols or isinstance(last, sp.OneMatrix):  # the rows of the first
-            tail = sp.OneMatrix(last.shape[0], n_cols) if isinstance(last, sp.OneMatrix) else last
-            inner = [slice_of(first, rows, (0, first.shape[1], 1)), *mats[1:-1], tail]
-            if whole_cols or isinstance(last, sp.OneMatrix):
-                return sp.MatMul(coeff, *inner) if coeff != 1 else sp.MatMul(*inner)
+        if len(mats) == 1:
+            return coeff * slice_of(first, rows, cols)
+        head = slice_of(first, rows, (0, first.shape[1], 1))
+        tail = slice_of(last, (0, last.shape[0], 1), cols)
+        product = sp.MatMul(head, *mats[1:-1], tail)
+        return product if coeff == 1 else sp.MatMul(coeff, product)
     return sp.MatrixSlice(M, rows, cols)
 
 
