@@ -68,14 +68,18 @@ def spread(times: list[float]) -> str:
 
 def bench_kernel(f, given: dict, calls: int = 200):
     """Rows of a table: sizes, dtype, median µs with check=False and with the input checks."""
-    names = sorted({d for dims in f.inputs.values() for d in dims if not d.isdigit()})
+    # the sizes by name (2*k is k's), and the batch B only when the model has one (tokens × features
+    # models have none)
+    names = sorted({part.rpartition("*")[2].strip() for dims in f.inputs.values() for d in dims
+                    for part in d.split("+")} - {""})
+    names = [n for n in names if not n.isdigit()]
     unknown = sorted(set(given) - set(names))
     if unknown:
         raise JacobianSymError(f"--size names {', '.join(unknown)}, which the model does not have "
                                f"(it has: {', '.join(names)})")
-    batches = [given["B"]] if "B" in given else [1, 64]
+    batches = [given["B"]] if "B" in given else [1, 64] if "B" in names else [None]
     for B in batches:
-        sizes = {n: given.get(n, 64) for n in names} | {"B": B}
+        sizes = {n: given.get(n, 64) for n in names} | ({"B": B} if B is not None else {})
         elements = sum(int(np.prod([size_value(d, sizes) for d in dims])) for dims in f.inputs.values())
         if elements * 8 * 3 > MAX_BENCH_BYTES:  # the arrays, their gradients and the forward values
             raise JacobianSymError(f"at {', '.join(f'{k}={v}' for k, v in sizes.items())} the arrays alone take "
@@ -87,8 +91,7 @@ def bench_kernel(f, given: dict, calls: int = 200):
     # an environment variable set now would do nothing (NumPy has loaded BLAS): limit it at run time
     with threadpool_limits(limits=1, user_api="blas"):
         for B in batches:
-            sizes = {n: given.get(n, 64) for n in names}
-            sizes["B"] = B
+            sizes = {n: given.get(n, 64) for n in names} | ({"B": B} if B is not None else {})
             for dtype in (np.float32, np.float64):
                 a = random_arrays(f, sizes, rng, dtype)
                 fast = getattr(f.module, f.name)
