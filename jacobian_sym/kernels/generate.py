@@ -262,12 +262,12 @@ def _column_sums_first(expr):
             return e
         parts = list(mats[1].args)
         for n, part in enumerate(parts):
-            _, inner = flat_product(part)
+            scale, inner = flat_product(part)
             if len(inner) == 2 and isinstance(inner[0], sp.Transpose) and len(parts) == 2:
                 B, C, P = inner[0].arg, inner[1], parts[1 - n]
                 ones = sp.OneMatrix(1, B.shape[0])
                 out = sp.MatMul(ones, sp.HadamardProduct(sp.MatMul(B, P), C))
-                return out if coeff == 1 else sp.MatMul(coeff, out)
+                return out if coeff * scale == 1 else sp.MatMul(coeff * scale, out)
         return e
 
     return expr.replace(lambda e: isinstance(e, sp.MatMul), rewrite)
