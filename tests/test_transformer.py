@@ -48,8 +48,13 @@ def _arrays(model, rng, T=5, d=4, k=3, m=6):
     sizes = {"T": T, "d": d, "k": k, "m": m, "2*k": 2 * k}
     arrays = {name: rng.normal(size=tuple(sizes[str(s)] if not str(s).isdigit() else int(str(s)) for s in node.shape))
               for name, node in model.variables.items()}
-    arrays["M"] = np.triu(np.full((T, T), -np.inf), 1)
+    arrays["M"] = np.triu(np.full((T, T), -np.inf), 1)  # for the forwards here; the kernels build it
     return arrays
+
+
+def _given(arrays, model):
+    """The arrays a kernel takes: the causal mask is a constant of the model file, not an argument."""
+    return {k: v for k, v in arrays.items() if not model.variables[k].attr("constant")}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -58,13 +63,13 @@ def test_kernel_matches_central_differences_of_an_independent_forward(name):
     forward = CASES[name]
     f = js.kernel(js.backprop(model))
     arrays = _arrays(model, np.random.default_rng(5))
-    out = f(**arrays)
+    out = f(**_given(arrays, model))
     assert np.isclose(out["J"], forward(**arrays), rtol=1e-12)
     for wrt in model.wrt:
         fd = oracle.central_differences(forward, arrays, wrt)
         assert np.isfinite(out[wrt]).all(), wrt
         assert np.linalg.norm(out[wrt] - fd) <= 1e-6 * np.linalg.norm(fd), wrt
-    single = f(**{n: a.astype(np.float32) for n, a in arrays.items()})
+    single = f(**{n: a.astype(np.float32) for n, a in _given(arrays, model).items()})
     assert all(v.dtype == np.float32 and np.isfinite(v).all() for v in single.values())
 
 
@@ -81,7 +86,7 @@ def test_the_block_names_its_signals_where_paths_meet_and_slices_the_heads():
 def test_a_kernel_checks_a_size_written_as_a_sum():
     model = Model.from_toml("derivations/multi_head_attention.toml")
     f = js.kernel(js.backprop(model))
-    arrays = _arrays(model, np.random.default_rng(0))
+    arrays = _given(_arrays(model, np.random.default_rng(0)), model)
     arrays["W_o"] = np.ones((7, 4))  # 2k = 6 rows
     with pytest.raises(js.KernelInputError, match=r"W_o has shape \(7, 4\) but its axis 0 must be 2\*k = 6"):
         f(**arrays)
@@ -125,3 +130,31 @@ def test_dropout_with_a_given_mask_is_a_hadamard_product_with_an_input():
         fd = oracle.central_differences(forward, arrays, wrt)
         assert np.linalg.norm(out[wrt] - fd) <= 1e-6 * np.linalg.norm(fd), wrt
     assert set(out) == {"J", "W", "V"}
+
+
+def test_a_constant_mask_is_built_by_the_kernel_and_never_differentiated():
+    model = Model.from_toml("derivations/multi_head_attention.toml")
+    f = js.kernel(js.backprop(model))
+    assert "M" not in f.inputs  # the kernel builds it, in the arrays' dtype
+    with pytest.raises(js.KernelInputError, match="unexpected array"):
+        f(**_arrays(model, np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('M = { shape = ["T", "T"], constant = "upper" }', "one of the constant masks 'causal', 'lower'"),
+    ('M = { shape = ["T", "d"], constant = "causal" }', "the causal mask is square, not T×d"),
+])
+def test_a_bad_constant_is_refused_with_its_line(entry, message):
+    text = f'[inputs]\nX = ["T", "d"]\n{entry}\n[forward]\nJ = "sum(softmax(X @ X.T + M, axis=1))"\n'
+    with pytest.raises(js.ParseError, match="^m.toml:3: ") as err:
+        Model.parse(text, source="m.toml")
+    assert message in str(err.value)
+
+
+def test_a_constant_has_no_gradient():
+    text = ('[inputs]\nX = ["T", "d"]\nM = { shape = ["T", "T"], constant = "lower" }\n[params]\nW = ["d", "d"]\n'
+            '[forward]\nJ = "sum((X @ W @ X.T) * M)"\n[gradients]\nwrt = ["W", "M"]\n')
+    with pytest.raises(js.ParseError, match="a constant \\(lower mask\\): it has no gradient"):
+        Model.parse(text, source="m.toml")
+    lower = Model.parse(text.replace('wrt = ["W", "M"]', 'wrt = ["W"]'))
+    assert js.verify(js.backprop(lower)).ok  # the multiplicative mask, exact 0/1 values in the proofs

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import sympy as sp
 
 from jacobian_sym.base.safe_text import check_name
@@ -120,6 +121,26 @@ def one_hot_axis(node: Node) -> int:
 
 def _check_name(name):
     check_name(name)
+
+
+#: constant masks a model file may declare (``M = { shape = ["T", "T"], constant = "causal" }``): the
+#: value at (i, j) as a number, −∞ a float or SymPy's −oo. Not inputs: a kernel builds them itself.
+MASKS = {
+    "causal": "additive causal mask: 0 on and below the diagonal, −∞ above (token i sees tokens 1 … i)",
+    "lower": "multiplicative lower-triangular mask: 1 on and below the diagonal, 0 above",
+}
+
+
+def mask_cell(kind: str, i: int, j: int, exact: bool = False):
+    """The element (i, j) of the constant mask ``kind`` (exact: SymPy numbers, −oo)."""
+    if kind == "causal":
+        return 0 if j <= i else (-sp.oo if exact else float("-inf"))
+    return 1 if j <= i else 0
+
+
+def mask_array(kind: str, n: int) -> np.ndarray:
+    """The n×n constant mask ``kind`` in float64."""
+    return np.array([[mask_cell(kind, i, j) for j in range(n)] for i in range(n)], dtype=float)
 
 
 def _variable(name, rows, cols, role, one_hot=False) -> Node:

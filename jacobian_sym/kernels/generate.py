@@ -336,12 +336,6 @@ def _shared_products(exprs) -> tuple[list, dict]:
         defs[temp] = sp.MatMul(*best)
 
 
-def _inside(run, other) -> bool:
-    """Whether ``run`` is a contiguous part of ``other`` (tuples of factors)."""
-    n = len(run)
-    return any(other[i:i + n] == run for i in range(len(other) - n + 1))
-
-
 def _with_runs(expr, runs: dict):
     """``expr`` with every occurrence of a run of ``runs`` in a product replaced by its symbol."""
     if not runs:
@@ -393,6 +387,13 @@ def _keeping_dtype(code: str, name: str, variables: dict) -> str:
     return code
 
 
+def _size_code(dim: str) -> str:
+    """A size in a kernel's code: 5, _size_T, or 2 * _size_k (its parts are checked size names)."""
+    if dim.isdigit():
+        return dim
+    return " + ".join(f"{c} * _size_{n}" if c != 1 else f"_size_{n}" for c, n in _compound(dim) or [(1, dim)])
+
+
 def _compound(dim: str):
     """A size written as a sum (``2*k + v``) as [(2, "k"), (1, "v")]; None for a name or a number.
     Its parts are the checked size names of ``base.sizes`` (or numbers)."""
@@ -441,14 +442,22 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
             if node.op in UNDEFINED:
                 raise KernelError(f"{node.op} is a generic function with no definition: a kernel needs defined ops")
             raise KernelError(f"the op {node.op} has no NumPy lowering (kernels/lowering.py)")
-    spec, one_hot = {}, {}
+    spec, one_hot, constants = {}, {}, {}
     for name, node in b.model.variables.items():
+        if node.attr("constant"):  # a constant mask is built by the kernel, not passed to it
+            constants[name] = node
+            continue
         spec[name] = tuple(str(s) for s in node.shape)
         if node.attr("one_hot"):
             one_hot[name] = one_hot_axis(node)
     if "J" in b.gradients:
         raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
+    if constants and not spec:
+        raise KernelError("the model has constants only: a kernel needs an array to take their dtype from")
     names, outputs, lines, known = _forward_lines(graph, backward_runs(b))
+    first = next(iter(spec))
+    lines = [f"    {name} = _{node.attr('constant')}_mask({_size_code(str(node.shape[0]))}, {first}.dtype)"
+             for name, node in constants.items()] + lines
     sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
              if not name.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.expr import mask_array, one_hot_axis
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.table import get_op
@@ -26,7 +26,9 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
         if not node.is_leaf or node.name in arrays:
             continue
         rows, cols = concrete_shape(node.shape, sizes)
-        if node.attr("one_hot"):
+        if node.attr("constant"):  # a constant mask is its value, not random
+            arrays[node.name] = mask_array(node.attr("constant"), rows)
+        elif node.attr("one_hot"):
             axis = one_hot_axis(node)
             y = np.zeros((rows, cols))
             if axis == 0:

@@ -67,6 +67,16 @@ def _dim_value(dim, sizes):
     return total
 
 
+def _causal_mask(n, dtype):
+    """The additive causal mask: 0 on and below the diagonal, −∞ above (a model file's constant)."""
+    return np.triu(np.full((n, n), -np.inf, dtype=dtype), 1)
+
+
+def _lower_mask(n, dtype):
+    """The multiplicative lower-triangular mask: 1 on and below the diagonal, 0 above."""
+    return np.tril(np.ones((n, n), dtype=dtype))
+
+
 _FLOATS = "fd"  # the type codes of float32 and float64
 _ROUNDING = {"f": 0.00011920928955078125, "d": 2.220446049250313e-13}  # 1000 eps
 

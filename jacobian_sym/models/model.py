@@ -131,16 +131,22 @@ def _line_of(text, key, section="forward"):
 def _shape_of(name, value, source, text, section):
     line, _ = _line_of(text, name, section)
     where = dict(source=source, line=line)
-    one_hot = False
+    one_hot, constant = False, None
     if isinstance(value, dict):
-        unknown = set(value) - {"shape", "one_hot"}
+        unknown = set(value) - {"shape", "one_hot", "constant"}
         if unknown:
             raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
         one_hot = bool(value.get("one_hot", False))
+        constant = value.get("constant")
+        if constant is not None and (section != "inputs" or constant not in E.MASKS):
+            raise ParseError(f"{name}: constant = {constant!r}; an input may be one of the constant masks "
+                             f"{', '.join(repr(k) for k in E.MASKS)}", **where)
         value = value.get("shape")
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, str)) for v in value)):
         raise ParseError(f"{name}: a shape is a list of two sizes such as [\"D_h\", 1]", **where)
-    return value, one_hot
+    if constant is not None and value[0] != value[1]:
+        raise ParseError(f"{name}: the {constant} mask is square, not {value[0]}×{value[1]}", **where)
+    return value, one_hot, constant
 
 
 def _build(data, text, source) -> Model:
@@ -159,13 +165,15 @@ def _build(data, text, source) -> Model:
         for name, value in data.get(section, {}).items():
             line, _ = _line_of(text, name, section)
             _checked_name(name, source, line)
-            (rows, cols), one_hot = _shape_of(name, value, source, text, section)
+            (rows, cols), one_hot, constant = _shape_of(name, value, source, text, section)
             if name in names:
                 raise ParseError(f"{name} is declared twice", source=source, line=line)
             try:
                 node = E.matrix(name, rows, cols, role=role)
                 if one_hot:
                     node = E.Node("variable", (), node.shape, name, (("role", role), ("one_hot", True)))
+                if constant is not None:
+                    node = E.Node("variable", (), node.shape, name, (("role", role), ("constant", constant)))
             except JacobianSymError as err:
                 raise ParseError(str(err), source=source, line=line) from None
             names[name] = store[name] = node
@@ -196,6 +204,10 @@ def _build(data, text, source) -> Model:
         if not isinstance(w, str) or w not in names:
             line, _ = _line_of(text, "wrt", "gradients")
             raise ParseError(f"wrt names {w!r}, which is not in the model", source=source, line=line)
+        if names[w].attr("constant"):
+            line, _ = _line_of(text, "wrt", "gradients")
+            raise ParseError(f"wrt names {w!r}, a constant ({names[w].attr('constant')} mask): it has no gradient",
+                             source=source, line=line)
     loss_name = list(forward)[-1]
     if loss_name in wrt:
         line, _ = _line_of(text, "wrt", "gradients")

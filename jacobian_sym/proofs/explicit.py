@@ -9,7 +9,7 @@ import sympy as sp
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.errors import JacobianSymError, SizeError
-from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.report import Check
@@ -96,6 +96,8 @@ def guarded(name, sizes, run) -> Check:
 # ----- explicit values -----
 def leaf_matrix(node, sizes):
     rows, cols = _elements(node.shape, sizes)
+    if node.attr("constant"):  # a constant mask: its exact value (−oo above the diagonal of a causal one)
+        return sp.Matrix(rows, cols, lambda i, j: mask_cell(node.attr("constant"), i, j, exact=True))
     if node.attr("one_hot"):  # one 1 per example along the class axis, in varying places
         if one_hot_axis(node) == 0:
             return sp.Matrix(rows, cols, lambda i, j: 1 if i == (rows // 2 + j) % rows else 0)

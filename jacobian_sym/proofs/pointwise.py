@@ -21,7 +21,7 @@ import math
 import sympy as sp
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
-from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
@@ -184,7 +184,10 @@ def random_point(graph: Graph, sizes: dict, rng) -> dict:
             continue
         rows, cols = concrete(node.shape, sizes)
         role = _role(graph, node)
-        if node.attr("one_hot"):
+        kind = node.attr("constant")
+        if kind:  # a constant mask: its exact value
+            cell = (lambda i, j, kind=kind: mask_cell(kind, i, j, exact=True))
+        elif node.attr("one_hot"):
             axis = one_hot_axis(node)
             hot = [int(rng.integers(0, rows if axis == 0 else cols)) for _ in range(cols if axis == 0 else rows)]
             cell = (lambda i, j, hot=hot: int(i == hot[j])) if axis == 0 else (lambda i, j, hot=hot: int(j == hot[i]))
