@@ -60,7 +60,7 @@ def test_kernel_agrees_with_the_closed_forms_of_one_example(path):
     arrays = random_inputs(bp.graph, sizes, rng)
     numeric = NumericGraph(bp.graph, sizes)
     values = backprop_values(bp, numeric, arrays)
-    out = f(**arrays)
+    out = f(**{k: v for k, v in arrays.items() if k in f.inputs})  # (a constant mask is the kernel's own)
     assert np.isclose(out["J"], numeric.loss(arrays), rtol=1e-10)
     for name, closed in bp.gradients.items():
         want = evaluate(closed, values, sizes)

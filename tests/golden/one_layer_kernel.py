@@ -78,6 +78,16 @@ def _dim_value(dim, sizes):
     return total
 
 
+def _causal_mask(n, dtype):
+    """The additive causal mask: 0 on and below the diagonal, −∞ above (a model file's constant)."""
+    return np.triu(np.full((n, n), -np.inf, dtype=dtype), 1)
+
+
+def _lower_mask(n, dtype):
+    """The multiplicative lower-triangular mask: 1 on and below the diagonal, 0 above."""
+    return np.tril(np.ones((n, n), dtype=dtype))
+
+
 _FLOATS = "fd"  # the type codes of float32 and float64
 _ROUNDING = {"f": 0.00011920928955078125, "d": 2.220446049250313e-13}  # 1000 eps
 
@@ -145,6 +155,44 @@ def _cross_entropy(y, p):
 
 def _binary_cross_entropy(y, p):
     return -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+# erf, which NumPy does not have, to double precision (GELU's exact form): Chebyshev series computed
+# in 60 digits by tools/erf_coefficients.py — erf(x) = x P(x²/2 − 1) for |x| ≤ 2, erfc(x) =
+# e^(−x²) Q((x − 4)/2) for 2 < x < 6, ±1 beyond (erfc(6) is below half an ulp of 1). Python floats
+# as coefficients, so float32 stays float32; tests/test_erf.py compares with math.erf.
+_ERF_P = (
+    0.7415552820424018, -0.30107107338659495, 0.06899483068983156, -0.013916271264722188,
+    0.0024207995224334636, -0.0003658639685848086, 4.862098443231905e-05, -5.749256558035685e-06,
+    6.113243578434765e-07, -5.8991015312958435e-08, 5.2070090920686485e-09, -4.2329758799655433e-10,
+    3.188113506649175e-11, -2.2361550188326843e-12, 1.467329847991085e-13, -9.044001985381747e-15,
+    5.254813715470919e-16, -2.887426122284945e-17, 1.5047851875576326e-18,
+)
+_ERFC_Q = (
+    0.15454893254411423, -0.07674006034821483, 0.01849487416970198, -0.004337233595514166,
+    0.0009916839077238056, -0.00022144890703087983, 4.836760032122529e-05, -1.034609832664543e-05,
+    2.1698719431920526e-06, -4.4664937548784355e-07, 9.031674382673662e-08, -1.7955339488870227e-08,
+    3.5120800624763815e-09, -6.763532420163472e-10, 1.2831846446281688e-10, -2.3997023709710498e-11,
+    4.425938010116817e-12, -8.054583827182102e-13, 1.446990739131772e-13, -2.5671711791155715e-14,
+    4.4996611900036674e-15, -7.794698095368683e-16, 1.3349408666512418e-16, -2.261037766442396e-17,
+    3.7885091975244464e-18, -6.281565255937608e-19, 1.0309173951004107e-19,
+)
+
+
+def _chebyshev(coefficients, t):
+    """Σ c_k T_k(t) by Clenshaw's recurrence."""
+    b1 = b2 = 0.0
+    for c in coefficients[:0:-1]:
+        b1, b2 = c + 2 * t * b1 - b2, b1
+    return coefficients[0] + t * b1 - b2
+
+
+def _erf(x):
+    a = np.abs(x)
+    near = x * _chebyshev(_ERF_P, np.minimum(x * x, 4.0) * 0.5 - 1.0)
+    c = np.clip(a, 2.0, 6.0)
+    far = 1.0 - np.exp(-c * c) * _chebyshev(_ERFC_Q, (c - 4.0) * 0.5)
+    return np.where(a <= 2.0, near, np.sign(x) * np.where(a < 6.0, far, 1.0))
 
 
 def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, **_extra):
