@@ -92,14 +92,21 @@ def test_a_kernel_checks_a_size_written_as_a_sum():
         f(**arrays)
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ('H = "concat(X, Y)"', "concat needs axis=0 (one above the other) or axis=1 (side by side)"),
-    ('H = "concat(X, Z, axis=1)"', "concat along axis 1: T×d and d×d differ in their number of rows (T and d)"),
-    ('H = "concat(X, Y, axis=2)"', "concat needs axis=0"),
+_CONCAT = '[inputs]\nX = ["T", "d"]\nY = ["T", "d"]\nZ = ["d", "d"]\n[forward]\n{}\nJ = "sum(H)"\n'
+_MASK = '[inputs]\nX = ["T", "d"]\n{}\n[forward]\nJ = "sum(softmax(X @ X.T + M, axis=1))"\n'
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    (_CONCAT.format('H = "concat(X, Y)"'), "6:6", "concat needs axis=0 (one above the other) or axis=1 (side by side)"),
+    (_CONCAT.format('H = "concat(X, Z, axis=1)"'), "6:6",
+     "concat along axis 1: T×d and d×d differ in their number of rows (T and d)"),
+    (_CONCAT.format('H = "concat(X, Y, axis=2)"'), "6:6", "concat needs axis=0"),
+    (_MASK.format('M = { shape = ["T", "T"], constant = "upper" }'), "3",
+     "one of the constant masks 'causal', 'lower'"),
+    (_MASK.format('M = { shape = ["T", "d"], constant = "causal" }'), "3", "the causal mask is square, not T×d"),
 ])
-def test_a_bad_concatenation_is_refused_with_its_line(line, message):
-    text = f'[inputs]\nX = ["T", "d"]\nY = ["T", "d"]\nZ = ["d", "d"]\n[forward]\n{line}\nJ = "sum(H)"\n'
-    with pytest.raises(js.ParseError, match="^m.toml:6:6: ") as err:
+def test_a_bad_concatenation_or_constant_is_refused_with_its_line(text, where, message):
+    with pytest.raises(js.ParseError, match=f"^m.toml:{where}: ") as err:
         Model.parse(text, source="m.toml")
     assert message in str(err.value)
 
@@ -138,17 +145,6 @@ def test_a_constant_mask_is_built_by_the_kernel_and_never_differentiated():
     assert "M" not in f.inputs  # the kernel builds it, in the arrays' dtype
     with pytest.raises(js.KernelInputError, match="unexpected array"):
         f(**_arrays(model, np.random.default_rng(0)))
-
-
-@pytest.mark.parametrize(("entry", "message"), [
-    ('M = { shape = ["T", "T"], constant = "upper" }', "one of the constant masks 'causal', 'lower'"),
-    ('M = { shape = ["T", "d"], constant = "causal" }', "the causal mask is square, not T×d"),
-])
-def test_a_bad_constant_is_refused_with_its_line(entry, message):
-    text = f'[inputs]\nX = ["T", "d"]\n{entry}\n[forward]\nJ = "sum(softmax(X @ X.T + M, axis=1))"\n'
-    with pytest.raises(js.ParseError, match="^m.toml:3: ") as err:
-        Model.parse(text, source="m.toml")
-    assert message in str(err.value)
 
 
 def test_a_constant_has_no_gradient():
