@@ -192,14 +192,14 @@ def test_column_sums_are_taken_after_the_product_the_backward_has():
     """1ᵀ(P ∘ (c Bᵀ C)) = c 1ᵀ((B P) ∘ C), also with a number inside the Hadamard product."""
     import sympy as sp
 
-    from jacobian_sym.kernels.generate import _column_sums_first
+    from jacobian_sym.kernels.products import column_sums_first
 
     B, C, P = sp.MatrixSymbol("B", 5, 3), sp.MatrixSymbol("C", 5, 4), sp.MatrixSymbol("P", 3, 4)
     rng = np.random.default_rng(0)
     values = {M: sp.Matrix(rng.normal(size=M.shape)) for M in (B, C, P)}
     for c in (1, sp.Rational(3, 2)):
         before = sp.MatMul(sp.OneMatrix(1, 3), sp.HadamardProduct(P, sp.MatMul(c, B.T, C)))
-        after = _column_sums_first(before)
+        after = column_sums_first(before)
         assert after != before and not after.has(sp.Transpose)
         difference = before.subs(values).doit().as_explicit() - after.subs(values).doit().as_explicit()
         assert difference.norm() < 1e-12
