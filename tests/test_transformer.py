@@ -154,3 +154,16 @@ def test_a_constant_has_no_gradient():
         Model.parse(text, source="m.toml")
     lower = Model.parse(text.replace('wrt = ["W", "M"]', 'wrt = ["W"]'))
     assert js.verify(js.backprop(lower)).ok  # the multiplicative mask, exact 0/1 values in the proofs
+
+
+def test_division_by_a_broadcast_statistic_is_derived_and_proved():
+    """h / √(var(h) + 1) − mean(h)/2, per row: a quotient by a column broadcast over the row. Its proof
+    once failed falsely: the 50-digit evaluation left var's element as a nested Sum and evalf
+    estimated it as 0 for one row (proofs/explicit.py sums it exactly now)."""
+    model = Model.parse('[inputs]\nX = ["T", "d"]\nY = ["T", "d"]\n[params]\nW = ["d", "d"]\n[forward]\n'
+                        'h = "X @ W"\nn = "h / sqrt(var(h, axis=1) + 1) - mean(h, axis=1) / 2"\nJ = "mse(Y, n)"\n')
+    bp = js.backprop(model)
+    assert js.verify(bp).ok
+    rng = np.random.default_rng(1)
+    arrays = {"X": rng.normal(size=(5, 4)), "Y": rng.normal(size=(5, 4)), "W": rng.normal(size=(4, 4))}
+    assert js.gradcheck(js.kernel(bp), arrays).ok

@@ -167,4 +167,7 @@ def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
     out = out.xreplace(mapping)
     out = out.replace(lambda e: isinstance(e, sp.OneMatrix), lambda e: sp.ImmutableMatrix.ones(*e.shape))
     out = out.doit()
-    return sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
+    matrix = sp.Matrix(out.as_explicit() if hasattr(out, "as_explicit") else out)
+    # an op's element formula comes back as a Sum (var(h)_i = Σ_k (h_ik − Σ_l h_il / d)² / d): summed
+    # here, exactly — evalf of a nested Sum estimates it numerically and gave 0 for one row of a var
+    return matrix.applyfunc(lambda x: x.doit() if x.has(sp.Sum) else x)
