@@ -49,6 +49,9 @@ class Backprop:
     index_forms: dict = field(default_factory=dict, repr=False)
     #: the matrix-level chain rule of every signal and gradient (``chain_form.ChainForm``)
     chain_forms: dict = field(default_factory=dict, repr=False)
+    #: the signals named because several nodes read their node (where paths meet: a residual stream),
+    #: not because it feeds an activation, by signal name
+    meeting: list = field(default_factory=list, repr=False)
     #: what is built from this backprop once (its kernel), kept with it
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -127,7 +130,7 @@ def _factor_shapes(expr) -> list:
     return [(expr, expr.shape)]
 
 
-def _pre_activation(graph: Graph, lines=()) -> list:
+def _pre_activation(graph: Graph, lines=(), meeting: set | None = None) -> list:
     """Nodes that feed an element-wise function or a softmax — and an affine prediction that feeds
     the loss directly (MSE on W h + b) — from the loss backwards; and a forward line (``lines``:
     named by the model) that several nodes read, where paths meet — a residual stream x₂, the h₁
@@ -144,6 +147,8 @@ def _pre_activation(graph: Graph, lines=()) -> list:
         candidates = []
         if node.name in lines and node is not graph.root and readers.get(id(node), 0) >= 2:
             candidates = [node]
+            if meeting is not None:
+                meeting.add(id(node))
         if kind in ("elementwise", "vector"):
             candidates += [graph.canonical(node.args[0])]
         elif kind == "loss":
@@ -169,7 +174,8 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
         if node is None:
             raise DerivationError(f"wrt names {name!r}, which the loss does not depend on")
         wrt_nodes.append(node)
-    signals = _pre_activation(graph, set(model.forward))
+    meeting: set = set()
+    signals = _pre_activation(graph, set(model.forward), meeting)
     letter = "Delta" if model.batch is not None else "delta"
     names = {id(n): f"{letter}_{k}" for k, n in enumerate(signals, 1)}
     signal_of = {id(n): matrix_symbol(names[id(n)], *gradient_layout(n.shape, layout, batch=model.batch)[0])
@@ -208,7 +214,8 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
     chain_forms = {**{k: forms[id(n)] for k, n in delta_nodes.items()},
                    **{n.name: forms[id(n)] for n in wrt_nodes}}
     return Backprop(model, layout, deltas, delta_nodes, gradients, shapes, chain.steps, graph,
-                    delta_symbols, index_forms, chain_forms)
+                    delta_symbols, index_forms, chain_forms,
+                    [k for k, n in delta_nodes.items() if id(n) in meeting])
 
 
 def _using(form) -> str:

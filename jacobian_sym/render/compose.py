@@ -9,7 +9,6 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.graph.expr import MASKS
-from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
     LINE_WIDTH,
@@ -160,21 +159,6 @@ def _shaped(bp, variable):
     return None
 
 
-def _meeting_points(bp) -> list:
-    """The signals named because several nodes read their node (a residual stream), not because it
-    feeds an activation: the symbols of those nodes, in the signals' order."""
-    graph = bp.graph
-    fed = {id(graph.canonical(n.args[0])) for n in graph.nodes
-           if not n.is_leaf and n.op != "const" and get_op(n.op).kind in ("elementwise", "vector")}
-    return [graph.symbol(n) for n in bp.delta_nodes.values() if id(n) not in fed and get_op(n.op).kind != "loss"
-            and n.name in bp.model.forward and not _feeds_loss(graph, n)]
-
-
-def _feeds_loss(graph, node) -> bool:
-    return any(not n.is_leaf and n.op != "const" and get_op(n.op).kind == "loss"
-               and any(graph.canonical(a) is node for a in n.args) for n in graph.nodes)
-
-
 def _listed(symbols) -> tuple:
     """x, y and z as prose pieces (math between the words)."""
     out = []
@@ -194,7 +178,7 @@ def backprop_page(bp) -> Page:
         node = graph.node_named(name)
         lhs = (sp.Derivative(J, graph.symbol(node)),)
         grads.append(Equations(_chain_rows(bp, lhs, closed, bp.chain_forms[name], _shaped(bp, node))))
-    meeting = _meeting_points(bp)
+    meeting = [graph.symbol(bp.delta_nodes[k]) for k in bp.meeting]
     where = ("Error signals are named at the pre-activations",)
     if meeting:
         where += (" and where paths meet (",) + _listed(meeting) + ("),",)
