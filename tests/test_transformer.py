@@ -167,3 +167,16 @@ def test_division_by_a_broadcast_statistic_is_derived_and_proved():
     rng = np.random.default_rng(1)
     arrays = {"X": rng.normal(size=(5, 4)), "Y": rng.normal(size=(5, 4)), "W": rng.normal(size=(4, 4))}
     assert js.gradcheck(js.kernel(bp), arrays).ok
+
+
+def test_a_size_sum_is_checked_whichever_array_binds_its_names():
+    """Y's k + 1 columns are checked against W's k although Y comes first (the fast path once
+    compared only sums whose names were already bound, and let a wrong Y through to NumPy)."""
+    model = Model.parse('[inputs]\nX = ["T", "d"]\nY = ["T", "k + 1"]\n[params]\nW = ["d", "k"]\n[forward]\n'
+                        'J = "mse(Y, concat(X @ W, sum(X, axis=1), axis=1))"\n')
+    f = js.kernel(js.backprop(model))
+    rng = np.random.default_rng(0)
+    arrays = {"X": rng.normal(size=(4, 3)), "Y": rng.normal(size=(4, 3)), "W": rng.normal(size=(3, 2))}
+    assert js.gradcheck(f, arrays).ok
+    with pytest.raises(js.KernelInputError, match=r"Y has shape \(4, 4\) but its axis 1 must be k \+ 1 = 3"):
+        f(**{**arrays, "Y": rng.normal(size=(4, 4))})

@@ -20,6 +20,7 @@ import re
 import sympy as sp
 
 from jacobian_sym.base.codetext import fill, fill_code, group
+from jacobian_sym.base.sizes import as_size
 from jacobian_sym.engine.inline import matrix_form
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
@@ -289,19 +290,17 @@ def _size_code(dim: str) -> str:
     """A size in a kernel's code: 5, _size_T, or 2 * _size_k (its parts are checked size names)."""
     if dim.isdigit():
         return dim
-    return " + ".join(f"{c} * _size_{n}" if c != 1 else f"_size_{n}" for c, n in _compound(dim) or [(1, dim)])
+    return " + ".join(str(c) if n is None else f"{c} * _size_{n}" if c != 1 else f"_size_{n}"
+                      for c, n in _compound(dim) or [(1, dim)])
 
 
 def _compound(dim: str):
-    """A size written as a sum (``2*k + v``) as [(2, "k"), (1, "v")]; None for a name or a number.
-    Its parts are the checked size names of ``base.sizes`` (or numbers)."""
+    """A size written as a sum (``2*k + v + 1``) as [(2, "k"), (1, "v"), (1, None)]; None for a name or
+    a number. Read by ``base.sizes.as_size``, the one reader of sizes (its names are checked there)."""
     if "+" not in dim and "*" not in dim:
         return None
-    parts = []
-    for term in dim.split("+"):
-        count, _, what = term.strip().rpartition("*")
-        parts.append((int(count or 1), what.strip()))
-    return parts
+    terms = [t.as_coeff_Mul() for t in sp.Add.make_args(as_size(dim))]
+    return [(int(c), None if t == 1 else t.name) for c, t in terms]
 
 
 def _fast_check(spec: dict, one_hot: dict) -> list[str]:
@@ -310,6 +309,7 @@ def _fast_check(spec: dict, one_hot: dict) -> list[str]:
     finds and names the problem. Finite values are checked through the loss (see the kernel's end)."""
     lines = ["not _extra"]
     first: dict = {}
+    sums = []  # (axis code, size sum): checked once every array has bound its names
     for n, dims in spec.items():
         lines.append(f"type({n}) is np.ndarray and {n}.ndim == 2 and {n}.dtype.char in _FLOATS")
         terms = []
@@ -317,15 +317,19 @@ def _fast_check(spec: dict, one_hot: dict) -> list[str]:
             here = f"{n}.shape[{axis}]"
             if d.isdigit():
                 terms.append(f"{here} == {int(d)}")
-            elif _compound(d) and all(name in first for _, name in _compound(d)):
-                total = " + ".join(f"{c} * {first[name]}" for c, name in _compound(d))  # checked size names
-                terms.append(f"{here} == {total}")
             elif d in first:
                 terms.append(f"{here} == {first[d]}")
             else:
                 first[d] = here
                 terms.append(f"{here} > 0")
+                if _compound(d):
+                    sums.append((here, d))
         lines.append(" and ".join(terms))
+    for here, d in sums:  # Y's k + 1 columns against W's k, whichever array comes first
+        if all(name in first for _, name in _compound(d) if name):
+            total = " + ".join(str(c) if name is None else f"{c} * {first[name]}"  # checked size names
+                               for c, name in _compound(d))
+            lines.append(f"{here} == {total}")
     lines += [f"_sums_to_one({n}, {axis})" for n, axis in one_hot.items()]
     return [f"        {t} and" if k < len(lines) - 1 else f"        {t}" for k, t in enumerate(lines)]
 
@@ -357,7 +361,7 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     lines = [f"    {name} = _{node.attr('constant')}_mask({_size_code(str(node.shape[0]))}, {first}.dtype)"
              for name, node in constants.items()] + lines
     sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
-             if not name.isdigit()}
+             if name and not name.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)
     try:
         backward = _backward_lines(b, printer)
