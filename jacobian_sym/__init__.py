@@ -13,8 +13,7 @@ from jacobian_sym.claims.auditing import AuditReport, audit
 from jacobian_sym.claims.decide import Verdict, check
 from jacobian_sym.claims.errata import Finding, errata, notes_audit
 from jacobian_sym.claims.syntax import ClaimError
-from jacobian_sym.engine.derive import Derivation, gradient, jacobian
-from jacobian_sym.engine.second import hessian, hvp, jvp
+from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import (
     ClosedFormError,
@@ -29,12 +28,13 @@ from jacobian_sym.graph.composites import batch_norm, layer_norm
 from jacobian_sym.graph.expr import Node, apply, constant, matrix, row, scalar, vector
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from jacobian_sym.kernels.generate import KernelError
-from jacobian_sym.models.backprop import Backprop, backprop
-from jacobian_sym.models.gauss_newton import gauss_newton
+from jacobian_sym.models.backprop import Backprop
 from jacobian_sym.models.model import Model
-from jacobian_sym.notes.identities import IDENTITIES, derive
+from jacobian_sym.notes.identities import IDENTITIES
 from jacobian_sym.ops import table as _ops
 from jacobian_sym.ops.table import undefined_function
+from jacobian_sym.proofs.guard import backprop, gauss_newton, gradient, hessian, hvp, jacobian, jvp
+from jacobian_sym.proofs.guard import derive_identity as derive
 from jacobian_sym.proofs.verify import Report, verify
 
 __version__ = "0.1.0"

@@ -111,15 +111,14 @@ def list_cmd(folder):
 def _target(target, shapes, wrt, layout, second=None):
     """An identity number, a model file, or an expression over --shape variables; ``second`` asks for
     a second-order result: ("hessian",), ("hvp", V), ("kronecker",) or ("gauss-newton", W)."""
-    from jacobian_sym.engine.derive import gradient, jacobian
-    from jacobian_sym.models.backprop import backprop
     from jacobian_sym.models.model import Model, parse_expression
-    from jacobian_sym.notes.identities import derive
+    from jacobian_sym.proofs.guard import backprop, gradient, jacobian
+    from jacobian_sym.proofs.guard import derive_identity as derive
 
     if target.endswith(".toml"):
         bp = backprop(Model.from_toml(target), layout=layout)
         if second is not None:
-            from jacobian_sym.models.gauss_newton import gauss_newton
+            from jacobian_sym.proofs.guard import gauss_newton
 
             return gauss_newton(bp, second[1])
         return bp
@@ -151,8 +150,8 @@ def _target(target, shapes, wrt, layout, second=None):
 
 
 def _second_order(node, variables, second, names, layout):
-    from jacobian_sym.engine.second import hessian, hvp
     from jacobian_sym.graph import expr as E
+    from jacobian_sym.proofs.guard import hessian, hvp
 
     kind = second[0]
     if kind == "hessian":
@@ -410,7 +409,7 @@ def codegen_cmd(model, output):
       python -c "import kernels; help(kernels.one_layer)"
     """
     from jacobian_sym.kernels.codegen import codegen
-    from jacobian_sym.models.backprop import backprop
+    from jacobian_sym.proofs.guard import backprop
 
     _writable(output, "-o")
     _write(output, codegen(backprop(_load_model(model))))
@@ -443,7 +442,7 @@ def bench(model, sizes, calls):
     """
     from jacobian_sym.kernels.codegen import kernel
     from jacobian_sym.kernels.timing import bench_kernel
-    from jacobian_sym.models.backprop import backprop
+    from jacobian_sym.proofs.guard import backprop
 
     given = _parse_sizes(sizes)
     f = kernel(backprop(_load_model(model)))

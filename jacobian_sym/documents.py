@@ -6,12 +6,11 @@ from pathlib import Path
 
 from jacobian_sym.base.files import write_atomic
 from jacobian_sym.claims.errata import notes_audit
-from jacobian_sym.engine.second import hessian, hvp
 from jacobian_sym.graph import expr as E
-from jacobian_sym.models.backprop import backprop
-from jacobian_sym.models.gauss_newton import gauss_newton
 from jacobian_sym.models.model import Model
-from jacobian_sym.notes.identities import IDENTITIES, derive
+from jacobian_sym.notes.identities import IDENTITIES
+from jacobian_sym.proofs.guard import backprop, gauss_newton, hessian, hvp
+from jacobian_sym.proofs.guard import derive_identity as derive
 from jacobian_sym.render.compose import (
     notes_document,
     notes_markdown,

@@ -13,9 +13,10 @@ import sympy as sp
 
 from jacobian_sym.claims.context import Scope
 from jacobian_sym.claims.values import ELEMENTWISE
-from jacobian_sym.engine.derive import Derivation, gradient
+from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E
+from jacobian_sym.proofs.guard import gradient
 from jacobian_sym.render.printers import latex, plain
 
 

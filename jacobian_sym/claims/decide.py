@@ -17,10 +17,10 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims.syntax import ClaimError, parse_claim
-from jacobian_sym.engine.derive import Derivation, gradient, jacobian
+from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node
-from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.models.backprop import Backprop
 from jacobian_sym.models.model import Model
 from jacobian_sym.ops.functions import explicit, with_surrogates
 from jacobian_sym.ops.table import UNDEFINED, get_op
@@ -36,6 +36,7 @@ from jacobian_sym.proofs.exact import (
     vanishes_at_random_points,
 )
 from jacobian_sym.proofs.explicit import Explicit, evaluate_explicit
+from jacobian_sym.proofs.guard import backprop, gradient, jacobian
 from jacobian_sym.proofs.model_proofs import ExplicitModel
 from jacobian_sym.proofs.pointwise import (
     PointwiseDerivation,

@@ -17,12 +17,14 @@ from jacobian_sym.claims.auditing import AuditReport, audit
 from jacobian_sym.claims.context import read_context
 from jacobian_sym.claims.decide import ClaimTarget, by_name, check, lhs_label
 from jacobian_sym.claims.syntax import ClaimError
-from jacobian_sym.models.backprop import Backprop, backprop
+from jacobian_sym.models.backprop import Backprop
 from jacobian_sym.models.model import Model
-from jacobian_sym.notes.identities import NOTES_CLAIMS, Claim, ElementClaim, derive
+from jacobian_sym.notes.identities import NOTES_CLAIMS, Claim, ElementClaim
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import is_zero_smooth
 from jacobian_sym.proofs.explicit import Explicit, concrete_sizes
+from jacobian_sym.proofs.guard import backprop
+from jacobian_sym.proofs.guard import derive_identity as derive
 from jacobian_sym.render.display import Displayed
 from jacobian_sym.render.printers import plain
 

@@ -157,8 +157,62 @@ class Explicit:
 
 def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
     """A matrix expression with its symbols replaced by explicit matrices (``values``) at concrete
-    ``sizes``, multiplied out. Ones matrices and diagonals become explicit first: SymPy multiplies
-    them with explicit matrices only then."""
+    ``sizes``, multiplied out. Products, sums, transposes and Hadamard products are multiplied out
+    bottom-up on the explicit matrices (SymPy's ``as_explicit`` of a product of them writes every entry
+    as a ``Sum`` and takes seconds); any other node is evaluated by ``_evaluate_node``."""
+    mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
+    mapping.update(sizes)
+    return sp.Matrix(_bottom_up(expr, values, sizes, mapping, {}))
+
+
+def _bottom_up(expr, values, sizes, mapping, memo):
+    if not isinstance(expr, sp.MatrixExpr) or isinstance(expr, sp.ImmutableMatrix):
+        return expr
+    if expr in memo:
+        return memo[expr]
+    if expr in mapping and isinstance(mapping[expr], sp.ImmutableMatrix):
+        out = mapping[expr]
+    elif isinstance(expr, (sp.MatMul, sp.MatAdd, sp.HadamardProduct, sp.Transpose)):
+        parts = [_bottom_up(a, values, sizes, mapping, memo) for a in expr.args]
+        scalars = [_scalar(a, mapping) for a in parts if not isinstance(a, sp.MatrixBase)]
+        matrices = [a for a in parts if isinstance(a, sp.MatrixBase)]
+        if isinstance(expr, sp.Transpose):
+            out = matrices[0].T
+        elif isinstance(expr, sp.MatMul):
+            out = matrices[0]
+            for m in matrices[1:]:
+                out = out * m
+            out = sp.Mul(*scalars) * out if scalars else out
+        elif isinstance(expr, sp.MatAdd):
+            out = matrices[0]
+            for m in matrices[1:]:
+                out = out + m
+        else:
+            out = matrices[0]
+            for m in matrices[1:]:
+                out = out.multiply_elementwise(m)
+        out = sp.ImmutableMatrix(out)
+    elif isinstance(expr, sp.DiagMatrix):
+        v = _bottom_up(expr.args[0], values, sizes, mapping, memo)
+        out = sp.ImmutableMatrix(sp.diag(*list(v))) if isinstance(v, sp.MatrixBase) else \
+            sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
+        rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
+        out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
+                                 sp.eye(rows) if isinstance(expr, sp.Identity) else sp.zeros(rows, cols))
+    else:
+        out = sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    memo[expr] = out
+    return out
+
+
+def _scalar(e, mapping):
+    return sp.sympify(e).xreplace(mapping).doit()
+
+
+def _evaluate_node(expr, values: dict, sizes: dict) -> sp.Matrix:
+    """One node, its symbols replaced by explicit matrices. Ones matrices and diagonals become
+    explicit first: SymPy multiplies them with explicit matrices only then."""
     mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
     # (SymPy's DiagonalOf cannot even hold an explicit matrix: it is made explicit before the rest)
     out = expr.replace(lambda e: isinstance(e, sp.DiagonalOf) and e.arg in mapping,

@@ -125,18 +125,26 @@ class PointwiseGraph:
             args = [symbols.get(id(graph.canonical(a)), self._value(a)) for a in node.args]
             op, params = get_op(node.op), dict(node.attrs)
             rows, cols = G.shape
-            weighted = sp.Add(*(G[p, q] * op.element(ix, p, q, *args, **params)
-                                for p in range(rows) for q in range(cols) if G[p, q] != 0))
-            # differentiated as the op's function (ReLU′ is derived with the project's step, 0 at 0),
-            # and only then written out and evaluated
+            # each output element's formula differentiated by the argument elements it reads (as the
+            # op's function: ReLU′ is derived with the project's step, 0 at 0), then evaluated: one
+            # small derivative per element read, not one of the whole weighted sum per element
             at = {s: v for a in distinct if a.op != "const"
                   for s, v in zip(symbols[id(a)], self.values[id(a)])}
+            terms: dict = {}
+            for p in range(rows):
+                for q in range(cols):
+                    if G[p, q] == 0:
+                        continue
+                    element = op.element(ix, p, q, *args, **params)
+                    for s in element.free_symbols:
+                        if s in at:
+                            terms.setdefault(s, []).append(G[p, q] * sp.diff(element, s))
             for a in distinct:
                 if a.op == "const":
                     continue
                 S = symbols[id(a)]
-                local = sp.Matrix([[_number(sp.diff(weighted, S[i, j]).xreplace(at)) for j in range(S.cols)]
-                                   for i in range(S.rows)])
+                local = sp.Matrix(S.rows, S.cols, [_number(sp.Add(*terms[s]).xreplace(at)) if s in terms
+                                                   else sp.Integer(0) for s in S])
                 adjoints[id(a)] = adjoints[id(a)] + local if id(a) in adjoints else local
         return adjoints
 

@@ -1,0 +1,192 @@
+"""A closed form is right or refused: every form a result carries is checked before it is handed out.
+
+``js.gradient``, ``js.jacobian``, ``js.derive``, ``js.backprop``, ``js.hessian``, ``js.hvp``, ``js.jvp``
+and ``js.gauss_newton`` are the engine's functions followed by ``checked``: every closed form of the
+result — each gradient and error signal of a backprop, each Hessian block, each factor of a
+Gauss–Newton product — is evaluated at one random rational point, at small distinct sizes
+(``SIZES``, so that a transpose or a swapped size shows), and compared with the truth there:
+reverse accumulation over the graph for first order (``pointwise``), its central difference in
+50-digit arithmetic for second order (``pointwise_second``); neither reads the engine's forms. A
+form that disagrees raises ``ClosedFormError`` naming the quantity, the sizes, the entry and both
+values; nothing wrong reaches a printer, a page, a claim or a kernel. The check is made once and
+recorded on the result (``result.form_check``); its cost is in ``benchmarks/form_check.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from jacobian_sym.engine import derive, second
+from jacobian_sym.errors import ClosedFormError, SizeError
+from jacobian_sym.models import backprop as models_backprop
+from jacobian_sym.models import gauss_newton as models_gauss_newton
+from jacobian_sym.notes import identities
+from jacobian_sym.proofs.pointwise import (
+    PointwiseDerivation,
+    PointwiseModel,
+    concrete,
+    differ,
+    informative,
+    random_point,
+)
+from jacobian_sym.proofs.pointwise_second import KINDS as SECOND_KINDS
+from jacobian_sym.proofs.pointwise_second import PointwiseSecond
+from jacobian_sym.proofs.pointwise_second import differ as differ_second
+
+#: sizes cycled over the size symbols (sorted by name): small, distinct, not square
+SIZES = (3, 2, 4, 5)
+#: the most element-level terms the check may handle (Σ over nodes of its elements times its
+#: arguments' elements); a model with a literal size in the hundreds passes it
+MAX_TERMS = 400_000
+#: draws for a point where the truth does not vanish (a ReLU layer all off tells nothing)
+DRAWS = 8
+
+
+def _size_symbols(graph) -> list:
+    return sorted({s for n in graph.nodes for x in n.shape for s in x.free_symbols}, key=lambda s: s.name)
+
+
+def check_sizes(graph) -> dict:
+    return {s: sp.Integer(SIZES[k % len(SIZES)]) for k, s in enumerate(_size_symbols(graph))}
+
+
+def _cost(graph, sizes) -> int:
+    def elements(node):
+        rows, cols = concrete(node.shape, sizes)
+        return rows * cols
+
+    return sum(elements(n) * (1 + sum(elements(a) for a in n.args)) for n in graph.nodes
+               if not n.is_leaf and n.op != "const")
+
+
+def _affordable(graph, sizes, what: str) -> None:
+    cost = _cost(graph, sizes)
+    if cost > MAX_TERMS:
+        shown = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "its literal sizes"
+        raise SizeError(f"{what} cannot be checked before it is returned: at {shown} its elements make {cost} "
+                        f"terms (limit {MAX_TERMS}); write large literal sizes as size names")
+
+
+def _shown_sizes(sizes) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "its literal sizes"
+
+
+def _refuse(label: str, sizes, got, truth, bad, seed) -> None:
+    r, c = bad[0]
+    raise ClosedFormError(
+        f"the derived closed form of {label} is wrong, so it is not returned: at {_shown_sizes(sizes)} and a "
+        f"random rational point (seed {seed}), entry ({r + 1}, {c + 1}) is {float(got[r, c]):.6g} where the "
+        f"truth is {float(truth[r, c]):.6g} (please report this input)")
+
+
+def _compare(label, form, point, sizes, seed, compare=differ):
+    got, truth = point.evaluate(form), point.truth(label.name)
+    if got.shape != truth.shape:
+        raise ClosedFormError(f"the derived closed form of {label.text} is {got.rows}×{got.cols} at "
+                              f"{_shown_sizes(sizes)} but the truth is {truth.rows}×{truth.cols}")
+    bad = compare(got, truth)
+    if bad:
+        _refuse(label.text, sizes, got, truth, bad, seed)
+
+
+class _Label:
+    def __init__(self, name, text):
+        self.name, self.text = name, text
+
+
+def _check_backprop(bp, seed) -> str:
+    graph = bp.graph
+    sizes = check_sizes(graph)
+    _affordable(graph, sizes, f"the backprop of {bp.model.title!r}")
+    rng = np.random.default_rng(seed)
+    names = [*bp.gradients, *bp.deltas]
+
+    def draw():
+        return PointwiseModel(bp, sizes, random_point(graph, sizes, rng))
+
+    point = informative(draw, lambda p: [x for n in names for x in p.truth(n)]) or draw()
+    for name, form in [*bp.deltas.items(), *bp.gradients.items()]:
+        text = name.replace("_", "") if name in bp.deltas else f"∂J/∂{name}"
+        _compare(_Label(name, text), form, point, sizes, seed)
+    return f"every closed form checked at {_shown_sizes(sizes)}, a random rational point (seed {seed}), 50 digits"
+
+
+def _check_first(d, seed) -> None:
+    sizes = check_sizes(d.graph)
+    _affordable(d.graph, sizes, d.title)
+    rng = np.random.default_rng(seed)
+
+    def draw():
+        return PointwiseDerivation(d, sizes, random_point(d.graph, sizes, rng), rng)
+
+    point = informative(draw, lambda p: p.truth()) or draw()
+    _compare(_Label(None, d.title), d.closed_form, point, sizes, seed)
+
+
+def _check_second(d, seed) -> None:
+    sizes = check_sizes(d.graph)
+    _affordable(d.graph, sizes, d.title)
+    rng = np.random.default_rng(seed)
+    for attempt in range(3):
+        point = PointwiseSecond(d, sizes, random_point(d.graph, sizes, rng), rng)
+        try:
+            _compare(_Label(None, d.title), d.closed_form, point, sizes, seed, differ_second)
+            return
+        except ClosedFormError:
+            if point.smooth() or attempt == 2:  # not a kink: the form is wrong
+                raise
+
+
+def _parts(d) -> list:
+    if d.kind == "gauss_newton":
+        return list(d.parts.values())
+    if d.blocks:
+        return [b for row in d.blocks for b in row]
+    return [d]
+
+
+def _check_derivation(d, seed) -> str:
+    for part in _parts(d):
+        if part.kind in SECOND_KINDS:
+            _check_second(part, seed)
+        else:
+            _check_first(part, seed)
+    return f"closed form checked at {_shown_sizes(check_sizes(d.graph))}, a random rational point (seed {seed})"
+
+
+def checked(result, *, seed: int = 0):
+    """``result`` (a ``Derivation`` or a ``Backprop``) once every closed form in it agrees with the truth
+    at a random rational point; ``ClosedFormError`` (or ``SizeError``, when the check would cost too
+    much) otherwise. Made once: the outcome is recorded on the result."""
+    if getattr(result, "form_check", None):
+        return result
+    with sp.evaluate(True):
+        if hasattr(result, "deltas"):
+            note = _check_backprop(result, seed)
+        else:
+            note = _check_derivation(result, seed)
+    result.form_check = note
+    return result
+
+
+def checking(function):
+    """``function`` (one of the engine's) whose result is ``checked`` before it is returned."""
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        return checked(function(*args, **kwargs))
+
+    return call
+
+
+# ----- the public functions: the engine's, checked -----
+gradient = checking(derive.gradient)
+jacobian = checking(derive.jacobian)
+hessian = checking(second.hessian)
+hvp = checking(second.hvp)
+jvp = checking(second.jvp)
+backprop = checking(models_backprop.backprop)
+gauss_newton = checking(models_gauss_newton.gauss_newton)
+derive_identity = checking(identities.derive)
