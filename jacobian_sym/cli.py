@@ -315,7 +315,8 @@ def render(check, folder):
 def check(target, wrt, claim, layout):
     """Check a claimed derivative against TARGET (a model file or an identity number).
 
-    Exit code 0 when the claim holds, 1 when it does not, 2 on bad input.
+    Exit code 0 when the claim holds, 1 when it does not (or holds only in the other layout: the
+    message says so), 3 when it is undecided, 2 on bad input.
 
     \b
     Examples:
@@ -326,7 +327,7 @@ def check(target, wrt, claim, layout):
 
     verdict = run(_target(target, (), None, layout), wrt, claim, layout=layout)
     click.echo(str(verdict))
-    sys.exit(0 if verdict.ok else 1)
+    sys.exit(3 if verdict.ok is None else 0 if verdict.ok else 1)
 
 
 @cli.command()

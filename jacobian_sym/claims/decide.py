@@ -18,6 +18,7 @@ import sympy as sp
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims.syntax import ClaimError, parse_claim
 from jacobian_sym.engine.derive import Derivation
+from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.models.backprop import Backprop
@@ -27,6 +28,7 @@ from jacobian_sym.ops.table import UNDEFINED, get_op
 from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.exact import (
     RANDOM_POINTS,
+    exact_budget,
     is_zero_at,
     kink_symbols,
     random_rational_point,
@@ -48,6 +50,9 @@ from jacobian_sym.proofs.pointwise import (
     random_point,
     relative_error,
 )
+from jacobian_sym.proofs.pointwise_second import KINDS as SECOND_KINDS
+from jacobian_sym.proofs.pointwise_second import PointwiseSecond
+from jacobian_sym.proofs.pointwise_second import differ as differ_second
 from jacobian_sym.render.display import Displayed
 from jacobian_sym.render.printers import latex, plain
 
@@ -57,7 +62,9 @@ class Verdict(Displayed):
     """Whether a claim holds; when it does not: why, where (a counterexample, its entry and element
     names counted from 1 as in the notes), and the truth."""
 
-    ok: bool
+    #: True when it holds, False when it does not (or holds only in the other layout: ``status``),
+    #: None when undecided — the symbolic and the numeric comparison disagree, or neither settles it
+    ok: bool | None
     claim: str
     wrt: str
     reason: str = ""
@@ -66,10 +73,20 @@ class Verdict(Displayed):
     decided: str = ""
     details: dict = field(default_factory=dict)
 
+    @property
+    def status(self) -> str:
+        """"holds", "does not hold", "holds in the denominator layout" (or numerator), "undecided"."""
+        if self.ok is None:
+            return "undecided"
+        if self.ok:
+            return "holds"
+        layout = self.details.get("holds in layout")
+        return f"holds in the {layout} layout" if layout else "does not hold"
+
     def __str__(self):
         if self.ok:
             return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
-        lines = [f"does not hold: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
+        lines = [f"{self.status}: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
         if self.counterexample:
             lines.append(f"  counterexample: {self._counterexample()}")
         if self.expected is not None:
@@ -82,11 +99,11 @@ class Verdict(Displayed):
         return f"at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, true {c['true']:.6g}"
 
     def summary(self) -> str:
-        head = f"{'holds' if self.ok else 'does not hold'}: {lhs_label(self.wrt)} = {self.claim}"
+        head = f"{self.status}: {lhs_label(self.wrt)} = {self.claim}"
         return head + (f" ({self.decided})" if self.ok else f" ({self.reason})")
 
     def markdown(self) -> str:
-        lines = [f"**{'holds' if self.ok else 'does not hold'}**: `{lhs_label(self.wrt)} = {self.claim}`"
+        lines = [f"**{self.status}**: `{lhs_label(self.wrt)} = {self.claim}`"
                  + (f" ({self.decided})" if self.decided else "")]
         if not self.ok:
             lines += ["", f"- reason: {self.reason}"]
@@ -140,6 +157,10 @@ class ClaimTarget:
                 target.named(target.name or "f"), wrt, layout=layout)
             wrt = wrt.name
         self.target = target
+        self.layout = layout
+        #: 2 for a Hessian, a Hessian–vector product, a Kronecker form or a JVP: the truth is that
+        #: derivative (``pointwise_second``), never the gradient it is taken of
+        self.order = 1
         if isinstance(target, Backprop):
             self.kind = "backprop"
             graph = target.graph
@@ -157,6 +178,12 @@ class ClaimTarget:
                     names[a] = sym
         elif isinstance(target, Derivation):
             self.kind = "derivation"
+            if target.kind == "gauss_newton" or target.blocks:
+                what = "a Gauss–Newton product" if target.kind == "gauss_newton" else "a Hessian by several variables"
+                raise JacobianSymError(f"claims about {what} are not checked as a whole: check each of its "
+                                       "derivations (its blocks, or the factors J V, H R and Jᵀ δ)")
+            if target.kind in SECOND_KINDS:
+                self.order = 2
             graph = target.graph
             self.wrt = target.wrt.name if wrt is None or isinstance(wrt, Node) else wrt
             if self.wrt != target.wrt.name:
@@ -180,8 +207,30 @@ class ClaimTarget:
         return [{s: sp.Integer(small[(k + shift) % len(small)]) for k, s in enumerate(symbols)} for shift in (0, 2)]
 
     def exact_affordable(self) -> bool:
-        """Whether the whole explicit expansion is affordable (always for a single derivation)."""
+        """Whether the whole explicit expansion is affordable (always for a single first-order derivation;
+        a second-order target is decided at points against its own derivative)."""
+        if self.order == 2:
+            return False
         return self.kind == "derivation" or exact_affordable(self.graph)
+
+    def differ(self, a, b):
+        """Entries where two values at a point differ beyond the truth's own error."""
+        return differ_second(a, b) if self.order == 2 else differ(a, b)
+
+    def other_layout_shape(self):
+        """The shape the truth has in the other layout (None when the layout does not change it)."""
+        other = "denominator" if self.layout == "numerator" else "numerator"
+        target = self.target
+        if self.order == 2:
+            return None
+        if self.kind == "backprop":
+            if self.wrt not in target.deltas:
+                return None
+            node = target.delta_nodes[self.wrt]
+            return tuple(gradient_layout(node.shape, other, batch=target.model.batch)[0])
+        if target.kind == "jacobian":
+            return tuple(jacobian_layout(target.expr.shape, target.wrt.shape, other)[0])
+        return tuple(gradient_layout(target.wrt.shape, other)[0])
 
     def point_sizes(self):
         symbols = sorted({s for n in self.graph.nodes for x in n.shape for s in x.free_symbols},
@@ -197,6 +246,8 @@ class ClaimTarget:
         leaves = random_point(self.graph, sizes, rng)
         if self.kind == "backprop":
             return PointwiseModel(self.target, sizes, leaves)
+        if self.order == 2:
+            return PointwiseSecond(self.target, sizes, leaves, rng)
         return PointwiseDerivation(self.target, sizes, leaves, rng)
 
     def explicit(self, sizes):
@@ -238,32 +289,40 @@ def by_name(symbols) -> list:
 
 # ----- check -----
 def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int = 0) -> Verdict:
-    """Whether ``claim`` (text, LaTeX, or a SymPy matrix expression) equals ∂J/∂wrt of ``target``."""
+    """Whether ``claim`` (text, LaTeX, or a SymPy matrix expression) equals ∂J/∂wrt of ``target`` — or,
+    for a Hessian, an HVP, a Kronecker form or a JVP, that derivative.
+
+    "holds" needs two independent sides to agree: a symbolic or exact decision, and a numeric
+    comparison at a random rational point against the truth of the target's own order (never the
+    engine's closed form). When they disagree the verdict is undecided (``ok`` is None) with both."""
+    with exact_budget(CLAIM_EXACT_OPS):
+        return _check(target, wrt, claim, layout, seed)
+
+
+#: a claim's exact zero tests stop here (then: random rational points, 50 digits), so that one claim
+#: is decided in seconds (``benchmarks/claims.py``)
+CLAIM_EXACT_OPS = 600
+
+
+def _check(target, wrt, claim, layout, seed) -> Verdict:
     t = ClaimTarget(target, wrt, layout)
     text = claim if isinstance(claim, str) else str(claim)
     built = parse_claim(claim, t.names, t.functions) if isinstance(claim, str) else claim
     if not isinstance(built, sp.MatrixExpr):
         raise ClaimError("the claim is a number, not a matrix expression", source="claim")
     verdict = Verdict(False, text, t.wrt, expected=t.expected)
-    try:
-        # SymPy's simplify takes exponential time in nesting (σ(σ(…)) 20 deep ran for minutes): a
-        # deep claim goes straight to the concrete sizes, where a random point screens it first
-        if tree_depth(built) <= MAX_SYMBOLIC_DEPTH and sp.simplify(
-                (built.doit() - t.expected.doit()).doit()) == sp.ZeroMatrix(*t.expected.shape):
-            error = _numeric_error(t, built, seed)
-            verdict.ok = error < 1e-9
-            verdict.decided = (f"decided symbolically at symbolic sizes; cross-checked at a random rational point "
-                               f"in 50-digit arithmetic, rel. error {error:.1e}")
-            verdict.details["numeric error"] = error
-            if not verdict.ok:
-                verdict.reason = "the symbolic and the numeric comparison disagree (please report this)"
-            return verdict
-    except (TypeError, ValueError, sp.ShapeError, AttributeError):
-        pass
+    if _symbolically_equal(built, t.expected):
+        return _cross_checked(t, built, seed, verdict, "decided symbolically at symbolic sizes")
     if built.shape != t.expected.shape:
         transposed = built.shape == t.expected.shape[::-1]
         if transposed and _holds(t, sp.Transpose(built), seed):
-            verdict.reason = "a missing transpose: the claim is the transpose of the truth"
+            if t.other_layout_shape() == tuple(built.shape):
+                other = "denominator" if t.layout == "numerator" else "numerator"
+                verdict.details["holds in layout"] = other
+                verdict.reason = (f"a notation: the claim is ∂J/∂{t.wrt} in the {other} layout (the {t.layout} "
+                                  f"layout, asked for, arranges it as its transpose; check with layout={other!r})")
+            else:
+                verdict.reason = "a missing transpose: the claim is the transpose of the truth"
         else:
             verdict.reason = (f"shape: the claim is {fmt_shape(built.shape)} but ∂J/∂{t.wrt} is "
                               f"{fmt_shape(t.expected.shape)}")
@@ -283,35 +342,63 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
         sizes_seen.append((sizes, methods))
         if zero:
             continue
-        # a reason is read at one exact point (the claim is already known to be false)
-        verdict.reason = _reason(t, built, claimed, truth, values, sizes, points[:1])
-        point = points[0]
-        for r in range(diff.rows):
-            for c in range(diff.cols):
-                if not is_zero_at(diff[r, c], point):
-                    shown = {str(k): int(v) for k, v in sizes.items()}
-                    rng_c = np.random.default_rng(seed + 1)
-                    names = by_name((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))
-                    for _ in range(8):  # values where the two sides visibly differ (no zero entries)
-                        free = {s: sp.Rational(int(rng_c.choice((-1, 1)) * rng_c.integers(1, 10)), 7) for s in names}
-                        got = _real(value_at(claimed[r, c], {**point, **free}))
-                        want = _real(value_at(truth[r, c], {**point, **free}))
-                        if abs(got - want) > 1e-9 * max(1.0, abs(want)):
-                            break
-                    verdict.counterexample = {
-                        "sizes": shown, "entry": (r + 1, c + 1), "claim": got, "true": want,
-                        "values": {one_based(str(k)): str(v) for k, v in {**point, **free}.items()},
-                    }
-                    verdict.decided = "decided exactly at concrete sizes"
-                    return verdict
-        verdict.decided = "decided exactly at concrete sizes"
+        _disproved(t, built, claimed, truth, values, sizes, points, seed, verdict)
         return verdict
+    return _cross_checked(t, built, seed, verdict, _strength(sizes_seen))
+
+
+def _symbolically_equal(built, expected) -> bool:
+    """Whether SymPy settles claim = derived form at symbolic sizes (False also when it cannot)."""
+    # SymPy's simplify takes exponential time in nesting (σ(σ(…)) 20 deep ran for minutes): a deep
+    # claim goes straight to the concrete sizes, where a random point screens it first
+    if tree_depth(built) > MAX_SYMBOLIC_DEPTH or built.shape != expected.shape:
+        return False
+    try:
+        return sp.simplify((built.doit() - expected.doit()).doit()) == sp.ZeroMatrix(*expected.shape)
+    except (TypeError, ValueError, sp.ShapeError, AttributeError, NotImplementedError):
+        return False
+
+
+def _cross_checked(t, built, seed, verdict, how: str) -> Verdict:
+    """A claim one side found equal to the truth, compared numerically with the truth of the target's own
+    order at a random rational point: it holds only when both agree."""
     error = _numeric_error(t, built, seed)
-    verdict.ok = error < 1e-9
     verdict.details["numeric error"] = error
-    verdict.decided = (f"{_strength(sizes_seen)}; cross-checked at a random rational point in 50-digit "
-                       f"arithmetic, rel. error {error:.1e}")
+    verdict.decided = f"{how}; cross-checked at a random rational point in 50-digit arithmetic, rel. error {error:.1e}"
+    if error < 1e-9:
+        verdict.ok = True
+        return verdict
+    verdict.ok = None
+    verdict.reason = (f"undecided: {how.replace('decided ', 'equal ', 1)}, but at a random rational point the claim "
+                      f"and the truth differ (rel. error {error:.2g}); the two sides disagree, so neither is taken")
     return verdict
+
+
+def _disproved(t, built, claimed, truth, values, sizes, points, seed, verdict) -> None:
+    """The verdict of a claim shown false at concrete sizes: the reason, and a counterexample."""
+    diff = claimed - truth
+    # a reason is read at one exact point (the claim is already known to be false)
+    verdict.reason = _reason(t, built, claimed, truth, values, sizes, points[:1])
+    verdict.decided = "decided exactly at concrete sizes"
+    point = points[0]
+    for r in range(diff.rows):
+        for c in range(diff.cols):
+            if is_zero_at(diff[r, c], point):
+                continue
+            shown = {str(k): int(v) for k, v in sizes.items()}
+            rng_c = np.random.default_rng(seed + 1)
+            names = by_name((claimed[r, c].free_symbols | truth[r, c].free_symbols) - set(point))
+            for _ in range(8):  # values where the two sides visibly differ (no zero entries)
+                free = {s: sp.Rational(int(rng_c.choice((-1, 1)) * rng_c.integers(1, 10)), 7) for s in names}
+                got = _real(value_at(claimed[r, c], {**point, **free}))
+                want = _real(value_at(truth[r, c], {**point, **free}))
+                if abs(got - want) > 1e-9 * max(1.0, abs(want)):
+                    break
+            verdict.counterexample = {
+                "sizes": shown, "entry": (r + 1, c + 1), "claim": got, "true": want,
+                "values": {one_based(str(k)): str(v) for k, v in {**point, **free}.items()},
+            }
+            return
 
 
 def _decide_at_points(t, built, seed, verdict) -> Verdict:
@@ -320,15 +407,15 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
     rng = np.random.default_rng(seed)
     shown, decided = [], 0
     for sizes in t.point_sizes():
-        shown.append(", ".join(f"{k}={v}" for k, v in sizes.items()))
+        shown.append(", ".join(f"{k}={v}" for k, v in sizes.items()) or "its literal sizes")
         for _ in range(pointwise.POINTS):
             point = t.informative_point(sizes, rng)
             if point is None:
                 break
             decided += 1
             claimed, truth = point.evaluate(built), point.truth(t.wrt)
-            bad = differ(claimed, truth)
-            if not bad:
+            bad = t.differ(claimed, truth)
+            if not bad or (t.order == 2 and not point.smooth()):  # (a kink between the differences' steps)
                 continue
             verdict.reason = _pointwise_reason(t, built, claimed, truth, point)
             r, c = bad[0]
@@ -337,20 +424,26 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
                 "claim": float(claimed[r, c]), "true": float(truth[r, c]),
                 "values": {name: str(m.tolist()) for name, m in point.leaves.items()},
             }
-            verdict.decided = (f"disproved at a random rational point at {shown[-1]}, in 50-digit arithmetic "
-                               "(the truth by reverse accumulation over the graph)")
+            verdict.decided = f"disproved at a random rational point at {shown[-1]}, in 50-digit arithmetic ({_how(t)})"
             return verdict
     if not decided:
-        verdict.reason = (f"not decided: ∂J/∂{t.wrt} vanished at all {pointwise.MAX_DRAWS} random points tried "
+        verdict.ok = None
+        verdict.reason = (f"undecided: ∂J/∂{t.wrt} vanished at all {pointwise.MAX_DRAWS} random points tried "
                           "(units that never activate), so no point could tell the claim from the truth")
         verdict.decided = "not decided"
         return verdict
     verdict.ok = True
     verdict.details["numeric error"] = 0.0
+    why = "a second derivative" if t.order == 2 else "the model is too deep for an exact expansion"
     verdict.decided = (f"decided at {pointwise.POINTS} random rational points at each of {' and '.join(shown)}, "
-                       "in 50-digit arithmetic (a false identity passes with probability 0; the model is too deep "
-                       "for an exact expansion)")
+                       f"in 50-digit arithmetic, {_how(t)} (a false identity passes with probability 0; {why})")
     return verdict
+
+
+def _how(t) -> str:
+    if t.order == 2:
+        return "the truth by central differences of the exact gradient, never the gradient itself"
+    return "the truth by reverse accumulation over the graph"
 
 
 def _terms(expected) -> list:
@@ -364,21 +457,31 @@ def _terms(expected) -> list:
 
 
 def _pointwise_reason(t, built, claimed, truth, point) -> str:
-    """The kind of error, read at the point where the claim failed."""
-    if claimed.shape == truth.shape[::-1] and not differ(claimed.T, truth):
+    """The kind of error, read where the claim failed and confirmed at a second random point (one point
+    cannot tell a scale from a mismatch: at 1×1 every pair of numbers has a ratio)."""
+    second = t.informative_point(point.sizes, np.random.default_rng(len(claimed) + 11))
+    points = [(claimed, truth, point)]
+    if second is not None:
+        points.append((second.evaluate(built), second.truth(t.wrt), second))
+
+    def everywhere(test) -> bool:
+        return all(test(c, tr, p) for c, tr, p in points)
+
+    if claimed.shape == truth.shape[::-1] and everywhere(lambda c, tr, p: not t.differ(c.T, tr)):
         return "a missing transpose: the claim is the transpose of the truth"
-    if not differ(-claimed, truth):
+    if everywhere(lambda c, tr, p: not t.differ(-c, tr)):
         return "a wrong sign: the claim is the negative of the truth"
     r, c = max(((r, c) for r in range(truth.rows) for c in range(truth.cols)), key=lambda rc: abs(truth[rc]))
     if truth[r, c] != 0:
         ratio = sp.nsimplify(float(claimed[r, c] / truth[r, c]), rational=True, tolerance=1e-9)
-        if ratio not in (0, 1) and abs(ratio.q) <= 1000 and not differ(claimed, ratio * truth):
+        if ratio not in (0, 1) and abs(ratio.q) <= 1000 and everywhere(
+                lambda cl, tr, p: not t.differ(cl, ratio * tr)):
             return f"a wrong scale: the claim is {ratio} times the truth"
     for term in _terms(t.expected):
-        if not differ(truth - claimed, point.evaluate(term)):
+        if everywhere(lambda cl, tr, p, term=term: not t.differ(tr - cl, p.evaluate(term))):
             return f"a missing term: the claim lacks {plain(term)}"
     for term in (sp.MatAdd.make_args(built) if isinstance(built, sp.MatAdd) else ()):
-        if not differ(claimed - truth, point.evaluate(term)):
+        if everywhere(lambda cl, tr, p, term=term: not t.differ(cl - tr, p.evaluate(term))):
             return f"an extra term: {plain(term)} should not be there"
     return "a mismatch: the claim and the truth differ"
 
@@ -404,7 +507,7 @@ def _holds(t, built, seed) -> bool:
     rng = np.random.default_rng(seed)
     if not t.exact_affordable():
         point = t.informative_point(t.point_sizes()[0], rng)
-        return point is not None and not differ(point.evaluate(built), point.truth(t.wrt))
+        return point is not None and not t.differ(point.evaluate(built), point.truth(t.wrt))
     sizes = t.sizes()[0]
     values, truth, kinks = t.explicit(sizes)
     points = [{}] if not kinks else [random_rational_point(kinks, rng) for _ in range(2)]

@@ -176,6 +176,11 @@ class Builder:
     def fail(self, message, pos):
         raise ClaimError(message, source="claim", col=pos)
 
+    def _function(self, name) -> bool:
+        """Whether ``name(…)`` calls a function (the target's generic f, an op no variable shadows)
+        rather than multiplying the variable ``name`` by a bracket, as a textbook's a(b + c) does."""
+        return name in self.functions or (name in OPS and name not in self.names)
+
     def build(self, node):
         kind, pos = node[0], node[-1]
         if kind == "name":
@@ -191,15 +196,21 @@ class Builder:
         if kind == "neg":
             return -self.build(node[1])
         if kind == "T":
-            return sp.Transpose(self.build(node[1]))
+            inner = node[1]
+            if inner[0] == "applied" and not self._function(inner[1]):  # A (X)^T: A times Xᵀ
+                return self.build(("matmul", ("name", inner[1], inner[-1]), ("T", inner[2], pos), pos))
+            built = self.build(inner)
+            if not isinstance(built, sp.MatrixExpr):
+                self.fail("a transpose of a number: a ones vector is written ones(n, 1), its transpose ones(1, n)", pos)
+            return sp.Transpose(built)
         if kind == "ones":
             return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
         if kind == "call":
             return self.call(node[1], self.build(node[2]), pos, node[3])
         if kind == "applied":  # f(x): a call of a function the target has, else the product f x
-            if node[1] in self.functions or (node[1] in OPS and node[1] not in self.names):
+            if self._function(node[1]):
                 return self.call(node[1], self.build(node[2]), pos)
-            node = ("matmul", ("name", node[1], pos), node[2], pos)
+            kind, node = "matmul", ("matmul", ("name", node[1], pos), node[2], pos)
         a, b = self.build(node[1]), self.build(node[2])
         if kind != "matmul":  # a 1×1 matrix against a bigger one is its one element, broadcast
             if _shape(a) == (1, 1) and isinstance(a, sp.MatrixExpr) and _shape(b) != (1, 1):
@@ -265,6 +276,8 @@ class Builder:
             s = sp.Dummy("s")
             return ElementwiseApplyFunction(sp.Lambda(s, sp.sign(s)), arg)
         op = OPS.get(base) or self.functions.get(base)
+        if (op is None or base.startswith("_") or op.operator is not None) and fname in self.names:
+            self.fail(f"{fname} is a variable, not a function: a product is written {fname} @ (…)", pos)
         if op is None or base.startswith("_") or op.operator is not None:
             self.fail(f"unknown function {fname!r}", pos)
         reason = SPELLING[base].reason if base in SPELLING else None

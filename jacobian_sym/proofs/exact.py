@@ -52,6 +52,29 @@ def exp_generators(e):
 EXACT_OPS = 3000
 RANDOM_POINTS = 4
 _methods: contextvars.ContextVar = contextvars.ContextVar("zero_test_methods", default=None)
+_exact_ops: contextvars.ContextVar = contextvars.ContextVar("exact_ops", default=EXACT_OPS)
+
+
+@contextlib.contextmanager
+def exact_budget(ops: int):
+    """Inside the block an exact zero test is tried only up to ``ops`` operations, and a rational
+    function (a quotient of quadratic forms: its cancel took minutes) only up to a tenth of that; past
+    it the test is decided at random points and says so."""
+    token = _exact_ops.set(ops)
+    try:
+        yield
+    finally:
+        _exact_ops.reset(token)
+
+
+def _too_large(e) -> bool:
+    limit, ops = _exact_ops.get(), sp.count_ops(e)
+    if ops > limit:
+        return True
+    if limit < EXACT_OPS:  # under a budget: a quotient of polynomials is expanded over its denominator
+        quotient = any(p.exp.is_negative and p.base.free_symbols for p in e.atoms(sp.Pow))
+        return quotient and ops > limit // 10
+    return False
 
 
 @contextlib.contextmanager
@@ -78,13 +101,16 @@ def is_zero_smooth(e) -> bool:
     numeric = with_surrogates(e)
     if not vanishes_at_random_points(numeric, points=1):
         return False
-    if sp.count_ops(e) > EXACT_OPS:
+    if _too_large(e):
         _record("random points")
         return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
     _record("exact")
     e = e.rewrite(sp.exp) if e.has(sp.tanh) else e
     if sp.cancel(sp.together(sp.expand(exp_generators(e)))) == 0:
         return True
+    if _exact_ops.get() < EXACT_OPS:  # under a budget SymPy's simplify (minutes, at times) is not tried
+        _record("random points")
+        return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
     try:
         return sp.simplify(e) == 0
     except (RuntimeError, StopIteration, TypeError, ValueError, AttributeError, RecursionError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.errors import JacobianSymError, SizeError
@@ -174,7 +175,7 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         out = mapping[expr]
     elif isinstance(expr, (sp.MatMul, sp.MatAdd, sp.HadamardProduct, sp.Transpose)):
         parts = [_bottom_up(a, values, sizes, mapping, memo) for a in expr.args]
-        scalars = [_scalar(a, mapping) for a in parts if not isinstance(a, sp.MatrixBase)]
+        scalars = [_scalar(a, values, sizes, mapping, memo) for a in parts if not isinstance(a, sp.MatrixBase)]
         matrices = [a for a in parts if isinstance(a, sp.MatrixBase)]
         if isinstance(expr, sp.Transpose):
             out = matrices[0].T
@@ -206,8 +207,22 @@ def _bottom_up(expr, values, sizes, mapping, memo):
     return out
 
 
-def _scalar(e, mapping):
-    return sp.sympify(e).xreplace(mapping).doit()
+def _scalar(e, values, sizes, mapping, memo):
+    """A scalar factor: the elements and traces of matrix expressions it reads (‖W‖ of a quotient, a
+    1×1 product (xᵀx)∘(xᵀx) as a number) taken from those expressions evaluated bottom-up, then the
+    symbols replaced."""
+    def element(a):
+        M = _bottom_up(a.parent, values, sizes, mapping, memo)
+        return M[int(a.i), int(a.j)] if isinstance(M, sp.MatrixBase) else a
+
+    def trace(a):
+        M = _bottom_up(a.arg, values, sizes, mapping, memo)
+        return M.trace() if isinstance(M, sp.MatrixBase) else a
+
+    e = sp.sympify(e).replace(lambda a: isinstance(a, MatrixElement) and isinstance(a.parent, sp.MatrixExpr)
+                              and a.i.is_Integer and a.j.is_Integer, element)
+    e = e.replace(lambda a: isinstance(a, sp.Trace) and isinstance(a.arg, sp.MatrixExpr), trace)
+    return e.xreplace(mapping).doit()
 
 
 def _evaluate_node(expr, values: dict, sizes: dict) -> sp.Matrix:
