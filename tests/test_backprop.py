@@ -87,9 +87,12 @@ def test_points_proof_catches_a_wrong_gradient_and_a_wrong_signal(bp, monkeypatc
 
 
 MODELS = model_files()
+#: whole proofs of these take minutes each (attention 3 min): the exhaustive tier runs them
+LONG_PROOFS = {"attention", "multi_head_attention", "transformer_block"}
 
 
-@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.exhaustive) if p.stem in LONG_PROOFS else p
+                                  for p in MODELS], ids=[p.stem for p in MODELS])
 def test_every_model_file_is_derived_and_proved(path):
     model = Model.from_toml(path)
     result = backprop(model)

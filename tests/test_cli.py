@@ -137,6 +137,7 @@ def test_a_closed_pipe_is_one_line_and_exit_2():
     assert stderr.strip().splitlines() == ["error: the output pipe was closed before everything was written"]
 
 
+@pytest.mark.exhaustive
 def test_render_says_when_everything_is_current(tmp_path):
     shutil.copytree("derivations", tmp_path / "derivations")
     first = _run("render", "--folder", str(tmp_path / "derivations"))

@@ -551,8 +551,10 @@ def _constant_ratio(claimed, truth, points):
         if abs(value.imag) > 1e-12:
             return None
         # read the ratio off numerically, as a simple rational, then check it at random points
+        if not np.isfinite(value.real):
+            return None
         ratio = sp.nsimplify(value.real, rational=True, tolerance=1e-9)
-        if ratio in (0, 1) or abs(ratio.q) > 1000:
+        if not ratio.is_Rational or ratio in (0, 1) or abs(ratio.q) > 1000:
             return None
         return ratio if _zero_at_random_points(claimed - ratio * truth, points) else None
     return None

@@ -378,8 +378,18 @@ class Reader:
                     self.fail("a prime after something that is not applied to an argument", pos)
                 return sym
             args = self.arguments()
+            if len(args) == 1 and self._transpose_follows():
+                # a(b)^T: the superscript is the bracket's — A (X)ᵀ for a matrix A, and for an
+                # element-wise f, f(x)ᵀ = f(xᵀ) — written by a textbook without further brackets
+                self.take()
+                self._superscript(None, pos)
+                args = (("T", args[0], pos),)
             return ("apply", sym, args, primes, pos)
         return ("sym", base, indices, pos)
+
+    def _transpose_follows(self) -> bool:
+        return self.peek() == "^" and (self.peek(1) in ("T", r"\top", r"\intercal") or (
+            self.peek(1) == "{" and self.peek(2) in ("T", r"\top", r"\intercal") and self.peek(3) == "}"))
 
     def arguments(self):
         self.take("(")

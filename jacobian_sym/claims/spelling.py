@@ -54,8 +54,8 @@ SPELLING: dict[str, Spelling] = {
     "sum": Spelling(),  # sum(A), sum(A, axis=0|1): the reader's own, with mean
     "mean": Spelling(),  # mean(A, axis=0|1): the reader's own
     "var": Spelling(reason="a claim writes a variance as mean(square(A - mean(A, axis=1)), axis=1)"),
-    "tr": Spelling(reason="tr is not in claim notation yet (a trace of a product is sum(A * B.T))"),
-    "norm": Spelling(reason="a claim writes ‖A‖² as sum(square(A)); norm is not in claim notation yet"),
+    "tr": Spelling(latex=("tr", "trace")),
+    "norm": Spelling(),
     "cross_entropy": Spelling(reason=_LOSS),
     "binary_cross_entropy": Spelling(reason=_LOSS),
     "mse": Spelling(reason=_LOSS),

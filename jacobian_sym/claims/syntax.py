@@ -45,6 +45,8 @@ def _from_ast(node):
         return ("name", node.id, pos)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return ("num", node.value, pos)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return ("pow", _from_ast(node.left), _exponent(node.right), pos)
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
         return (_BIN[type(node.op)], _from_ast(node.left), _from_ast(node.right), pos)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -77,6 +79,22 @@ def _from_ast(node):
     raise ClaimError(f"{type(node).__name__.lower()} is not allowed in a claim", source="claim", col=pos)
 
 
+def _exponent(node):
+    """A power's exponent: a whole or half number from −8 to 8, as in the model language."""
+    value = node.value if isinstance(node, ast.Constant) else (
+        -node.operand.value if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant) else None)
+    return _checked_exponent(value, node.col_offset + 1)
+
+
+def _checked_exponent(value, pos):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -8 <= value <= 8 \
+            or (2 * value) != int(2 * value):
+        raise ClaimError("a power's exponent is a whole or half number from -8 to 8 (x ** 2, x ** 0.5)",
+                         source="claim", col=pos)
+    return sp.Rational(int(2 * value), 2)
+
+
 def _size_arg(node):
     if isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value < 10**9:
         return node.value
@@ -92,7 +110,7 @@ _FUNCTIONS = {word: op for op, spelling in SPELLING.items() for word in spelling
     "diag": "diag", "sng": "sng", "sgn": "sng", "sign": "sng"}
 _NOT_IN_CLAIMS = {"deriv": "a derivative", "sum": "a sum over an index", "cases": "a case split",
                   "matrix": "a matrix written out", "elem": "an element (…)_{ij}", "text": "text",
-                  "shape": "a shape", "dots": "dots", "space": "a space", "pow": "a power"}
+                  "shape": "a shape", "dots": "dots", "space": "a space"}
 
 
 def parse_latex(text: str):
@@ -138,8 +156,12 @@ def _narrow(node):
         return ("applied", sym[1], _narrow(args[0]), pos)
     if kind == "pow":
         exponent = node[2]
+        if exponent[0] == "num":
+            return ("pow", _narrow(node[1]), _checked_exponent(exponent[1], pos), pos)
+        if exponent[0] == "neg" and exponent[1][0] == "num":
+            return ("pow", _narrow(node[1]), _checked_exponent(-exponent[1][1], pos), pos)
         shown = exponent[1] if exponent[0] in ("num", "sym") else "…"
-        raise ClaimError(f"only the transpose ^T is allowed as a superscript, not ^{shown}", source="claim", col=pos)
+        raise ClaimError(f"a superscript is ^T or a whole or half number, not ^{shown}", source="claim", col=pos)
     return _refuse(_NOT_IN_CLAIMS.get(kind, kind), pos)
 
 
@@ -196,13 +218,15 @@ class Builder:
         if kind == "neg":
             return -self.build(node[1])
         if kind == "T":
-            inner = node[1]
-            if inner[0] == "applied" and not self._function(inner[1]):  # A (X)^T: A times Xᵀ
-                return self.build(("matmul", ("name", inner[1], inner[-1]), ("T", inner[2], pos), pos))
-            built = self.build(inner)
+            built = self.build(node[1])
             if not isinstance(built, sp.MatrixExpr):
                 self.fail("a transpose of a number: a ones vector is written ones(n, 1), its transpose ones(1, n)", pos)
             return sp.Transpose(built)
+        if kind == "pow":  # element-wise, as in the model language (a 1×1 value: its power)
+            base = self.build(node[1])
+            if not isinstance(base, sp.MatrixExpr):
+                return base ** node[2]
+            return sp.Trace(base) ** node[2] if base.shape == (1, 1) else sp.HadamardPower(base, node[2])
         if kind == "ones":
             return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
         if kind == "call":
@@ -264,6 +288,12 @@ class Builder:
             self.fail(f"{fname} takes a vector or matrix", pos)
         if fname in ("sum", "mean"):
             return _reduce(arg, axis, fname == "mean")
+        if fname == "norm":  # ‖x‖₂ of a vector, ‖X‖_F of a matrix: a number
+            return sp.sqrt(_reduce(sp.HadamardProduct(arg, arg), None, False))
+        if fname in ("tr", "trace"):
+            if arg.shape[0] != arg.shape[1]:
+                self.fail(f"tr takes a square matrix, not a {fmt_shape(arg.shape)} one", pos)
+            return sp.Trace(arg)
         base, primes = fname, 0
         while base.endswith("_prime"):
             base, primes = base[: -len("_prime")], primes + 1
