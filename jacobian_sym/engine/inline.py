@@ -38,7 +38,9 @@ def inline_unnamed(expr, graph: Graph):
                if not n.is_leaf and n.op != "const" and n.name is None}
     if not mapping:
         return expr
-    out = expr.xreplace(mapping).replace(
+    # a 1×1 node whose form is a number (−2 · Σ XW): its element is that number
+    scalars = {k[0, 0]: v for k, v in mapping.items() if not isinstance(v, sp.MatrixExpr)}
+    out = expr.xreplace(scalars).xreplace(mapping).replace(
         lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
     if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
         terms = merge_like(out.args)

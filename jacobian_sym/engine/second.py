@@ -99,10 +99,13 @@ def _directional(graph: Graph, g, tangents: dict, pool: IndexPool) -> sp.Expr:
     """Σ over the node elements N[r, s] that ``g`` reads of ∂g/∂N[r, s] · Ṅ[r, s]."""
     present = {e.parent for e in g.atoms(MatrixElement)}
     total = sp.Integer(0)
+    seen = set()
     for node in graph.nodes:
+        # two nodes made by js.vector("w", "n") twice are one variable (a name and a shape): counted once
         node = graph.canonical(node)
-        if id(node) not in tangents or graph.symbol(node) not in present:
+        if id(node) in seen or id(node) not in tangents or graph.symbol(node) not in present:
             continue
+        seen.add(id(node))
         (r, s), t = tangents[id(node)]
         r2, s2 = _free(pool, node.shape)
         partial = local_derivative(g, element_symbol(graph.symbol(node), r2, s2))
@@ -234,11 +237,18 @@ def _blocks(expr: Node, variables: tuple, layout: str) -> Derivation:
         _checked(v, "a variable")
     blocks = [[_block(expr, a, b, layout) for b in variables] for a in variables]
     steps = [s for row in blocks for d in row for s in d.steps]
-    closed = sp.BlockMatrix([[d.closed_form for d in row] for row in blocks])
+    closed = sp.BlockMatrix([[_as_block(d.closed_form) for d in row] for row in blocks])
     first = blocks[0][0]
     names = ", ".join(v.name for v in variables)
     return Derivation(f"The Hessian of {expr.name or 'J'} by ({names})", "hessian", expr, first.wrt, layout, steps,
                       first.index_form, first.free, closed, first.graph, blocks=blocks)
+
+
+def _as_block(form):
+    """A block of a block matrix: a 1×1 block's number c as the 1×1 matrix c·1 (0 as the zero matrix)."""
+    if isinstance(form, sp.MatrixExpr):
+        return form
+    return sp.ZeroMatrix(1, 1) if form == 0 else sp.MatMul(form, sp.OneMatrix(1, 1), evaluate=False)
 
 
 def hvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") -> Derivation:

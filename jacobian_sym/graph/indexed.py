@@ -103,8 +103,9 @@ class Graph:
 
     def domain(self, node: Node) -> str | None:
         """What the values of a leaf must be, from the ops it feeds: "probability" for a label of a
-        binary cross-entropy (the op table's ``domains``), else None (any real)."""
-        for consumer in self.consumers[id(self.canonical(node))]:
+        binary cross-entropy (the op table's ``domains``), else None (any real; also for a declared
+        input the expression does not read)."""
+        for consumer in self.consumers.get(id(self.canonical(node)), ()):
             domains = get_op(consumer.op).domains
             for position, arg in enumerate(consumer.args):
                 if self.canonical(arg) is self.canonical(node) and position < len(domains) and domains[position]:

@@ -178,7 +178,7 @@ def derivation_source(d) -> tuple[str, str]:
         check_name(s.name, "variable")
     spec = {s.name: tuple(str(x) for x in s.shape) for s in symbols}
     sizes = {x for dims in spec.values() for x in dims if not x.isdigit()}
-    printer = KernelPrinter(outputs={}, sizes=sizes)
+    printer = KernelPrinter(outputs={}, sizes=sizes, dtype_of=symbols[0].name if symbols else None)
     closed = _closed(d)
     try:
         if isinstance(closed, sp.BlockMatrix):
@@ -234,6 +234,16 @@ def check_derivation_kernel(fn, d, seed: int = 0) -> str | None:
     want = np.asarray(numeric_function(concrete, closed)(*values.values()), dtype=float)
     if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=1e-12):
         return "its value differs from the closed form's"
+    if d.kind in ("hessian", "hvp") and d.blocks:  # each block against the differences of its gradient
+        rows = [int(np.prod([int(x.xreplace(sizes)) for x in row[0].wrt.shape])) for row in d.blocks]
+        starts = np.concatenate([[0], np.cumsum(rows)])
+        for i, row in enumerate(d.blocks):
+            for j, block in enumerate(row):
+                part = got[starts[i]:starts[i + 1], starts[j]:starts[j + 1]]
+                problem = _check_by_differences(block, part, values, sizes, rng)
+                if problem:
+                    return f"block ({i + 1}, {j + 1}): {problem}"
+        return None
     if d.kind in ("hessian", "hvp"):
         return _check_by_differences(d, got, values, sizes, rng)
     return None

@@ -362,7 +362,7 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
              for name, node in constants.items()] + lines
     sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
              if name and not name.isdigit()}
-    printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known)
+    printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known, dtype_of=first)
     try:
         backward = _backward_lines(b, printer)
     except JacobianSymError as err:

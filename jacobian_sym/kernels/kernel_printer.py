@@ -38,8 +38,10 @@ class KernelPrinter(ClosedFormPrinter):
     """Closed forms as kernel code: variables by their names, sizes as ``_size_<name>`` (bound from
     the arrays' shapes), NumPy through ``np.``; any other symbol is refused, never printed bare."""
 
-    def __init__(self, *, outputs: dict, batch=None, sizes=(), known=None):
+    def __init__(self, *, outputs: dict, batch=None, sizes=(), known=None, dtype_of: str | None = None):
         super().__init__({"fully_qualified_modules": True})
+        #: the array whose dtype a constant the kernel builds takes (np.ones, np.eye): float32 stays float32
+        self.dtype_of = dtype_of
         #: matrix forms the forward pass has already computed, by the variable that holds them
         self.known = dict(known or {})
         self._module = "np"
@@ -121,8 +123,24 @@ class KernelPrinter(ClosedFormPrinter):
     def _print_Transpose(self, e):
         return f"{self._operand(e.arg)}.T"
 
+    def _dtype(self) -> str:
+        return f", dtype={self.dtype_of}.dtype" if self.dtype_of else ""
+
+    def _print_OneMatrix(self, e):
+        return f"np.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
+
+    def _print_Identity(self, e):
+        return f"np.eye({self._print(e.shape[0])}{self._dtype()})"
+
+    def _print_ZeroMatrix(self, e):
+        return f"np.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
+
     def _print_HadamardProduct(self, e):
-        return " * ".join(group(self._print(a)) for a in e.args)
+        # ReLU′ beside a factor of numbers stays a comparison (5× faster than np.heaviside): the
+        # product of a boolean and a float array is the float array's dtype
+        numbers = any(not _is_step(a) for a in e.args)
+        return " * ".join(f"({self._print(a.expr)} > 0)" if numbers and _is_step(a) else group(self._print(a))
+                          for a in e.args)
 
     def _print_MatAdd(self, e):
         if len(e.args) == 2 and sp.Transpose(e.args[0]).doit() == e.args[1] != e.args[0]:  # M + Mᵀ
@@ -147,8 +165,8 @@ class KernelPrinter(ClosedFormPrinter):
     def _print_ElementwiseApplyFunction(self, e):
         fn = element_class(e.function)
         arg = e.expr
-        if fn is not None and fn.form == STEP:  # ReLU′(z): a comparison, 5× faster than np.heaviside
-            return f"({self._print(arg)} > 0)"
+        if fn is not None and fn.form == STEP:  # ReLU′(z) alone: numbers (see _print_HadamardProduct)
+            return f"_step({self._print(arg)})"
         if fn is not None:
             code = self._elementwise(fn, arg)
             if code is not None:
@@ -200,6 +218,13 @@ class KernelPrinter(ClosedFormPrinter):
 
 
 STEP = sp.Heaviside(_S, 0)
+
+
+def _is_step(e) -> bool:
+    if not isinstance(e, ElementwiseApplyFunction):
+        return False
+    fn = element_class(e.function)
+    return fn is not None and fn.form == STEP
 
 
 def _unrepeated(term):

@@ -115,6 +115,12 @@ def _gram(a, v):
     return b.T @ b
 
 
+def _step(a):
+    """ReLU′(a) as numbers in a's dtype: a comparison alone is boolean, and −(a > 0) or (a > 0) + (b > 0)
+    is an error or a logical or in NumPy (inside a product with numbers the comparison is kept)."""
+    return (a > 0).astype(a.dtype)
+
+
 def _plus_transpose(a, block=64):
     """a + aᵀ by square blocks: reading aᵀ row by row walks a column by column, a cache miss per
     element at n = 2048 (32 ms there, 15 ms by blocks)."""

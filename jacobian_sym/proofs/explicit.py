@@ -163,6 +163,8 @@ def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
     as a ``Sum`` and takes seconds); any other node is evaluated by ``_evaluate_node``."""
     mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
     mapping.update(sizes)
+    if not isinstance(expr, sp.MatrixExpr):  # a 1×1 result written as its number (the Hessian of b²)
+        return sp.Matrix([[_scalar(expr, values, sizes, mapping, {})]])
     return sp.Matrix(_bottom_up(expr, values, sizes, mapping, {}))
 
 
