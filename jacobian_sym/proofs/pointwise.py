@@ -16,6 +16,8 @@ above 50-digit rounding.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import sympy as sp
@@ -29,6 +31,18 @@ from jacobian_sym.ops.table import get_op
 from jacobian_sym.proofs.explicit import evaluate_explicit
 
 DIGITS = 50
+#: the digits a point is evaluated to: ``DIGITS``, or more inside ``precision`` (a saturated σ loses
+#: 30 digits in 1 − σ: a disagreement that vanishes at more digits was rounding, not a wrong form)
+_digits: contextvars.ContextVar = contextvars.ContextVar("pointwise_digits", default=DIGITS)
+
+
+@contextlib.contextmanager
+def precision(digits: int):
+    token = _digits.set(digits)
+    try:
+        yield
+    finally:
+        _digits.reset(token)
 TOLERANCE = sp.Float("1e-30", DIGITS)
 #: the most nonlinear ops (activations, softmax, losses) for which SymPy's diff of the whole explicit
 #: loss is affordable (it grows exponentially with them: one hidden layer, 3 of them, 0.8 s for a false
@@ -71,7 +85,7 @@ def informative(draw, truth) -> object | None:
 def _number(e) -> sp.Float:
     """An element as a 50-digit number (element-wise functions by their definitions; a generic f by
     its numeric surrogate, as in every numeric check)."""
-    return sp.N(explicit(e, numeric=True), DIGITS)
+    return sp.N(explicit(e, numeric=True), _digits.get())
 
 
 def concrete(shape, sizes) -> tuple[int, int]:
