@@ -113,7 +113,7 @@ def test_textbook_identities(name, build, claim, layout):
     ("lambda: 1", "lambda is not allowed"),
     ("W[0]", "subscript"),
     (r"\delta_2^T x^", "expected"),
-    (r"\delta_2^2", "only the transpose"),
+    (r"\delta_2^{k}", "a superscript is ^T or a whole or half number"),
     (r"\foo(x)", "unexpected"),
 ])
 def test_bad_claims_name_the_position(bp, claim, words):
@@ -209,3 +209,55 @@ def test_a_deep_relu_network_is_not_fooled_by_dead_units():
     assert js.check(deep, "W1", f"{last}.T @ x.T").ok
     report = js.verify(deep)
     assert report.ok and any(c.name.startswith("points") for c in report.checks), str(report)
+
+
+def _references():
+    """(label, target, wrt, claim, layout, status): the notation of the references, and the two ways
+    a false claim was once certified (a LaTeX bracket read as a difference; a second-order claim judged
+    against the gradient)."""
+    x, a, b = js.vector("x", "n"), js.vector("a", "n"), js.vector("b", "n")
+    A, X, B = js.matrix("A", "n", "n"), js.matrix("X", "n", "n"), js.matrix("B", "n", "n")
+    s, lam = js.matrix("s", 1, 1), js.matrix("lam", 1, 1)
+    D, w, y = js.matrix("D", "N", "n"), js.vector("w", "n"), js.vector("y", "N")
+    W, V = js.matrix("W", "n", "m"), js.matrix("V", "n", "m")
+    x1 = js.vector("x", 1)
+    trace_loss = js.tr(A.T @ X) - js.sum(X * X) / 2  # ∂/∂X = A − X
+    ridge = js.sum(js.square(D @ w - y)) + lam * (w.T @ w)
+    squared = (s - x.T @ b) * (s - x.T @ b)
+    return [
+        ("A(X) is the product AX, false", trace_loss, X, r"\mathbf{A}(\mathbf{X})", "numerator", "does not hold"),
+        ("A - X", trace_loss, X, r"\mathbf{A} - \mathbf{X}", "numerator", "holds"),
+        ("b(s - xᵀb), denominator", squared, x, r"-2 b(s - x^T b)", "denominator", "holds"),
+        ("b(s - xᵀb), numerator", squared, x, r"-2 b(s - x^T b)", "numerator", "holds in the denominator layout"),
+        ("‖x − a‖", js.norm(x - a), x, r"\frac{(x - a)^T}{\|x - a\|}", "numerator", "holds"),
+        ("‖x − a‖ with \\lVert", js.norm(x - a), x, r"(x - a)^\mathsf{T} / \lVert x - a \rVert", "numerator", "holds"),
+        ("‖x − a‖ in Python", js.norm(x - a), x, "(x - a).T / norm(x - a)", "numerator", "holds"),
+        ("√(xᵀx)", js.sqrt(x.T @ x), x, r"\frac{x^{\top}}{\sqrt{x^T x}}", "numerator", "holds"),
+        ("ridge Hessian", js.hessian(ridge, w), w, r"2 D^T D + 2 \lambda I", "numerator", "holds"),
+        ("ridge Hessian, λ once", js.hessian(ridge, w), w, r"2 D^T D + \lambda I", "numerator", "does not hold"),
+        ("ridge Hessian in Python", js.hessian(ridge, w), w, "2 * D.T @ D + 2 * lam * eye(n)", "numerator", "holds"),
+        ("HVP is 2V", js.hvp(js.sum(js.square(W)), W, V), W, "2 * V", "numerator", "holds"),
+        ("HVP is not the gradient", js.hvp(js.sum(js.square(W)), W, V), W, "2 * W", "numerator", "does not hold"),
+        ("x³'s Hessian is 6x", js.hessian(js.sum(x1 * x1 * x1), x1), x1, "6 * x", "numerator", "holds"),
+        ("x³'s Hessian is not 3x²", js.hessian(js.sum(x1 * x1 * x1), x1), x1, "3 * x * x", "numerator",
+         "does not hold"),
+        ("xᵀBx's Hessian", js.hessian(x.T @ B @ x, x), x, "B + B.T", "numerator", "holds"),
+        ("xᵀBx's Hessian is not B", js.hessian(x.T @ B @ x, x), x, "B", "numerator", "does not hold"),
+        ("‖X‖²_F", js.sum(js.square(X)), X, "2 * X", "numerator", "holds"),
+    ]
+
+
+@pytest.mark.parametrize("case", _references(), ids=lambda c: c[0])
+def test_the_references_notation_and_order(case):
+    _, target, wrt, claim, layout, status = case
+    verdict = js.check(target, wrt, claim, layout=layout)
+    assert verdict.status == status, (claim, verdict.reason, verdict.decided)
+
+
+def test_a_disagreement_of_the_two_sides_is_undecided_never_holds(monkeypatch):
+    from jacobian_sym.claims import decide
+
+    x, A = js.vector("x", "n"), js.matrix("A", "n", "n")
+    monkeypatch.setattr(decide, "_numeric_error", lambda *args: 0.5)  # a numeric side that disagrees
+    verdict = js.check(x.T @ A @ x, x, "x.T @ (A + A.T)")
+    assert verdict.ok is None and verdict.status == "undecided" and "0.5" in verdict.reason

@@ -31,7 +31,9 @@ _UNICODE = {"◦": r"\circ", "∘": r"\circ", "⊙": r"\odot", "·": r"\cdot", "
 _TOKEN = re.compile(r"\s*(\\[A-Za-z]+|\\.|[A-Za-z]+|\d+(?:\.\d+)?|\.\.\.|\S)")
 _SKIP = {r"\,", r"\;", r"\!", r"\:", "\\ ", r"\quad", r"\qquad", r"\left", r"\right", r"\displaystyle",
          r"\limits", r"\nolimits", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr"}
-_WRAPPERS = {r"\boldsymbol", r"\mathbf", r"\bm", r"\mathit", r"\vec", r"\mathbfit"}
+_WRAPPERS = {r"\boldsymbol", r"\mathbf", r"\bm", r"\mathit", r"\vec", r"\mathbfit", r"\mathsf"}
+#: the delimiters of a norm ‖x‖: opening → closing
+_NORMS = {r"\|": r"\|", r"\lVert": r"\rVert", r"\Vert": r"\Vert"}
 _TEXT = {r"\text", r"\mathrm", r"\operatorname", r"\textrm", r"\textit", r"\mathit"}
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "iota", "kappa",
          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega",
@@ -42,7 +44,8 @@ FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "s
 _RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",
               r"\geq": "≥", r"\ge": "≥"}
 _STOP = {None, "+", "-", ")", "}", "]", ",", ";", "&", r"\\", "=", r"\neq", r"\ne", "<", ">", r"\leq", r"\le",
-         r"\geq", r"\ge", r"\in", r"\rightarrow", r"\to", ":", r"\circ", r"\odot", "/", "|", r"\end", "."}
+         r"\geq", r"\ge", r"\in", r"\rightarrow", r"\to", ":", r"\circ", r"\odot", "/", "|", r"\end", ".",
+         r"\rVert"}
 _DOTS = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots", "..."}
 
 
@@ -79,6 +82,8 @@ class Reader:
     def __init__(self, text: str, source: str = "claim", col: int = 0):
         self.tokens = _unwrap(tokens(text))
         self.i, self.end, self.source, self.col = 0, len(text) + 1, source, col
+        #: how many norms ‖…‖ are open: inside one, its closing ‖ ends the expression
+        self.norms = 0
 
     # ----- the stream -----
     def peek(self, ahead: int = 0):
@@ -108,7 +113,7 @@ class Reader:
         if tok in _TEXT and self.peek(1) == "{" and self.peek(2) in ("and", "or", "if", "for", "when") and \
                 self.peek(3) == "}":
             return True  # \text{and} between two conditions
-        return tok in _STOP or (tok == "." and self.peek(1) is None)
+        return tok in _STOP or (tok == "." and self.peek(1) is None) or (tok in (r"\|", r"\Vert") and self.norms > 0)
 
     def raw_group(self) -> list[str]:
         """A braced group's tokens, or one token (for sub- and superscripts)."""
@@ -298,6 +303,23 @@ class Reader:
             return self._element_of(inner, pos) if self.peek() == "_" else inner
         if tok in (r"\frac", r"\dfrac", r"\tfrac"):
             return self.fraction()
+        if tok in _NORMS:  # ‖x‖, ‖X‖_F, \lVert x \rVert: the 2-norm (Frobenius for a matrix)
+            self.take()
+            self.norms += 1
+            inner = self.expr()
+            self.norms -= 1
+            self.take(_NORMS[tok])
+            if self.peek() == "_":
+                self.take()
+                sub = "".join(self.raw_group())
+                if sub not in ("2", "F"):
+                    self.fail(f"a norm ‖·‖_{sub} is not read here (‖·‖, ‖·‖_2 and ‖·‖_F are)", pos)
+            return ("call", "norm", (inner,), None, pos)
+        if tok == r"\sqrt":
+            self.take()
+            if self.peek() == "[":
+                self.fail("a root other than the square root is not read here", pos)
+            return ("call", "sqrt", (self.sub_reader() if self.peek() == "{" else self.atom(),), None, pos)
         if tok is not None and re.fullmatch(r"\d+(?:\.\d+)?", tok):
             self.take()
             return ("num", float(tok) if "." in tok else int(tok), pos)

@@ -9,6 +9,7 @@ expression over a table of names. Nothing is passed to eval, exec or sympify.
 from __future__ import annotations
 
 import ast
+import re
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -66,6 +67,10 @@ def _from_ast(node):
             if len(node.args) != 2 or node.keywords:
                 raise ClaimError("ones takes two sizes: ones(n, 1)", source="claim", col=pos)
             return ("ones", *(_size_arg(a) for a in node.args), pos)
+        if name == "eye":
+            if len(node.args) != 1 or node.keywords:
+                raise ClaimError("eye takes one size: eye(n)", source="claim", col=pos)
+            return ("eye", _size_arg(node.args[0]), pos)
         axis = None
         for kw in node.keywords:
             if kw.arg != "axis" or name not in ("sum", "mean") or not (
@@ -185,6 +190,17 @@ def _reduce(A, axis, mean):
     return sp.MatMul(1 / (rows if axis == 0 else cols), out) if mean else out
 
 
+class _Eye:
+    """The identity I of a claim, its size taken from what it meets (A + λI: A's) or given (I_n)."""
+
+    def __init__(self, pos, coeff=1):
+        self.pos, self.coeff = pos, sp.sympify(coeff)
+
+
+#: Greek letters a claim writes (\lambda) and the names a variable for them has (Python reserves lambda)
+_GREEK_NAMES = {"lambda": ("lambda", "lambda_", "lam", "λ")}
+
+
 class Builder:
     """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
 
@@ -198,6 +214,33 @@ class Builder:
     def fail(self, message, pos):
         raise ClaimError(message, source="claim", col=pos)
 
+    def _sized(self, a, b, kind, pos):
+        """Operands with an identity I given the size of what it meets: the other side's rows in a
+        product on the left, its columns on the right, its (square) shape in a sum."""
+        def size_for(eye, other, left):
+            if isinstance(other, _Eye) or not isinstance(other, sp.MatrixExpr):
+                self.fail("the identity I needs a size here: write eye(n) or I_n", eye.pos)
+            rows, cols = other.shape
+            if kind == "matmul":
+                return eye.coeff * sp.Identity(rows if left else cols)
+            if rows != cols:
+                self.fail(f"I against a {fmt_shape(other.shape)} matrix: the shapes differ", eye.pos)
+            return eye.coeff * sp.Identity(rows)
+
+        # λ I, 2 I, I / 2: a number or a 1×1 value scales I, which still takes its size from later
+        for eye, other in ((a, b), (b, a)):
+            if isinstance(eye, _Eye) and kind in ("matmul", "hadamard") and _shape(other) == (1, 1) \
+                    and not isinstance(other, _Eye):
+                scale = sp.Trace(other) if isinstance(other, sp.MatrixExpr) else other
+                return _Eye(eye.pos, eye.coeff * scale), None
+        if isinstance(a, _Eye) and kind == "div" and _shape(b) == (1, 1) and not isinstance(b, _Eye):
+            return _Eye(a.pos, a.coeff / (sp.Trace(b) if isinstance(b, sp.MatrixExpr) else b)), None
+        if isinstance(a, _Eye):
+            a = size_for(a, b, True)
+        if isinstance(b, _Eye):
+            b = size_for(b, a, False)
+        return a, b
+
     def _function(self, name) -> bool:
         """Whether ``name(…)`` calls a function (the target's generic f, an op no variable shadows)
         rather than multiplying the variable ``name`` by a bracket, as a textbook's a(b + c) does."""
@@ -205,6 +248,15 @@ class Builder:
 
     def build(self, node):
         kind, pos = node[0], node[-1]
+        if kind == "name" and node[1] not in self.names:
+            for alias in _GREEK_NAMES.get(node[1], ()):
+                if alias in self.names:
+                    return self.names[alias]
+            identity = re.fullmatch(r"I(?:_(\w+))?", node[1])
+            if identity:  # I, \mathbf{I}, I_n (n a size of the target)
+                return _Eye(pos) if identity.group(1) is None else sp.Identity(self.size(identity.group(1), pos))
+        if kind == "eye":
+            return sp.Identity(self.size(node[1], pos))
         if kind == "name":
             if node[1] not in self.names:
                 known = ", ".join(sorted(self.names))
@@ -216,9 +268,12 @@ class Builder:
             except JacobianSymError as err:
                 self.fail(str(err), pos)
         if kind == "neg":
-            return -self.build(node[1])
+            inner = self.build(node[1])
+            return _Eye(inner.pos, -inner.coeff) if isinstance(inner, _Eye) else -inner
         if kind == "T":
             built = self.build(node[1])
+            if isinstance(built, _Eye):
+                return built
             if not isinstance(built, sp.MatrixExpr):
                 self.fail("a transpose of a number: a ones vector is written ones(n, 1), its transpose ones(1, n)", pos)
             return sp.Transpose(built)
@@ -235,7 +290,9 @@ class Builder:
             if self._function(node[1]):
                 return self.call(node[1], self.build(node[2]), pos)
             kind, node = "matmul", ("matmul", ("name", node[1], pos), node[2], pos)
-        a, b = self.build(node[1]), self.build(node[2])
+        a, b = self._sized(*(self.build(node[1]), self.build(node[2])), kind, pos)
+        if b is None:  # a scaled identity, still to be sized
+            return a
         if kind != "matmul":  # a 1×1 matrix against a bigger one is its one element, broadcast
             if _shape(a) == (1, 1) and isinstance(a, sp.MatrixExpr) and _shape(b) != (1, 1):
                 a = sp.Trace(a)
@@ -247,6 +304,10 @@ class Builder:
         if kind == "matmul":
             if scalar_a or scalar_b:
                 return a * b
+            if sa[1] != sb[0] and sa == (1, 1):  # λ x: a 1×1 value written in front is a number
+                return sp.Trace(a) * b
+            if sa[1] != sb[0] and sb == (1, 1):
+                return a * sp.Trace(b)
             if sa[1] != sb[0]:
                 self.fail(f"a product of {fa} and {fb}: inner sizes {sa[1]} and {sb[0]} differ", pos)
             return sp.MatMul(a, b)
@@ -329,4 +390,7 @@ def parse_claim(text: str, names: dict, functions: dict | None = None):
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
     tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
-    return Builder(names, functions).build(tree)
+    built = Builder(names, functions).build(tree)
+    if isinstance(built, _Eye):
+        raise ClaimError("the identity I needs a size here: write eye(n) or I_n", source="claim", col=built.pos)
+    return built
