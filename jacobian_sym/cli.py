@@ -251,7 +251,7 @@ def derive(target, fmt, layout, shapes, wrt, hessian, hvp, kronecker, gauss_newt
 def verify(targets):
     """Run the proofs of each TARGET (identities and model files; default: all) and print a table.
 
-    Exit code 1 if any proof fails.
+    Exit code 1 if any proof fails, 3 if none fails but one could not decide (units never on).
 
     \b
     Example:
@@ -265,14 +265,16 @@ def verify(targets):
         from jacobian_sym.notes.identities import IDENTITIES
 
         chosen = list(IDENTITIES) + [str(p) for p in model_files()]
-    failed = False
+    failed = undecided = False
     for n, target in enumerate(chosen, 1):
         _progress(f"[{n}/{len(chosen)}] proving {target} …")
         report = run(_target(target, (), None, "numerator"))
         click.echo(str(report))
-        failed |= not report.ok
-    click.echo("FAIL" if failed else "all proofs pass")
-    sys.exit(1 if failed else 0)
+        failed |= report.ok is False
+        undecided |= report.ok is None
+    click.echo("FAIL" if failed else "UNDECIDED (no proof fails; some could not decide)" if undecided
+               else "all proofs pass")
+    sys.exit(1 if failed else 3 if undecided else 0)
 
 
 @cli.command()

@@ -98,3 +98,14 @@ def test_a_form_the_recogniser_gets_wrong_is_refused_not_returned(build):
         assert "is wrong, so it is not returned" in str(err) and "\n" not in str(err)
         return
     assert d.form_check  # (once the recogniser is fixed the form is returned, checked)
+
+
+def test_verify_never_fails_a_right_zero_hessian_and_says_undecided_when_it_cannot_decide():
+    x, a = js.vector("x", "n"), js.vector("a", "n")
+    report = js.verify(js.hessian(js.sum(js.exp(a)) * (a.T @ x), x))  # exactly 0: differences are noise
+    assert report.ok is True, str(report)
+    from jacobian_sym.proofs.report import Check, Report
+
+    undecided = Report("t", [Check("exact", True, {}), Check("points δ₁", None, {}, detail="units never on")])
+    assert undecided.ok is None and "UNDECIDED" in str(undecided) and "1 UNDECIDED" in undecided.summary()
+    assert Report("t", [Check("exact", None, {}), Check("points", False, {})]).ok is False

@@ -97,8 +97,8 @@ def model_point_check(bp, sizes, rng, names=None) -> list[Check]:
         if bad:
             checks.append(Check(label, False, sizes, detail=f"differs at {bad[:3]}"))
         elif not seen:
-            detail = f"not decided: the truth vanished at all {pointwise.MAX_DRAWS} points tried (units never on)"
-            checks.append(Check(label, False, sizes, detail=detail))
+            detail = f"undecided: the truth vanished at all {pointwise.MAX_DRAWS} points tried (units never on)"
+            checks.append(Check(label, None, sizes, detail=detail))
         else:
             checks.append(Check(label, True, sizes, detail=f"at {len(points)} random rational points, 50 digits"))
     return checks
