@@ -5,6 +5,7 @@
 import numpy as np
 import pytest
 from oracle import central_differences, gradient, rel_error
+from oracle import forward as oracle_forward
 
 import jacobian_sym as js
 
@@ -109,3 +110,26 @@ def test_verify_never_fails_a_right_zero_hessian_and_says_undecided_when_it_cann
     undecided = Report("t", [Check("exact", True, {}), Check("points δ₁", None, {}, detail="units never on")])
     assert undecided.ok is None and "UNDECIDED" in str(undecided) and "1 UNDECIDED" in undecided.summary()
     assert Report("t", [Check("exact", None, {}), Check("points", False, {})]).ok is False
+
+
+def test_a_model_whose_data_carry_their_batch_gets_a_kernel_taking_them_as_declared():
+    model = _model('J = "mse(y, X @ w)"', 'X = ["N", "d"]\ny = ["N", 1]', 'w = ["d", 1]')
+    rng = np.random.default_rng(0)
+    arrays = dict(X=rng.normal(size=(5, 3)), y=rng.normal(size=(5, 1)), w=rng.normal(size=(3, 1)))
+    out = js.kernel(js.backprop(model))(**arrays)
+    assert abs(out["J"] - float(oracle_forward(model.loss, arrays))) < 1e-9 * max(1.0, abs(out["J"]))
+    assert rel_error(out["w"], gradient(model.loss, arrays, "w")) < 1e-8
+
+
+def test_one_hot_rows_declare_their_class_axis():
+    inputs = 'X = ["B", "d"]\nY = {{ shape = ["B", "k"], one_hot = true{} }}'
+    forward = 'J = "cross_entropy(Y, softmax(X @ W, axis=1))"'
+    arrays = dict(X=np.random.default_rng(0).normal(size=(4, 3)), Y=np.eye(2)[[0, 1, 1, 0]], W=np.full((3, 2), 0.3))
+    model = _model(forward, inputs.format(", axis = 1"), 'W = ["d", "k"]')
+    out = js.kernel(js.backprop(model))(**arrays)
+    assert rel_error(out["W"], gradient(model.loss, arrays, "W")) < 1e-8
+    undeclared = js.kernel(js.backprop(_model(forward, inputs.format(""), 'W = ["d", "k"]')))
+    with pytest.raises(js.KernelInputError, match="declare axis = 1"):
+        undeclared(**arrays)
+    with pytest.raises(js.ParseError, match="class axis is 0 or 1"):
+        _model(forward, inputs.format(", axis = 2"), 'W = ["d", "k"]')

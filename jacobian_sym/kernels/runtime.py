@@ -48,7 +48,7 @@ def _check(arrays, spec, one_hot):
     for name, axis in one_hot.items():
         if not _sums_to_one(arrays[name], axis):
             raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
-                             "to 1 in every example")
+                             f"to 1 in every example (classes along axis {1 - axis}: declare axis = {1 - axis})")
 
 
 def _dim_value(dim, sizes):

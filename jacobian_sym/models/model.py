@@ -54,12 +54,16 @@ class Model:
         inputs 1×n become B×n; the loss sums over the batch, the parameters are shared."""
         B = as_size(size)
         column = any(v.shape[1] == 1 and v.shape[0] != 1 for v in self.inputs.values())
+        # a data matrix (X: N×d, tokens × features) carries its own batch: every input is taken as
+        # declared (y: N×1 stays N×1; a 1×k label row stays a row), so the loss is what the file says
+        carries = any(1 not in v.shape and not v.attr("constant") for v in self.inputs.values())
         mapping = {}
         for name, v in self.inputs.items():
             rows, cols = v.shape
-            shape = (rows, B) if column and cols == 1 else (B, cols) if rows == 1 else (rows, cols)
+            shape = (rows, cols) if carries else (rows, B) if column and cols == 1 else (B, cols) if rows == 1 \
+                else (rows, cols)
             attrs = v.attrs
-            if v.attr("one_hot"):  # the class axis is the vector's own axis, not the batch's
+            if v.attr("one_hot") and v.attr("one_hot_axis") is None:  # the vector's own axis, not the batch's
                 attrs = attrs + (("one_hot_axis", 1 if rows == 1 and cols != 1 else 0),)
             mapping[name] = E.Node("variable", (), shape, name, attrs)
         for name, v in self.params.items():
@@ -133,10 +137,15 @@ def _shape_of(name, value, source, text, section):
     where = dict(source=source, line=line)
     one_hot, constant = False, None
     if isinstance(value, dict):
-        unknown = set(value) - {"shape", "one_hot", "constant"}
+        unknown = set(value) - {"shape", "one_hot", "constant", "axis"}
         if unknown:
             raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
         one_hot = bool(value.get("one_hot", False))
+        if "axis" in value:  # the class axis of a one-hot label matrix (rows of B×k labels: axis = 1)
+            if not one_hot or value["axis"] not in (0, 1) or isinstance(value["axis"], bool):
+                raise ParseError(f"{name}: axis = {value['axis']!r}; a one-hot label's class axis is 0 or 1",
+                                 **where)
+            one_hot = ("axis", value["axis"])
         constant = value.get("constant")
         if constant is not None and (section != "inputs" or constant not in E.MASKS):
             raise ParseError(f"{name}: constant = {constant!r}; an input may be one of the constant masks "
@@ -171,7 +180,8 @@ def _build(data, text, source) -> Model:
             try:
                 node = E.matrix(name, rows, cols, role=role)
                 if one_hot:
-                    node = E.Node("variable", (), node.shape, name, (("role", role), ("one_hot", True)))
+                    axis = (("one_hot_axis", one_hot[1]),) if isinstance(one_hot, tuple) else ()
+                    node = E.Node("variable", (), node.shape, name, (("role", role), ("one_hot", True), *axis))
                 if constant is not None:
                     node = E.Node("variable", (), node.shape, name, (("role", role), ("constant", constant)))
             except JacobianSymError as err:
