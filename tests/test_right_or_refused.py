@@ -133,3 +133,15 @@ def test_one_hot_rows_declare_their_class_axis():
         undeclared(**arrays)
     with pytest.raises(js.ParseError, match="class axis is 0 or 1"):
         _model(forward, inputs.format(", axis = 2"), 'W = ["d", "k"]')
+
+
+def test_a_logistic_hvp_keeps_its_precision_past_a_logit_of_thirty():
+    import mpmath
+
+    X, w, y, V = js.matrix("X", "N", "d"), js.vector("w", "d"), js.vector("y", "N"), js.vector("V", "d")
+    f = js.kernel(js.hvp(js.binary_cross_entropy(y, js.sigmoid(X @ w)), w, V))
+    got = f(X=np.array([[40.0, 0.0], [0.0, -45.0]]), w=np.ones((2, 1)), V=np.ones((2, 1))).ravel()
+    with mpmath.workdps(60):
+        sigma_prime = [mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2 for z in (40, 45)]
+        want = np.array([float(40**2 * sigma_prime[0]), float(45**2 * sigma_prime[1])])
+    assert rel_error(got, want) < 1e-12  # σ(1 − σ) in float64 gives 0 here

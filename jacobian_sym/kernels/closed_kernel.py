@@ -178,7 +178,8 @@ def derivation_source(d) -> tuple[str, str]:
         check_name(s.name, "variable")
     spec = {s.name: tuple(str(x) for x in s.shape) for s in symbols}
     sizes = {x for dims in spec.values() for x in dims if not x.isdigit()}
-    printer = KernelPrinter(outputs={}, sizes=sizes, dtype_of=symbols[0].name if symbols else None)
+    printer = KernelPrinter(outputs={}, sizes=sizes, dtype_of=symbols[0].name if symbols else None,
+                            stable_derivatives=True)
     closed = _closed(d)
     try:
         if isinstance(closed, sp.BlockMatrix):

@@ -22,7 +22,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
-from jacobian_sym.kernels.lowering import NUMPY
+from jacobian_sym.kernels.lowering import NUMPY, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
 from jacobian_sym.ops.table import OPS
@@ -38,8 +38,11 @@ class KernelPrinter(ClosedFormPrinter):
     """Closed forms as kernel code: variables by their names, sizes as ``_size_<name>`` (bound from
     the arrays' shapes), NumPy through ``np.``; any other symbol is refused, never printed bare."""
 
-    def __init__(self, *, outputs: dict, batch=None, sizes=(), known=None, dtype_of: str | None = None):
+    def __init__(self, *, outputs: dict, batch=None, sizes=(), known=None, dtype_of: str | None = None,
+                 stable_derivatives: bool = False):
         super().__init__({"fully_qualified_modules": True})
+        #: first derivatives from their arguments in a precise form (``lowering.STABLE_DERIVATIVES``)
+        self.stable_derivatives = stable_derivatives
         #: the array whose dtype a constant the kernel builds takes (np.ones, np.eye): float32 stays float32
         self.dtype_of = dtype_of
         #: matrix forms the forward pass has already computed, by the variable that holds them
@@ -204,6 +207,8 @@ class KernelPrinter(ClosedFormPrinter):
             return out if out is not None else "(" + fill_code(NUMPY[op.name], a) + ")"
         if fn.order != 1:
             return None
+        if self.stable_derivatives and op.name in STABLE_DERIVATIVES:
+            return fill_code(STABLE_DERIVATIVES[op.name], a)
         g = output_form(op.function)
         if g is not None:
             out = self.outputs.get((fn.op_name, name))

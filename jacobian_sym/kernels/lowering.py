@@ -51,6 +51,14 @@ NUMPY: dict[str, str] = {
     "mse": "0.5 * {np}sum(({1} - {0}) ** 2)",
 }
 
+#: first derivatives computed from the argument in a form that keeps its relative precision where the
+#: output form loses it (σ(1 − σ) is 0 past a logit of ~37; 1 − tanh² past ~19): a Hessian's curvature
+#: weights use these (``closed_kernel``), the backprop kernels the cheaper output forms
+STABLE_DERIVATIVES: dict[str, str] = {
+    "sigmoid": "_sigmoid_prime({0})",
+    "tanh": "_tanh_prime({0})",
+}
+
 
 def with_axis_code(code: str, axis) -> str:
     """A lowering with its axis put in: ``{axis}`` (0 when the op has none), ``{axis_kw}`` — nothing

@@ -115,6 +115,18 @@ def _gram(a, v):
     return b.T @ b
 
 
+def _sigmoid_prime(z):
+    """σ′(z) = e / (1 + e)² with e = exp(−|z|): full relative precision at any logit."""
+    e = np.exp(-np.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def _tanh_prime(z):
+    """tanh′(z) = 4e / (1 + e)² with e = exp(−2|z|): full relative precision at any argument."""
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
 def _step(a):
     """ReLU′(a) as numbers in a's dtype: a comparison alone is boolean, and −(a > 0) or (a > 0) + (b > 0)
     is an error or a logical or in NumPy (inside a product with numbers the comparison is kept)."""
