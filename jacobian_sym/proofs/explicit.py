@@ -13,6 +13,8 @@ from jacobian_sym.errors import JacobianSymError, SizeError
 from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.ops.functions import explicit
+from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.proofs.report import Check
 
 MAX_EXPLICIT_DERIVATIVES = 6000
@@ -199,6 +201,13 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         v = _bottom_up(expr.args[0], values, sizes, mapping, memo)
         out = sp.ImmutableMatrix(sp.diag(*list(v))) if isinstance(v, sp.MatrixBase) else \
             sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    elif isinstance(expr, OpApply) and all(isinstance(a, sp.MatrixExpr) for a in expr.operands):
+        # an op's matrix form (softmax(θ), a sum along an axis, a concatenation): its element formula on
+        # its operands' explicit values, as the pointwise truth evaluates a node
+        operands = [_bottom_up(a, values, sizes, mapping, memo) for a in expr.operands]
+        op, ix = get_op(expr.op_name), IndexContext(explicit=True)
+        rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
+        out = sp.ImmutableMatrix(rows, cols, lambda i, j: _summed(op.element(ix, i, j, *operands, **expr.params)))
     elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
         rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
         out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
@@ -207,6 +216,10 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         out = sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
     memo[expr] = out
     return out
+
+
+def _summed(e):
+    return e.doit() if isinstance(e, sp.Basic) and e.has(sp.Sum) else e
 
 
 def _scalar(e, values, sizes, mapping, memo):

@@ -83,9 +83,17 @@ def _refuse(label: str, sizes, got, truth, bad, seed) -> None:
         f"truth is {float(truth[r, c]):.6g} (please report this input)")
 
 
+def _finite(M) -> bool:
+    return all(x.is_finite for x in M)
+
+
+def _disagree(got, truth, compare) -> bool:
+    return not (_finite(got) and _finite(truth)) or bool(compare(got, truth))
+
+
 def _compare(label, form, point, sizes, seed, compare=differ):
     got, truth = point.evaluate(form), point.truth(label.name)
-    if got.shape == truth.shape and compare(got, truth) and hasattr(point, "bp"):
+    if got.shape == truth.shape and _disagree(got, truth, compare) and hasattr(point, "bp"):
         # rounding or a wrong form? the same point at 150 digits (a saturated σ loses 30 digits in
         # 1 − σ at 50): a wrong form disagrees at any precision
         with precision(150):
@@ -94,6 +102,11 @@ def _compare(label, form, point, sizes, seed, compare=differ):
     if got.shape != truth.shape:
         raise ClosedFormError(f"the derived closed form of {label.text} is {got.rows}×{got.cols} at "
                               f"{_shown_sizes(sizes)} but the truth is {truth.rows}×{truth.cols}")
+    if not _finite(truth):  # not finite even at 150 digits: this point cannot judge (the caller avoids it)
+        return
+    if not _finite(got):
+        bad = [next((r, c) for r in range(got.rows) for c in range(got.cols) if not got[r, c].is_finite)]
+        _refuse(label.text, sizes, got, truth, bad, seed)
     bad = compare(got, truth)
     if bad:
         _refuse(label.text, sizes, got, truth, bad, seed)
@@ -114,7 +127,9 @@ def _check_backprop(bp, seed) -> str:
     def draw():
         return PointwiseModel(bp, sizes, random_point(graph, sizes, rng))
 
-    point = informative(draw, lambda p: [x for n in names for x in p.truth(n)]) or draw()
+    # a point where the truth is finite (a saturated σ under a log is −∞ in 50 digits) and not all 0
+    point = informative(draw, lambda p: [x for n in names for x in p.truth(n)] if all(
+        _finite(p.truth(n)) for n in names) else [0]) or draw()
     for name, form in [*bp.deltas.items(), *bp.gradients.items()]:
         text = name.replace("_", "") if name in bp.deltas else f"∂J/∂{name}"
         _compare(_Label(name, text), form, point, sizes, seed)

@@ -59,7 +59,7 @@ def _check(arrays, spec, one_hot):
     for name, axis in one_hot.items():
         if not _sums_to_one(arrays[name], axis):
             raise InputError(f"{name} is declared one-hot but is not: its entries along axis {axis} must sum "
-                             "to 1 in every example")
+                             f"to 1 in every example (classes along axis {1 - axis}: declare axis = {1 - axis})")
 
 
 def _dim_value(dim, sizes):
@@ -124,6 +124,24 @@ def _gram(a, v):
     transpose to BLAS's syrk, which computes half of the symmetric result."""
     b = a * np.sqrt(v)
     return b.T @ b
+
+
+def _sigmoid_prime(z):
+    """σ′(z) = e / (1 + e)² with e = exp(−|z|): full relative precision at any logit."""
+    e = np.exp(-np.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def _tanh_prime(z):
+    """tanh′(z) = 4e / (1 + e)² with e = exp(−2|z|): full relative precision at any argument."""
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
+def _step(a):
+    """ReLU′(a) as numbers in a's dtype: a comparison alone is boolean, and −(a > 0) or (a > 0) + (b > 0)
+    is an error or a logical or in NumPy (inside a product with numbers the comparison is kept)."""
+    return (a > 0).astype(a.dtype)
 
 
 def _plus_transpose(a, block=64):
