@@ -59,6 +59,7 @@ def test_documents_are_up_to_date():
     assert not out_of_date, f"run 'jacobian-sym render': {out_of_date}"
 
 
+@pytest.mark.exhaustive
 def test_render_check_detects_a_stale_document(tmp_path):
     for p in model_files():
         shutil.copy(p, tmp_path / p.name)

@@ -150,9 +150,12 @@ class PointwiseGraph:
                     if G[p, q] == 0:
                         continue
                     element = op.element(ix, p, q, *args, **params)
-                    for s in element.free_symbols:
-                        if s in at:
-                            terms.setdefault(s, []).append(G[p, q] * sp.diff(element, s))
+                    # a sum (a product's Σ_k W_ik x_k) term by term: each term's few symbols, not
+                    # every symbol of the whole sum (quadratic in a literal inner size of 784)
+                    for part in sp.Add.make_args(element):
+                        for s in part.free_symbols:
+                            if s in at:
+                                terms.setdefault(s, []).append(G[p, q] * sp.diff(part, s))
             for a in distinct:
                 if a.op == "const":
                     continue
