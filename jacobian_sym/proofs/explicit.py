@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
@@ -158,16 +159,19 @@ class Explicit:
         return evaluate_explicit(self.d.closed_form, self.values, self.sizes)
 
 
-def evaluate_explicit(expr, values: dict, sizes: dict) -> sp.Matrix:
+def evaluate_explicit(expr, values: dict, sizes: dict, number=None) -> sp.Matrix:
     """A matrix expression with its symbols replaced by explicit matrices (``values``) at concrete
     ``sizes``, multiplied out. Products, sums, transposes and Hadamard products are multiplied out
     bottom-up on the explicit matrices (SymPy's ``as_explicit`` of a product of them writes every entry
-    as a ``Sum`` and takes seconds); any other node is evaluated by ``_evaluate_node``."""
+    as a ``Sum`` and takes seconds); any other node is evaluated by ``_evaluate_node``. With ``number``
+    (an entry → a number, at a point) every intermediate matrix is made numbers at once: products of
+    exact σ(3/7)s grow without end."""
     mapping = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v for k, v in values.items()}
     mapping.update(sizes)
+    memo = {"_number": number}
     if not isinstance(expr, sp.MatrixExpr):  # a 1×1 result written as its number (the Hessian of b²)
-        return sp.Matrix([[_scalar(expr, values, sizes, mapping, {})]])
-    return sp.Matrix(_bottom_up(expr, values, sizes, mapping, {}))
+        return sp.Matrix([[_scalar(expr, values, sizes, mapping, memo)]])
+    return sp.Matrix(_bottom_up(expr, values, sizes, mapping, memo))
 
 
 def _bottom_up(expr, values, sizes, mapping, memo):
@@ -208,12 +212,23 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         op, ix = get_op(expr.op_name), IndexContext(explicit=True)
         rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
         out = sp.ImmutableMatrix(rows, cols, lambda i, j: _summed(op.element(ix, i, j, *operands, **expr.params)))
+    elif isinstance(expr, ElementwiseApplyFunction):  # f(A) element by element (σ(X), σ′(X))
+        arg = _bottom_up(expr.expr, values, sizes, mapping, memo)
+        out = arg.applyfunc(lambda e: expr.function(e)) if isinstance(arg, sp.MatrixBase) else \
+            sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    elif isinstance(expr, sp.HadamardPower):
+        base = _bottom_up(expr.base, values, sizes, mapping, memo)
+        exp = _scalar(expr.exp, values, sizes, mapping, memo)
+        out = base.applyfunc(lambda e: e**exp) if isinstance(base, sp.MatrixBase) else \
+            sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
     elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
         rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
         out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
                                  sp.eye(rows) if isinstance(expr, sp.Identity) else sp.zeros(rows, cols))
     else:
         out = sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    if memo["_number"] is not None:
+        out = out.applyfunc(memo["_number"])
     memo[expr] = out
     return out
 
@@ -237,7 +252,8 @@ def _scalar(e, values, sizes, mapping, memo):
     e = sp.sympify(e).replace(lambda a: isinstance(a, MatrixElement) and isinstance(a.parent, sp.MatrixExpr)
                               and a.i.is_Integer and a.j.is_Integer, element)
     e = e.replace(lambda a: isinstance(a, sp.Trace) and isinstance(a.arg, sp.MatrixExpr), trace)
-    return e.xreplace(mapping).doit()
+    e = e.xreplace(mapping).doit()
+    return memo["_number"](e) if memo.get("_number") is not None else e
 
 
 def _evaluate_node(expr, values: dict, sizes: dict) -> sp.Matrix:

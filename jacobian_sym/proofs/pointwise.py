@@ -261,7 +261,7 @@ class PointwiseModel:
 
     def evaluate(self, expr) -> sp.Matrix:
         """A matrix expression over the backprop's names, at the point, to 50 digits."""
-        return evaluate_explicit(expr, self.values, self.sizes).applyfunc(_number)
+        return evaluate_explicit(expr, self.values, self.sizes, number=_number).applyfunc(_number)
 
 
 class PointwiseDerivation:
@@ -302,4 +302,4 @@ class PointwiseDerivation:
         return g.gradient(d.wrt, d.layout, adjoints=g.reverse(seed))
 
     def evaluate(self, expr) -> sp.Matrix:
-        return evaluate_explicit(expr, self.values, self.sizes).applyfunc(_number)
+        return evaluate_explicit(expr, self.values, self.sizes, number=_number).applyfunc(_number)

@@ -92,7 +92,7 @@ class PointwiseSecond:
         return not differ(self.truth(), self.truth(step=10 * STEP))
 
     def evaluate(self, expr) -> sp.Matrix:
-        return evaluate_explicit(expr, self.values, self.sizes).applyfunc(_number)
+        return evaluate_explicit(expr, self.values, self.sizes, number=_number).applyfunc(_number)
 
 
 def differ(a: sp.Matrix, b: sp.Matrix) -> list[tuple[int, int]]:
