@@ -216,16 +216,31 @@ def _with_regressions(test):
     return test
 
 
-@settings(max_examples=30, deadline=None, derandomize=True, phases=NO_SHRINKING,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@_with_regressions
-@given(text=model_files(), seed=st.integers(0, 2**32 - 1))
-def test_every_model_through_every_path(text, seed, tmp_path):
+def _drawn(text, seed, tmp_path):
     try:
         _every_path(text, seed, tmp_path)
     except Exception as err:
         err.add_note(text)
         raise
+
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+#: the quick tier: the kept regressions and 10 drawn models; the exhaustive tier draws 40 more
+@settings(max_examples=10, deadline=None, derandomize=True, phases=NO_SHRINKING, suppress_health_check=_HEALTH)
+@_with_regressions
+@given(text=model_files(), seed=st.integers(0, 2**32 - 1))
+def test_every_model_through_every_path(text, seed, tmp_path):
+    _drawn(text, seed, tmp_path)
+
+
+@pytest.mark.exhaustive
+@settings(max_examples=50, deadline=None, derandomize=True, phases=NO_SHRINKING, suppress_health_check=_HEALTH,
+          database=None)
+@given(text=model_files(), seed=st.integers(0, 2**32 - 1))
+def test_every_model_through_every_path_at_length(text, seed, tmp_path):
+    _drawn(text, seed, tmp_path)
 
 
 def test_the_oracle_covers_the_op_table():
