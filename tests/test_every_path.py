@@ -227,8 +227,8 @@ def _drawn(text, seed, tmp_path):
 _HEALTH = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
-#: the quick tier: the kept regressions and 10 drawn models; the exhaustive tier draws 40 more
-@settings(max_examples=10, deadline=None, derandomize=True, phases=NO_SHRINKING, suppress_health_check=_HEALTH)
+#: the quick tier: the kept regressions and 8 drawn models; the exhaustive tier draws 50
+@settings(max_examples=8, deadline=None, derandomize=True, phases=NO_SHRINKING, suppress_health_check=_HEALTH)
 @_with_regressions
 @given(text=model_files(), seed=st.integers(0, 2**32 - 1))
 def test_every_model_through_every_path(text, seed, tmp_path):
