@@ -194,7 +194,7 @@ class _Eye:
     """The identity I of a claim, its size taken from what it meets (A + λI: A's) or given (I_n)."""
 
     def __init__(self, pos, coeff=1):
-        self.pos, self.coeff = pos, sp.sympify(coeff)
+        self.pos, self.coeff = pos, sp.Integer(coeff) if isinstance(coeff, int) else coeff
 
 
 #: Greek letters a claim writes (\lambda) and the names a variable for them has (Python reserves lambda)

@@ -127,16 +127,8 @@ class KernelPrinter(ClosedFormPrinter):
         return f"{self._operand(e.arg)}.T"
 
     def _dtype(self) -> str:
+        """A constant takes the dtype of the kernel's arrays (float32 stays float32)."""
         return f", dtype={self.dtype_of}.dtype" if self.dtype_of else ""
-
-    def _print_OneMatrix(self, e):
-        return f"np.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
-
-    def _print_Identity(self, e):
-        return f"np.eye({self._print(e.shape[0])}{self._dtype()})"
-
-    def _print_ZeroMatrix(self, e):
-        return f"np.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
 
     def _print_HadamardProduct(self, e):
         # ReLU′ beside a factor of numbers stays a comparison (5× faster than np.heaviside): the

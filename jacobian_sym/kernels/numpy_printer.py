@@ -89,14 +89,18 @@ class ClosedFormPrinter(NumPyPrinter):
     def _print_DiagMatrix(self, e):
         return f"{self._module}.diagflat({self._print(e.args[0])})"
 
+    def _dtype(self) -> str:
+        """The dtype keyword of a constant the code builds ("" here: NumPy's float64)."""
+        return ""
+
     def _print_Identity(self, e):
-        return f"{self._module}.eye({self._print(e.shape[0])})"
+        return f"{self._module}.eye({self._print(e.shape[0])}{self._dtype()})"
 
     def _print_OneMatrix(self, e):
-        return f"{self._module}.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+        return f"{self._module}.ones(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
 
     def _print_ZeroMatrix(self, e):
-        return f"{self._module}.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
+        return f"{self._module}.zeros(({self._print(e.shape[0])}, {self._print(e.shape[1])}){self._dtype()})"
 
     def _print_HadamardProduct(self, e):
         return "(" + " * ".join(f"({self._print(a)})" for a in e.args) + ")"

@@ -210,7 +210,7 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         # its operands' explicit values, as the pointwise truth evaluates a node
         operands = [_bottom_up(a, values, sizes, mapping, memo) for a in expr.operands]
         op, ix = get_op(expr.op_name), IndexContext(explicit=True)
-        rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
+        rows, cols = _elements(expr.shape, mapping)
         out = sp.ImmutableMatrix(rows, cols, lambda i, j: _summed(op.element(ix, i, j, *operands, **expr.params)))
     elif isinstance(expr, ElementwiseApplyFunction):  # f(A) element by element (σ(X), σ′(X))
         arg = _bottom_up(expr.expr, values, sizes, mapping, memo)
@@ -222,7 +222,7 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         out = base.applyfunc(lambda e: e**exp) if isinstance(base, sp.MatrixBase) else \
             sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
     elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
-        rows, cols = (int(sp.sympify(n).xreplace(mapping)) for n in expr.shape)
+        rows, cols = _elements(expr.shape, mapping)
         out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
                                  sp.eye(rows) if isinstance(expr, sp.Identity) else sp.zeros(rows, cols))
     else:
@@ -249,8 +249,9 @@ def _scalar(e, values, sizes, mapping, memo):
         M = _bottom_up(a.arg, values, sizes, mapping, memo)
         return M.trace() if isinstance(M, sp.MatrixBase) else a
 
-    e = sp.sympify(e).replace(lambda a: isinstance(a, MatrixElement) and isinstance(a.parent, sp.MatrixExpr)
-                              and a.i.is_Integer and a.j.is_Integer, element)
+    e = e if isinstance(e, sp.Basic) else sp.Integer(e)
+    e = e.replace(lambda a: isinstance(a, MatrixElement) and isinstance(a.parent, sp.MatrixExpr)
+                  and a.i.is_Integer and a.j.is_Integer, element)
     e = e.replace(lambda a: isinstance(a, sp.Trace) and isinstance(a.arg, sp.MatrixExpr), trace)
     e = e.xreplace(mapping).doit()
     return memo["_number"](e) if memo.get("_number") is not None else e

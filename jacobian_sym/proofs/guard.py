@@ -66,9 +66,8 @@ def _cost(graph, sizes) -> int:
 def _affordable(graph, sizes, what: str) -> None:
     cost = _cost(graph, sizes)
     if cost > MAX_TERMS:
-        shown = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "its literal sizes"
-        raise SizeError(f"{what} cannot be checked before it is returned: at {shown} its elements make {cost} "
-                        f"terms (limit {MAX_TERMS}); write large literal sizes as size names")
+        raise SizeError(f"{what} cannot be checked before it is returned: at {_shown_sizes(sizes)} its elements "
+                        f"make {cost} terms (limit {MAX_TERMS}); write large literal sizes as size names")
 
 
 def _shown_sizes(sizes) -> str:
