@@ -23,6 +23,7 @@ from jacobian_sym.proofs.pointwise import (
     PointwiseModel,
     differ,
     exact_affordable,
+    explicit_affordable,
     informative,
     point_sizes,
     random_point,
@@ -135,6 +136,8 @@ def verify_model(bp, *, sizes: list[dict] | None = None, fd_sizes: list[dict] | 
     exact = exact_affordable(bp.graph)
     for s in sizes if exact else ():
         check_explicit_cost(bp.graph, s)
+    if exact:  # few nonlinear ops, but the explicit loss may still be large (attention's softmax of products)
+        exact = all(explicit_affordable(explicit(ExplicitModel(bp, s).loss())) for s in sizes)
     report = Report(bp.model.title)
     for s in sizes:
         if exact:

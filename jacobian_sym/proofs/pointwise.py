@@ -48,6 +48,11 @@ TOLERANCE = sp.Float("1e-30", DIGITS)
 #: loss is affordable (it grows exponentially with them: one hidden layer, 3 of them, 0.8 s for a false
 #: claim; two, 4 of them, 22 s); past it claims and proofs are decided here, linearly in depth
 MAX_EXACT_NONLINEAR = 3
+#: the most operations in the explicit loss (at the exact sizes) for which the exact proof is affordable:
+#: single-head attention has 2 nonlinear ops, but at T = 2, d = 3, k = 4 its explicit loss has 7,871
+#: operations and the exact test took 165 s (cross-attention: 1,541 and 30 s; the notes' two layers:
+#: 454 and 12 s); past it proofs and claims are decided at points
+MAX_EXPLICIT_OPS = 1000
 #: random rational points per size, and the most draws to find each (a point where the truth
 #: vanishes tells nothing: a deep ReLU network at random weights often has a layer all off)
 POINTS = 2
@@ -65,6 +70,11 @@ def nonlinear_ops(graph: Graph) -> int:
 def exact_affordable(graph: Graph) -> bool:
     """Whether the whole explicit expansion of ``graph``'s loss is affordable (``MAX_EXACT_NONLINEAR``)."""
     return nonlinear_ops(graph) <= MAX_EXACT_NONLINEAR
+
+
+def explicit_affordable(loss) -> bool:
+    """Whether an explicit loss (a SymPy scalar at concrete sizes) is small enough for the exact proof."""
+    return sp.count_ops(loss) <= MAX_EXPLICIT_OPS
 
 
 def point_sizes(symbols, shifts=(0,)) -> list[dict]:
@@ -92,12 +102,20 @@ def concrete(shape, sizes) -> tuple[int, int]:
     return tuple(int(s.xreplace(sizes)) if isinstance(s, sp.Basic) else int(s) for s in shape)
 
 
+#: graph id → (the graph, kept alive while cached, {(node id, sizes): local derivatives}); a few graphs
+#: are kept (a proof draws several points on one graph; a process derives many models)
+_LOCAL: dict = {}
+MAX_CACHED_GRAPHS = 8
+
+
 class PointwiseGraph:
     """Values and adjoints of every node of ``graph`` at one point (``leaves``: name → Matrix of
     exact rationals) and concrete ``sizes``; the root must be a scalar."""
 
     def __init__(self, graph: Graph, sizes: dict, leaves: dict):
         self.graph, self.sizes = graph, sizes
+        while len(_LOCAL) >= MAX_CACHED_GRAPHS and id(graph) not in _LOCAL:
+            _LOCAL.pop(next(iter(_LOCAL)))
         self.values: dict[int, sp.Matrix] = {}
         ix = IndexContext(explicit=True)
         for node in graph.nodes:
@@ -126,44 +144,55 @@ class PointwiseGraph:
 
     def reverse(self, seed: sp.Matrix) -> dict:
         """∂(Σ seed ∘ root)/∂node for every node, in the node's own shape: each consumer hands down the
-        derivative of Σ_pq G_pq · node_pq (G its adjoint, numbers) by its arguments' elements (symbols)."""
+        derivative of Σ_pq G_pq · node_pq (G its adjoint, numbers) by its arguments' elements."""
         graph = self.graph
         adjoints = {id(graph.root): seed}
-        ix = IndexContext(explicit=True)
         for node in reversed(graph.nodes):
             if node.is_leaf or node.op == "const" or id(node) not in adjoints:
                 continue
             G = adjoints[id(node)]
-            distinct = graph.arguments(node)
-            symbols = {id(a): self._symbols(a, k) for k, a in enumerate(distinct) if a.op != "const"}
-            args = [symbols.get(id(graph.canonical(a)), self._value(a)) for a in node.args]
-            op, params = get_op(node.op), dict(node.attrs)
-            rows, cols = G.shape
-            # each output element's formula differentiated by the argument elements it reads (as the
-            # op's function: ReLU′ is derived with the project's step, 0 at 0), then evaluated: one
-            # small derivative per element read, not one of the whole weighted sum per element
+            distinct, symbols, local = self._local_derivatives(node)
             at = {s: v for a in distinct if a.op != "const"
                   for s, v in zip(symbols[id(a)], self.values[id(a)])}
             terms: dict = {}
-            for p in range(rows):
-                for q in range(cols):
-                    if G[p, q] == 0:
-                        continue
-                    element = op.element(ix, p, q, *args, **params)
-                    # a sum (a product's Σ_k W_ik x_k) term by term: each term's few symbols, not
-                    # every symbol of the whole sum (quadratic in a literal inner size of 784)
-                    for part in sp.Add.make_args(element):
-                        for s in part.free_symbols:
-                            if s in at:
-                                terms.setdefault(s, []).append(G[p, q] * sp.diff(part, s))
+            for (p, q), parts in local.items():
+                if G[p, q] != 0:
+                    for s, derivative in parts:
+                        terms.setdefault(s, []).append(G[p, q] * _at(derivative, at))
             for a in distinct:
                 if a.op == "const":
                     continue
                 S = symbols[id(a)]
-                local = sp.Matrix(S.rows, S.cols, [_number(sp.Add(*terms[s]).xreplace(at)) if s in terms
-                                                   else sp.Integer(0) for s in S])
-                adjoints[id(a)] = adjoints[id(a)] + local if id(a) in adjoints else local
+                down = sp.Matrix(S.rows, S.cols, [_number(sp.Add(*terms[s])) if s in terms
+                                                  else sp.Integer(0) for s in S])
+                adjoints[id(a)] = adjoints[id(a)] + down if id(a) in adjoints else down
         return adjoints
+
+    def _local_derivatives(self, node):
+        """(the node's distinct arguments, their elements as symbols, {(p, q): [(symbol, ∂node_pq/∂symbol)]})
+        — symbolic, the same at every point: made once per graph and sizes (``_LOCAL``), then only
+        evaluated at each point. Each output element's formula is differentiated by the argument
+        elements it reads (as the op's function: ReLU′ is derived with the project's step, 0 at 0), a
+        sum term by term (each term's few symbols, not every symbol of a product's Σ_k W_ik x_k)."""
+        cache = _LOCAL.setdefault(id(self.graph), (self.graph, {}))[1]
+        key = (id(node), tuple(sorted((str(k), int(v)) for k, v in self.sizes.items())))
+        if key not in cache:
+            graph = self.graph
+            distinct = graph.arguments(node)
+            symbols = {id(a): self._symbols(a, k) for k, a in enumerate(distinct) if a.op != "const"}
+            args = [symbols.get(id(graph.canonical(a)), self._value(a)) for a in node.args]
+            op, params = get_op(node.op), dict(node.attrs)
+            readable = {x for a in distinct if a.op != "const" for x in symbols[id(a)]}
+            ix = IndexContext(explicit=True)
+            rows, cols = concrete(node.shape, self.sizes)
+            local = {}
+            for p in range(rows):
+                for q in range(cols):
+                    element = op.element(ix, p, q, *args, **params)
+                    local[p, q] = [(x, _partial(part, x)) for part in _terms(element)
+                                   for x in part.free_symbols if x in readable]
+            cache[key] = (distinct, symbols, local)
+        return cache[key]
 
     def _symbols(self, node, k):
         rows, cols = concrete(node.shape, self.sizes)
@@ -182,6 +211,36 @@ class PointwiseGraph:
             for q in range(cols):
                 out[where(p, q)] = adjoint[p, q]
         return out
+
+
+def _terms(element) -> list:
+    """The terms of a sum, a number in front distributed over them (mse's ½ Σ (P − Y)²: one term per
+    element read, not one derivative of the whole sum per symbol)."""
+    coefficient, rest = element.as_coeff_Mul()
+    if isinstance(rest, sp.Add):
+        return [coefficient * t for t in rest.args]
+    return list(sp.Add.make_args(element))
+
+
+def _partial(part, s):
+    """∂part/∂s: a product with s a plain factor once (a matrix product's W_ik x_k) by dropping it,
+    anything else by SymPy's diff (the plain cases were 40 % of the time of a pointwise sweep)."""
+    if part == s:
+        return sp.Integer(1)
+    if isinstance(part, sp.Mul):
+        rest = [a for a in part.args if a != s]
+        if len(rest) == len(part.args) - 1 and not any(a.has(s) for a in rest):
+            return sp.Mul(*rest)
+    return sp.diff(part, s)
+
+
+def _at(derivative, at):
+    """A derivative at the point, a number (a product of numbers is cheap, of expressions is not)."""
+    if derivative.is_Number:
+        return derivative
+    if derivative in at:
+        return at[derivative]
+    return _number(derivative.xreplace(at))
 
 
 def differ(a: sp.Matrix, b: sp.Matrix) -> list[tuple[int, int]]:
