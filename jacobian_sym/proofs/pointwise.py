@@ -114,8 +114,6 @@ class PointwiseGraph:
 
     def __init__(self, graph: Graph, sizes: dict, leaves: dict):
         self.graph, self.sizes = graph, sizes
-        while len(_LOCAL) >= MAX_CACHED_GRAPHS and id(graph) not in _LOCAL:
-            _LOCAL.pop(next(iter(_LOCAL)))
         self.values: dict[int, sp.Matrix] = {}
         ix = IndexContext(explicit=True)
         for node in graph.nodes:
@@ -174,6 +172,8 @@ class PointwiseGraph:
         evaluated at each point. Each output element's formula is differentiated by the argument
         elements it reads (as the op's function: ReLU′ is derived with the project's step, 0 at 0), a
         sum term by term (each term's few symbols, not every symbol of a product's Σ_k W_ik x_k)."""
+        while len(_LOCAL) >= MAX_CACHED_GRAPHS and id(self.graph) not in _LOCAL:
+            _LOCAL.pop(next(iter(_LOCAL)))
         cache = _LOCAL.setdefault(id(self.graph), (self.graph, {}))[1]
         key = (id(node), tuple(sorted((str(k), int(v)) for k, v in self.sizes.items())))
         if key not in cache:
@@ -189,7 +189,7 @@ class PointwiseGraph:
             for p in range(rows):
                 for q in range(cols):
                     element = op.element(ix, p, q, *args, **params)
-                    local[p, q] = [(x, _partial(part, x)) for part in _terms(element)
+                    local[p, q] = [(x, _partial(part, x)) for part in sp.Add.make_args(element)
                                    for x in part.free_symbols if x in readable]
             cache[key] = (distinct, symbols, local)
         return cache[key]
@@ -211,15 +211,6 @@ class PointwiseGraph:
             for q in range(cols):
                 out[where(p, q)] = adjoint[p, q]
         return out
-
-
-def _terms(element) -> list:
-    """The terms of a sum, a number in front distributed over them (mse's ½ Σ (P − Y)²: one term per
-    element read, not one derivative of the whole sum per symbol)."""
-    coefficient, rest = element.as_coeff_Mul()
-    if isinstance(rest, sp.Add):
-        return [coefficient * t for t in rest.args]
-    return list(sp.Add.make_args(element))
 
 
 def _partial(part, s):
