@@ -87,8 +87,10 @@ def test_points_proof_catches_a_wrong_gradient_and_a_wrong_signal(bp, monkeypatc
 
 
 MODELS = model_files()
-#: whole proofs of these take minutes each (attention 3 min): the exhaustive tier runs them
-LONG_PROOFS = {"attention", "multi_head_attention", "transformer_block"}
+#: whole proofs of these take from 10 s to minutes each: the exhaustive tier runs them (the quick tier
+#: proves the notes' network in test_exact_proof_of_the_whole_network, and every model's forms at a
+#: point in test_guard)
+LONG_PROOFS = {"attention", "multi_head_attention", "transformer_block", "two_layer_mse", "one_layer", "residual"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.exhaustive) if p.stem in LONG_PROOFS else p

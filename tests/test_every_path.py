@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,13 @@ def model_files(draw):
     scaled by a broadcast 1/√var, or put side by side with their pre-activation (concat, 2n units), a
     weight used in two layers, every loss."""
     column = draw(st.booleans())
+    carries = draw(st.integers(0, 3)) == 0  # a data matrix with its own batch axis N (taken as declared)
     depth = draw(st.integers(1, 3))
     widths = ["n0"]
     for k in range(depth):
         widths.append(draw(st.sampled_from([*sorted(set(widths)), f"n{k + 1}"])))
     shape = (lambda n: [n, 1]) if column else (lambda n: [1, n])
+    data = (lambda n: [n, "N"] if column else ["N", n]) if carries else shape  # inputs and labels
     params, forward, weights = {}, [], {}
     h = "x"
     for k in range(depth):
@@ -77,32 +80,44 @@ def model_files(draw):
         h = f"h{k}"
     loss = draw(st.sampled_from(LOSSES))
     one_hot = draw(st.booleans())
+    # the class axis said in the file (a row of classes: axis = 1) or left to the default
+    explicit = not column and (carries or draw(st.booleans()))
+    classes = ", axis=1" if explicit else ""
     out = widths[-1]
-    y = shape(out)
+    y = data(out)
     if loss == "mse":
-        forward.append(("J", f"mse(y, {h})"))
+        value = f"mse(y, {h})"
     elif loss == "cross_entropy":
-        forward += [("yhat", f"softmax({h})"), ("J", "cross_entropy(y, yhat)")]
+        forward.append(("yhat", f"softmax({h}{classes})"))
+        value = "cross_entropy(y, yhat)"
     elif loss == "log_softmax":
-        forward += [("logp", f"log_softmax({h})"), ("J", "-sum(y * logp)")]
+        forward.append(("logp", f"log_softmax({h}{classes})"))
+        value = "-sum(y * logp)"
     elif loss == "binary_cross_entropy":
-        forward += [("p", f"sigmoid({h})"), ("J", "binary_cross_entropy(y, p)")]
+        forward.append(("p", f"sigmoid({h})"))
+        value = "binary_cross_entropy(y, p)"
         one_hot = False
     elif loss == "sum":
-        forward.append(("J", f"sum({h})"))
-        y = None
+        value, y = f"sum({h})", None
     else:
-        forward.append(("J", f"sum(square({h})) / 0.5"))
-        y = None
+        value, y = f"sum(square({h})) / 0.5", None
+    coefficient = draw(st.sampled_from(["", "", "-2 * ", "0.5 * ", "3 * "]))  # a number in front of the loss
+    forward.append(("J", f"{coefficient}({value})" if coefficient else value))
     lines = [f'title = "random model ({"column" if column else "row"} convention, {depth} layers)"', "[inputs]",
-             f"x = {json.dumps(shape(widths[0]))}"]
+             f"x = {json.dumps(data(widths[0]))}"]
     if y is not None:
-        lines.append(f"y = {{ shape = {json.dumps(y)}, one_hot = true }}" if one_hot and loss in (
+        axis = ", axis = 1" if explicit else ""
+        lines.append(f"y = {{ shape = {json.dumps(y)}, one_hot = true{axis} }}" if one_hot and loss in (
             "cross_entropy", "log_softmax") else f"y = {json.dumps(y)}")
+    if draw(st.integers(0, 3)) == 0:  # an input the loss does not read: the kernel takes it, nothing else
+        lines.append(f"u = {json.dumps(data(widths[0]))}")
     lines += ["[params]", *(f"{k} = {json.dumps(v)}" for k, v in params.items()), "[forward]",
               *(f'{k} = "{v}"' for k, v in forward),
               "[gradients]", f"wrt = {json.dumps([*params, 'x'])}"]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if draw(st.integers(0, 3)) == 0 and "*n0" not in text:  # the input width written as a number
+        text = text.replace('"n0"', "3")
+    return text
 
 
 def _sizes(graph, rng, batch=None):
@@ -114,6 +129,8 @@ def _sizes(graph, rng, batch=None):
 def _inputs(graph, sizes, rng, model):
     arrays = random_inputs(graph, sizes, rng)
     for name, node in model.inputs.items():
+        if name not in arrays:  # declared, not read by the loss: the kernel still takes it
+            arrays[name] = rng.normal(size=tuple(int(sp.S(d).subs(sizes)) for d in node.shape))
         if name == "y" and not node.attr("one_hot") and "binary_cross_entropy" not in str(model.loss):
             arrays[name] = rng.uniform(0.05, 0.95, size=arrays[name].shape)  # a general label vector
     # random compositions (exp of exp, cubes) can overflow even the oracle's extended precision:
@@ -136,7 +153,10 @@ def _check_against_oracle(what, grads: dict, loss, root, arrays):
         assert err < 1e-5, f"{what}: ∂J/∂{name} relative error {err:.2e}"
 
 
-COUNTER = {"n": 0}
+def _sampled(text, one_in: int) -> bool:
+    """One model in ``one_in`` takes a slow path, chosen by its text (a rerun of a failing example
+    takes the same paths, so hypothesis never reports a failure as flaky)."""
+    return zlib.crc32(text.encode()) % one_in == 0
 RUNNER = """
 import importlib.util, json, sys
 import numpy as np
@@ -177,6 +197,8 @@ def _every_path(text, seed, tmp_path):
                           batched.loss, barrays)
     out32 = f(**{k: v.astype(np.float32) for k, v in barrays.items()})
     assert all(np.asarray(v).dtype == np.float32 for v in out32.values()), "float32 must stay float32"
+    for k, v in out.items():  # as accurate as float32 arithmetic allows on these moderate values
+        assert oracle.rel_error(out32[k], v) < 1e-3, f"float32 kernel: {k} relative error"
 
     # 4. the generated module, imported by a fresh interpreter without SymPy
     module, data, result = tmp_path / "kernel.py", tmp_path / "in.npz", tmp_path / "out.npz"
@@ -189,8 +211,7 @@ def _every_path(text, seed, tmp_path):
 
     # 5. LaTeX: every model renders; a sample compiles
     tex = bp.latex(standalone=True)
-    COUNTER["n"] += 1
-    if COUNTER["n"] % 6 == 1 and shutil.which("pdflatex"):
+    if _sampled(text, 6) and shutil.which("pdflatex"):
         from jacobian_sym.render.pdf import compile_pdf
 
         compile_pdf(tex, tmp_path / "model.pdf")
@@ -200,6 +221,53 @@ def _every_path(text, seed, tmp_path):
     if len(bp.graph.nodes) <= 14:  # checking a claim expands the whole network: small models only
         assert js.check(bp, name, bp.gradients[name]).ok
         assert not js.check(bp, name, 2 * bp.gradients[name]).ok
+
+    # 7. second order, on a sample (a Hessian expands the network twice): the Hessian by the last
+    # bias and the Hessian–vector product by the last weight, as kernels of their closed forms,
+    # against mixed second differences of the oracle's forward
+    if _sampled(text, 3) and len(bp.graph.nodes) <= 14:
+        _second_order(model, sizes, arrays, rng)
+
+
+def _second_order(model, sizes, arrays, rng):
+    # the Hessian by the smallest vector parameter (its columns are second differences, one per
+    # entry), the Hessian–vector product by the largest parameter; a kept regression need not name
+    # them b and W, nor have a vector parameter
+    by_size = sorted(model.params, key=lambda n: (arrays[n].size, n))
+    weight = by_size[-1]
+    W = model.params[weight]
+    vectors = [n for n in by_size if 1 in model.params[n].shape]
+    if vectors:
+        bias = vectors[0]
+        b = model.params[bias]
+        hessian = _second_form(model, lambda: js.hessian(model.loss, b))
+        if hessian is not None:
+            H = hessian(**{k: arrays[k] for k in hessian.inputs})  # a kernel takes the arrays its form reads
+            columns = [oracle.second_difference(model.loss, arrays, bias, e.reshape(arrays[bias].shape))
+                       for e in np.eye(arrays[bias].size)]
+            assert oracle.rel_error(H, np.hstack([c.reshape(-1, 1) for c in columns])) < 1e-5, f"Hessian by {bias}"
+    V = js.matrix("V", *W.shape)
+    direction = rng.normal(size=arrays[weight].shape)
+    hvp = _second_form(model, lambda: js.hvp(model.loss, W, V))
+    if hvp is None:
+        return
+    HV = hvp(**{k: arrays[k] for k in hvp.inputs if k != "V"}, V=direction)
+    want = oracle.second_difference(model.loss, arrays, weight, direction)
+    assert oracle.rel_error(HV, want) < 1e-5, f"Hessian–vector product by {weight}"
+
+
+def _second_form(model, derive):
+    """The kernel of a second-order form, or None when it is refused for a reason that is right: a
+    data matrix carrying its own batch axis N sums per-example products over it (Σₖ diag(sₖ) W
+    diag(mₖ) Wᵀ diag(sₖ) for a Hessian by a first-layer bias), which no product of matrices and
+    diagonals writes. The refusal must be one line; any other model must get its form."""
+    try:
+        return js.kernel(derive())
+    except js.ClosedFormError as err:
+        carries = any("N" in map(str, node.shape) for node in model.inputs.values())
+        if not carries or "\n" in str(err) or "no matrix closed form" not in str(err):
+            raise
+        return None
 
 
 # a failure is reported as drawn: shrinking a model takes minutes, and CI has a time budget

@@ -3,9 +3,12 @@ checked against independent oracles — SymPy's own second derivative at concret
 and second differences of the tests' own NumPy forward pass (tests/oracle.py) for random models over
 the op table."""
 
+import dataclasses
+
 import numpy as np
 import oracle
 import pytest
+import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -176,3 +179,24 @@ def test_a_scalar_variable_and_blocks_with_one():
     d = js.hessian(js.sum(js.square(x * s + c)), (s, c))
     assert [[str(b.closed_form) for b in row] for row in d.blocks] == [["2 sum(x^2)", "2 xᵀ"], ["2 x", "2 I"]]
     assert js.verify(d).ok
+
+
+def test_a_hessian_kernel_is_checked_against_differences_down_to_their_rounding():
+    # found by the every-path test: the Hessian by b1 of Σ silu(silu(z0) z0 W1 + b1) is silu″ at
+    # logits near 12, 1e-5 of the gradient: two-point differences' rounding was read as a wrong kernel
+    model = js.Model.parse('[inputs]\nx = [1, "n0"]\n[params]\nW0 = ["n0", "n1"]\nb0 = [1, "n1"]\n'
+                           'W1 = ["n1", "n0"]\nb1 = [1, "n0"]\n[forward]\nz0 = "x @ W0 + b0"\n'
+                           'h0 = "silu(z0) * z0"\nz1 = "h0 @ W1 + b1"\nJ = "sum(silu(z1))"\n')
+    d = js.hessian(model.loss, model.params["b1"])
+    f = js.kernel(d)
+    rng = np.random.default_rng(3)
+    arrays = dict(x=rng.uniform(0.2, 0.9, (1, 5)), W0=rng.uniform(0.2, 0.9, (5, 6)), b0=rng.uniform(0.2, 0.9, (1, 6)),
+                  W1=rng.uniform(0.2, 0.9, (6, 5)), b1=rng.uniform(0.2, 0.9, (1, 5)))
+    H = f(**{k: arrays[k] for k in f.inputs})
+    want = np.hstack([oracle.second_difference(model.loss, arrays, "b1", e.reshape(1, 5)).reshape(5, 1)
+                      for e in np.eye(5)])
+    assert oracle.rel_error(H, want) < 1e-5
+    # the floor does not let a wrong kernel through: the same form one part in a thousand off
+    wrong = dataclasses.replace(d, closed_form=sp.Rational(1001, 1000) * d.closed_form)
+    with pytest.raises(js.KernelError, match="central differences"):
+        js.kernel(wrong)

@@ -26,7 +26,7 @@ from jacobian_sym.engine.factors import Factor, _scale, _slot, _Term, transpose
 from jacobian_sym.engine.patterns import _absorb_diagonal, _orient, _reduce
 from jacobian_sym.errors import ClosedFormError
 from jacobian_sym.ops.functions import _S, element_class
-from jacobian_sym.ops.table import OpApply
+from jacobian_sym.ops.table import OpApply, whole_element
 
 
 def _with_units(M, units):
@@ -47,12 +47,42 @@ def _unit_scalar(S):
     """The one element of a 1×1 matrix expression, without expanding an op's element formula (S[0, 0]
     of ‖u‖ would write the sum back)."""
     if isinstance(S, OpApply):
-        return MatrixElement(S, 0, 0)
+        return whole_element(S)
     if isinstance(S, (sp.HadamardPower, sp.MatPow)):
         return _unit_scalar(S.base) ** S.exp
     if isinstance(S, (sp.MatMul, sp.HadamardProduct)):
-        return sp.Mul(*(_unit_scalar(a) if isinstance(a, sp.MatrixExpr) else a for a in S.args))
+        if all(a.shape == (1, 1) for a in S.args if isinstance(a, sp.MatrixExpr)):
+            return sp.Mul(*(_unit_scalar(a) if isinstance(a, sp.MatrixExpr) else a for a in S.args))
+        return _contraction_scalar(S)
     return S[0, 0]
+
+
+def _contraction_scalar(S):
+    """The element of a 1×1 product of larger matrices, kept whole: 1ᵀ A 1 is sum(A), uᵀ A v stays a
+    product (its [0, 0] would read single entries, W₀₀ X₀₀, where the contraction belongs)."""
+    if isinstance(S, sp.HadamardProduct):
+        return whole_element(S)
+    coeff, mats = flat_product(S)
+    if len(mats) > 2 and all(isinstance(m, sp.OneMatrix) for m in (mats[0], mats[-1])):
+        middle = mats[1] if len(mats) == 3 else sp.MatMul(*mats[1:-1])
+        return coeff * whole_element(OpApply("sum", (1, 1), middle))
+    return coeff * whole_element(sp.MatMul(*mats))
+
+
+def flat_product(term) -> tuple:
+    """c · M₁ M₂ … with nested products flattened: (c, [M₁, M₂, …])."""
+    if not isinstance(term, sp.MatMul):
+        return sp.Integer(1), [term]
+    coeff, mats = sp.Integer(1), []
+    for a in term.args:
+        if isinstance(a, sp.MatMul):
+            c, inner = flat_product(a)
+            coeff, mats = coeff * c, mats + inner
+        elif isinstance(a, sp.MatrixExpr):
+            mats.append(a)
+        else:
+            coeff *= a
+    return coeff, mats
 
 
 def _final(factors, target, shape) -> sp.MatrixExpr:
@@ -148,7 +178,7 @@ def _whole_sum_of(s: sp.Sum):
 
 
 def _reduction(M, name):
-    return MatrixElement(OpApply(name, (1, 1), M), 0, 0)
+    return whole_element(OpApply(name, (1, 1), M))
 
 
 def name_reductions(expr):

@@ -12,7 +12,7 @@ from jacobian_sym.engine.closed_form import merge_like
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import element_class
 from jacobian_sym.ops.indexing import IndexContext
-from jacobian_sym.ops.table import OpApply, get_op, vector_axis
+from jacobian_sym.ops.table import OpApply, get_op, vector_axis, whole_element
 
 
 def matrix_form(graph: Graph, node, forms: dict, *, through_names: bool = False):
@@ -40,6 +40,10 @@ def inline_unnamed(expr, graph: Graph):
         return expr
     # a 1×1 node whose form is a number (−2 · Σ XW): its element is that number
     scalars = {k[0, 0]: v for k, v in mapping.items() if not isinstance(v, sp.MatrixExpr)}
+    # and a 1×1 node's element is its form's element, kept whole (a ScalarElement of a reduction would
+    # write the reduction's element formula back, Σ W_ij X_jk, when SymPy evaluates it)
+    scalars |= {k[0, 0]: whole_element(v) for k, v in mapping.items()
+                if isinstance(v, sp.MatrixExpr) and k.shape == (1, 1)}
     out = expr.xreplace(scalars).xreplace(mapping).replace(
         lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
     if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)

@@ -135,8 +135,10 @@ def absorb_into_diagonal(term, factors, k, size, target):
     then the sum over k is the product of what still holds it (Σ_k W_ki f(u_k) W_kj → Wᵀdiag(f(u))W)."""
     out = _absorb_diagonal(factors, k)
     if out is None:
-        holders = len([x for x in factors if k in x.indices])
-        raise ClosedFormError(f"index {k} is shared by {holders} matrices")
+        holders = [x for x in factors if k in x.indices]
+        names = sorted({s.name for x in holders for s in x.M.atoms(sp.MatrixSymbol)})
+        raise ClosedFormError(f"no matrix closed form: a sum runs over an index held by {len(holders)} factors "
+                              f"(made of {', '.join(names)}), which no product of matrices and diagonals arranges")
     pattern = SUMMATION_PATTERNS[min(len([x for x in out if k in x.indices]), len(SUMMATION_PATTERNS) - 1)]
     return pattern(term, out, k, size, target)
 

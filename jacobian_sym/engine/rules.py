@@ -284,14 +284,51 @@ def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) ->
     return name_softmax(out)
 
 
+def _literal(s) -> bool:
+    """A sum over a literal range in one of its indices (ten classes: Σ_{k<10})."""
+    return isinstance(s, sp.Sum) and any(lo.is_number and hi.is_number for _, lo, hi in s.limits)
+
+
+def _split_literal_sums(expr):
+    """Σ (a + b) → Σ a + Σ b for every sum over a literal range, its body expanded first: SymPy's
+    doit writes such a sum out term by term (y₀ + … + y₉) unless the rules have taken its deltas."""
+    return expr.replace(lambda e: _literal(e) and isinstance(sp.expand(e.function), sp.Add),
+                        lambda e: sp.Add(*(sp.Sum(t, *e.limits) for t in sp.expand(e.function).args)))
+
+
+def _doit_keeping_sums(expr):
+    """SymPy's doit, except that a sum over a literal range with neither a Kronecker delta nor a
+    derivative inside stays a sum: Σ_{k<10} y_k written out as y₀ + … + y₉ would hide it from the
+    rules that know it (a one-hot column sums to 1). A symbolic range is left to doit as it is."""
+    kept = [s for s in expr.atoms(sp.Sum) if _literal(s) and not s.has(sp.KroneckerDelta, sp.Derivative)]
+    if not kept:
+        return expr.doit()
+    # each kept sum stands in as an undefined function of its free indices, so that doit's
+    # substitutions reach them (Σ_t δ_ft Σ_{v<3} z_tv is Σ_{v<3} z_fv, not Σ_{v<3} z_tv)
+    stand_ins, sums = {}, {}
+    for n, s in enumerate(kept):
+        free = tuple(sorted((x for x in s.free_symbols if isinstance(x, sp.Symbol)), key=sp.default_sort_key))
+        stand_in = sp.Function(f"_kept{n}")
+        stand_ins[s], sums[stand_in] = stand_in(*free), (s, free)
+    out = expr.xreplace(stand_ins).doit()
+    return out.replace(lambda e: type(e) in sums,
+                       lambda e: sums[type(e)][0].xreplace(dict(zip(sums[type(e)][1], e.args))))
+
+
+def _delta_sums(e) -> bool:
+    return e.has(sp.Derivative) or any(s.has(sp.KroneckerDelta) for s in e.atoms(sp.Sum))
+
+
 def _fixed_point(expr, facts, max_rounds):
     for _ in range(max_rounds):
         # the own rules first (Σ_a δ_ab f(a) → f(b) is one substitution); SymPy's doit, which
         # evaluates derivatives and the sums it can but re-checks every KroneckerDelta's range through
         # the assumptions system (70 % of a 32-layer derivation), only for what they leave
         new = rewrite(expr, RULES, facts)
-        if new.has(sp.Derivative) or any(s.has(sp.KroneckerDelta) for s in new.atoms(sp.Sum)):
-            new = rewrite(new.doit(), RULES, facts)
+        if _delta_sums(new) and any(_literal(s) for s in new.atoms(sp.Sum)):
+            new = rewrite(_split_literal_sums(new), RULES, facts)
+        if _delta_sums(new):
+            new = rewrite(_doit_keeping_sums(new), RULES, facts)
         for rule in GLOBAL_RULES:
             out = rule(new, facts)
             if out is not None:

@@ -21,12 +21,13 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.base.sizes import IndexPool, fmt_shape
-from jacobian_sym.engine.closed_form import closed_form, target_slots
+from jacobian_sym.engine.closed_form import closed_form, flat_product, target_slots
 from jacobian_sym.engine.derive import Derivation, _checked, _variable_of, gradient
 from jacobian_sym.engine.facts import facts_of
 from jacobian_sym.engine.inline import inline_unnamed, inline_unnamed_elements
 from jacobian_sym.engine.layout import check_layout
 from jacobian_sym.engine.local import delta, local_derivative
+from jacobian_sym.engine.ranges import index_ranges, settle
 from jacobian_sym.engine.rules import name_softmax, simplify_index
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import ClosedFormError, DerivationError, ShapeError
@@ -34,8 +35,8 @@ from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol
 from jacobian_sym.ops.functions import ElementFunction
-from jacobian_sym.ops.indexing import IndexContext
-from jacobian_sym.ops.table import OpApply
+from jacobian_sym.ops.indexing import IndexContext, PartElement
+from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.render.display import Label
 
 J = sp.Symbol("J")
@@ -147,17 +148,72 @@ def _second(expr: Node, a: Node, b: Node, make_direction, target_of, shape, titl
                   "the gradient, derived element by element")]
     direction = make_direction(pool, graph, var_b)
     tangents = _tangents(graph, var_b, direction, pool, facts, steps)
+    g, written = _op_elements_written(g, graph, tangents, pool)
     raw = _directional(graph, g, tangents, pool)
     lhs = direction.result_label(element_symbol(graph.symbol(var_a), *first.free))
     steps.append(Step(lhs, raw, "differentiate the gradient's element: Σ ∂g/∂N · (the tangent of N)"))
     index = simplify_index(raw, facts)
-    steps.append(Step(lhs, index, "collapse the sums ([i = k] keeps one term; declared facts)"))
     target = target_of(first.free)
+    settled = settle(index, index_ranges(target, shape), _concat_elements(graph, pool))
+    if settled != index:  # a concatenation's part picked by the ranges of the free indices
+        index = simplify_index(settled, facts)
+    steps.append(Step(lhs, index, "collapse the sums ([i = k] keeps one term; declared facts)"))
+    if written:  # the quotient written out above is softmax(h) again
+        index = _named_again(index)
     closed = _diagonal_inside(inline_unnamed(closed_form(_softmax_named(index, graph, pool),
                                                          target_slots(target, shape), shape), graph))
     steps.append(Step(final_lhs(graph.symbol(var_a), graph.symbol(var_b)), closed,
                       "the closed form of the element-wise result"))
     return Derivation(title, kind, expr, var_a, layout, steps, index, target, closed, graph, other=var_b)
+
+
+def _concat_elements(graph: Graph, pool: IndexPool):
+    """The element formula of a node's element in terms of its arguments' (a concatenation's is
+    [i < a] A[i] + (1 − [i < a]) B[i − a]), for ``ranges.settle`` to pick the part where the index's
+    range decides it (tanh(h)[i] for i < k is tanh of the first part's element); only in a graph with a
+    concatenation."""
+    if not any(n.op == "concat" for n in graph.nodes):
+        return None
+    computed = {graph.symbol(n): n for n in graph.nodes if not n.is_leaf and n.op != "const"}
+    ix = IndexContext(pool)
+
+    def write(e):
+        node = computed.get(e.parent)
+        if node is None:
+            return None
+        formula = graph.element(node, *e.indices, ix)
+        return formula.replace(lambda x: isinstance(x, PartElement), lambda x: x.doit())
+
+    return write
+
+
+def _op_elements_written(g, graph: Graph, tangents: dict, pool: IndexPool):
+    """The elements of an op applied to graph values that the gradient names but the graph does not
+    compute (softmax(h)_i in log-softmax's gradient (Σy) softmax(h) − y) written out from the op's
+    element formula (exp(h_i) / Σ_k exp(h_k)), where the op reads a value that moves along the
+    direction: the forward sweep carries tangents of graph nodes only, and ∂g/∂h must reach h through
+    them. Returns g and whether anything was written."""
+    moving = {graph.symbol(n) for n in graph.nodes if id(n) in tangents}
+    ix = IndexContext(pool)
+    written = False
+    for _ in range(8):  # an op of an op: each pass writes one level
+        found = [e for e in g.atoms(MatrixElement) if isinstance(e.parent, OpApply)
+                 and e.parent.atoms(sp.MatrixSymbol) & moving]
+        if not found:
+            break
+        g = g.xreplace({e: _op_element(ix, e) for e in found})
+        written = True
+    return g, written
+
+
+def _op_element(ix, e):
+    op = e.parent
+    return get_op(op.op_name).element(ix, *e.indices, *op.operands, **op.params)
+
+
+def _named_again(index):
+    named = name_softmax(sp.expand(index, power_exp=False, log=False))
+    return named if named.has(OpApply) else index
 
 
 def _softmax_named(index, graph: Graph, pool: IndexPool):
@@ -280,22 +336,6 @@ def hvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") ->
                 lambda A, B: Label.hvp(A, V, None), reserved=(direction.name,))
     d.upstream = V
     return d
-
-
-def flat_product(term) -> tuple:
-    """c · M₁ M₂ … with nested products flattened: (c, [M₁, M₂, …])."""
-    if not isinstance(term, sp.MatMul):
-        return sp.Integer(1), [term]
-    coeff, mats = sp.Integer(1), []
-    for a in term.args:
-        if isinstance(a, sp.MatMul):
-            c, inner = flat_product(a)
-            coeff, mats = coeff * c, mats + inner
-        elif isinstance(a, sp.MatrixExpr):
-            mats.append(a)
-        else:
-            coeff *= a
-    return coeff, mats
 
 
 def _kronecker(expr: Node, wrt: Node, layout: str) -> Derivation:

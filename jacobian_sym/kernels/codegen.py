@@ -98,6 +98,14 @@ class Kernel(Displayed):
     #: what a call returns, in words
     returns: str = field(default="J and its gradients", repr=False)
 
+    def __getstate__(self):
+        """Pickled as its source: the module is loaded again (audited, from memory) when unpickled."""
+        return {**self.__dict__, "module": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.module = _load(self.source, self.name)
+
     @property
     def inputs(self) -> dict:
         """Each array's name and its shape in size names (e.g. x: ("D_x", "B"))."""

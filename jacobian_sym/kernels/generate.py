@@ -220,8 +220,9 @@ def _backward_lines(b: Backprop, printer) -> list[str]:
         done.add(b.delta_symbols[k].name)
         ready_gradients()
     # what the forward pass computed (h₁K₁ inside the scores) is read from its line, not recomputed
+    # (a product with a number in front, g/‖W‖ · W x, is not the run W x)
     computed = {tuple(flat_product(form)[1]): sp.MatrixSymbol(var, *form.shape)
-                for form, var in printer.known.items() if isinstance(form, sp.MatMul)}
+                for form, var in printer.known.items() if isinstance(form, sp.MatMul) and flat_product(form)[0] == 1}
     exprs, temps = shared_products([with_runs(column_sums_first(expr), computed) for _, expr, _ in plan])
     out, defined = [], set()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from jacobian_sym.base.sizes import IndexPool
+from jacobian_sym.base.sizes import IndexPool, is_index
 
 
 class IndexContext:
@@ -69,6 +69,11 @@ class Before(sp.Function):
         difference = i - n
         if difference.is_number:
             return sp.Integer(1) if difference < 0 else sp.Integer(0)
+        indices = [s for s in difference.free_symbols if is_index(s)]
+        if indices:  # an element index is ≥ 0: [i + a < a] is 0 (the second part's own element, shifted)
+            lowest = difference.xreplace({s: sp.Dummy(integer=True, nonnegative=True) for s in indices})
+            if lowest.is_nonnegative:
+                return sp.Integer(0)
         return None
 
     def _latex(self, printer):

@@ -12,7 +12,7 @@ import sympy as sp
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.errors import ShapeError
 from jacobian_sym.ops.indexing import Before
-from jacobian_sym.ops.table import Op, OpApply, declare, same_shape
+from jacobian_sym.ops.table import Op, OpApply, declare, same_shape, whole_element
 
 
 # ----- shape rules -----
@@ -60,9 +60,9 @@ def _elementwise_binary(combine):
         if isinstance(A, sp.MatrixExpr) and not isinstance(B, sp.MatrixExpr):  # a 1×1 value and a number
             return combine(B, A, scalar=True, swap=True)
         if not isinstance(A, sp.MatrixExpr) or A.shape == (1, 1):
-            return combine(A if not isinstance(A, sp.MatrixExpr) else A[0, 0], B, scalar=True)
+            return combine(whole_element(A), B, scalar=True)
         if not isinstance(B, sp.MatrixExpr) or B.shape == (1, 1):
-            return combine(B if not isinstance(B, sp.MatrixExpr) else B[0, 0], A, scalar=True, swap=True)
+            return combine(whole_element(B), A, scalar=True, swap=True)
         return combine(_broadcast(A, shape), _broadcast(B, shape))
 
     return matrix

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.errors import UnknownFunctionError
@@ -95,6 +96,25 @@ class OpApply(sp.MatrixExpr):
 
     def _eval_transpose(self):
         return None
+
+
+class WholeElement(MatrixElement):
+    """The one element of a 1×1 expression (‖W‖, sum(W X), uᵀ A v), kept whole: SymPy's ``doit`` (which
+    −M and many rewrites call) would write the element formula back, √Σ W_ij², Σ W_ij X_jk."""
+
+    def doit(self, **hints):
+        parent = self.parent.doit(**hints) if hints.get("deep", True) else self.parent
+        return whole_element(parent)
+
+
+def whole_element(M):
+    """The element of a 1×1 value M as a scalar: a number is itself, a variable's element its element
+    (λ), an expression's a ``WholeElement``."""
+    if not isinstance(M, sp.MatrixExpr):
+        return M[0, 0] if isinstance(M, sp.MatrixBase) else M
+    if isinstance(M, (sp.MatrixSymbol, sp.Identity, sp.OneMatrix, sp.ZeroMatrix)):
+        return M[0, 0]
+    return WholeElement(M, 0, 0)
 
 
 #: generic functions (the notes' f and g): kept apart from OPS, so that a model file, a claim or a

@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import math
 
+import mpmath
 import sympy as sp
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
@@ -28,6 +29,7 @@ from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.table import get_op
+from jacobian_sym.proofs import tape
 from jacobian_sym.proofs.explicit import evaluate_explicit
 
 DIGITS = 50
@@ -108,27 +110,77 @@ _LOCAL: dict = {}
 MAX_CACHED_GRAPHS = 8
 
 
+class _Adjoints(dict):
+    """Adjoints by node id as SymPy matrices, each made from its numbers when it is first read (a
+    claim reads one or two of a model's hundred)."""
+
+    def __init__(self, numbers: dict, shapes: dict, digits: int):
+        super().__init__()
+        self._numbers, self._shapes, self._digits = numbers, shapes, digits
+
+    def __contains__(self, key):
+        return key in self._numbers
+
+    def get(self, key, default=None):
+        return self[key] if key in self._numbers else default
+
+    def __missing__(self, key):
+        rows, cols = self._shapes[key]
+        value = sp.Matrix(rows, cols, [tape.to_sympy(x, self._digits) if x else sp.Integer(0)
+                                       for x in self._numbers[key]])
+        self[key] = value
+        return value
+
+
 class PointwiseGraph:
     """Values and adjoints of every node of ``graph`` at one point (``leaves``: name → Matrix of
-    exact rationals) and concrete ``sizes``; the root must be a scalar."""
+    exact rationals) and concrete ``sizes``; the root must be a scalar.
+
+    Each node's element formulas are built once per graph and sizes over symbols for its arguments'
+    elements (``_LOCAL``); at a point each is evaluated, and differentiated by the elements it reads,
+    in mpmath by reverse accumulation over the formula's own tree (``tape.py``) — a formula with a
+    node that module has no rule for is differentiated by SymPy's ``diff`` instead."""
 
     def __init__(self, graph: Graph, sizes: dict, leaves: dict):
         self.graph, self.sizes = graph, sizes
         self.values: dict[int, sp.Matrix] = {}
-        ix = IndexContext(explicit=True)
-        for node in graph.nodes:
-            if node.op == "const":
-                continue
-            if node.is_leaf:
-                self.values[id(node)] = leaves[graph.canonical(node).name]
-                continue
-            args = [self._value(a) for a in node.args]
-            rows, cols = concrete(node.shape, sizes)
-            op, params = get_op(node.op), dict(node.attrs)
-            self.values[id(node)] = sp.Matrix([[_number(op.element(ix, i, j, *args, **params)) for j in range(cols)]
-                                               for i in range(rows)])
+        self._numbers: dict[int, list] = {}  # node id → its elements as mpmath numbers, row-major
+        digits = _digits.get()
+        with mpmath.workdps(digits):
+            for node in graph.nodes:
+                if node.op == "const":
+                    continue
+                if node.is_leaf:
+                    value = leaves[graph.canonical(node).name]
+                    self.values[id(node)] = value
+                    self._numbers[id(node)] = [tape.number(x) for x in value]
+                    continue
+                rows, cols = concrete(node.shape, sizes)
+                numbers = self._forward(node, rows, cols)
+                self._numbers[id(node)] = numbers
+                self.values[id(node)] = sp.Matrix(rows, cols, [tape.to_sympy(x, digits) for x in numbers])
         rows, cols = concrete(graph.root.shape, sizes)
         self.adjoints = self.reverse(sp.Matrix([[1]])) if (rows, cols) == (1, 1) else {}
+
+    def _forward(self, node, rows, cols) -> list:
+        formulas, env = self._formulas(node), self._env(node)
+        try:
+            return [formulas[p, q].value(env) for p in range(rows) for q in range(cols)]
+        except tape.Unsupported:  # SymPy's own evaluation of the element formulas
+            args = [self._value(a) for a in node.args]
+            ix, op, params = IndexContext(explicit=True), get_op(node.op), dict(node.attrs)
+            return [tape.number(_number(op.element(ix, p, q, *args, **params)))
+                    for p in range(rows) for q in range(cols)]
+
+    def _env(self, node) -> dict:
+        """The node's argument elements, symbol → number at the point (one dict per node and point: a
+        formula keeps the values of its last point's forward pass for the reverse one)."""
+        envs = self.__dict__.setdefault("_envs", {})
+        if id(node) not in envs:
+            distinct, symbols = self._cached(node)[:2]
+            envs[id(node)] = {s: v for a in distinct if a.op != "const"
+                              for s, v in zip(symbols[id(a)], self._numbers[id(a)])}
+        return envs[id(node)]
 
     def _value(self, node):
         node = self.graph.canonical(node)
@@ -143,35 +195,59 @@ class PointwiseGraph:
     def reverse(self, seed: sp.Matrix) -> dict:
         """∂(Σ seed ∘ root)/∂node for every node, in the node's own shape: each consumer hands down the
         derivative of Σ_pq G_pq · node_pq (G its adjoint, numbers) by its arguments' elements."""
-        graph = self.graph
-        adjoints = {id(graph.root): seed}
-        for node in reversed(graph.nodes):
-            if node.is_leaf or node.op == "const" or id(node) not in adjoints:
-                continue
-            G = adjoints[id(node)]
-            distinct, symbols, local = self._local_derivatives(node)
-            at = {s: v for a in distinct if a.op != "const"
-                  for s, v in zip(symbols[id(a)], self.values[id(a)])}
-            terms: dict = {}
-            for (p, q), parts in local.items():
-                if G[p, q] != 0:
-                    for s, derivative in parts:
-                        terms.setdefault(s, []).append(G[p, q] * _at(derivative, at))
-            for a in distinct:
-                if a.op == "const":
+        graph, digits = self.graph, _digits.get()
+        with mpmath.workdps(digits):
+            adjoints = {id(graph.root): [tape.number(x) for x in seed]}
+            for node in reversed(graph.nodes):
+                if node.is_leaf or node.op == "const" or id(node) not in adjoints:
                     continue
-                S = symbols[id(a)]
-                down = sp.Matrix(S.rows, S.cols, [_number(sp.Add(*terms[s])) if s in terms
-                                                  else sp.Integer(0) for s in S])
-                adjoints[id(a)] = adjoints[id(a)] + down if id(a) in adjoints else down
-        return adjoints
+                G = adjoints[id(node)]
+                distinct, symbols = self._cached(node)[:2]
+                terms = self._hand_down(node, G)
+                for a in distinct:
+                    if a.op == "const":
+                        continue
+                    down = [terms.get(s, 0) for s in symbols[id(a)]]
+                    before = adjoints.get(id(a))
+                    adjoints[id(a)] = down if before is None else [x + y for x, y in zip(before, down)]
+        return _Adjoints(adjoints, self._shapes, digits)
 
-    def _local_derivatives(self, node):
-        """(the node's distinct arguments, their elements as symbols, {(p, q): [(symbol, ∂node_pq/∂symbol)]})
-        — symbolic, the same at every point: made once per graph and sizes (``_LOCAL``), then only
-        evaluated at each point. Each output element's formula is differentiated by the argument
-        elements it reads (as the op's function: ReLU′ is derived with the project's step, 0 at 0), a
-        sum term by term (each term's few symbols, not every symbol of a product's Σ_k W_ik x_k)."""
+    def _hand_down(self, node, G) -> dict:
+        """{argument element symbol: Σ_pq G_pq ∂node_pq/∂symbol} at the point."""
+        formulas, env = self._formulas(node), self._env(node)
+        cols = concrete(node.shape, self.sizes)[1]
+        terms: dict = {}
+        try:
+            for k, g in enumerate(G):
+                if g:
+                    _, partials = formulas[divmod(k, cols)].partials(env)
+                    for s, d in partials.items():
+                        terms[s] = terms.get(s, 0) + g * d
+            return terms
+        except tape.Unsupported:
+            return self._hand_down_symbolic(node, G)
+
+    def _hand_down_symbolic(self, node, G) -> dict:
+        """The same by SymPy's diff of the element formulas (for a formula ``tape`` has no rule for)."""
+        _, _, local = self._local_derivatives(node)
+        at = {s: sp.Float(v, _digits.get()) for s, v in self._env(node).items()}
+        cols = concrete(node.shape, self.sizes)[1]
+        terms: dict = {}
+        for k, g in enumerate(G):
+            if g:
+                for s, derivative in local[divmod(k, cols)]:
+                    terms[s] = terms.get(s, 0) + g * tape.number(_at(derivative, at))
+        return terms
+
+    @property
+    def _shapes(self) -> dict:
+        if not hasattr(self, "_shape_cache"):
+            self._shape_cache = {id(n): concrete(n.shape, self.sizes) for n in self.graph.nodes}
+        return self._shape_cache
+
+    def _cached(self, node) -> list:
+        """The cache entry of a node at these sizes: [distinct arguments, their symbols, formulas,
+        local derivatives (made only for the SymPy fallback)]."""
         while len(_LOCAL) >= MAX_CACHED_GRAPHS and id(self.graph) not in _LOCAL:
             _LOCAL.pop(next(iter(_LOCAL)))
         cache = _LOCAL.setdefault(id(self.graph), (self.graph, {}))[1]
@@ -180,19 +256,37 @@ class PointwiseGraph:
             graph = self.graph
             distinct = graph.arguments(node)
             symbols = {id(a): self._symbols(a, k) for k, a in enumerate(distinct) if a.op != "const"}
-            args = [symbols.get(id(graph.canonical(a)), self._value(a)) for a in node.args]
+            cache[key] = [distinct, symbols, None, None]
+        return cache[key]
+
+    def _formulas(self, node) -> dict:
+        """{(p, q): the element formula of node_pq over its arguments' element symbols, as a tape}."""
+        entry = self._cached(node)
+        if entry[2] is None:
+            symbols = entry[1]
+            args = [symbols.get(id(self.graph.canonical(a)), self._value(a)) for a in node.args]
             op, params = get_op(node.op), dict(node.attrs)
-            readable = {x for a in distinct if a.op != "const" for x in symbols[id(a)]}
             ix = IndexContext(explicit=True)
             rows, cols = concrete(node.shape, self.sizes)
+            entry[2] = {(p, q): tape.Formula(op.element(ix, p, q, *args, **params))
+                        for p in range(rows) for q in range(cols)}
+        return entry[2]
+
+    def _local_derivatives(self, node):
+        """(the node's distinct arguments, their elements as symbols, {(p, q): [(symbol, ∂node_pq/∂symbol)]})
+        — symbolic, the same at every point, made once per graph and sizes: each output element's
+        formula differentiated by the argument elements it reads (as the op's function: ReLU′ is
+        derived with the project's step, 0 at 0), a sum term by term."""
+        entry = self._cached(node)
+        if entry[3] is None:
+            distinct, symbols = entry[0], entry[1]
+            readable = {x for a in distinct if a.op != "const" for x in symbols[id(a)]}
             local = {}
-            for p in range(rows):
-                for q in range(cols):
-                    element = op.element(ix, p, q, *args, **params)
-                    local[p, q] = [(x, _partial(part, x)) for part in sp.Add.make_args(element)
-                                   for x in part.free_symbols if x in readable]
-            cache[key] = (distinct, symbols, local)
-        return cache[key]
+            for (p, q), formula in self._formulas(node).items():
+                local[p, q] = [(x, _partial(part, x)) for part in sp.Add.make_args(formula.expr)
+                               for x in part.free_symbols if x in readable]
+            entry[3] = local
+        return entry[0], entry[1], entry[3]
 
     def _symbols(self, node, k):
         rows, cols = concrete(node.shape, self.sizes)
