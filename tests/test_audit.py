@@ -37,6 +37,14 @@ PLANTED = {
         (r"W_{1h}", "index range"),
         (r"\frac{\partial a_i}{\partial x_j} = \left", "case i ≠ j is wrong"),
     ],
+    "logistic_sections.md": [
+        (r"\partial z} = p + y", "mismatch"),
+        (r"\partial w} = X (p - y)", "no value: a product"),
+    ],
+    "ridge_sections.md": [
+        (r"\partial w} = X r$$", "no value: a product"),
+        (r"+ 2 \lambda w", "mismatch"),
+    ],
     "hidden_layer.tex": [
         (r"s_k (1 + s_k)", "mismatch"),
         (r"= s_k (1 - s_k) x_k", "past the end"),
@@ -57,6 +65,30 @@ def test_every_planted_error_is_found_and_no_correct_line_is_a_wrong_value(name)
     for line, words in expected.items():
         assert words in failing[line].reason, (line, failing[line].reason)
     assert report.decided >= len(report.links) - 2  # only the lines written to be unreadable are left
+
+
+def test_definitions_hold_in_the_sections_after_them():
+    # the same homework with its section headings blanked out (one section, same line numbers):
+    # the same lines are wrong values, whatever the sections (the ridge homework needs its sections:
+    # it defines J again)
+    text = (HERE / "logistic_sections.md").read_text(encoding="utf-8")
+    flat = "\n".join("" if line.startswith("## ") else line for line in text.splitlines()) + "\n"
+    sectioned, one = js.audit(text), js.audit(flat)
+    assert sectioned.decided == len(sectioned.links) and one.decided == len(one.links)
+    assert [f.line for f in sectioned.failing] == [f.line for f in one.failing] != []
+
+
+def test_a_section_that_defines_a_name_again_says_so():
+    report = js.audit(HERE / "ridge_sections.md")
+    again = [d for d in report.definitions if "defines J again" in d.reason]
+    assert len(again) == 1 and "Setup" in again[0].reason and again[0].section == "With a ridge term"
+
+
+def test_an_earlier_sections_meaning_that_does_not_fit_is_silence_not_a_wrong_value(notes):
+    # the notes' §2.7 writes ŷ = softmax(x) and never defines x (θ is meant): §2.5's x, m×1, does not
+    # fit beside §2.7's own ŷ of size N; that is undecided, as it was before sections carried over
+    links = [link for link in notes.links if link.section == "§2.7" and "softmax}(x)" in link.text]
+    assert links and all(link.verdict == A.UNDECIDABLE and "does not fit here" in link.reason for link in links)
 
 
 def test_a_wrong_value_comes_with_a_counterexample_or_the_derived_form():

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from jacobian_sym.base.safe_text import md_text
+from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims.context import Scope, free_indices
 from jacobian_sym.claims.document import Side, Statement
 from jacobian_sym.claims.latex import walk
@@ -173,6 +174,8 @@ def compare(a, b, rng, sizes_named, world) -> Comparison:
             if 1 in sa:
                 return Comparison(NOTATION, notes=[LAYOUT])
             return Comparison(FAILS, "a missing transpose: one side is the transpose of the other")
+        if 1 in sa:  # a row against a column that differs in value too: the value is what is wrong
+            return flipped
     return Comparison(FAILS, f"shape: {_named(sb, sizes_named)} where the left side is {_named(sa, sizes_named)}")
 
 
@@ -332,10 +335,12 @@ def _element(value, numbers, notes, whole, part):
         return value  # it does not depend on the index: the same number for every value of it
     notes.add(f"the whole {'vector' if 1 in value.shape else 'matrix'} on one side, its element "
               f"{','.join(part.free)} on the other")
-    if len(numbers) == 1 and 1 in value.shape:
+    if len(numbers) == 1 and 1 in value.shape and numbers[0] < len(value):
         return value[numbers[0]]
-    if len(numbers) == 2:
+    if len(numbers) == 2 and numbers[0] < value.rows and numbers[1] < value.cols:
         return value[numbers[0], numbers[1]]
+    if len(numbers) <= 2 and 1 in value.shape or len(numbers) == 2:
+        raise Undecidable(f"the index {','.join(part.free)} runs past the {fmt_shape(value.shape)} value it indexes")
     raise Undecidable("one side has free indices the other lacks")
 
 

@@ -9,7 +9,7 @@ import sympy as sp
 
 from jacobian_sym.claims import audit as A
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.context import read_context
+from jacobian_sym.claims.context import read_context, symbols_of
 from jacobian_sym.claims.corrections import derived
 from jacobian_sym.claims.document import read_document
 from jacobian_sym.claims.reading import display_of, index_only, parse_side, read_scopes
@@ -103,7 +103,7 @@ def _audit_statement(stmt, scope, reading, report, seed):
         return
     first = 1
     if role in ("definition", "declaration"):
-        report.definitions.append(_link(stmt, 1, DEFINITION, "read as context"))
+        report.definitions.append(_link(stmt, 1, DEFINITION, "read as context" + _again(trees[0], scope)))
         first = 2
     sides = [A.ReadSide(stmt, k, reading, scope) for k in range(len(stmt.sides))]
     usable = [_usable(s, scope) for s in sides]
@@ -136,12 +136,62 @@ def _audit_statement(stmt, scope, reading, report, seed):
                     extra["corrected"], extra["corrected_latex"] = fixed
     if stmt.shapes and stmt.cells:
         report.links.append(_dimensions(stmt, scope))
+    foreign = _foreign(_borrowed(trees, scope), scope)
     for k in range(first, len(sides)):
         verdict, reason, extra = results[k]
+        if verdict == A.FAILS and foreign and reason.startswith(_SHAPE_FAILURES):
+            # a shape that fails through a name this section took from an earlier one whose sizes it
+            # does not use: that meaning does not fit here (silence, not a false alarm)
+            name = foreign[0]
+            verdict, reason, extra = A.UNDECIDABLE, (
+                f"{name} is not defined in {scope.label}, and {scope.inherited[name]}'s {name} does not fit here "
+                f"({reason})"), None
         link = _link(stmt, k, verdict, reason, **(extra or {}))
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
         report.links.append(link)
+
+
+def _again(left, scope) -> str:
+    """"; defines z again …" when an earlier section defined or declared the name this line defines."""
+    if isinstance(left, Exception) or left[0] != "sym":
+        return ""
+    name = left[1] if not left[2] else f"{left[1]}_{''.join(map(str, left[2]))}"
+    for earlier in scope.earlier:
+        var = earlier.vars.get(name)
+        if var is not None and (var.kind in ("defined", "loss_of") or var.origin):
+            source = earlier.inherited.get(name, earlier.label)
+            return f"; defines {name} again (the meaning {source} gave it does not hold here)"
+    return ""
+
+
+#: the reasons of a failure that is about shapes, not values
+_SHAPE_FAILURES = ("shape", "as written it has no value", "an index range", "a wrong summation range")
+
+
+def _borrowed(trees, scope) -> list:
+    """The names a statement reads, directly or through definitions, that its section took from an
+    earlier section."""
+    seen, stack = set(), [n for t in trees if not isinstance(t, Exception) for n in symbols_of(t)]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        var = scope.vars.get(name)
+        if var is not None:
+            stack.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
+    return sorted(n for n in seen if n in scope.inherited)
+
+
+def _foreign(borrowed, scope) -> list:
+    """The borrowed names whose sizes the section's own names do not use (§2.7's x of size m, taken
+    from §2.5, beside its own ŷ of size N); none when the section has no sized names of its own."""
+    def sizes(var):
+        return {d for d in var.shape if isinstance(d, str) and not d.startswith("?")}
+
+    own = set().union(*(sizes(v) for n, v in scope.vars.items() if n not in scope.inherited))
+    return [n for n in borrowed if own and sizes(scope.vars[n]) - own]
 
 
 def _dimensions(stmt, scope):
@@ -238,15 +288,35 @@ def _decide(ref, other, scope, stmt, seed):
     reason = c.reason or A.kind_of_failure(ref, other, scope, stmt, seed, c.where) or \
         "a mismatch: the two sides differ"
     if c.where:
-        extra["counterexample"] = _counterexample(c.where)
+        extra["counterexample"] = _counterexample(c.where, _sizes_read(scope, (ref.tree, other.tree)))
     return A.FAILS, reason, extra
 
 
-def _counterexample(where):
+def _sizes_read(scope, trees) -> set:
+    """The sizes a link depends on: those its names' shapes (and their definitions') have, and the
+    sizes it names itself (a sum to N), so a counterexample leaves out an earlier section's m."""
+    out, seen = set(), set()
+    todo = [name for tree in trees for name in symbols_of(tree)]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if scope.is_size(name):
+            out.add(name)
+        var = scope.vars.get(name)
+        if var is None:
+            continue
+        out.update(d for d in var.shape if isinstance(d, str))
+        todo.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
+    return out
+
+
+def _counterexample(where, read):
     (entry, claimed, true, _point), world, assignment = where
-    sizes = ", ".join(f"{k}={v}" for k, v in world.sizes.items())
-    idx = ", ".join(f"{k}={v + 1}" for k, v in assignment.items())
-    at = f"at {sizes}" + (f", {idx}" if idx else "")
+    parts = [f"{k}={v}" for k, v in world.sizes.items() if k in read]
+    parts += [f"{k}={v + 1}" for k, v in assignment.items()]
+    at = "at " + ", ".join(parts) if parts else "at"
     r, c = entry
     return (f"{at}, entry ({r + 1}, {c + 1}), at random rational values: left {_show(true)}, "
             f"right {_show(claimed)}")

@@ -63,9 +63,54 @@ class Scope:
     one_hot: set = field(default_factory=set)
     #: names set by the context file (a document's own definition of them is then a claim)
     fixed: set = field(default_factory=set)
+    #: the sections before this one, latest first, once this one has been read: a name this section
+    #: neither defines nor declares means what the latest of them made it (z = Xw in "Forward pass"
+    #: holds in "Backward pass"); a section that defines or declares the name has its own meaning
+    earlier: list = field(default_factory=list, repr=False)
+    #: names taken from an earlier section (name → that section's label), for the report
+    inherited: dict = field(default_factory=dict)
+
+    #: False while the section itself is read (what it defines is its own), True after
+    looks_back: bool = False
+    #: the names the section declares itself (``reading._own_names``)
+    own: set = field(default_factory=set)
 
     def var(self, name):
-        return self.vars.get(name)
+        found = self.vars.get(name)
+        if found is None and self.looks_back and name not in self.functions:
+            found = self.take_earlier(name)
+        return found
+
+    def earlier_var(self, name):
+        """(section, variable) of the latest earlier section that defined or declared ``name``: what a
+        section made a name by defining or declaring it; a bare leaf it only used (the x of z = xW)
+        comes along only with a definition that reads it."""
+        for scope in self.earlier:
+            var = scope.vars.get(name)
+            if var is not None and (var.kind in ("defined", "loss_of") or var.origin):
+                return scope, var
+        return None, None
+
+    def take_earlier(self, name):
+        """The earlier section's meaning of ``name``, made this section's (None if none has one)."""
+        scope, _ = self.earlier_var(name)
+        if scope is None:
+            return None
+        self._inherit(scope, name)
+        return self.vars[name]
+
+    def _inherit(self, scope, name):
+        if name in self.vars or name not in scope.vars:
+            return
+        var = self.vars[name] = copy.deepcopy(scope.vars[name])
+        self.inherited[name] = scope.inherited.get(name, scope.label)
+        if name in scope.orientation:
+            self.orientation[name] = scope.orientation[name]
+        if name in scope.one_hot:
+            self.one_hot.add(name)
+        for read in (var.signal, var.of, *symbols_of(var.definition)):
+            if read:
+                self._inherit(scope, read)
 
     def function(self, name):
         return self.functions.get(name)
@@ -308,4 +353,21 @@ def apply_entries(scope: Scope, entries: dict, origin: str):
 def child(scope: Scope, label: str) -> Scope:
     out = copy.deepcopy(scope)
     out.label = label
+    return out
+
+
+def symbols_of(tree) -> list:
+    """The names a definition's tree reads (bare symbols, and b_1 as one name)."""
+    out = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple) and node and isinstance(node[0], str):
+            if node[0] == "sym" and len(node) > 2:
+                out.append(node[1])
+                if node[2]:
+                    out.append(f"{node[1]}_{''.join(map(str, node[2]))}")
+            stack.extend(x for x in node[1:] if isinstance(x, tuple))
+        elif isinstance(node, tuple):
+            stack.extend(x for x in node if isinstance(x, tuple))
     return out

@@ -46,6 +46,7 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
     for stmt in doc.statements:
         by_section.setdefault(stmt.section.path, []).append(stmt)
     paths = [()] + [s.path for s in doc.sections]
+    done: list = []  # the scopes read so far, latest first
     for path in paths:
         if path in reading.scopes and path != ():
             continue
@@ -58,10 +59,14 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
             for key in path:
                 if key in context:
                     apply_entries(scope, context[key], "the context file")
+        scope.earlier, scope.looks_back = list(done), False
         prose = "".join(doc.prose.get(path, []))
         _read_prose(scope, prose)
         _read_statements(scope, by_section.get(path, []), reading)
         reading.scopes[path] = scope
+        done.insert(0, scope)
+    for scope in done:  # read: now a name a section lacks is looked up in the sections before it
+        scope.looks_back = True
     return reading
 
 
@@ -104,7 +109,25 @@ def _name_of(tree, scope: Scope, *, new: bool):
     return f"{base}_{''.join(indices)}"
 
 
+def _own_names(scope: Scope, statements: list, reading: Reading) -> set:
+    """The names a section declares itself (x ∈ ℝⁿ, a matrix display, its prose's row vector x):
+    an earlier section's meaning of them does not hold here."""
+    own = set(scope.orientation) | set(scope.one_hot)
+    for stmt in statements:
+        for k in range(len(stmt.sides)):
+            tree = parse_side(stmt, k, reading)
+            found = None if isinstance(tree, Exception) else display_of(tree)
+            if found is not None:
+                own.add(found[0])
+        if stmt.relation == "\\in" and len(stmt.sides) == 2:
+            left = parse_side(stmt, 0, reading)
+            if not isinstance(left, Exception) and left[0] == "sym":
+                own.add(left[1])
+    return own
+
+
 def _read_statements(scope: Scope, statements: list, reading: Reading):
+    scope.own = _own_names(scope, statements, reading)
     definitions = []
     for stmt in statements:
         if stmt.relation != "=" or len(stmt.sides) < 2:
@@ -200,6 +223,8 @@ def _definition(scope: Scope, left, right):
         loss = _name_of(top, scope, new=True)
         of = _name_of(by, scope, new=False)
         known = scope.var(loss) if loss else None
+        if signal and scope.earlier_var(signal)[1] is not None and scope.earlier_var(signal)[1].kind == "defined":
+            return None  # ∂J/∂r = r with r defined in an earlier section: a claim about r
         if signal and signal != "I" and scope.var(signal) is None and loss and of and \
                 (known is None or known.kind == "loss_of" or known.definition is not None and top[0] == "sym"):
             if known is not None and known.kind == "defined" and loss not in ("J", "L", "E"):
@@ -245,7 +270,7 @@ def _leaves_of(scope, tree):
         if tree[2] and scope.var(tree[1]) is not None:
             return
         if scope.var(name) is None and name not in ("e", "I") and not scope.is_size(name) \
-                and name not in INDEX_LETTERS:
+                and name not in INDEX_LETTERS and (name in scope.own or scope.take_earlier(name) is None):
             scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
         return
     if tree[0] == "sum":  # its index and bounds are not variables

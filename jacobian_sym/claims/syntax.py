@@ -16,6 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims import latex
+from jacobian_sym.claims.printed import is_printed, to_latex
 from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.graph.expr import exact_number
@@ -71,6 +72,15 @@ def _from_ast(node):
             if len(node.args) != 1 or node.keywords:
                 raise ClaimError("eye takes one size: eye(n)", source="claim", col=pos)
             return ("eye", _size_arg(node.args[0]), pos)
+        if name == "matrix_power":  # NumPy's name: X X … X (k times); ** stays element-wise
+            if len(node.args) != 2 or node.keywords:
+                raise ClaimError("matrix_power takes a square matrix and a whole exponent: matrix_power(X, 3)",
+                                 source="claim", col=pos)
+            power = node.args[1]
+            if not (isinstance(power, ast.Constant) and type(power.value) is int and 0 <= power.value <= 8):
+                raise ClaimError("matrix_power's exponent is a whole number from 0 to 8 (claims do not read "
+                                 "an inverse)", source="claim", col=power.col_offset + 1)
+            return ("matpow", _from_ast(node.args[0]), power.value, pos)
         axis = None
         for kw in node.keywords:
             if kw.arg != "axis" or name not in ("sum", "mean") or not (
@@ -137,6 +147,8 @@ def _narrow(node):
     kind, pos = node[0], node[-1]
     if kind == "sym":
         return ("name", claim_name(node[1], node[2]), pos)
+    if kind == "text" and re.fullmatch(r"[A-Za-z]\w*", node[1]):  # \mathrm{gate}: a name of several letters
+        return ("name", node[1], pos)
     if kind == "num":
         return node
     if kind == "frac":
@@ -197,6 +209,21 @@ class _Eye:
         self.pos, self.coeff = pos, sp.Integer(coeff) if isinstance(coeff, int) else coeff
 
 
+class _Outer:
+    """M 1ᵀ (M a column) or 1 M (M a row), as the printed forms write a broadcast: an outer product
+    with a ones vector whose length is taken from what it meets (x₂ − μ 1ᵀ: x₂'s columns)."""
+
+    def __init__(self, M, right: bool, pos):
+        self.M, self.right, self.pos = M, right, pos
+
+    def sized(self, n):
+        return sp.MatMul(self.M, sp.OneMatrix(1, n)) if self.right else sp.MatMul(sp.OneMatrix(n, 1), self.M)
+
+
+def _is_one(tree) -> bool:
+    return tree[0] == "num" and tree[1] == 1 and type(tree[1]) is int
+
+
 #: Greek letters a claim writes (\lambda) and the names a variable for them has (Python reserves lambda)
 _GREEK_NAMES = {"lambda": ("lambda", "lambda_", "lam", "λ")}
 
@@ -205,7 +232,8 @@ class Builder:
     """Turns a claim tree into a SymPy matrix expression over ``names`` (name → matrix symbol)."""
 
     def __init__(self, names: dict, functions: dict | None = None):
-        self.names = names
+        # W_o is also Wo: a LaTeX subscript (W_{o}, the printed Wₒ) joins the name's letters
+        self.names = {**{k.replace("_", ""): v for k, v in names.items() if "_" in k}, **names}
         self.functions = functions or {}
         #: the target's sizes by name (for ones(n, 1))
         self.sizes = {str(s): s for m in names.values() if isinstance(m, sp.MatrixExpr)
@@ -239,7 +267,42 @@ class Builder:
             a = size_for(a, b, True)
         if isinstance(b, _Eye):
             b = size_for(b, a, False)
+        for outer, other, left in ((a, b, True), (b, a, False)):
+            if isinstance(outer, _Outer):
+                if not isinstance(other, sp.MatrixExpr):
+                    self.fail("a ones vector needs a length here: write ones(n, 1)", outer.pos)
+                rows, cols = other.shape
+                if kind == "matmul":
+                    n = rows if left else cols
+                else:
+                    n = cols if outer.right else rows
+                if left:
+                    a = outer.sized(n)
+                else:
+                    b = outer.sized(n)
         return a, b
+
+    def _ones_product(self, node):
+        """A product with the ones vector of the printed forms (1ᵀ A: column sums, A 1: row sums,
+        μ 1ᵀ and 1 b: broadcasts), or None when neither factor is a ones vector."""
+        left, right = node[1], node[2]
+        if left[0] == "matmul" and _is_one(left[2]) and not _is_one(right):  # (1/B) 1 b: c times 1 b
+            c, b = self.build(left[1]), self.build(right)
+            if not isinstance(c, sp.MatrixExpr) and isinstance(b, sp.MatrixExpr) and b.shape[0] == 1:
+                return _Outer(c * b, False, node[-1])
+        if _is_one(right) and not _is_one(left):
+            a = self.build(left)
+            return sp.MatMul(a, sp.OneMatrix(a.shape[1], 1)) if isinstance(a, sp.MatrixExpr) else None
+        if left[0] == "T" and _is_one(left[1]):
+            b = self.build(right)
+            return sp.MatMul(sp.OneMatrix(1, b.shape[0]), b) if isinstance(b, sp.MatrixExpr) else None
+        if right[0] == "T" and _is_one(right[1]):
+            a = self.build(left)
+            return _Outer(a, True, node[-1]) if isinstance(a, sp.MatrixExpr) and a.shape[1] == 1 else None
+        if _is_one(left):
+            b = self.build(right)
+            return _Outer(b, False, node[-1]) if isinstance(b, sp.MatrixExpr) and b.shape[0] == 1 else None
+        return None
 
     def _function(self, name) -> bool:
         """Whether ``name(…)`` calls a function (the target's generic f, an op no variable shadows)
@@ -258,6 +321,8 @@ class Builder:
         if kind == "eye":
             return sp.Identity(self.size(node[1], pos))
         if kind == "name":
+            if node[1] not in self.names and node[1] in self.sizes:  # 1/d: a size of the target, a number
+                return self.sizes[node[1]]
             if node[1] not in self.names:
                 known = ", ".join(sorted(self.names))
                 self.fail(f"the claim names {node[1]!r}, which the target does not have (it has: {known})", pos)
@@ -269,6 +334,8 @@ class Builder:
                 self.fail(str(err), pos)
         if kind == "neg":
             inner = self.build(node[1])
+            if isinstance(inner, _Outer):
+                return _Outer(-inner.M, inner.right, inner.pos)
             return _Eye(inner.pos, -inner.coeff) if isinstance(inner, _Eye) else -inner
         if kind == "T":
             built = self.build(node[1])
@@ -284,12 +351,24 @@ class Builder:
             return sp.Trace(base) ** node[2] if base.shape == (1, 1) else sp.HadamardPower(base, node[2])
         if kind == "ones":
             return sp.OneMatrix(*(self.size(s, pos) for s in node[1:3]))
+        if kind == "matpow":
+            base = self.build(node[1])
+            if not isinstance(base, sp.MatrixExpr) or base.shape[0] != base.shape[1]:
+                self.fail(f"matrix_power takes a square matrix, not {fmt_shape(_shape(base))}", pos)
+            if node[2] == 0:
+                return sp.Identity(base.shape[0])
+            return base if node[2] == 1 else sp.MatMul(*[base] * node[2])
         if kind == "call":
             return self.call(node[1], self.build(node[2]), pos, node[3])
         if kind == "applied":  # f(x): a call of a function the target has, else the product f x
             if self._function(node[1]):
                 return self.call(node[1], self.build(node[2]), pos)
             kind, node = "matmul", ("matmul", ("name", node[1], pos), node[2], pos)
+        if kind == "matmul" and (_is_one(node[1]) or _is_one(node[2]) or any(
+                t[0] == "T" and _is_one(t[1]) for t in node[1:3]) or (node[1][0] == "matmul" and _is_one(node[1][2]))):
+            ones = self._ones_product(node)
+            if ones is not None:
+                return ones
         a, b = self._sized(*(self.build(node[1]), self.build(node[2])), kind, pos)
         if b is None:  # a scaled identity, still to be sized
             return a
@@ -389,8 +468,13 @@ def parse_claim(text: str, names: dict, functions: dict | None = None):
     expression."""
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
-    tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
+    if is_printed(text):  # the tool's own printed notation (δ₂ᵀ xᵀ), read as the LaTeX it stands for
+        tree = parse_latex(to_latex(text))
+    else:
+        tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
     built = Builder(names, functions).build(tree)
+    if isinstance(built, _Outer):
+        raise ClaimError("a ones vector needs a length here: write ones(n, 1)", source="claim", col=built.pos)
     if isinstance(built, _Eye):
         raise ClaimError("the identity I needs a size here: write eye(n) or I_n", source="claim", col=built.pos)
     return built

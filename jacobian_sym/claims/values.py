@@ -343,6 +343,13 @@ class Evaluator:
 
     def _div(self, node):
         a, b = scalar_of(self.value(node[1])), scalar_of(self.value(node[2]))
+        if is_matrix(b) and (not is_matrix(a) or a.shape == b.shape) and not isinstance(a, Tensor):
+            # y / p of two vectors (or 1 / p): element-wise, as a homework writes the BCE derivative
+            if any(e == 0 for e in b):
+                raise IllFormed("a division by zero")
+            self.notes.add("a division by a vector or matrix: read element-wise")
+            numerator = a if is_matrix(a) else a * sp.ones(*b.shape)
+            return numerator.multiply_elementwise(b.applyfunc(lambda e: 1 / e))
         if is_matrix(b) or isinstance(b, Tensor):
             raise IllFormed(f"a division by a {fmt(shape_of(b))} matrix")
         if b == 0:

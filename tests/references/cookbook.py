@@ -234,6 +234,28 @@ IDENTITIES = [
         numpy_gradient=lambda a, X, b: a @ b.T @ X.T + X.T @ a @ b.T,
         square=("X",),
     ),
+    Identity(
+        name="aT_X3_b",
+        source="Cookbook (91), power 3: the sum over r of (X^r)^T a b^T (X^(2-r))^T",
+        shapes={"a": ("n", 1), "X": ("n", "n"), "b": ("n", 1)},
+        loss="a.T @ X @ X @ X @ b",
+        wrt="X",
+        gradient="a @ b.T @ matrix_power(X.T, 2) + X.T @ a @ b.T @ X.T + matrix_power(X.T, 2) @ a @ b.T",
+        numpy_loss=lambda a, X, b: (a.T @ X @ X @ X @ b).item(),
+        numpy_gradient=lambda a, X, b: a @ b.T @ (X @ X).T + X.T @ a @ b.T @ X.T + (X @ X).T @ a @ b.T,
+        square=("X",),
+    ),
+    Identity(
+        name="tr_X3",
+        source="Cookbook (121): d tr(X^k)/dX = k (X^(k-1))^T, k = 3",
+        shapes={"X": ("n", "n")},
+        loss="tr(X @ X @ X)",
+        wrt="X",
+        gradient="3 * matrix_power(X.T, 2)",
+        numpy_loss=lambda X: np.trace(X @ X @ X).item(),
+        numpy_gradient=lambda X: 3 * (X @ X).T,
+        square=("X",),
+    ),
     # ------------------------------------------------------------------ traces, first order
     Identity(
         name="tr_XA",

@@ -1,0 +1,58 @@
+"""True claims about the model files and the notes' identities, as a textbook or a course writes them
+(mse is ½‖P − Y‖² summed, so ∂J/∂P = P − Y; softmax with cross-entropy gives ŷ − y; σ′ = σ(1 − σ);
+tanh′ = 1 − tanh²). Test material: each is checked against central differences of the independent
+NumPy forward (``tests/oracle.py``) before it is used, and never read by the package.
+
+A claim names the model's inputs, parameters and forward names, and (one_layer only) its error
+signals delta1, delta2 in the notes' layout (rows)."""
+
+#: model file → [(wrt, a true claim)]
+MODEL_CLAIMS = {
+    "one_layer.toml": [
+        ("W", "delta2.T @ x.T"), ("W", "((U.T @ (yhat - y)) * relu_prime(z)) @ x.T"), ("U", "(yhat - y) @ h.T"),
+        ("b1", "(U.T @ (yhat - y)) * relu_prime(z)"), ("b2", "yhat - y"),
+        ("x", "W.T @ ((U.T @ (yhat - y)) * relu_prime(z))"), ("delta1", "(yhat - y).T"),
+        ("delta2", "(delta1 @ U) * relu_prime(z).T"),
+    ],
+    "residual.toml": [
+        ("b2", "yhat - y"), ("W2", "(yhat - y) @ r.T"), ("b1", "(W2.T @ (yhat - y)) * relu_prime(z)"),
+        ("x", "W2.T @ (yhat - y) + W1.T @ ((W2.T @ (yhat - y)) * relu_prime(z))"),
+    ],
+    "row_softmax.toml": [("b", "yhat - y"), ("W", "x.T @ (yhat - y)"), ("x", "(yhat - y) @ W.T")],
+    "two_layer_mse.toml": [
+        ("b3", "yhat - y"), ("W3", "(yhat - y) @ h2.T"), ("b2", "(W3.T @ (yhat - y)) * (1 - h2 * h2)"),
+        ("W2", "((W3.T @ (yhat - y)) * (1 - h2 * h2)) @ h1.T"),
+    ],
+    "logistic.toml": [("b", "p - y"), ("w", "x @ (p - y)")],
+    "autoencoder_tied.toml": [
+        ("c", "xr - x"), ("b", "(W @ (xr - x)) * h * (1 - h)"),
+        ("W", "h @ (xr - x).T + ((W @ (xr - x)) * h * (1 - h)) @ x.T"),
+    ],
+    "attention.toml": [("V", "(A @ X).T @ (A @ X @ V - Y)"), ("V", "X.T @ A.T @ (O - Y)")],
+    "cross_attention.toml": [("V", "(A @ Z).T @ (A @ Z @ V - Y)"), ("V", "Z.T @ A.T @ (O - Y)")],
+    "glu.toml": [
+        ("V", "X.T @ ((out - Y) * gate)"), ("W", "X.T @ ((out - Y) * lin * gate * (1 - gate))"),
+        ("X", "((out - Y) * gate) @ V.T + ((out - Y) * lin * gate * (1 - gate)) @ W.T"),
+    ],
+    "layer_norm.toml": [("b", "sum(out - Y, axis=0)"), ("g", "sum((out - Y) * xhat, axis=0)")],
+    "batch_norm.toml": [("b", "sum(out - Y, axis=0)"), ("g", "sum((out - Y) * xhat, axis=0)")],
+    "multi_head_attention.toml": [("W_o", "H.T @ (H @ W_o - Y)"), ("W_o", "H.T @ (O - Y)")],
+    "transformer_block.toml": [("b2", "sum(out - Y, axis=0)"), ("W2", "gelu(u).T @ (out - Y)")],
+    "post_ln_block.toml": [("beta2", "sum(h2 - Y, axis=0)")],
+}
+
+#: the notes' identities (section → [(wrt, a true claim)]), the notes' layout: ∂z/∂x has a row per
+#: element of z; the generic f (2.4) and g (1.2) have no NumPy value and are left out
+IDENTITY_CLAIMS = {
+    "2.1": [("x", "W")],
+    "2.2": [("x", "W.T")],
+    "2.3": [("x", "eye(n)")],
+    "2.4-relu": [("x", "diag(relu_prime(x))")],
+    "2.4-sigmoid": [("x", "diag(sigmoid(x) * (1 - sigmoid(x)))")],
+    "2.4-tanh": [("x", "diag(1 - tanh(x) * tanh(x))")],
+    "2.4-exp": [("x", "diag(exp(x))")],
+    "2.5": [("W", "delta.T @ x.T")],
+    "2.6": [("W", "x.T @ delta")],
+    "2.7": [("theta", "(yhat - y).T")],
+    "2.7-softmax": [("theta", "diag(yhat) - yhat @ yhat.T")],
+}
