@@ -102,6 +102,8 @@ def list_cmd(folder):
     from jacobian_sym.models.model import Model
     from jacobian_sym.notes.identities import IDENTITIES
 
+    if not Path(folder).is_dir():
+        _fail(f"--models {folder}: no such folder")
     for section, identity in IDENTITIES.items():
         click.echo(f"{section:<12} {identity.title}")
     for path in model_files(folder):
@@ -395,6 +397,11 @@ def audit(document, context, shapes, fmt, output):
 
 def _load_model(path):
     from jacobian_sym.models.model import Model
+    from jacobian_sym.notes.identities import IDENTITIES
+
+    if path in IDENTITIES:
+        verb = click.get_current_context().info_name
+        _fail(f"{verb} takes a model file; {path} is one of the notes' identities (jacobian-sym derive {path})")
 
     return Model.from_toml(path)
 
@@ -454,4 +461,15 @@ def bench(model, sizes, calls):
 
 
 def main():
-    cli()
+    """The command line; a usage error (an unknown flag, a missing argument) is one line on stderr and
+    exit code 2, as every other bad input is (click alone prints usage, a hint and the error)."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.UsageError as err:
+        where = err.ctx.command_path if err.ctx is not None else "jacobian-sym"
+        _fail(f"{err.format_message()} (see {where} --help)")
+    except click.ClickException as err:
+        _fail(err.format_message())
+    except click.exceptions.Abort:
+        _fail("aborted")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -151,3 +151,16 @@ def test_pdf_says_where_it_went(tmp_path):
         pytest.skip("pdflatex is not installed")
     proc = _run("derive", "2.5", "--pdf", str(tmp_path / "x.pdf"), "-o", str(tmp_path / "x.tex"))
     assert proc.returncode == 0 and f"wrote the PDF to {tmp_path / 'x.pdf'}" in proc.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["derive", "--bogus"], "No such option '--bogus'"),
+    (["derive"], "Missing argument 'TARGET'"),
+    (["derive", "2.5", "--format", "nope"], "'nope' is not one of"),
+    (["list", "--models", "nowhere"], "--models nowhere: no such folder"),
+    (["codegen", "2.5"], "codegen takes a model file; 2.5 is one of the notes' identities"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(args, words):
+    proc = subprocess.run([sys.executable, "-m", "jacobian_sym", *args], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ") and words in proc.stderr, proc.stderr

@@ -1,5 +1,6 @@
 """Model files: the safe parser, its errors with line and column, and the same graph from Python."""
 
+import numpy as np
 import pytest
 
 import jacobian_sym as js
@@ -37,6 +38,11 @@ def test_python_and_file_give_the_same_graph():
     ('z = "x @ W"', 6, "inner sizes"),
     ('z = "W @ (x"', None, "syntax error"),
     ('z = "\'text\'"', 6, "numbers"),
+    ('z = "W @ x / 0"', 14, "division by zero"),
+    ('z = "W @ x / (2 - 2)"', 15, "division by zero"),
+    ('z = "W @ x * 1e999"', 14, "not finite"),
+    ('z = "W @ x * 2 ** 0.5"', 14, "not a rational number"),
+    ('z = "W @ x * 0 ** -1"', 14, "division by zero"),
 ])
 def test_bad_forward_lines_name_line_and_column(line, col, words):
     text = HEAD + line + '\nJ = "sum(z)"\n'
@@ -62,11 +68,25 @@ def test_nothing_executes(tmp_path):
     (HEAD + 'J = "W @ x"\n', "must be a scalar"),
     (HEAD + 'J = "sum(W @ x)"\n[gradients]\nwrt = ["V"]\n', "not in the model"),
     ('[inputs]\nx = ["n"]\n[forward]\nJ = "sum(x)"\n', "shape"),
+    ('[inputs]\ny = { shape = ["n", 1], one_hot = "no" }\n[forward]\nJ = "sum(y)"\n', "one_hot = 'no'; it is true"),
 ])
 def test_bad_files(text, words):
     with pytest.raises(js.JacobianSymError) as err:
         Model.parse(text, source="bad.toml")
     assert words in str(err.value) and "bad.toml" in str(err.value)
+
+
+@pytest.mark.parametrize("loss, want", [
+    ("sum(W @ x) * (1 - 1)", 0), ("(2 ** 2 - 1) * sum(W @ x)", 3), ("sum(W @ x) * -(1 / 2)", -0.5),
+    ("sum(W @ x) * 4 ** 0.5", 2), ("sum(W @ x) / 2 ** -1", 2),
+])
+def test_arithmetic_on_numbers_is_a_number(loss, want):
+    # a forward line's numbers are folded when read (1 - 1 is the constant 0; it crashed the inliner)
+    model = Model.parse(HEAD + f'J = "{loss}"\n', source="m.toml")
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.normal(size=(3, 1)), "W": rng.normal(size=(2, 3))}
+    out = js.kernel(js.backprop(model))(**arrays)
+    assert np.allclose(out["W"], want * np.ones((2, 1)) @ arrays["x"].T)
 
 
 def test_missing_file():

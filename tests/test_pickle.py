@@ -34,3 +34,26 @@ def test_a_hessian_loads_in_a_fresh_process(tmp_path):
             "print(d.closed_form, js.verify(d).ok)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip() == "Wᵀ diag(tanh″(W x)) W True", proc.stderr
+
+
+def test_a_kernel_round_trips_into_a_fresh_process(tmp_path):
+    import numpy as np
+
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.normal(size=(4, 3)), "y": np.eye(5)[:, [0, 2, 4]], "W": rng.normal(size=(6, 4)),
+              "b1": rng.normal(size=(6, 1)), "U": rng.normal(size=(5, 6)), "b2": rng.normal(size=(5, 1))}
+    want = f(**arrays)
+    (tmp_path / "k.pkl").write_bytes(pickle.dumps(f))
+    np.savez(tmp_path / "a.npz", **arrays)
+    code = (f"import pickle, numpy as np; f = pickle.load(open({str(tmp_path / 'k.pkl')!r}, 'rb')); "
+            f"out = f(**dict(np.load({str(tmp_path / 'a.npz')!r}))); "
+            f"np.savez({str(tmp_path / 'out.npz')!r}, **out)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    got = np.load(tmp_path / "out.npz")
+    assert set(got) == set(want) and all(np.allclose(got[k], want[k], rtol=1e-12, atol=0) for k in want)
+    H = js.kernel(js.hessian(js.sum(js.tanh(js.matrix("W", "m", "n") @ js.vector("x", "n"))), js.vector("x", "n")))
+    again = pickle.loads(pickle.dumps(H))
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=(2, 1))
+    assert np.allclose(again(W=W, x=x), H(W=W, x=x), rtol=1e-12, atol=0)

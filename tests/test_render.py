@@ -54,6 +54,7 @@ def test_jupyter_reprs(bp):
         assert result._repr_markdown_().startswith("#### ")
 
 
+@pytest.mark.exhaustive  # (the quick tier runs the README's `jacobian-sym render --check`)
 def test_documents_are_up_to_date():
     out_of_date = stale()
     assert not out_of_date, f"run 'jacobian-sym render': {out_of_date}"

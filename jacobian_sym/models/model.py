@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sympy as sp
+
 from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size
 from jacobian_sym.errors import JacobianSymError, ParseError, ShapeError
@@ -140,7 +142,9 @@ def _shape_of(name, value, source, text, section):
         unknown = set(value) - {"shape", "one_hot", "constant", "axis"}
         if unknown:
             raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
-        one_hot = bool(value.get("one_hot", False))
+        one_hot = value.get("one_hot", False)
+        if not isinstance(one_hot, bool):
+            raise ParseError(f"{name}: one_hot = {one_hot!r}; it is true or false", **where)
         if "axis" in value:  # the class axis of a one-hot label matrix (rows of B×k labels: axis = 1)
             if not one_hot or value["axis"] not in (0, 1) or isinstance(value["axis"], bool):
                 raise ParseError(f"{name}: axis = {value['axis']!r}; a one-hot label's class axis is 0 or 1",
@@ -316,11 +320,27 @@ class _Reader:
             if type(value) not in (int, float) or not float(2 * value).is_integer() or not 0 < abs(value) <= 8:
                 self.fail(exponent, "only element-wise powers by a whole or half number from -8 to 8 are allowed "
                                     "(x ** 2, x ** 0.5, x ** -1)")
-            return E.power(self.read(node.left), -value if negative else value)
+            base, exponent_value = self.read(node.left), -value if negative else value
+            if base.op == "const":  # a power of a number is a number, when it is rational
+                power = base.attr("value") ** E.exact_number(exponent_value)
+                if base.attr("value") == 0 and exponent_value < 0:
+                    self.fail(node, "division by zero")
+                if not isinstance(power, sp.Rational):
+                    self.fail(node, f"{ast.unparse(node)} is not a rational number: write its value as a decimal")
+                return E.constant(power)
+            return E.power(base, exponent_value)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            return E.apply(_BINOPS[type(node.op)], self.read(node.left), self.read(node.right))
+            left, right = self.read(node.left), self.read(node.right)
+            if isinstance(node.op, ast.Div) and right.op == "const" and right.attr("value") == 0:
+                self.fail(node.right, "division by zero")
+            if left.op == right.op == "const":  # arithmetic on numbers is a number (1 - 1 is 0)
+                a, b = left.attr("value"), right.attr("value")
+                return E.constant({ast.Add: a + b, ast.Sub: a - b, ast.Div: a / b}.get(type(node.op), a * b))
+            return E.apply(_BINOPS[type(node.op)], left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.read(node.operand)
+            if inner.op == "const" and isinstance(node.op, ast.USub):
+                return E.constant(-inner.attr("value"))
             return E.apply("neg", inner) if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
