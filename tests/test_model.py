@@ -93,3 +93,39 @@ def test_missing_file():
     with pytest.raises(js.JacobianSymError) as err:
         Model.from_toml("derivations/nope.toml")
     assert "nope.toml" in str(err.value)
+
+
+SOFTMAX_REGRESSION = """[inputs]
+X = ["N", "d"]
+Y = { shape = ["N", "k"], one_hot = true }
+[params]
+W = ["d", "k"]
+[forward]
+P = "softmax(X @ W, axis=1)"
+J = "cross_entropy(Y, P)"
+"""
+
+
+def test_a_one_hot_label_matrix_takes_its_class_axis_from_the_softmax():
+    # with no `axis`, classes ran down the columns whatever the softmax did: δ came out diag(Y1) P − Y
+    # and the textbook Xᵀ(P − Y) did not hold for one-hot rows
+    model = Model.parse(SOFTMAX_REGRESSION, source="softmax.toml")
+    assert model.inputs["Y"].attr("one_hot_axis") == 1
+    rng = np.random.default_rng(3)
+    N, d, k = 6, 4, 3
+    X, W = rng.normal(size=(N, d)), rng.normal(size=(d, k))
+    Y = np.eye(k)[rng.integers(0, k, size=N)]
+    E = np.exp(X @ W - (X @ W).max(axis=1, keepdims=True))
+    P = E / E.sum(axis=1, keepdims=True)
+    out = js.kernel(js.backprop(model))(X=X, W=W, Y=Y)
+    assert np.isclose(out["J"], -np.sum(Y * np.log(P)))
+    assert np.linalg.norm(out["W"] - X.T @ (P - Y)) <= 1e-12 * np.linalg.norm(X.T @ (P - Y))
+    assert js.check(js.backprop(model), "W", "X.T @ (P - Y)").ok
+
+
+def test_a_one_hot_label_matrix_with_no_softmax_must_say_its_axis():
+    lines = 'P = "softmax(X @ W, axis=1)"\nJ = "cross_entropy(Y, P)"'
+    text = SOFTMAX_REGRESSION.replace(lines, 'J = "sum(Y * (X @ W))"')
+    with pytest.raises(js.ParseError) as err:
+        Model.parse(text, source="labels.toml")
+    assert "labels.toml:3" in str(err.value) and "say which axis holds its classes" in str(err.value)

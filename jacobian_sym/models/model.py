@@ -15,7 +15,7 @@ from pathlib import Path
 import sympy as sp
 
 from jacobian_sym.base.safe_text import check_name, check_title, one_line
-from jacobian_sym.base.sizes import as_size
+from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import JacobianSymError, ParseError, ShapeError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
@@ -227,7 +227,36 @@ def _build(data, text, source) -> Model:
         line, _ = _line_of(text, "wrt", "gradients")
         raise ParseError(f"wrt names the loss {loss_name!r} itself (∂J/∂J is 1); name variables or "
                          "intermediate values", source=source, line=line)
+    inputs, forward = _class_axes(inputs, params, forward, text, source)
     return Model(_title(data, source), inputs, params, forward, list(wrt), source)
+
+
+def _class_axes(inputs, params, forward, text, source):
+    """A one-hot label matrix (neither side 1) declared without ``axis``: its classes run along the
+    axis of the softmax the loss compares it with (``cross_entropy(Y, softmax(X @ W, axis=1))``: a row
+    of classes per example, B×k). With no softmax, or softmaxes along both axes, the file must say."""
+    open_labels = [n for n in inputs.values() if n.attr("one_hot") and n.attr("one_hot_axis") is None
+                   and 1 not in n.shape]
+    if not open_labels:
+        return inputs, forward
+    loss = list(forward.values())[-1]
+    axes = {vector_axis(n.args[0].shape, n.attr("axis")) for n in loss.walk()
+            if n.op in ("softmax", "log_softmax") and 1 not in n.shape}
+    if len(axes) != 1:
+        label = open_labels[0]
+        line, _ = _line_of(text, label.name, "inputs")
+        raise ParseError(f"{label.name} is a one-hot label matrix ({fmt_shape(label.shape)}): say which axis "
+                         "holds its classes: axis = 1 when each row is one example's classes (as "
+                         "softmax(…, axis=1)), axis = 0 when each column is", source=source, line=line)
+    (axis,) = axes
+    names = dict(params)
+    for name, node in inputs.items():
+        names[name] = node if node not in open_labels else E.Node(
+            "variable", (), node.shape, name, node.attrs + (("one_hot_axis", axis),))
+    rebuilt = {}
+    for name, node in forward.items():
+        rebuilt[name] = names[name] = _rebuild(node, names).named(name)
+    return {k: names[k] for k in inputs}, rebuilt
 
 
 def _title(data, source) -> str:

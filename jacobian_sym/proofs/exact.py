@@ -67,7 +67,9 @@ def exact_budget(ops: int):
         _exact_ops.reset(token)
 
 
-def _too_large(e) -> bool:
+def too_large(e) -> bool:
+    """Whether an exact zero test of ``e`` would be made at random points instead (its size, under the
+    budget of ``exact_budget``)."""
     limit, ops = _exact_ops.get(), sp.count_ops(e)
     if ops > limit:
         return True
@@ -101,7 +103,7 @@ def is_zero_smooth(e) -> bool:
     numeric = with_surrogates(e)
     if not vanishes_at_random_points(numeric, points=1):
         return False
-    if _too_large(e):
+    if too_large(e):
         _record("random points")
         return vanishes_at_random_points(numeric, points=RANDOM_POINTS, seed=1)
     _record("exact")
