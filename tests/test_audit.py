@@ -45,6 +45,10 @@ PLANTED = {
         (r"\partial w} = X r$$", "no value: a product"),
         (r"+ 2 \lambda w", "mismatch"),
     ],
+    "scalar_homework.md": [
+        (r"\partial b} = 2 (z - y)", "wrong scale"),
+        (r"\partial z} = z$$", "wrong scale"),
+    ],
     "hidden_layer.tex": [
         (r"s_k (1 + s_k)", "mismatch"),
         (r"= s_k (1 - s_k) x_k", "past the end"),
@@ -315,3 +319,50 @@ def test_orientation_is_read_from_the_text(words):
     assert [link.verdict for link in js.audit(text).links] == [A.HOLDS]
     column = text.replace("row", "column")  # then xW does not fit: x is m×1
     assert [link.verdict for link in js.audit(column).links] != [A.HOLDS]
+
+
+def test_a_one_example_homework_is_decided_through_its_scalars():
+    # z, y, b and J are numbers: ½(z − y)² has a value, and derivatives by the scalar z are decided
+    report = js.audit(HERE / "scalar_homework.md")
+    assert report.decided == len(report.links) == 7, report.summary()
+    derived = {link.line: link.corrected for link in report.failing}
+    text = (HERE / "scalar_homework.md").read_text(encoding="utf-8")
+    assert derived[line_of(text, r"\partial b} = 2 (z - y)")] == "∂J/∂b = z - y"  # not z I − y
+    assert derived[line_of(text, r"\partial z} = z$$")] == "the left side is 2 z"  # in z, not wᵀx + b
+
+
+def test_a_shape_option_on_a_defined_name_checks_the_definition(tmp_path):
+    # --shape z=1,1 on z = wᵀx + b made z a free variable and every true line after it a wrong value
+    path = HERE / "scalar_homework.md"
+    plain, shaped = js.audit(path), js.audit(path, shapes={"z": (1, 1)})
+    assert [(link.line, link.verdict) for link in shaped.links] == [(link.line, link.verdict) for link in plain.links]
+    result = CliRunner().invoke(cli, ["audit", str(path), "--shape", "z=2,1"])
+    assert result.exit_code == 2
+    assert "--shape z=2,1: z is defined on line 11" in result.output and "1×1" in result.output
+
+
+def test_a_reason_names_what_is_missing_and_never_an_exception(tmp_path):
+    doc = tmp_path / "missing.md"
+    doc.write_text("# H\n\n## Forward\n\n$$z = W x$$\n\n$$J = \\frac{1}{2} \\|h - y\\|^2$$\n\n"
+                   "## Backward\n\n$$\\frac{\\partial J}{\\partial z} = (h - y)^T$$\n", encoding="utf-8")
+    report = js.audit(doc)
+    (link,) = report.links
+    # h and y have only the shapes their letters suggest: no wrong value from a guess
+    assert link.verdict == A.UNDECIDABLE and link.reason.startswith("the shape of W, h, x, y, z is not given")
+    for name in sorted(PLANTED):
+        for other in js.audit(HERE / name).links:
+            assert "Error" not in other.reason and "not read:" not in other.reason, other.reason
+
+
+def test_a_context_file_takes_the_documents_notation_and_losses_by_name(tmp_path):
+    doc = tmp_path / "backward.md"
+    doc.write_text("# Logistic regression\n\n## Backward pass\n\n"
+                   "$$\\frac{\\partial J}{\\partial w} = X^T (p - y)$$\n\n"
+                   "$$\\frac{\\partial J}{\\partial w} = X^T (y - p)$$\n", encoding="utf-8")
+    context = tmp_path / "context.toml"
+    context.write_text('[all]\nX = ["N", "d"]\nw = ["d", 1]\ny = ["N", 1]\nz = "X w"\np = "\\\\sigma(z)"\n'
+                       'J = "binary_cross_entropy(y, p)"\n', encoding="utf-8")
+    report = js.audit(doc, context=context)
+    verdicts = [link.verdict for link in report.links]
+    assert verdicts == [A.NOTATION, A.FAILS], report.summary()  # Xᵀ(p − y) is the column of ∂J/∂w
+    assert "wrong sign" in report.links[1].reason

@@ -113,8 +113,9 @@ def _audit_statement(stmt, scope, reading, report, seed):
         if usable[k] is not None:
             results[k] = (A.UNDECIDABLE, usable[k], None)
         elif ref is None or ref >= k:
-            results[k] = (A.UNDECIDABLE, usable[ref if ref is not None else 0] or "no side before it has a value",
-                          None)
+            why = next((usable[j] for j in range(k) if usable[j]), None)
+            results[k] = (A.UNDECIDABLE, f"the side before it has no value: {why}" if why else
+                          "no side before it has a value", None)
         else:
             results[k] = _decide(sides[ref], sides[k], scope, stmt, seed)
     # the first side is the odd one out when the rest agree among themselves
@@ -265,12 +266,49 @@ def _usable(side, scope):
         return str(err)
     except IllFormed:
         return None
-    except (TypeError, ValueError, ZeroDivisionError, AttributeError, IndexError, sp.SympifyError) as err:
-        return f"not read: {type(err).__name__}"
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, IndexError, sp.SympifyError):
+        return f"{_side_name(side)} has no value the reader can compute at concrete sizes"
     return None
 
 
+def _side_name(side) -> str:
+    text = side.side.text.strip()
+    return f"`{text}`" if len(text) <= 40 else "this side"
+
+
 def _decide(ref, other, scope, stmt, seed):
+    verdict, reason, extra = _decided(ref, other, scope, stmt, seed)
+    if verdict != A.FAILS:
+        return verdict, reason, extra
+    guessed = _guessed_names(scope, (ref.tree, other.tree))
+    if guessed:  # never a wrong value from a shape the document does not give
+        names = ", ".join(guessed)
+        return (A.UNDECIDABLE, f"the shape of {names} is not given (no line declares or defines it), and the "
+                f"guess does not fit: {reason}", None)
+    return verdict, reason, extra
+
+
+def _guessed_names(scope, trees) -> list[str]:
+    """The names a link reads, itself or through definitions, whose shapes have a guessed size."""
+    if not scope.guessed:
+        return []
+    out, seen = [], set()
+    todo = [name for tree in trees for name in symbols_of(tree)]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        var = scope.vars.get(name)
+        if var is None:
+            continue
+        if any(d in scope.guessed for d in var.shape):
+            out.append(name)
+        todo.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
+    return sorted(out)
+
+
+def _decided(ref, other, scope, stmt, seed):
     try:
         c = A.decide(ref, other, scope, stmt, seed)
     except Undecidable as err:
@@ -328,6 +366,26 @@ def _show(z):
     return f"{z.real:.6g}" if abs(z.imag) < 1e-30 else f"{z:.6g}"
 
 
+def _by_name(value, scope):
+    """The symbols a derivative by a defined name put in its place, as that name: ∂z²/∂z is 2z, not
+    the 2(wᵀx + b) that putting z's value back gives (d_z_0_0 → z for a scalar z, z₁ for a vector's)."""
+    if isinstance(value, sp.MatrixBase):
+        return value.applyfunc(lambda e: _by_name(e, scope))
+    mapping = {}
+    for s in getattr(value, "free_symbols", ()):
+        parts = s.name.split("_")
+        if len(parts) != 4 or parts[0] != "d" or not (parts[2].isdigit() and parts[3].isdigit()):
+            continue
+        var = scope.var(parts[1])
+        if var is None or var.kind != "defined":
+            continue
+        i, j = int(parts[2]) + 1, int(parts[3]) + 1
+        sub = "" if var.shape == (1, 1) else f"_{i}" if var.shape[1] == 1 else f"_{j}" if var.shape[0] == 1 \
+            else f"_{i}{j}"
+        mapping[s] = sp.Symbol(f"{parts[1]}{sub}", real=True)
+    return value.xreplace(mapping) if mapping else value
+
+
 def _readable(value, scope):
     """Element symbols as the document writes them, from 1: x_0_0 → x₁ (a vector), W_0_1 → W₁₂."""
     mapping = {}
@@ -351,7 +409,7 @@ def _correct(link, ref, scope, stmt, k):
         return
     try:  # the true value, simplified, when it is short and the same for every value of the indices
         world = A.worlds(scope)[0]
-        values = {world.put_back(scalar_of(Evaluator(world, assignment).value(ref.tree)))
+        values = {world.put_back(_by_name(scalar_of(Evaluator(world, assignment).value(ref.tree)), scope))
                   for assignment in A.assignments(A.index_ranges([ref], scope, world, {}))}
         if len(values) != 1:
             return

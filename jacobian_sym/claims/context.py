@@ -48,6 +48,8 @@ class Var:
     signal: str | None = None  # loss_of: δ and z of J = Σ δ_k z_k
     of: str | None = None
     origin: str = ""
+    #: the line of the document that defined it (for "not decidable" reasons)
+    line: int | None = None
 
 
 @dataclass
@@ -74,9 +76,17 @@ class Scope:
     looks_back: bool = False
     #: the names the section declares itself (``reading._own_names``)
     own: set = field(default_factory=set)
+    #: sizes no line gives (a shape guessed from the letter's case: h is a column): a wrong value that
+    #: rests on one is not reported (it may be the guess that is wrong)
+    guessed: set = field(default_factory=set)
 
     def var(self, name):
         found = self.vars.get(name)
+        if found is not None and found.origin == "--shape" and found.kind == "leaf" and self.looks_back:
+            _, earlier = self.earlier_var(name)  # --shape z=1,1 shapes the z an earlier section defines
+            if earlier is not None and earlier.kind == "defined":
+                del self.vars[name]
+                found = None
         if found is None and self.looks_back and name not in self.functions:
             found = self.take_earlier(name)
         return found
@@ -104,6 +114,7 @@ class Scope:
             return
         var = self.vars[name] = copy.deepcopy(scope.vars[name])
         self.inherited[name] = scope.inherited.get(name, scope.label)
+        self.guessed |= {d for d in var.shape if d in scope.guessed}
         if name in scope.orientation:
             self.orientation[name] = scope.orientation[name]
         if name in scope.one_hot:
@@ -299,10 +310,18 @@ def _shape(entry, source, name):
 
 
 def _definition(text, source, name):
+    """A definition in model-file syntax (``X @ w``, ``sigmoid(z)``) or in the document's own notation
+    (``X w``, ``\\sigma(z)``, ``W^T x``): Python syntax first, the LaTeX reader when that fails."""
     try:
         if "\\" in text or "^" in text:
             return latex.read(text, source=f"{source}:{name}")
-        return _python(text)
+        try:
+            return _python(text)
+        except ParseError as err:
+            try:
+                return latex.read(text, source=f"{source}:{name}")
+            except ParseError:
+                raise err from None
     except ParseError as err:
         raise ContextError(f"{name}: {err.message}", source=source) from None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.claims.context import Scope
-from jacobian_sym.claims.values import ELEMENTWISE
+from jacobian_sym.claims.values import ELEMENTWISE, LOSSES
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E
@@ -84,6 +84,8 @@ class Graph:
                 return E.apply("softmax", *args)
             if name in ("ce", "cross_entropy"):
                 return E.apply("cross_entropy", *args)
+            if name in LOSSES:
+                return E.apply({"bce": "binary_cross_entropy", "mse": "mse"}[LOSSES[name]], *args)
         raise _NotInEngine(kind)
 
 

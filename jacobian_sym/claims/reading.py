@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.context import Scope, Var, apply_entries, child
+from jacobian_sym.claims.context import ContextError, Scope, Var, apply_entries, child
 from jacobian_sym.claims.document import Document, Statement
 
 
@@ -137,7 +137,11 @@ def _read_statements(scope: Scope, statements: list, reading: Reading):
             continue
         if index_only(left, scope) and index_only(right, scope):
             continue  # i = 1, l = m: about indices
+        before = set(scope.vars)
         role = _definition(scope, left, right)
+        for name, var in scope.vars.items():
+            if name not in before or (var.line is None and var.definition is right):
+                var.line = stmt.line
         if role:
             reading.roles[id(stmt)] = role
             definitions.append(stmt)
@@ -246,6 +250,12 @@ def _definition(scope: Scope, left, right):
             return "definition"
         return None
     name = _name_of(left, scope, new=True)
+    given = scope.vars.get(name) if name else None
+    if given is not None and given.origin == "--shape" and given.kind == "leaf" and right[0] != "matrix" \
+            and not _mentions(right, name):  # --shape z=1,1 on z = wᵀx + b: the definition stands, the shape checks it
+        scope.vars[name] = Var(name, given.shape, "defined", right, origin="--shape")
+        _leaves_of(scope, right)
+        return "definition"
     if not name or scope.var(name) is not None or right[0] == "matrix" or _mentions(right, name):
         return None
     if name in scope.fixed:
@@ -340,15 +350,21 @@ def _infer(scope: Scope):
                     shape = (1, 1)
                 if var.shape == ("?", "?"):
                     var.shape = shape
-                else:
-                    dims.union(var.shape[0], shape[0])
-                    dims.union(var.shape[1], shape[1])
+                elif not (dims.union(var.shape[0], shape[0]) & dims.union(var.shape[1], shape[1])) and \
+                        var.origin == "--shape":
+                    given, found = (_shown(dims, d) for d in (var.shape, shape))
+                    raise ContextError(f"--shape {var.name}={given.replace('×', ',')}: {var.name} is defined on line "
+                                       f"{var.line}, and its definition is {found}")
             if var.kind == "loss_of":
                 of = scope.var(var.of)
                 sig = scope.var(var.signal)
                 if of is not None and sig is not None and sig.shape == ("?", "?"):
                     sig.shape = (1, of.shape[0]) if of.shape[1] == 1 else of.shape
     _resolve(scope, dims)
+
+
+def _shown(dims, shape) -> str:
+    return "×".join(str(dims.find(d)).lstrip("?") for d in shape)
 
 
 def _resolve(scope, dims):
@@ -359,8 +375,13 @@ def _resolve(scope, dims):
 
 def _shape(tree, scope, dims):
     kind = tree[0]
-    if kind == "num" or kind == "frac":
+    if kind == "num":
         return _SCALAR
+    if kind == "frac":  # \frac{a}{b}: a number, or a's shape over a scalar b
+        return _shape(("div", tree[1], tree[2]), scope, dims)
+    if kind == "pow":  # (z − y)² keeps its base's shape (a square matrix's power too)
+        base = _shape(tree[1], scope, dims)
+        return None if base is None else base if _shape(tree[2], scope, dims) == _SCALAR else None
     if kind == "sym":
         for name in (tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}",
                      f"{tree[1]}{''.join(tree[2])}"):
@@ -392,7 +413,7 @@ def _shape(tree, scope, dims):
     if kind == "call":
         name = tree[1].replace("_prime", "").lower()
         args = [_shape(a, scope, dims) for a in tree[2]]
-        if name in ("ce", "cross_entropy"):
+        if name in ("ce", "cross_entropy", "binary_cross_entropy", "bce", "mse", "norm"):
             return _SCALAR
         if name == "diag" and args and args[0] not in (None, _SCALAR):
             n = args[0][0] if args[0][1] == 1 else args[0][1]
@@ -517,3 +538,4 @@ def _defaults(scope):
                 d = names[d]
             new.append(d)
         var.shape = tuple(new)
+    scope.guessed |= set(names.values())

@@ -25,6 +25,9 @@ from jacobian_sym.ops.table import OPS
 #: function words → the op of the op table that is their scalar definition
 ELEMENTWISE = {"relu": "relu", "sigma": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
                "log": "log", "ln": "log", "softplus": "softplus", "gelu": "gelu"}
+#: the losses of the op table a context file may name besides CE: −Σ y log p + (1 − y) log(1 − p), and
+#: ½ Σ (p − y)² (summed, as in model files)
+LOSSES = {"binary_cross_entropy": "bce", "bce": "bce", "mse": "mse"}
 #: the generic f of identity (2.4), for numbers only: smooth, and no identity holds for it by accident
 _S = sp.Symbol("s", real=True)
 SURROGATE = sp.sin(_S) + _S**3 / 7
@@ -130,6 +133,8 @@ class World:
         return self.sizes[dim]
 
     def shape(self, var) -> tuple[int, int]:
+        if any(not isinstance(d, int) and d not in self.sizes for d in var.shape):
+            raise Undecidable(unknown_shape(var))
         return self.size(var.shape[0]), self.size(var.shape[1])
 
     def value(self, name: str, cut: dict | None = None):
@@ -152,9 +157,25 @@ class World:
             z = self.value(var.of, cut)
             value = sum(d * e for d, e in zip(delta, z))
         else:
-            value = Evaluator(self, {}, cut).value(var.definition)
+            try:
+                value = Evaluator(self, {}, cut).value(var.definition)
+            except Undecidable as err:
+                if var.line is None or "reads it" in str(err):
+                    raise
+                raise Undecidable(f"{err} — {greek(name)}'s definition on line {var.line} reads it") from None
         self._values[key] = value
         return value
+
+
+def unknown_shape(var) -> str:
+    """Why a variable has no value: whose shape is missing, and the line that should have given it."""
+    name = greek(var.name)
+    if var.kind == "defined" and var.line is not None:
+        return (f"the shape of {name} is not known: its definition on line {var.line} does not give one "
+                f"(declare it, e.g. {name} \\in \\mathbb{{R}}, or the shapes of what it reads)")
+    if var.kind == "defined":
+        return f"the shape of {name} is not known: its definition does not give one"
+    return f"the shape of {name} is not known: no line declares it (e.g. {name} \\in \\mathbb{{R}}^{{n}})"
 
 
 def symbols_for(name, rows, cols):
@@ -223,7 +244,8 @@ class Evaluator:
         if indices and scope.is_size(_size_name(base, indices)):
             return sp.Integer(self.world.size(_size_name(base, indices)))
         shown = f"{base}_{''.join(indices)}" if indices else base
-        raise Undecidable(f"{greek(shown)} is not defined in {scope.label}")
+        before = " or before it" if scope.earlier else ""
+        raise Undecidable(f"{greek(shown)} is not defined in {scope.label}{before}")
 
     def variable(self, name):
         """A variable's value; a definition with free indices (g = e^{θ_i}) takes this evaluator's."""
@@ -666,6 +688,20 @@ def apply_function(name, primes, values, ev: Evaluator):
         if not (is_matrix(y) and is_matrix(p)) or len(y) != len(p):
             raise IllFormed("CE(y, ŷ) of two vectors of different lengths")
         return -sum(a * sp.log(b) for a, b in zip(y, p))
+    if lower == "norm":  # ‖A‖: the Euclidean (Frobenius) norm
+        if len(values) != 1:
+            raise IllFormed("a norm of one value")
+        v = values[0]
+        return sp.sqrt(sum(e**2 for e in v)) if is_matrix(v) else sp.Abs(v)
+    if lower in LOSSES:  # the model files' losses by name, as a context file may write them
+        if len(values) != 2:
+            raise IllFormed(f"{name} takes the labels and the prediction: {name}(y, p)")
+        y, p = values
+        if is_matrix(y) != is_matrix(p) or (is_matrix(y) and y.shape != p.shape):
+            raise IllFormed(f"{name}(y, p) of two values of different shapes")
+        pairs = zip(y, p) if is_matrix(y) else [(y, p)]
+        return -sum(a * sp.log(b) + (1 - a) * sp.log(1 - b) for a, b in pairs) if LOSSES[lower] == "bce" \
+            else sp.Rational(1, 2) * sum((b - a) ** 2 for a, b in pairs)
     if lower == "diag":
         v = values[0]
         if not is_matrix(v) or 1 not in v.shape:
@@ -691,6 +727,8 @@ def derivative(ev: Evaluator, top, by):
     if isinstance(top_value, Tensor):
         raise Undecidable("a derivative of a 4-index array")
     actual = world.value(variable, ev.cut)
+    if not is_matrix(actual):  # a scalar intermediate (z = wᵀx + b of one example)
+        actual = sp.Matrix([[actual]])
     for i in range(rows):
         for j in range(cols):
             world.cut_values[fresh[i, j]] = actual[i, j]

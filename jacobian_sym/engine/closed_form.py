@@ -254,12 +254,39 @@ def _monomials_as_powers(M):
 
 
 def _drop_unit_ones(M):
-    """A 1×1 ones matrix is the number 1: 1·δ → δ."""
+    """A 1×1 ones matrix is the number 1: 1·δ → δ; and c·I of size 1 with c a product of 1×1
+    matrices' elements is that product of matrices (∂½(z − y)²/∂b is z − y, not z I − y)."""
+    if isinstance(M, sp.MatMul) and M.shape == (1, 1) and any(isinstance(a, sp.Identity) for a in M.args):
+        unit = _unit_product(M)
+        if unit is not None:
+            return unit
     if isinstance(M, sp.MatMul):
         kept = [a for a in M.args if not (isinstance(a, sp.OneMatrix) and a.shape == (1, 1))]
         if len(kept) < len(M.args):
             return sp.MatMul(*kept) if len(kept) > 1 else kept[0] if kept else sp.OneMatrix(1, 1)
     return M
+
+
+def _unit_product(M):
+    """A 1×1 product of numbers, the identity and the elements of 1×1 matrices, as numbers times those
+    matrices (None when another factor is in it)."""
+    number, mats = sp.Integer(1), []
+    for a in M.args:
+        if isinstance(a, sp.Identity):
+            continue
+        for f in sp.Mul.make_args(a) if not isinstance(a, sp.MatrixExpr) else (a,):
+            if f.is_number:
+                number *= f
+            elif isinstance(f, MatrixElement) and f.parent.shape == (1, 1):
+                mats.append(f.parent)
+            elif isinstance(f, sp.MatrixExpr) and f.shape == (1, 1):
+                mats.append(f)
+            else:
+                return None
+    if not mats:
+        return None
+    body = mats[0] if len(mats) == 1 else sp.MatMul(*mats)
+    return body if number == 1 else sp.MatMul(number, body)
 
 
 def _is_negative(t) -> bool:

@@ -59,6 +59,8 @@ def _elementwise_binary(combine):
         shape = tuple(x if x != 1 else y for x, y in zip(_shape_of(A), _shape_of(B)))
         if isinstance(A, sp.MatrixExpr) and not isinstance(B, sp.MatrixExpr):  # a 1×1 value and a number
             return combine(B, A, scalar=True, swap=True)
+        if _both_unit(A, B) and combine in (_add, _sub, _mul):  # z − y of two 1×1 values, not z·1 − y
+            return combine(A, B) if combine is not _mul else sp.MatMul(A, B)
         if not isinstance(A, sp.MatrixExpr) or A.shape == (1, 1):
             return combine(whole_element(A), B, scalar=True)
         if not isinstance(B, sp.MatrixExpr) or B.shape == (1, 1):
@@ -66,6 +68,10 @@ def _elementwise_binary(combine):
         return combine(_broadcast(A, shape), _broadcast(B, shape))
 
     return matrix
+
+
+def _both_unit(A, B) -> bool:
+    return all(isinstance(M, sp.MatrixExpr) and M.shape == (1, 1) for M in (A, B))
 
 
 def _add(A, B, scalar=False, swap=False):
