@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import jacobian_sym as js
+from jacobian_sym.claims.context import read_context
+
 README = Path("README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(python|sh)\n(.*?)```", README, flags=re.S)
 #: shell lines run elsewhere: the set-up commands (by .ci/run) and benchmarks (by hand, for minutes)
@@ -90,3 +93,12 @@ def test_every_jacobian_sym_line_runs(line, tmp_path):
     expected = 1 if args[:2] == ["jacobian-sym", "audit"] else 0
     assert proc.returncode == expected, f"{line}: exit {proc.returncode}: {proc.stderr[-500:]}"
     assert "Traceback" not in proc.stderr
+
+
+def test_the_context_file_of_the_readme_is_read_and_decides():
+    (block,) = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
+    context = read_context("\n".join(line.strip() for line in block.splitlines()), source="README.md")
+    doc = ("# Logistic regression\n\n$$\\frac{\\partial J}{\\partial z} = p + y$$\n\n"
+           "$$\\frac{\\partial J}{\\partial z} = p - y$$\n")
+    report = js.audit(doc, context=context)
+    assert [link.verdict for link in report.links] == ["fails", "notation"], report.summary()
