@@ -113,7 +113,7 @@ def list_cmd(folder):
 def _target(target, shapes, wrt, layout, second=None):
     """An identity number, a model file, or an expression over --shape variables; ``second`` asks for
     a second-order result: ("hessian",), ("hvp", V), ("kronecker",) or ("gauss-newton", W)."""
-    from jacobian_sym.models.model import Model, parse_expression
+    from jacobian_sym.models.model import Model
     from jacobian_sym.proofs.guard import backprop, gradient, jacobian
     from jacobian_sym.proofs.guard import derive_identity as derive
 
@@ -126,16 +126,8 @@ def _target(target, shapes, wrt, layout, second=None):
         return bp
     if not shapes:
         return derive(target, layout=layout)
-    from jacobian_sym.graph import expr as E
-
-    names = {}
-    for spec in shapes:
-        name, sep, dims = spec.partition("=")
-        parts = [p.strip() for p in dims.split(",")]
-        if not sep or len(parts) != 2 or not all(parts):
-            raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
-        names[name.strip()] = E.matrix(name.strip(), *parts)
-    node = parse_expression(target, names, source="expression", line=1, col=1)
+    names = _variables(shapes)
+    node = _expression(target, names)
     if not wrt:
         raise JacobianSymError("an expression needs --wrt NAME (the variable to differentiate by)")
     variables = [v.strip() for v in wrt.split(",")]
@@ -149,6 +141,33 @@ def _target(target, shapes, wrt, layout, second=None):
     if node.shape == (1, 1):
         return gradient(node, names[wrt], layout=layout)
     return jacobian(node.named("f"), names[wrt], layout=layout)
+
+
+def _shapes(specs) -> dict:
+    """--shape options NAME=ROWS,COLS as {name: (rows, cols)}; a size is a number (3) or a symbol (n)."""
+    sizes = {}
+    for spec in specs:
+        name, sep, dims = spec.partition("=")
+        parts = [p.strip() for p in dims.split(",")]
+        if not sep or len(parts) != 2 or not all(parts) or not name.strip().isidentifier():
+            raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
+        sizes[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+    return sizes
+
+
+def _variables(specs) -> dict:
+    """The variables the --shape options declare, as matrix nodes by name."""
+    from jacobian_sym.graph import expr as E
+
+    return {name: E.matrix(name, *shape) for name, shape in _shapes(specs).items()}
+
+
+def _expression(text, names):
+    """An expression TARGET over the --shape variables, read as a model file's forward line (no eval)."""
+    from jacobian_sym.models.model import parse_expression
+
+    return parse_expression(text, names, source="expression", line=1, col=1,
+                            undefined="{0!r} has no --shape (add --shape {0}=ROWS,COLS)")
 
 
 def _second_order(node, variables, second, names, layout):
@@ -315,10 +334,14 @@ def render(check, folder):
 @click.argument("target")
 @click.option("--wrt", required=True, help="The variable (or error signal, e.g. delta2) the claim differentiates by.")
 @click.option("--claim", required=True, help='The claimed derivative: "delta2.T @ x.T" or LaTeX "\\delta_2^T x^T".')
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=ROWS,COLS",
+              help="A variable of an expression TARGET (repeatable); sizes are numbers or symbols: W=3,2 or W=n,m.")
 @click.option("--layout", type=click.Choice(LAYOUTS), default="numerator", show_default=True, help="The layout.")
-def check(target, wrt, claim, layout):
-    """Check a claimed derivative against TARGET (a model file or an identity number).
+def check(target, wrt, claim, shapes, layout):
+    """Check a claimed derivative against TARGET: a model file, an identity number, or an expression
+    with a --shape for each of its variables.
 
+    Sizes given as symbols (W=n,m) are decided at several small sizes, numbers (W=3,2) at those.
     Exit code 0 when the claim holds, 1 when it does not (or holds only in the other layout: the
     message says so), 3 when it is undecided, 2 on bad input.
 
@@ -326,12 +349,35 @@ def check(target, wrt, claim, layout):
     Examples:
       jacobian-sym check derivations/one_layer.toml --wrt W --claim "delta2.T @ x.T"
       jacobian-sym check derivations/one_layer.toml --wrt b1 --claim "\\delta_2"
+      jacobian-sym check 2.1 --wrt x --claim W
+      jacobian-sym check "sum(square(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --claim "2 * W @ x @ x.T"
     """
     from jacobian_sym.claims.decide import check as run
 
-    verdict = run(_target(target, (), None, layout), wrt, claim, layout=layout)
+    verdict = run(*_claim_target(target, shapes, wrt, layout), claim, layout=layout)
     click.echo(str(verdict))
     sys.exit(3 if verdict.ok is None else 0 if verdict.ok else 1)
+
+
+def _claim_target(target, shapes, wrt, layout):
+    """(what a claim is checked against, the variable): a model file or an identity as derived, or an
+    expression over the --shape variables with the variable's node."""
+    from jacobian_sym.notes.identities import IDENTITIES
+
+    named = target.endswith(".toml") or target in IDENTITIES
+    if named and shapes:
+        what = "a model file" if target.endswith(".toml") else "an identity of the notes"
+        raise JacobianSymError(f"--shape applies to an expression TARGET; {target} is {what}, which names its "
+                               "own variables")
+    if named:
+        return _target(target, (), None, layout), wrt
+    if not shapes:
+        raise JacobianSymError(f"{target!r} is neither a model file (.toml) nor an identity of the notes "
+                               "(jacobian-sym list); an expression needs a --shape for each variable")
+    names = _variables(shapes)
+    if wrt not in names:
+        raise JacobianSymError(f"--wrt {wrt}: no --shape declares {wrt!r}")
+    return _expression(target, names), names[wrt]
 
 
 @cli.command()
@@ -381,13 +427,7 @@ def audit(document, context, shapes, fmt, output):
     from jacobian_sym.claims.auditing import audit as run
 
     _writable(output, "-o")
-    sizes = {}
-    for spec in shapes:
-        name, sep, dims = spec.partition("=")
-        parts = [p.strip() for p in dims.split(",")]
-        if not sep or len(parts) != 2 or not all(parts) or not name.strip().isidentifier():
-            raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
-        sizes[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+    sizes = _shapes(shapes)
     _progress(f"auditing {document} …")
     report = run(Path(document), Path(context) if context else None, shapes=sizes)
     text = report.latex() if fmt == "latex" else report.markdown() if fmt == "markdown" else str(report) + "\n"

@@ -67,7 +67,7 @@ def _run(*args):
 @pytest.mark.parametrize("args, words", [
     (("derive", "x @@ W", "--shape", "x=n,1", "--wrt", "x"), "expression:1:4: syntax error"),
     (("derive", "x", "--shape", "x=n"), "--shape takes NAME=ROWS,COLS"),
-    (("derive", "q", "--shape", "x=n,1", "--wrt", "x"), "'q' is not defined"),
+    (("derive", "q", "--shape", "x=n,1", "--wrt", "x"), "'q' has no --shape"),
     (("derive", "x", "--shape", "x=n,1"), "needs --wrt"),
     (("derive", "derivations/missing.toml"), "missing.toml"),
     (("verify", "7.7"), "unknown identity '7.7'"),

@@ -73,6 +73,8 @@ class Verdict(Displayed):
     expected: sp.MatrixExpr | None = None
     decided: str = ""
     details: dict = field(default_factory=dict)
+    #: what is differentiated: the loss J, or a Jacobian's output (identity 2.1's z)
+    of: str = "J"
 
     @property
     def status(self) -> str:
@@ -86,12 +88,12 @@ class Verdict(Displayed):
 
     def __str__(self):
         if self.ok:
-            return f"holds: {lhs_label(self.wrt)} = {self.claim}  ({self.decided})"
-        lines = [f"{self.status}: {lhs_label(self.wrt)} = {self.claim}", f"  reason: {self.reason}"]
+            return f"holds: {lhs_label(self.wrt, self.of)} = {self.claim}  ({self.decided})"
+        lines = [f"{self.status}: {lhs_label(self.wrt, self.of)} = {self.claim}", f"  reason: {self.reason}"]
         if self.counterexample:
             lines.append(f"  counterexample: {self._counterexample()}")
         if self.expected is not None:
-            lines.append(f"  derived: {lhs_label(self.wrt)} = {plain(self.expected)}")
+            lines.append(f"  derived: {lhs_label(self.wrt, self.of)} = {plain(self.expected)}")
         return "\n".join(lines)
 
     def _counterexample(self) -> str:
@@ -100,18 +102,18 @@ class Verdict(Displayed):
         return f"at {sizes}, entry {c['entry']}: claim {c['claim']:.6g}, true {c['true']:.6g}"
 
     def summary(self) -> str:
-        head = f"{self.status}: {lhs_label(self.wrt)} = {self.claim}"
+        head = f"{self.status}: {lhs_label(self.wrt, self.of)} = {self.claim}"
         return head + (f" ({self.decided})" if self.ok else f" ({self.reason})")
 
     def markdown(self) -> str:
-        lines = [f"**{self.status}**: `{lhs_label(self.wrt)} = {self.claim}`"
+        lines = [f"**{self.status}**: `{lhs_label(self.wrt, self.of)} = {self.claim}`"
                  + (f" ({self.decided})" if self.decided else "")]
         if not self.ok:
             lines += ["", f"- reason: {self.reason}"]
             if self.counterexample:
                 lines.append(f"- counterexample: {self._counterexample()}")
         if self.expected is not None:
-            lines += ["", f"derived: $\\displaystyle {latex_label(self.wrt)} = {latex(self.expected)}$"]
+            lines += ["", f"derived: $\\displaystyle {latex_label(self.wrt, self.of)} = {latex(self.expected)}$"]
         return "\n".join(lines)
 
 
@@ -121,20 +123,21 @@ def one_based(name: str) -> str:
     return f"{element.group(1)}[{int(element.group(2)) + 1},{int(element.group(3)) + 1}]" if element else name
 
 
-def _label_symbol(name: str):
-    """δ₂ for delta2 or delta_2, ∂J/∂W for W: what a claim is about, as the notes write it."""
+def _label_symbol(name: str, of: str = "J"):
+    """δ₂ for delta2 or delta_2, ∂J/∂W for W (∂z/∂x for ``of`` z): what a claim is about, as the notes
+    write it."""
     signal = re.fullmatch(r"(delta|Delta)_?([0-9]+)", name)
     if signal:
         return sp.Symbol(f"{signal.group(1)}_{signal.group(2)}")
-    return sp.Derivative(sp.Symbol("J"), sp.Symbol(name))
+    return sp.Derivative(sp.Symbol(of), sp.Symbol(name))
 
 
-def latex_label(name: str) -> str:
-    return latex(_label_symbol(name))
+def latex_label(name: str, of: str = "J") -> str:
+    return latex(_label_symbol(name, of))
 
 
-def lhs_label(name: str) -> str:
-    return plain(_label_symbol(name))
+def lhs_label(name: str, of: str = "J") -> str:
+    return plain(_label_symbol(name, of))
 
 
 # ----- targets -----
@@ -159,6 +162,7 @@ class ClaimTarget:
             wrt = wrt.name
         self.target = target
         self.layout = layout
+        self.of = "J"
         #: 2 for a Hessian, a Hessian–vector product, a Kronecker form or a JVP: the truth is that
         #: derivative (``pointwise_second``), never the gradient it is taken of
         self.order = 1
@@ -190,6 +194,8 @@ class ClaimTarget:
             if self.wrt != target.wrt.name:
                 raise JacobianSymError(f"the derivation is by {target.wrt.name}, not {self.wrt}")
             self.expected = target.closed_form
+            if target.upstream is None and target.expr.name:  # else J, known by its upstream signal
+                self.of = target.expr.name
             names = {n.name: graph.symbol(n) for n in graph.nodes if n.name}
             if target.upstream is not None:
                 names[target.upstream.name] = target.upstream
@@ -316,7 +322,7 @@ def _check(target, wrt, claim, layout, seed) -> Verdict:
     built = parse_claim(claim, t.names, t.functions) if isinstance(claim, str) else claim
     if not isinstance(built, sp.MatrixExpr):
         raise ClaimError("the claim is a number, not a matrix expression", source="claim")
-    verdict = Verdict(False, text, t.wrt, expected=t.expected)
+    verdict = Verdict(False, text, t.wrt, expected=t.expected, of=t.of)
     if _symbolically_equal(built, t.expected):
         return _cross_checked(t, built, seed, verdict, "decided symbolically at symbolic sizes")
     if built.shape != t.expected.shape:
@@ -325,12 +331,13 @@ def _check(target, wrt, claim, layout, seed) -> Verdict:
             if t.other_layout_shape() == tuple(built.shape):
                 other = "denominator" if t.layout == "numerator" else "numerator"
                 verdict.details["holds in layout"] = other
-                verdict.reason = (f"a notation: the claim is ∂J/∂{t.wrt} in the {other} layout (the {t.layout} "
-                                  f"layout, asked for, arranges it as its transpose; check with layout={other!r})")
+                verdict.reason = (f"a notation: the claim is {lhs_label(t.wrt, t.of)} in the {other} layout (the "
+                                  f"{t.layout} layout, asked for, arranges it as its transpose; check with "
+                                  f"layout={other!r})")
             else:
                 verdict.reason = "a missing transpose: the claim is the transpose of the truth"
         else:
-            verdict.reason = (f"shape: the claim is {fmt_shape(built.shape)} but ∂J/∂{t.wrt} is "
+            verdict.reason = (f"shape: the claim is {fmt_shape(built.shape)} but {lhs_label(t.wrt, t.of)} is "
                               f"{fmt_shape(t.expected.shape)}")
         verdict.decided = "shapes compared at symbolic sizes"
         return verdict
@@ -451,8 +458,8 @@ def _decide_at_points(t, built, seed, verdict) -> Verdict:
             return verdict
     if not decided:
         verdict.ok = None
-        verdict.reason = (f"undecided: ∂J/∂{t.wrt} vanished at all {pointwise.MAX_DRAWS} random points tried "
-                          "(units that never activate), so no point could tell the claim from the truth")
+        verdict.reason = (f"undecided: {lhs_label(t.wrt, t.of)} vanished at all {pointwise.MAX_DRAWS} random points "
+                          "tried (units that never activate), so no point could tell the claim from the truth")
         verdict.decided = "not decided"
         return verdict
     verdict.ok = True
@@ -512,6 +519,8 @@ def _pointwise_reason(t, built, claimed, truth, point) -> str:
 def _strength(sizes_seen) -> str:
     """How a claim was established at concrete sizes: exactly, or at random points (too large)."""
     shown = " and ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s, _ in sizes_seen)
+    if not any(s for s, _ in sizes_seen):  # every size a number: nothing to choose
+        shown = "the given sizes"
     if any("random points" in m for _, m in sizes_seen):
         return (f"decided at {shown} at {RANDOM_POINTS} random rational points to 50 digits (an exact expansion "
                 "was too large; a false identity passes with probability 0)")

@@ -70,12 +70,27 @@ def read(text: str, source: str = "claim"):
     """The tree of one expression (no relation sign in it)."""
     opened, closed = len(re.findall(r"(?<!\\)\{", text)), len(re.findall(r"(?<!\\)\}", text))
     if opened != closed:
-        raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source)
+        raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source,
+                         col=unbalanced_brace(text))
     reader = Reader(text, source)
     tree = reader.expr()
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
     return tree
+
+
+def unbalanced_brace(text: str) -> int | None:
+    """The 1-based column of the first } that closes nothing, else of the last { never closed (None
+    when the braces balance); an escaped \\{ or \\} is a character, not a group."""
+    unclosed = []
+    for m in re.finditer(r"(?<!\\)[{}]", text):
+        if m.group() == "{":
+            unclosed.append(m.start() + 1)
+        elif not unclosed:
+            return m.start() + 1
+        else:
+            unclosed.pop()
+    return unclosed[-1] if unclosed else None
 
 
 class Reader:

@@ -30,12 +30,69 @@ class ClaimError(ParseError):
     """A claim that does not parse, names something the target lacks, or has shapes that do not fit."""
 
 
+# ----- positions: a tree's position is the 1-based character of the whole claim -----
+def _line_starts(lines: list[str]) -> list[int]:
+    """The 0-based character offset at which each line starts."""
+    starts, at = [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line) + 1
+    return starts
+
+
+def line_col(text: str, pos: int) -> tuple[int, int]:
+    """(line, column), both from 1, of the 1-based character ``pos`` of ``text``."""
+    before = text[:pos - 1]
+    return before.count("\n") + 1, pos - before.rfind("\n") - 1
+
+
+def _syntax_error_pos(text: str, err: SyntaxError) -> int:
+    """The character a SyntaxError points at; the end of the text when Python points past it (an
+    expression cut short, as ``x +``, gets offset 0)."""
+    lines = text.split("\n")
+    if not err.lineno or not err.offset or err.lineno > len(lines):
+        return len(text) + 1
+    line = lines[err.lineno - 1]
+    return _line_starts(lines)[err.lineno - 1] + min(err.offset, len(line) + 1)
+
+
+def _absolute_offsets(tree, text: str) -> None:
+    """Make every node's ``col_offset`` the 0-based character offset in the whole text (ast counts
+    UTF-8 bytes within a line), so that a position names the line and the column of any claim; a
+    binary operation's is its operator's (the @ of a product whose sizes differ), an attribute's its
+    name's (the U of x.U), as the LaTeX reader's are."""
+    lines = text.split("\n")
+    starts = _line_starts(lines)
+
+    def absolute(line, offset):
+        return starts[line - 1] + len(lines[line - 1].encode()[:offset].decode(errors="ignore"))
+
+    nodes = [n for n in ast.walk(tree) if getattr(n, "lineno", None) and hasattr(n, "col_offset")]
+    for node in nodes:
+        node.col_offset = absolute(node.lineno, node.col_offset)
+        node.end_col_offset = absolute(node.end_lineno, node.end_col_offset)
+    for node in nodes:
+        if isinstance(node, (ast.BinOp, ast.Attribute)):
+            after = node.left if isinstance(node, ast.BinOp) else node.value
+            node.col_offset = _next_sign(text, after.end_col_offset, ") \t\n." if isinstance(node, ast.Attribute)
+                                         else ") \t\n")
+
+
+def _next_sign(text: str, at: int, skipped: str) -> int:
+    """The offset of the first character from ``at`` that is not one of ``skipped``."""
+    while at < len(text) and text[at] in skipped:
+        at += 1
+    return at
+
+
 # ----- Python syntax -----
 def parse_python(text: str):
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as err:
-        raise ClaimError(f"the claim does not parse: {err.msg}", source="claim", col=err.offset) from None
+        raise ClaimError(f"the claim does not parse: {err.msg}", source="claim",
+                         col=_syntax_error_pos(text, err)) from None
+    _absolute_offsets(tree, text)
     return _from_ast(tree.body)
 
 
@@ -465,16 +522,43 @@ class Builder:
 
 def parse_claim(text: str, names: dict, functions: dict | None = None):
     """A claim (Python syntax, or the notes' LaTeX when it has a backslash or a ^) as a SymPy matrix
-    expression."""
+    expression; an error names the line and the column of the claim, both from 1."""
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
     if is_printed(text):  # the tool's own printed notation (δ₂ᵀ xᵀ), read as the LaTeX it stands for
-        tree = parse_latex(to_latex(text))
-    else:
-        tree = parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text)
+        reading = to_latex(text)
+        try:
+            return _built(parse_latex(reading), names, functions)
+        except ClaimError as err:
+            raise _in_reading(err, reading) from None
+    try:
+        return _built(parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text), names, functions)
+    except ClaimError as err:
+        raise _located(err, text) from None
+
+
+def _built(tree, names, functions):
     built = Builder(names, functions).build(tree)
     if isinstance(built, _Outer):
         raise ClaimError("a ones vector needs a length here: write ones(n, 1)", source="claim", col=built.pos)
     if isinstance(built, _Eye):
         raise ClaimError("the identity I needs a size here: write eye(n) or I_n", source="claim", col=built.pos)
     return built
+
+
+def _located(err: ClaimError, text: str) -> ClaimError:
+    """The error with its position as claim:LINE:COLUMN of ``text``."""
+    if err.col is None:
+        return err
+    line, col = line_col(text, err.col)
+    return ClaimError(err.message, source="claim", line=line, col=col)
+
+
+def _in_reading(err: ClaimError, reading: str) -> ClaimError:
+    """An error in a printed-notation claim: its column is one of the LaTeX the claim was read as,
+    which the message shows, since the printed characters do not map one to one."""
+    if err.col is None:
+        return err
+    line, col = line_col(reading, err.col)
+    return ClaimError(f"{err.message} (at column {col} of its LaTeX reading: {reading.splitlines()[line - 1]})",
+                      source="claim", line=line)

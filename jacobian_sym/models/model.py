@@ -279,10 +279,15 @@ MAX_LINE = 4000  # characters of one forward line
 MAX_DEPTH = 60  # nesting of one forward line (each level is a node, a rule pass and a printer frame)
 
 
+#: what an undefined name is told, by default (a model file's line); {0} is the name
+UNDEFINED = "{0!r} is not defined above this line"
+
+
 def parse_expression(text: str, names: dict, *, source=None, line=None, col=None, name: str | None = None,
-                     parts: list | None = None) -> E.Node:
+                     parts: list | None = None, undefined: str = UNDEFINED) -> E.Node:
     """Parse one forward line against the whitelist; ``names`` holds what is defined above it. A line
-    ``name`` that is a composite alone names the composite's steps and appends them to ``parts``."""
+    ``name`` that is a composite alone names the composite's steps and appends them to ``parts``;
+    ``undefined`` is the message for a name not in ``names``."""
     if len(text) > MAX_LINE:
         raise ParseError(f"the line is {len(text)} characters long; at most {MAX_LINE}", source=source, line=line)
     try:
@@ -297,6 +302,7 @@ def parse_expression(text: str, names: dict, *, source=None, line=None, col=None
     if depth > MAX_DEPTH:
         raise ParseError(f"the line is nested {depth} levels deep; at most {MAX_DEPTH}", source=source, line=line)
     reader = _Reader(text, names, source, line, col or 1)
+    reader.undefined = undefined
     if name is not None and parts is not None:
         reader.line_name, reader.parts = name, parts
         reader.top = tree.body
@@ -318,6 +324,7 @@ class _Reader:
         self.text, self.names, self.source, self.line, self.col = text, names, source, line, col
         #: the line's name, where its composite's named steps go, and the line's whole expression
         self.line_name, self.parts, self.top = None, None, None
+        self.undefined = UNDEFINED
 
     def fail(self, node, message):
         raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
@@ -335,7 +342,7 @@ class _Reader:
             if node.id.startswith("__"):
                 self.fail(node, f"the name {node.id!r} is not allowed")
             if node.id not in self.names:
-                self.fail(node, f"{node.id!r} is not defined above this line")
+                self.fail(node, self.undefined.format(node.id))
             return self.names[node.id]
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
