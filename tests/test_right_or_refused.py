@@ -257,3 +257,27 @@ def test_a_batched_statistic_over_a_literal_width_follows_its_example(unit):
     assert set(bp.gradients) == {"W", "b"}
     for var in bp.gradients:
         assert rel_error(out[var], gradient(batched.loss, arrays, var)) < 1e-6, var
+
+
+#: a trace composed like any 1×1 (these ended in raw SymPy errors: "Trace(X) must be a matrix instance",
+#: "'Trace' object has no attribute 'shape'"), each with its NumPy forward
+TRACES = [
+    (lambda X: js.tr(X) * js.tr(X), lambda X: np.trace(X) ** 2),
+    (lambda X: js.tr(X) ** 2, lambda X: np.trace(X) ** 2),
+    (lambda X: js.tr(X) + js.tr(X @ X), lambda X: np.trace(X) + np.trace(X @ X)),
+    (lambda X: js.exp(js.tr(X)), lambda X: np.exp(np.trace(X))),
+    (lambda X: js.tr(X) / js.tr(X @ X), lambda X: np.trace(X) / np.trace(X @ X)),
+    (lambda X: js.tr(X @ X @ X), lambda X: np.trace(X @ X @ X)),
+    (lambda X: js.sum(js.square(X)) * js.tr(X.T @ X), lambda X: np.sum(X**2) * np.trace(X.T @ X)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(TRACES)))
+def test_a_trace_composes_like_any_scalar(k):
+    build, forward = TRACES[k]
+    X = js.matrix("X", "n", "n")
+    d = js.gradient(build(X), X)
+    value = np.random.default_rng(k).normal(size=(3, 3)) + 2 * np.eye(3)
+    got = js.kernel(d)(X=value)
+    want = central_differences(lambda X: forward(X), {"X": value}, "X")
+    assert rel_error(got, want) < 1e-7, d.closed_form

@@ -108,7 +108,7 @@ declare(Op(
 declare(Op(
     "tr", 1, _square_shape,
     element=lambda ix, i, j, A: ix.sum(lambda k: ix.at(A, k, k), ix.rows(A)),
-    matrix=lambda A: sp.Trace(A), kind="reduction",
+    matrix=scalar_apply("tr"), kind="reduction",
 ))
 declare(Op(
     "norm", 1, scalar_shape,
