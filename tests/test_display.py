@@ -128,6 +128,16 @@ def test_prose_in_a_display_is_ascii_and_typesets_in_both(tmp_path):
     assert not [e for e in mathjax_errors([(block, True)]) if e]
 
 
+def test_each_element_is_defined_once_on_a_page():
+    """xᵀAx: u₃ = Σ_j u₂_j x_j is read once per argument of the product, but said once."""
+    x, A = js.vector("x", "n"), js.matrix("A", "n", "n")
+    d = js.gradient(x.T @ A @ x, x)
+    computed = [n for n in d.graph.nodes if not n.is_leaf and n.op != "const"]  # u₁ = xᵀ, u₂ = u₁ A, u₃ = u₂ x
+    assert len(computed) == 3
+    for page in (str(d), d.latex(), d._repr_markdown_()):
+        assert page.count("in index notation") == len(computed)
+
+
 def test_backprop_page_shows_the_chain_rule_as_the_notes_do():
     bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
     text = compose.render_backprop_text(bp)
