@@ -8,9 +8,11 @@ import sympy as sp
 from typeset import math_blocks, mathjax_errors, pdflatex_errors
 
 import jacobian_sym as js
+from jacobian_sym.base.safe_text import tex_math_text
 from jacobian_sym.documents import expected, model_files
 from jacobian_sym.notes.identities import IDENTITIES
 from jacobian_sym.render import compose
+from jacobian_sym.render.pages import PREAMBLE
 
 MODELS = model_files() + sorted(Path("tests/regressions").glob("*.toml"))
 
@@ -41,6 +43,9 @@ def _results():
     out.append(("Hessian blocks", js.hessian(js.sum(js.tanh(W @ x + c)), (x, c))))
     X, Wk, Y, V = js.matrix("X", "B", "n"), js.matrix("W", "n", "k"), js.matrix("Y", "B", "k"), js.matrix("V", "n", "k")
     out.append(("HVP", js.hvp(js.sum(js.square(X @ Wk - Y)), Wk, V)))
+    x3, b3, W3 = js.vector("x", 3), js.vector("b", 3), js.matrix("W", 3, 3)
+    out.append(("block Hessian", js.hessian(js.sum(js.square(W3 @ x3 + b3)), (x3, b3))))
+    out.append(("block Hessian, uncoupled", js.hessian(js.sum(js.square(x3)) + js.sum(js.square(b3)), (x3, b3))))
     out.append(("Kronecker", js.hessian(js.sum(js.square(X @ Wk - Y)), Wk, kronecker=True)))
     out.append(("Gauss–Newton", js.gauss_newton(js.backprop(js.Model.from_toml("derivations/one_layer.toml")), "W")))
     return out
@@ -94,6 +99,43 @@ def test_every_latex_output_compiles(name, result, tmp_path):
     tex = result.latex(standalone=True)
     errors = pdflatex_errors(tex, tmp_path)
     assert not errors, f"{name}: {errors[:3]}"
+
+
+def _as_document(blocks) -> str:
+    """Math as MathJax gets it ($$ displays, $ inline), set in one pdflatex document."""
+    body = [rf"\[{tex}\]" if display else f"${tex}$" for tex, display in blocks]
+    return "\n".join([*PREAMBLE, r"\begin{document}", *(f"{b}\n" for b in body), r"\end{document}", ""])
+
+
+def test_every_display_and_markdown_math_compiles_in_pdflatex_too(tmp_path):
+    """What Jupyter shows is copied into papers: its LaTeX holds no Unicode and compiles as it is."""
+    blocks = []
+    for name, result in RESULTS:
+        math = math_blocks(result._repr_latex_()) + math_blocks(result._repr_markdown_())
+        for text in [result.latex(), *(tex for tex, _ in math)]:
+            assert text.isascii(), f"{name}: {sorted(set(c for c in text if not c.isascii()))} in {text[:200]}"
+        blocks += math
+    errors = pdflatex_errors(_as_document(blocks), tmp_path)
+    assert not errors, errors[:3]
+
+
+def test_prose_in_a_display_is_ascii_and_typesets_in_both(tmp_path):
+    nasty = "Ünïcödé ½‖ŷ − y‖² δ₁ ∂J/∂W · Σ ∘ ᵀ — 中文 & 50% $x_1$ {braces} \\ ^^5c ~ # _"
+    tex = r"a &= b && " + tex_math_text(nasty)
+    assert tex.isascii()
+    block = "\\begin{aligned}" + tex + "\\end{aligned}"
+    assert not pdflatex_errors(_as_document([(block, True)]), tmp_path)
+    assert not [e for e in mathjax_errors([(block, True)]) if e]
+
+
+def test_each_element_is_defined_once_on_a_page():
+    """xᵀAx: u₃ = Σ_j u₂_j x_j is read once per argument of the product, but said once."""
+    x, A = js.vector("x", "n"), js.matrix("A", "n", "n")
+    d = js.gradient(x.T @ A @ x, x)
+    computed = [n for n in d.graph.nodes if not n.is_leaf and n.op != "const"]  # u₁ = xᵀ, u₂ = u₁ A, u₃ = u₂ x
+    assert len(computed) == 3
+    for page in (str(d), d.latex(), d._repr_markdown_()):
+        assert page.count("in index notation") == len(computed)
 
 
 def test_backprop_page_shows_the_chain_rule_as_the_notes_do():

@@ -1,5 +1,6 @@
 """Generated kernels: finite differences, batches, dtypes, stability, bad input, standalone source."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import jacobian_sym as js
 from jacobian_sym.documents import model_files
+from jacobian_sym.kernels.kernel_printer import KernelPrinter
 from jacobian_sym.kernels.numeric import random_inputs
 from jacobian_sym.kernels.timing import random_arrays
 from jacobian_sym.proofs.model_proofs import backprop_values
@@ -203,3 +206,34 @@ def test_column_sums_are_taken_after_the_product_the_backward_has():
         assert after != before and not after.has(sp.Transpose)
         difference = before.subs(values).doit().as_explicit() - after.subs(values).doit().as_explicit()
         assert difference.norm() < 1e-12
+
+
+def _docstring_of(text: str) -> str:
+    function = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_"))
+    return ast.get_docstring(function)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_generated_source_is_tidy(path):
+    """No double transpose (it cancels); the docstring speaks of a batch only when an array has one."""
+    text = js.codegen(js.backprop(js.Model.from_toml(path)))
+    assert ".T.T" not in text
+    spec = next(n for n in ast.parse(text).body if isinstance(n, ast.Assign) and n.targets[0].id == "SPEC")
+    batched = "B" in {d for dims in ast.literal_eval(spec.value).values() for d in dims}
+    assert ("batch" in _docstring_of(text)) == batched
+
+
+def test_a_batch_is_where_the_model_file_puts_none_on_its_examples():
+    """Column vectors (one example) are batched along B; a data matrix X: T×d is taken as declared."""
+    one = js.codegen(js.backprop(js.Model.from_toml("derivations/one_layer.toml")))
+    glu = js.codegen(js.backprop(js.Model.from_toml("derivations/glu.toml")))
+    assert "over a batch of B examples" in _docstring_of(one) and "summed over the batch" in _docstring_of(one)
+    assert "batch" not in _docstring_of(glu) and "X: T×d" in _docstring_of(glu)
+
+
+def test_a_double_transpose_cancels_in_the_printers():
+    A, v = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("v", 1, 3)
+    printer = KernelPrinter(outputs={}, sizes=set())
+    assert printer.doprint(sp.Transpose(sp.Transpose(A))) == "A"
+    # A diag(v) of a row v is A * v, broadcast (its values: the layer-norm kernels' gradient checks above)
+    assert printer.doprint(sp.MatMul(A, sp.DiagMatrix(v))) == "(A * v)"

@@ -121,6 +121,52 @@ def tex_text(text: str) -> str:
     return "".join(_tex_char(c) for c in unicodedata.normalize("NFC", one_line(text)))
 
 
+#: ASCII that TeX's text mode interprets, written as math between the \\text{} runs
+_MATH_ASCII = {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+               "_": r"\_", "^": r"\hat{}", "~": r"\sim"}
+_MATH_TEXT = {"§": r"\S", "–": "-", "—": "-", "‘": "'", "’": "'", "“": "''", "”": "''", "…": r"\ldots", " ": r"\ "}
+
+
+def _math_char(c: str) -> str | None:
+    """One character for math mode, where \\text{} would not take it: None for ASCII that \\text{} holds."""
+    if c in _MATH_ASCII:
+        return _MATH_ASCII[c]
+    if c.isascii():
+        return None
+    if c in _MATH_TEXT:
+        return _MATH_TEXT[c]
+    tex = _tex_char(c)
+    if tex.startswith("$") and tex.endswith("$"):
+        return tex[1:-1]
+    parts = unicodedata.normalize("NFD", c)
+    if len(parts) == 2 and parts[0].isascii() and parts[0].isalpha() and parts[1] in _MATH_ACCENTS:
+        return rf"\{_MATH_ACCENTS[parts[1]]}{{\text{{{parts[0]}}}}}"
+    return "?"
+
+
+_MATH_ACCENTS = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303": "tilde", "\u0308": "ddot",
+                 "\u0304": "bar", "\u0307": "dot", "\u030c": "check"}
+
+
+def tex_math_text(text: str) -> str:
+    """Prose inside a display (MathJax and pdflatex alike): runs of plain ASCII in ``\\text{}``, every
+    other character as math beside them (Σ → \\Sigma, ∂ → \\partial, { → \\{), so no Unicode and no
+    character TeX's text mode interprets is ever inside ``\\text{}``."""
+    out, run = [], []
+    for c in unicodedata.normalize("NFC", one_line(text)):
+        math = _math_char(c)
+        if math is None:
+            run.append(c)
+            continue
+        if run:
+            out.append(rf"\text{{{''.join(run)}}}")
+            run = []
+        out.append(f"{{{math}}}")
+    if run:
+        out.append(rf"\text{{{''.join(run)}}}")
+    return "".join(out)
+
+
 _MARKDOWN_SPECIAL = set("\\`*_[]<>$|#~")
 
 

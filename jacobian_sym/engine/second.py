@@ -142,7 +142,7 @@ def _second(expr: Node, a: Node, b: Node, make_direction, target_of, shape, titl
     var_b = graph.canonical(_variable_of(graph, b))
     g = first.index_form
     pool = IndexPool(str(s) for s in g.atoms(sp.Symbol))
-    pool.used |= set(reserved)
+    pool.used |= set(reserved) | {n.name for n in graph.nodes if n.is_leaf and n.name}  # no index named b beside b
     facts = facts_of(graph)
     steps = [Step(sp.Derivative(J, element_symbol(graph.symbol(var_a), *first.free)), g,
                   "the gradient, derived element by element")]
@@ -292,19 +292,40 @@ def _blocks(expr: Node, variables: tuple, layout: str) -> Derivation:
     for v in variables:
         _checked(v, "a variable")
     blocks = [[_block(expr, a, b, layout) for b in variables] for a in variables]
-    steps = [s for row in blocks for d in row for s in d.steps]
-    closed = sp.BlockMatrix([[_as_block(d.closed_form) for d in row] for row in blocks])
+    closed = sp.BlockMatrix([[_as_block(d) for d in row] for row in blocks])
     first = blocks[0][0]
     names = ", ".join(v.name for v in variables)
-    return Derivation(f"The Hessian of {expr.name or 'J'} by ({names})", "hessian", expr, first.wrt, layout, steps,
-                      first.index_form, first.free, closed, first.graph, blocks=blocks)
+    return Derivation(f"The Hessian of {expr.name or 'J'} by ({names})", "hessian", expr, first.wrt, layout,
+                      _block_steps(blocks, closed), first.index_form, first.free, closed, first.graph,
+                      blocks=blocks)
 
 
-def _as_block(form):
-    """A block of a block matrix: a 1×1 block's number c as the 1×1 matrix c·1 (0 as the zero matrix)."""
+#: a block's own steps, after its gradient's and tangents' (see ``_second``): differentiate, collapse, close
+_OWN_STEPS = 3
+
+
+def _block_steps(blocks: list, closed) -> list:
+    """Each gradient once (the first block of its row has it), each forward sweep once (the first block of
+    its column: the tangents along b are the same whatever gradient they meet), then each block's own
+    steps, then the block matrix with its blocks labelled and its closed form."""
+    gradients = [row[0].steps[0] for row in blocks]
+    tangents = [s for d in blocks[0] for s in d.steps[1:-_OWN_STEPS]]
+    own = [s for row in blocks for d in row for s in d.steps[-_OWN_STEPS:]]
+    label = Label.block_hessian([row[0].graph.symbol(row[0].wrt) for row in blocks])
+    labels = sp.ImmutableMatrix([[d.steps[-1].lhs for d in row] for row in blocks])
+    return [*gradients, *tangents, *own,
+            Step(label, labels, "the blocks, by the variables of their rows and columns"),
+            Step(label, closed, "each block's closed form, derived above")]
+
+
+def _as_block(d: Derivation):
+    """A block of a block matrix in its own shape (len a × len b): a number c that the closed form of a
+    block gives (0 where J does not couple a and b, c for a 1×1 block) as c·1 of that shape."""
+    form = d.closed_form
     if isinstance(form, sp.MatrixExpr):
         return form
-    return sp.ZeroMatrix(1, 1) if form == 0 else sp.MatMul(form, sp.OneMatrix(1, 1), evaluate=False)
+    shape = (_length(d.wrt), _length(d.other))
+    return sp.ZeroMatrix(*shape) if form == 0 else sp.MatMul(form, sp.OneMatrix(*shape), evaluate=False)
 
 
 def hvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") -> Derivation:

@@ -101,14 +101,63 @@ class Node:
         visit(self)
         return order
 
+    def __str__(self):
+        """The expression as a model file's forward line writes it: ``sum(square(W @ x - y))``."""
+        return model_text(self)
+
     def __repr__(self):
-        if self.op == "variable":
-            return f"{self.name}[{fmt_shape(self.shape)}]"
-        if self.op == "const":
-            return str(self.attr("value"))
-        inner = ", ".join(map(repr, self.args))
-        label = f"{self.name}=" if self.name else ""
-        return f"{label}{self.op}({inner})"
+        return f"<Node {fmt_shape(self.shape)}: {self}>"
+
+
+# ----- printing as a forward line -----
+# Python's binding strengths, loosest first: a forward line is read by Python's own parser
+_ADDITIVE, _MULTIPLICATIVE, _UNARY, _POSTFIX = range(4)
+_STRENGTH = {"+": _ADDITIVE, "-": _ADDITIVE, "@": _MULTIPLICATIVE, "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE,
+             "unary -": _UNARY, ".T": _POSTFIX}
+_ATOM = _POSTFIX + 1
+
+
+def model_text(node: Node) -> str:
+    """``node`` as a forward line: infix ``@ + - * /``, ``.T``, the other ops by their names with their
+    keywords, numbers exact (1/3, not 0.333…), parentheses only where Python needs them — so that the
+    model-file reader gives back the same graph (each named line written out, by its value)."""
+    return _text(node)[0]
+
+
+def _text(node: Node) -> tuple[str, int]:
+    """The text of ``node`` and how strongly it binds (``_ATOM`` for a name or a call)."""
+    if node.op == "variable":
+        return node.name, _ATOM
+    if node.op == "const":
+        return _number_text(node.attr("value"))
+    op = get_op(node.op)
+    if op.operator is None:
+        keywords = [f"{k}={v!r}" for k, v in node.attrs if k in op.params]
+        return f"{node.op}({', '.join([*(_text(a)[0] for a in node.args), *keywords])})", _ATOM
+    strength = _STRENGTH[op.operator]
+    if op.operator == ".T":
+        return f"{_operand(node.args[0], _ATOM)}.T", strength
+    if op.operator == "unary -":
+        return f"-{_operand(node.args[0], _UNARY)}", strength
+    # left-associative: the right operand of a - b - c binds more strongly than the operator
+    left, right = _operand(node.args[0], strength), _operand(node.args[1], strength + 1)
+    return f"{left} {op.operator} {right}", strength
+
+
+def _operand(node: Node, at_least: int) -> str:
+    text, strength = _text(node)
+    return text if strength >= at_least else f"({text})"
+
+
+def _number_text(value) -> tuple[str, int]:
+    """A number exactly: 3, -3 (unary), 1/3 (a quotient, which the reader folds back to the number)."""
+    value = sp.Rational(value)
+    if value < 0:
+        text, _ = _number_text(-value)
+        return f"-{text}" if value.q == 1 else f"-({text})", _UNARY
+    if value.q == 1:
+        return str(value.p), _ATOM
+    return f"{value.p}/{value.q}", _MULTIPLICATIVE
 
 
 def one_hot_axis(node: Node) -> int:

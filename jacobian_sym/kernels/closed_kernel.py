@@ -212,16 +212,16 @@ def derivation_source(d) -> tuple[str, str]:
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
     name = FUNCTION[d.kind]
-    params = ", ".join(f"{n}=None" for n in spec)
+    params = "".join(f"{n}=None, " for n in spec)  # none for a constant (the Hessian of ‖x‖² + ‖b‖²)
     arrays = f"{{{', '.join(f'{n!r}: {n}' for n in spec)}}}"
-    shapes = ", ".join(f"{n}: {'×'.join(dims)}" for n, dims in spec.items())
+    shapes = ", ".join(f"{n}: {'×'.join(dims)}" for n, dims in spec.items()) or "no inputs"
     doc = (f"{d.title}: {plain(d.steps[-1].lhs)} = {plain(closed)}, derived by jacobian_sym. Shapes: {shapes}. "
            "check=False skips the input checks.")
     doc = doc.replace("\\", "\\\\").replace('"', '\\"')
     rows, cols = (printer.doprint(x) for x in closed.shape)
     result = f"    _out = {code}"
     body = "\n".join([
-        f"def {name}(*, {params}, check=True, **_extra):",
+        f"def {name}(*, {params}check=True, **_extra):",
         f'    """{doc}"""',
         "    if (check or _extra) and not (",
         *_fast_check(spec, {}),

@@ -398,19 +398,27 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 
 
+def _batch_words(b: Backprop, spec, shapes: str) -> list[str]:
+    """What the docstring says of a batch: only when an array has the batch axis (a model whose data
+    matrix X: T×d carries its own rows is taken as declared: batching gives it none)."""
+    batch = str(b.model.batch)
+    if not any(batch in dims for dims in spec.values()):
+        return ["    Loss and gradients of the model (see TITLE), for the arrays as the model file declares them.",
+                "", f"    Shapes: {shapes}."]
+    return [f"    Loss and gradients of the model (see TITLE), over a batch of {batch} examples.", "",
+            f"    Shapes: {shapes}.", "    The loss is summed over the batch, and so are the gradients."]
+
+
 def _docstring(b: Backprop, spec) -> str:
     shapes = ", ".join(f"{n}: {'×'.join(d)}" for n, d in spec.items())
     forms = [f"        {py_name(k)} = {plain(v, py_name)}" for k, v in b.deltas.items()]
     forms += [f"        dJ/d{k} = {plain(v, py_name)}" for k, v in b.gradients.items()]
     text = "\n".join([
-        f"    Loss and gradients of the model (see TITLE), over a batch of {b.model.batch} examples.",
-        "",
-        f"    Shapes: {shapes}.",
-        "    The loss is summed over the batch, and so are the gradients. With check=True (the default)",
-        "    every array is checked first (names, 2-D shapes, consistent sizes, float dtype, one-hot",
-        "    labels) and a bad one raises InputError (a ValueError) before any arithmetic; an input",
-        "    that is not finite is named when the loss is not finite. check=False skips the checks",
-        "    for a loop whose arrays were checked once.",
+        *_batch_words(b, spec, shapes),
+        "    With check=True (the default) every array is checked first (names, 2-D shapes, consistent",
+        "    sizes, float dtype, one-hot labels) and a bad one raises InputError (a ValueError) before any",
+        "    arithmetic; an input that is not finite is named when the loss is not finite. check=False",
+        "    skips the checks for a loop whose arrays were checked once.",
         "    Closed forms (derived by jacobian_sym, gradient layout):",
         *forms,
     ])

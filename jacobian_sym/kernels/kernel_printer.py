@@ -107,7 +107,7 @@ class KernelPrinter(ClosedFormPrinter):
         if isinstance(mats[0], sp.DiagMatrix):  # diag(v) A: rows scaled, a broadcast multiply
             return f"({self._operand(_column(mats[0]))} * {group(self._chain(mats[1:]))})"
         if isinstance(mats[-1], sp.DiagMatrix):  # A diag(v): columns scaled
-            return f"({group(self._chain(mats[:-1]))} * {self._operand(_column(mats[-1]))}.T)"
+            return f"({group(self._chain(mats[:-1]))} * {self._operand(_row(mats[-1]))})"
         if len(mats) >= 3 and not any(isinstance(m, (sp.OneMatrix, sp.DiagMatrix)) for m in mats) and not (
                 self.batch is not None and any(m.shape[0] == self.batch for m in mats[1:])):
             # a chain of three or more: NumPy orders it by the arrays' sizes at run time (hᵀ Aᵀ G is
@@ -124,6 +124,8 @@ class KernelPrinter(ClosedFormPrinter):
         return group(self._print(m))
 
     def _print_Transpose(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Aᵀ)ᵀ is A: no .T.T in the source
+            return self._print(e.arg.arg)
         return f"{self._operand(e.arg)}.T"
 
     def _dtype(self) -> str:
@@ -266,6 +268,12 @@ def _column(diag):
     """The vector of diag(v) as a column."""
     v = diag.args[0]
     return v if v.shape[1] == 1 else sp.Transpose(v)
+
+
+def _row(diag):
+    """The vector of diag(v) as a row (a row v as it is, not v transposed twice)."""
+    v = diag.args[0]
+    return v if v.shape[0] == 1 else sp.Transpose(v)
 
 
 @cache

@@ -76,6 +76,8 @@ class ClosedFormPrinter(NumPyPrinter):
         return f"_erf({self._print(e.args[0])})"  # the runtime's (NumPy has no erf)
 
     def _print_Transpose(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Aᵀ)ᵀ is A
+            return self._print(e.arg.arg)
         return f"({self._print(e.arg)}).T"
 
     def _print_MatrixSlice(self, e):

@@ -110,8 +110,28 @@ def derivation_page(d) -> Page:
     blocks = list(prose)
     if d.section is None:
         blocks += [Prose(("where",)), Equations(_definitions(d))]
-    blocks.append(Equations([Row((s.lhs,), product(s.rhs), (s.why,)) for s in d.steps]))
+    blocks.append(Equations([Row((s.lhs,), product(s.rhs), (s.why,)) for s in _said_once(d.steps)]))
     return Page(_title(d), [Section(None, blocks)])
+
+
+def _said_once(steps) -> list:
+    """The steps without one said again for the same reason with only its summation indices renamed
+    (u₃ = Σ_j u₂_j x_j for each of the product's two arguments in xᵀAx: one element's definition, once)."""
+    seen, out = set(), []
+    for s in steps:
+        key = (_bound_renamed(s.lhs), _bound_renamed(s.rhs), s.why)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _bound_renamed(expr) -> str:
+    """``expr`` as text with its summation indices renamed in the order they are bound."""
+    if not isinstance(expr, sp.Basic):
+        return str(expr)
+    bound = [v for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for v, *_ in e.limits]
+    return sp.srepr(expr.xreplace({v: sp.Symbol(f"_bound{n}") for n, v in enumerate(dict.fromkeys(bound))}))
 
 
 # ----- a backprop -----

@@ -165,3 +165,11 @@ class Label(sp.Symbol):
         return cls(f"∂²J/∂vec({plain(W)})∂vec({plain(W)})ᵀ",
                    rf"\frac{{\partial^{{2}} J}}{{\partial \operatorname{{vec}}({latex(W)})\,"
                    rf"\partial \operatorname{{vec}}({latex(W)})^{{T}}}}")
+
+    @classmethod
+    def block_hessian(cls, variables):
+        """∂²J/∂(x,b)∂(x,b)ᵀ: the Hessian by several vectors stacked."""
+        text = ",".join(plain(v) for v in variables)
+        tex = ", ".join(latex(v) for v in variables)
+        return cls(f"∂²J/∂({text})∂({text})ᵀ",
+                   rf"\frac{{\partial^{{2}} J}}{{\partial ({tex})\, \partial ({tex})^{{T}}}}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from jacobian_sym.base.codetext import fill
-from jacobian_sym.base.safe_text import md_text, one_line, tex_text
+from jacobian_sym.base.safe_text import md_text, one_line, tex_math_text, tex_text
 from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.notation import NOTATION
 from jacobian_sym.render.printers import latex, plain, with_axis
@@ -87,11 +87,6 @@ def _factor(f, printer, in_product: bool) -> str:
     return out
 
 
-def _mathjax_text(text: str) -> str:
-    """Text for \\text{} under MathJax, which shows a backslash there literally and reads $ as math."""
-    return one_line(text).replace("\\", "∖").replace("{", "(").replace("}", ")").replace("$", "＄")
-
-
 def _pieces_tex(pieces) -> str:
     return "".join(tex_text(p) if isinstance(p, str) else f"${tex_of(p)}$" for p in pieces)
 
@@ -101,8 +96,8 @@ def _pieces_md(pieces) -> str:
 
 
 def _pieces_mathjax(pieces) -> str:
-    """Prose inside a display (the reason column): text in \text{}, math as it is."""
-    return " ".join(rf"\text{{{_mathjax_text(p)}}}" if isinstance(p, str) else tex_of(p) for p in pieces)
+    """Prose inside a display (the reason column): plain text in \text{}, the rest as math."""
+    return " ".join(tex_math_text(p) if isinstance(p, str) else tex_of(p) for p in pieces)
 
 
 def _pieces_text(pieces) -> str:
@@ -198,7 +193,7 @@ def write_latex(page: Page, *, standalone: bool = False) -> str:
     if standalone:
         head = [*PREAMBLE, r"\begin{document}", rf"\section*{{{_pieces_tex(page.title)}}}"]
         return "\n".join([*head, *body, r"\end{document}", ""])
-    return "\n".join([f"% {_pieces_text(page.title)}", *body, ""])
+    return "\n".join([f"% {_pieces_tex(page.title)}", *body, ""])
 
 
 def _markdown_blocks(blocks, level: int) -> list:

@@ -375,6 +375,18 @@ class NotesStrPrinter(StrPrinter):
     def _print_KroneckerDelta(self, e):
         return f"[{self._print(e.args[0])}={self._print(e.args[1])}]"
 
+    def _rows(self, rows) -> str:
+        """A matrix on one line, rows split by ``;``: [2 I, 0; 0, 2 I]."""
+        return "[" + "; ".join(", ".join(self._print(x) for x in row) for row in rows) + "]"
+
+    def _print_BlockMatrix(self, e):
+        return self._rows(e.blocks.tolist())
+
+    def _print_MatrixBase(self, e):
+        return self._rows(e.tolist())
+
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
     def _print_Equality(self, e):
         return f"{self._print(e.lhs)} = {self._print(e.rhs)}"
 

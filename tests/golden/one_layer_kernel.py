@@ -217,11 +217,11 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
     """Loss and gradients of the model (see TITLE), over a batch of B examples.
 
     Shapes: x: D_x×B, y: N_c×B, W: D_h×D_x, b1: D_h×1, U: N_c×D_h, b2: N_c×1.
-    The loss is summed over the batch, and so are the gradients. With check=True (the default)
-    every array is checked first (names, 2-D shapes, consistent sizes, float dtype, one-hot
-    labels) and a bad one raises InputError (a ValueError) before any arithmetic; an input
-    that is not finite is named when the loss is not finite. check=False skips the checks
-    for a loop whose arrays were checked once.
+    The loss is summed over the batch, and so are the gradients.
+    With check=True (the default) every array is checked first (names, 2-D shapes, consistent
+    sizes, float dtype, one-hot labels) and a bad one raises InputError (a ValueError) before any
+    arithmetic; an input that is not finite is named when the loss is not finite. check=False
+    skips the checks for a loop whose arrays were checked once.
     Closed forms (derived by jacobian_sym, gradient layout):
         delta1 = yhat - y
         delta2 = (Uᵀ delta1) ∘ ReLU′(z)
