@@ -135,9 +135,13 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         previous_inline = (new[-1], end) if new and not display else None
     while h < len(headings):
         offset, level, title = headings[h]
+        prose_add(prose, current, text[last_end:offset])
+        last_end = offset
         stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
-        sections.append(Section(tuple(s[1] for s in stack), title, lines.at(offset)[0]))
+        current = Section(tuple(s[1] for s in stack), title, lines.at(offset)[0])
+        sections.append(current)
         h += 1
+    prose_add(prose, current, text[last_end:])  # the prose after the last formula is the section's too
     return Document(source, sections, statements, prose, notes)
 
 
@@ -590,11 +594,20 @@ def _depths(text):
     return out
 
 
+def _enumeration(parts) -> bool:
+    """``x = -1, 0, 2``: the values a name may take, listed (no equation: x is none of them in particular)."""
+    numbers = [bool(re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*\.?", p)) for p, _ in parts[1:]]
+    first = re.fullmatch(r"\s*[A-Za-z]\w*\s*=\s*-?\d+(?:\.\d+)?\s*", parts[0][0])
+    return bool(numbers) and all(numbers) and first is not None
+
+
 def _chain(row, offset, lines, section, display, sentence, reason, cells, previous):
     """The statements of one row: its comma-separated parts, each a chain of sides."""
     out = []
     given = []
     parts = _split(row, ",", offset) if not display else _spaced(row, offset)
+    if not display and _enumeration(parts):
+        return out
     for part, poff in parts:
         part, poff = _strip(part, poff)
         if not part:
