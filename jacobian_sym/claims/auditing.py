@@ -65,7 +65,7 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     text, name, guessed = _source_text(source)
     doc = read_document(text, name, kind or guessed)
     reading = read_scopes(doc, _context(context), shapes)
-    report = AuditReport(name, [])
+    report = AuditReport(name, [], notes=list(doc.notes))
     for stmt in doc.statements:
         scope = reading.scopes.get(stmt.section.path, reading.scopes[()])
         _audit_statement(stmt, scope, reading, report, seed)

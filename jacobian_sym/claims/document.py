@@ -80,6 +80,8 @@ class Document:
     statements: list[Statement]
     #: prose by section key (the text outside math, inline math kept as $…$), for context sentences
     prose: dict
+    #: what the reader could not read as written, one line each ("line 12: $$ is never closed …")
+    notes: list = field(default_factory=list)
 
 
 class _Lines:
@@ -96,11 +98,11 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
     the text when None)."""
     if kind is None:
         kind = "latex" if re.search(r"\\(documentclass|begin\{document\}|section\{)", text) else "markdown"
-    if kind == "latex":
-        text = re.sub(r"(?<!\\)%[^\n]*", lambda m: " " * len(m.group(0)), text)  # comments, keeping offsets
+    original, text = text, without_code(text, kind)
     lines = _Lines(text)
-    headings = _headings(text, kind)
-    maths = _maths(text, kind)
+    headings = _headings(text, original, kind)
+    maths, unclosed = _maths(text, kind)
+    notes = [_unclosed_note(lines, offset, token) for offset, token in unclosed]
     sections, statements, prose = [], [], {}
     stack: list[tuple[int, str, str]] = []
     current = Section((), "", 1)
@@ -120,7 +122,7 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         before = text[last_end:start]
         prose_add(prose, current, before + (text[start:end] if not display else " "))
         last_end = end
-        sentence = _last_sentence(text[max(last_display, current_start(headings, h, start)):start])
+        sentence = _last_sentence(text, max(last_display, current_start(headings, h, start)), start)
         if display:
             last_display = end
         new = _statements(body, body_start, lines, current, display, sentence)
@@ -133,10 +135,19 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         previous_inline = (new[-1], end) if new and not display else None
     while h < len(headings):
         offset, level, title = headings[h]
+        prose_add(prose, current, text[last_end:offset])
+        last_end = offset
         stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
-        sections.append(Section(tuple(s[1] for s in stack), title, lines.at(offset)[0]))
+        current = Section(tuple(s[1] for s in stack), title, lines.at(offset)[0])
+        sections.append(current)
         h += 1
-    return Document(source, sections, statements, prose)
+    prose_add(prose, current, text[last_end:])  # the prose after the last formula is the section's too
+    return Document(source, sections, statements, prose, notes)
+
+
+def _unclosed_note(lines, offset, token):
+    line = lines.at(offset)[0]
+    return f"line {line}: {token} is never closed (no closing mark before a blank line); read as text"
 
 
 _VERBAL = re.compile(r"\s*(?:will always be|is always|always equals|equals|is equal to|which equals)\s*")
@@ -156,32 +167,31 @@ def _section_key(title: str) -> str:
     return number.group(1) if number else title.strip()
 
 
-def _last_sentence(prose: str) -> str:
-    tail = prose.strip().split("\n\n")[-1]
-    return tail[-300:]
+def _last_sentence(text: str, start: int, end: int) -> str:
+    """The last 300 characters of ``text[start:end].strip().split("\\n\\n")[-1]``, without copying the
+    span (a section of many inline formulas would otherwise be copied once per formula)."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    lead = re.compile(r"\s*").match(text, start, end).end()
+    cut = text.rfind("\n\n", lead, end)
+    if cut >= 0:  # split pairs a run of newlines from its left end
+        run = cut
+        while run > lead and text[run - 1] == "\n":
+            run -= 1
+        lead = run + 2 * ((cut + 2 - run) // 2)
+    return text[max(lead, end - 300):end]
 
 
-def _headings(text, kind):
-    """(offset, level, title) of each heading; in Markdown a line all in bold is a sub-heading."""
+def _headings(text, original, kind):
+    """(offset, level, title) of each heading; in Markdown a line all in bold is a sub-heading. ``text``
+    has its code blanked (a ``#`` line in a fenced block is no heading), titles are read in ``original``."""
+    if kind == "latex":
+        return _tex_headings(text)
     out = []
-    if kind == "latex":  # numbered as LaTeX numbers them (\section* is not)
-        counters = [0] * 6
-        for m in _TEX_SECTION.finditer(text):
-            level = _TEX_LEVEL[m.group(1)]
-            title = m.group(2).strip()
-            if not m.group(0).split("{")[0].endswith("*") and level >= 2:
-                counters[level] += 1
-                counters[level + 1:] = [0] * (5 - level)
-                number = ".".join(str(c) for c in counters[2:level + 1] if c)
-                title = f"{number} {title}"
-            out.append((m.start(), level, title))
-        return out
-    fence = False
     offset = 0
-    for line in text.split("\n"):
-        if line.lstrip().startswith("```"):
-            fence = not fence
-        elif not fence:
+    for line, shown in zip(original.split("\n"), text.split("\n")):
+        head = shown.lstrip()[:1]
+        if head and head == line.lstrip()[:1]:
             m = re.match(r"(#{1,6})\s+(.*?)\s*#*\s*$", line)
             if m:
                 out.append((offset, len(m.group(1)), m.group(2).strip()))
@@ -193,64 +203,216 @@ def _headings(text, kind):
     return out
 
 
+def _tex_headings(text):
+    """LaTeX's headings, numbered as LaTeX numbers them (``\\section*`` is not)."""
+    out = []
+    counters = [0] * 6
+    for m in _TEX_SECTION.finditer(text):
+        level = _TEX_LEVEL[m.group(1)]
+        title = m.group(2).strip()
+        if not m.group(0).split("{")[0].endswith("*") and level >= 2:
+            counters[level] += 1
+            counters[level + 1:] = [0] * (5 - level)
+            number = ".".join(str(c) for c in counters[2:level + 1] if c)
+            title = f"{number} {title}"
+        out.append((m.start(), level, title))
+    return out
+
+
+# ----- code: what is not math -----
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
+_BACKTICKS = re.compile(r"`+")
+_BLANK = re.compile(r"\n[ \t]*\n")
+_VERBATIM_ENVS = ("verbatim", "verbatim*", "Verbatim", "Verbatim*", "lstlisting", "minted", "comment")
+_TEX_CODE = re.compile(r"\\\\|\\%|%|\\verb\*?|\\begin\{(" + "|".join(re.escape(e) for e in _VERBATIM_ENVS) + r")\}")
+
+
+def _blanked(text, spans):
+    """``text`` with each (start, end) span turned to spaces, its newlines kept (offsets and lines stay)."""
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _fences(text):
+    """(start, end) of each fenced code block (``` or ~~~, any indentation and info string, to the end
+    of the document when it is not closed)."""
+    spans, offset, opened = [], 0, None
+    for line in text.split("\n"):
+        m = _FENCE.fullmatch(line)
+        if opened is None:
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+                opened = (offset, m.group(1))
+        elif m and m.group(1)[0] == opened[1][0] and len(m.group(1)) >= len(opened[1]) and not m.group(2).strip():
+            spans.append((opened[0], offset + len(line)))
+            opened = None
+        offset += len(line) + 1
+    if opened is not None:
+        spans.append((opened[0], len(text)))
+    return spans
+
+
+def _code_spans(text, start, end):
+    """(start, end) of each code span of one paragraph: a run of backticks closed by the next run of the
+    same length (an unmatched run is literal backticks)."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text, start, end)]
+    by_length: dict[int, list[int]] = {}
+    for k, (a, b) in enumerate(runs):
+        by_length.setdefault(b - a, []).append(k)
+    seen = {length: 0 for length in by_length}  # how far each length's list is used: one pass in all
+    spans, k = [], 0
+    while k < len(runs):
+        a, b = runs[k]
+        same = by_length[b - a]
+        while seen[b - a] < len(same) and same[seen[b - a]] <= k:
+            seen[b - a] += 1
+        escaped = a > 0 and text[a - 1] == "\\"
+        if escaped or seen[b - a] == len(same):
+            k += 1
+            continue
+        closer = same[seen[b - a]]
+        spans.append((a, runs[closer][1]))
+        k = closer + 1
+    return spans
+
+
+def _markdown_code(text):
+    """(start, end) of the code of a Markdown document: fenced blocks and code spans, in order."""
+    fences = _fences(text)
+    spans, last = [], 0
+    for start, end in [*fences, (len(text), len(text))]:
+        para = last
+        for blank in _BLANK.finditer(text, last, start):
+            spans += _code_spans(text, para, blank.start())
+            para = blank.end() - 1
+        spans += _code_spans(text, para, start)
+        if start < end:
+            spans.append((start, end))
+        last = end
+    return spans
+
+
+def _latex_code(text):
+    """(start, end) of what a LaTeX document does not typeset as math: ``%`` comments (not ``\\%``),
+    ``\\verb|…|`` and the verbatim, listing and comment environments."""
+    spans, i = [], 0
+    while True:
+        m = _TEX_CODE.search(text, i)
+        if not m:
+            return spans
+        token = m.group(0)
+        if token in ("\\\\", "\\%"):
+            i = m.end()
+            continue
+        if token == "%":
+            end = text.find("\n", m.start())
+        elif token.startswith("\\verb"):
+            delim = text[m.end():m.end() + 1]
+            line_end = text.find("\n", m.end())
+            line_end = len(text) if line_end < 0 else line_end
+            close = text.find(delim, m.end() + 1, line_end) if delim and delim != "\n" else -1
+            end = line_end if close < 0 else close + 1
+        else:
+            close = text.find(f"\\end{{{m.group(1)}}}", m.end())
+            end = -1 if close < 0 else close + len(m.group(1)) + 6
+        end = len(text) if end < 0 else end
+        spans.append((m.start(), end))
+        i = max(end, m.end())
+
+
+def without_code(text, kind):
+    """The document with its code (Markdown) or verbatim text and comments (LaTeX) turned to spaces."""
+    return _blanked(text, _latex_code(text) if kind == "latex" else _markdown_code(text))
+
+
+# ----- math -----
 #: (opening, closing, displayed, the kinds of document that use them), tried in order
 _DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex",)),
                ("\\(", "\\)", False, ("latex",)))
+_ENV_START = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in _ALIGNS) + r")\}")
+_OPENING = {"markdown": re.compile(r"\\\$|\$\$|\$"), "latex": re.compile(r"\\\$|\$\$|\$|\\\[|\\\(|\\begin\{")}
+_INNER = re.compile(r"\\begin\{|\\end\{|\n[ \t]*\n")
+
+
+def _close(text, start, closing):
+    """Where ``closing`` is after ``start``, or -1 when a blank line outside any inner environment
+    comes first (TeX allows no paragraph break in math; the notes' arrays hold blank lines)."""
+    depth, i = 0, start
+    close = text.find(closing, start)
+    while True:
+        m = _INNER.search(text, i, len(text) if close < 0 else close)
+        if not m:
+            return close
+        if m.group(0).startswith("\n"):
+            if depth == 0:
+                return -1
+        else:
+            depth = max(0, depth + (1 if m.group(0) == "\\begin{" else -1))
+        i = m.end() if m.group(0)[0] == "\\" else m.end() - 1
+
+
+def _inline_close(text, start):
+    """The ``$`` closing inline math opened before ``start`` (not ``\\$``), or -1 at a blank line first."""
+    blank = _BLANK.search(text, start)
+    stop = len(text) if blank is None else blank.start()
+    i = start
+    while True:
+        close = text.find("$", i, stop)
+        if close < 0 or text[close - 1] != "\\":
+            return close
+        i = close + 1
 
 
 def _maths(text, kind):
-    """(start, end, body start, body, display) of each piece of math, in order."""
-    out = []
-    i, n = 0, len(text)
-    envs = "|".join(re.escape(e) for e in _ALIGNS)
-    env_start = re.compile(r"\\begin\{(" + envs + r")\}")
-    fence = False
-    while i < n:
-        if kind == "markdown" and text.startswith("```", i) and (i == 0 or text[i - 1] == "\n"):
-            fence = not fence
-            i = text.find("\n", i) + 1 or n
-            continue
-        if fence:
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl + 1
-            continue
-        c = text[i]
-        if c == "\\" and text.startswith("\\$", i):
+    """(start, end, body start, body, display) of each piece of math, in order, and the offsets of the
+    display openings never closed (read as text)."""
+    out, unclosed, i = [], [], 0
+    opening = _OPENING[kind]
+    while True:
+        m = opening.search(text, i)
+        if not m:
+            return out, unclosed
+        i, token = m.start(), m.group(0)
+        if token == "\\$":
             i += 2
             continue
-        delimited = next(((o, c, d) for o, c, d, kinds in _DELIMITERS if kind in kinds and text.startswith(o, i)),
-                         None)
-        if delimited:  # $$ … $$, \[ … \], \( … \): the math runs to the closing mark (or the end)
-            opening, closing, display = delimited
-            close = text.find(closing, i + 2)
-            close = n if close < 0 else close
-            out.append((i, min(n, close + 2), i + 2, text[i + 2:close], display))
+        delimited = next(((o, c, d) for o, c, d, kinds in _DELIMITERS if kind in kinds and token == o), None)
+        if delimited:  # $$ … $$, \[ … \], \( … \)
+            _, closing, display = delimited
+            close = _close(text, i + 2, closing)
+            if close < 0:
+                unclosed.append((i, token))
+                i += 2
+                continue
+            out.append((i, close + 2, i + 2, text[i + 2:close], display))
             i = close + 2
             continue
-        if kind == "latex" and text.startswith("\\begin{", i):
-            m = env_start.match(text, i)
-            if m:
-                end_tag = f"\\end{{{m.group(1)}}}"
-                close = text.find(end_tag, m.end())
-                close = n if close < 0 else close
-                out.append((i, min(n, close + len(end_tag)), i, text[i:close + len(end_tag)], True))
-                i = close + len(end_tag)
+        if token == "\\begin{":
+            env = _ENV_START.match(text, i)
+            if not env:
+                i += len(token)
                 continue
-        if c == "$":
-            close = i + 1
-            while close < n:
-                if text[close] == "$" and text[close - 1] != "\\":
-                    break
-                if text[close] == "\n" and text[close + 1:close + 2] == "\n":
-                    close = n
-                    break
-                close += 1
-            if close < n:
-                out.append((i, close + 1, i + 1, text[i + 1:close], False))
-                i = close + 1
+            end_tag = f"\\end{{{env.group(1)}}}"
+            close = _close(text, env.end(), end_tag)
+            if close < 0:
+                unclosed.append((i, env.group(0)))
+                i = env.end()
                 continue
-        i += 1
-    return out
+            out.append((i, close + len(end_tag), i, text[i:close + len(end_tag)], True))
+            i = close + len(end_tag)
+            continue
+        close = _inline_close(text, i + 1)  # $ … $; a lone $ is a dollar sign
+        if close >= 0:
+            out.append((i, close + 1, i + 1, text[i + 1:close], False))
+            i = close + 1
+        else:
+            i += 1
 
 
 # ----- rows and chains -----
@@ -364,7 +526,7 @@ def _statements(body, body_start, lines, section, display, sentence):
     else:
         rows = _split(body, "\\\\", body_start) if display and _top_level(body, "\\\\") else [(body, body_start)]
     out: list[Statement] = []
-    for k, (row, offset) in enumerate(rows):
+    for row, offset in rows:
         row, offset = _strip(row, offset)
         if not row:
             continue
@@ -388,7 +550,7 @@ def _statements(body, body_start, lines, section, display, sentence):
                 reason = _text_of(reasons[0]) if reasons else ""
                 cells = []
         else:
-            row = "".join(" " if k in set(_top_level(row, "&")) else ch for k, ch in enumerate(row))
+            row = _blanked(row, [(c, c + 1) for c in _top_level(row, "&")])
         out.extend(_chain(row, offset, lines, section, display, sentence, reason, cells, out))
     return out
 
@@ -409,7 +571,8 @@ _GAP = re.compile(r"(?:\\ \s*){2,}|\\quad|\\qquad")
 
 def _spaced(row, offset):
     """A display row holding two equations set apart by spaces (δ₁ = … \\ \\ δ₂ = …): each on its own."""
-    cuts = [m for m in _GAP.finditer(row) if not _nested(row, m.start())]
+    depth = _depths(row)
+    cuts = [m for m in _GAP.finditer(row) if depth[m.start()] <= 0]
     if not cuts:
         return [(row, offset)]
     pieces, start = [], 0
@@ -422,12 +585,20 @@ def _spaced(row, offset):
     return [(row, offset)]
 
 
-def _nested(text, at):
-    depth = 0
-    for ch in text[:at]:
-        depth += ch in "{(["
-        depth -= ch in "})]"
-    return depth > 0
+def _depths(text):
+    """The bracket depth before each character of ``text`` (one pass)."""
+    out, depth = [], 0
+    for ch in text:
+        out.append(depth)
+        depth += (ch in "{([") - (ch in "})]")
+    return out
+
+
+def _enumeration(parts) -> bool:
+    """``x = -1, 0, 2``: the values a name may take, listed (no equation: x is none of them in particular)."""
+    numbers = [bool(re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*\.?", p)) for p, _ in parts[1:]]
+    first = re.fullmatch(r"\s*[A-Za-z]\w*\s*=\s*-?\d+(?:\.\d+)?\s*", parts[0][0])
+    return bool(numbers) and all(numbers) and first is not None
 
 
 def _chain(row, offset, lines, section, display, sentence, reason, cells, previous):
@@ -435,6 +606,8 @@ def _chain(row, offset, lines, section, display, sentence, reason, cells, previo
     out = []
     given = []
     parts = _split(row, ",", offset) if not display else _spaced(row, offset)
+    if not display and _enumeration(parts):
+        return out
     for part, poff in parts:
         part, poff = _strip(part, poff)
         if not part:

@@ -20,6 +20,8 @@ class AuditReport(Displayed):
     links: list
     definitions: list = field(default_factory=list)
     seconds: float = 0.0
+    #: what the reader could not read as written (an unclosed ``$$``), one line each with its line
+    notes: list = field(default_factory=list)
 
     # ----- counts -----
     def count(self, verdict) -> int:
@@ -49,6 +51,7 @@ class AuditReport(Displayed):
         return latex_report(self)
 
 
+_NOTES = "Notes on the reading"
 _ORDER = (A.FAILS, A.CONDITIONAL, A.NOTATION, A.UNDECIDABLE)
 _HEADINGS = {A.FAILS: "Wrong values", A.CONDITIONAL: "Steps that hold only under a condition the line does not state",
              A.NOTATION: "Notation (holds as evidently meant)", A.UNDECIDABLE: "Not decidable"}
@@ -72,6 +75,8 @@ def text_report(report, verdicts=_ORDER) -> str:
         for link in chosen:
             lines.append(f"  {link.section}, line {link.line}: {link.text}")
             lines += [f"      {k}: {v}" for k, v in link.details()]
+    if report.notes:
+        lines += ["", f"{_NOTES} ({len(report.notes)})", *(f"  {note}" for note in report.notes)]
     return "\n".join(lines)
 
 
@@ -101,6 +106,8 @@ def markdown_report(report) -> str:
                     lines.append(f"  - derived: $\\displaystyle {link.corrected_latex}$")
                 else:
                     lines.append(f"  - {k}: {md_text(v)}")
+    if report.notes:
+        lines += ["", f"## {_NOTES} ({len(report.notes)})", "", *(f"- {md_text(note)}" for note in report.notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -132,5 +139,8 @@ def latex_report(report) -> str:
                     lines.append(r"\item " + tex_text(f"{k}: {v}"))
             lines.append(r"\end{itemize}")
         lines.append(r"\end{itemize}")
+    if report.notes:
+        lines += [r"\subsection*{" + tex_text(_NOTES) + f" ({len(report.notes)})" + "}", r"\begin{itemize}",
+                  *(r"\item " + _verb(note) for note in report.notes), r"\end{itemize}"]
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
