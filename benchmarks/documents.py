@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import jacobian_sym as js
-from jacobian_sym.claims.document import read_document
+from jacobian_sym.audit.document import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {

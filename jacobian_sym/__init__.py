@@ -9,9 +9,9 @@
 
 """
 
-from jacobian_sym.claims.auditing import AuditReport, audit
+from jacobian_sym.audit.driver import AuditReport, audit
+from jacobian_sym.audit.errata import Finding, errata, notes_audit
 from jacobian_sym.claims.decide import Verdict, check
-from jacobian_sym.claims.errata import Finding, errata, notes_audit
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.engine.step import Step

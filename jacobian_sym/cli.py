@@ -391,9 +391,9 @@ def errata():
     Example:
       jacobian-sym errata
     """
-    from jacobian_sym.claims import audit as A
-    from jacobian_sym.claims.errata import notes_audit
-    from jacobian_sym.claims.report import text_report
+    from jacobian_sym.audit import verdicts as A
+    from jacobian_sym.audit.errata import notes_audit
+    from jacobian_sym.audit.report import text_report
 
     _progress("auditing the notes …")
     report = notes_audit()
@@ -424,7 +424,7 @@ def audit(document, context, shapes, fmt, output):
       jacobian-sym audit tests/audit/least_squares.md --format markdown -o audit.md
       jacobian-sym audit tests/audit/least_squares.md --shape W=h,d --format latex -o audit.tex
     """
-    from jacobian_sym.claims.auditing import audit as run
+    from jacobian_sym.audit.driver import audit as run
 
     _writable(output, "-o")
     sizes = _shapes(shapes)

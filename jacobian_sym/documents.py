@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jacobian_sym.audit.errata import notes_audit
 from jacobian_sym.base.files import write_atomic
-from jacobian_sym.claims.errata import notes_audit
 from jacobian_sym.graph import expr as E
 from jacobian_sym.models.model import Model
 from jacobian_sym.notes.identities import IDENTITIES

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import jacobian_sym as js
-from jacobian_sym.claims import audit as A
+from jacobian_sym.audit import verdicts as A
+from jacobian_sym.audit.errata import NOTES, audit_claims, notes_text
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.errata import NOTES, audit_claims, notes_text
 from jacobian_sym.cli import cli
 from tests.typeset import math_blocks, mathjax_errors, pdflatex_errors
 

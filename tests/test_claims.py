@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.claims.errata import audit_claims as audit
+from jacobian_sym.audit.errata import audit_claims as audit
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.notes.identities import NOTES_CLAIMS
 from jacobian_sym.proofs import pointwise

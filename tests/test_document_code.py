@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.claims import audit as A
-from jacobian_sym.claims import document
-from jacobian_sym.claims.document import read_document
+from jacobian_sym.audit import document
+from jacobian_sym.audit import verdicts as A
+from jacobian_sym.audit.document import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = Path(__file__).resolve().parent / "audit"

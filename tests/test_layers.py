@@ -21,6 +21,7 @@ STAGES = [
     ("kernels",),
     ("proofs",),
     ("claims",),
+    ("audit",),
     ("documents", "cli", "__init__", "__main__"),
 ]
 #: modules that may import inside a function: the CLI loads the engine only for the verb it runs

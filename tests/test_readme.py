@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import jacobian_sym as js
-from jacobian_sym.claims.context import read_context
+from jacobian_sym.audit.context import read_context
 
 README = Path("README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(python|sh)\n(.*?)```", README, flags=re.S)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import sympy as sp
 
-from jacobian_sym.claims import audit as A
+from jacobian_sym.audit import verdicts as A
+from jacobian_sym.audit.context import read_context, symbols_of
+from jacobian_sym.audit.corrections import derived
+from jacobian_sym.audit.document import read_document
+from jacobian_sym.audit.reading import display_of, index_only, parse_side, read_scopes
+from jacobian_sym.audit.report import DEFINITION, AuditReport
+from jacobian_sym.audit.values import Evaluator, IllFormed, Undecidable, scalar_of, shape_of
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.context import read_context, symbols_of
-from jacobian_sym.claims.corrections import derived
-from jacobian_sym.claims.document import read_document
-from jacobian_sym.claims.reading import display_of, index_only, parse_side, read_scopes
-from jacobian_sym.claims.report import DEFINITION, AuditReport
-from jacobian_sym.claims.values import Evaluator, IllFormed, Undecidable, scalar_of, shape_of
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.render.printers import plain
 
@@ -56,7 +56,7 @@ def _context(context) -> dict:
 
 
 def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, kind: str | None = None) -> AuditReport:
-    """Every equation of a Markdown or LaTeX document, decided (see ``claims/audit.py``).
+    """Every equation of a Markdown or LaTeX document, decided (see ``audit/verdicts.py``).
 
     ``source`` is a path (``.md``, ``.tex``) or the text; ``context`` a context file (path or TOML
     text) for what the document does not say; ``shapes`` maps names to ``(rows, cols)`` for all sections.

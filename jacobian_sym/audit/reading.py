@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit.context import ContextError, Scope, Var, apply_entries, child
+from jacobian_sym.audit.document import Document, Statement
 from jacobian_sym.claims import latex
-from jacobian_sym.claims.context import ContextError, Scope, Var, apply_entries, child
-from jacobian_sym.claims.document import Document, Statement
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from jacobian_sym.claims.context import Scope
-from jacobian_sym.claims.values import ELEMENTWISE, LOSSES
+from jacobian_sym.audit.context import Scope
+from jacobian_sym.audit.values import ELEMENTWISE, LOSSES
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E

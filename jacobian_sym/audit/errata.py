@@ -13,8 +13,8 @@ from importlib import resources
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.claims.auditing import AuditReport, audit
-from jacobian_sym.claims.context import read_context
+from jacobian_sym.audit.context import read_context
+from jacobian_sym.audit.driver import AuditReport, audit
 from jacobian_sym.claims.decide import ClaimTarget, by_name, check, lhs_label
 from jacobian_sym.claims.syntax import ClaimError
 from jacobian_sym.models.backprop import Backprop

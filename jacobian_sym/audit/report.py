@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit import verdicts as A
 from jacobian_sym.base.safe_text import md_text, tex_text
-from jacobian_sym.claims import audit as A
 from jacobian_sym.render.display import Displayed
 
 DEFINITION = "definition"

@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.base.safe_text import md_text
-from jacobian_sym.base.sizes import fmt_shape
-from jacobian_sym.claims.context import Scope, free_indices
-from jacobian_sym.claims.document import Side, Statement
-from jacobian_sym.claims.latex import walk
-from jacobian_sym.claims.reading import Reading, display_of, parse_side
-from jacobian_sym.claims.values import (
+from jacobian_sym.audit.context import Scope, free_indices
+from jacobian_sym.audit.document import Side, Statement
+from jacobian_sym.audit.reading import Reading, display_of, parse_side
+from jacobian_sym.audit.values import (
     IDENTITY,
     Evaluator,
     IllFormed,
@@ -41,6 +38,9 @@ from jacobian_sym.claims.values import (
     scalar_of,
     shape_of,
 )
+from jacobian_sym.base.safe_text import md_text
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.claims.latex import walk
 from jacobian_sym.render.display import Displayed
 
 HOLDS, NOTATION, CONDITIONAL, FAILS, UNDECIDABLE = "holds", "notation", "conditional", "fails", "not decidable"
