@@ -151,7 +151,7 @@ def _shapes(specs) -> dict:
         parts = [p.strip() for p in dims.split(",")]
         if not sep or len(parts) != 2 or not all(parts) or not name.strip().isidentifier():
             raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
-        sizes[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+        sizes[name.strip()] = tuple(int(p) if p.isascii() and p.isdigit() else p for p in parts)  # not "²"
     return sizes
 
 
