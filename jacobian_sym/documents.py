@@ -66,7 +66,7 @@ def expected(folder="derivations", progress=None) -> dict[Path, str]:
     models = model_files(folder)
     notes_model = folder / NOTES_MODEL
     total = len(models) + (3 if notes_model.exists() else 0)
-    report = progress or (lambda done, total, what: None)
+    report = progress or (lambda done, total, what="": None)
     for done, path in enumerate(models):
         report(done, total, path.name)
         bp = backprop(Model.from_toml(path))

@@ -1,11 +1,14 @@
 """Progress lines: one line rewritten in place on a terminal, nothing at all on anything else."""
 
 import io
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from jacobian_sym.base.progress import Progress
 from jacobian_sym.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Terminal(io.StringIO):
@@ -50,3 +53,15 @@ def test_the_audit_reports_each_statement_before_deciding_it(tmp_path):
     assert [c[0] for c in calls] == list(range(len(calls))) and calls
     assert {c[1] for c in calls} == {len(calls)}
     assert all(what.startswith("line ") for _, _, what in calls)
+
+
+def test_render_reports_each_model_file_then_the_end(tmp_path):
+    from jacobian_sym.documents import expected
+
+    for name in ("logistic.toml", "row_softmax.toml"):
+        (tmp_path / name).write_text((ROOT / "derivations" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    calls = []
+    expected(tmp_path, lambda done, total, what="": calls.append((done, total, what)))
+    assert calls == [(0, 2, "logistic.toml"), (1, 2, "row_softmax.toml"), (2, 2, "")]
+    assert expected(tmp_path).keys() == {tmp_path / f"{n}.{s}" for n in ("logistic", "row_softmax")
+                                         for s in ("tex", "md")}
