@@ -1,6 +1,7 @@
 """A real notebook: docs/tutorial.ipynb runs under nbclient + ipykernel, every result shows its rich
 displays (MIME types asserted per cell), and every piece of math in them typesets in MathJax 3."""
 
+import difflib
 import re
 from pathlib import Path
 
@@ -126,5 +127,7 @@ def test_the_committed_outputs_are_a_fresh_runs(executed):
     fresh = _texts(executed)
     assert [s for s, _ in committed] == [s for s, _ in fresh]
     for (source, old), (_, new) in zip(committed, fresh):
-        assert old == new, f"{source[:60]!r}: the committed output differs from a fresh run: run " \
-                           f"python scripts/run_notebook.py\n--- committed\n{old}\n--- fresh\n{new}"
+        diff = difflib.unified_diff("\n".join(old).splitlines(), "\n".join(new).splitlines(), "committed",
+                                    "fresh", n=0, lineterm="")
+        assert old == new, f"{source[:60]!r}: the committed output differs from a fresh run (run " \
+                           f"python scripts/run_notebook.py):\n" + "\n".join(list(diff)[:12])
