@@ -6,7 +6,8 @@ softmax cross-entropy), each cell a fresh process, CPU and wall time, capped.
 Cells: `js.check` of one true claim (∂J/∂W1 = δᵀxᵀ), `js.check` of one false one (its negative),
 `js.verify` of every gradient, `js.backprop` + `js.kernel`, and JAX's trace + compile + first
 gradient of the same network when JAX is installed. BLAS is pinned to one thread in every child (set
-before NumPy is imported there). Prints a Markdown table and the growth per layer.
+before NumPy is imported there). Prints a Markdown table and the growth per layer; in a terminal, the
+cell being timed is shown on stderr (``scaling: 3/40 L=2 verify``).
 """
 
 import argparse
@@ -18,6 +19,8 @@ import sys
 import textwrap
 
 import mlp
+
+from jacobian_sym.base.progress import Progress
 
 MLP = inspect.getsource(mlp)  # the model text builder, run in each fresh process
 
@@ -97,12 +100,15 @@ def main():
     print("| L | " + " | ".join(args.cells) + " |")
     print("|---|" + "---|" * len(args.cells))
     cpu = {c: {} for c in args.cells}
-    for L in args.depths:
+    progress, total = Progress("scaling"), len(args.depths) * len(args.cells)
+    for n, L in enumerate(args.depths):
         row = []
-        for cell in args.cells:
+        for k, cell in enumerate(args.cells):
+            progress(n * len(args.cells) + k, total, f"L={L} {cell}")
             seconds, shown = run(cell, L, args.cap)
             cpu[cell][L] = seconds
             row.append(shown)
+        progress.close()  # the table's row starts at the left margin of the terminal
         print(f"| {L} | " + " | ".join(row) + " |", flush=True)
     print()
     for cell, times in cpu.items():

@@ -151,7 +151,7 @@ def _shapes(specs) -> dict:
         parts = [p.strip() for p in dims.split(",")]
         if not sep or len(parts) != 2 or not all(parts) or not name.strip().isidentifier():
             raise JacobianSymError(f"--shape takes NAME=ROWS,COLS (e.g. W=n,m or x=n,1), not {spec!r}")
-        sizes[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+        sizes[name.strip()] = tuple(int(p) if p.isascii() and p.isdigit() else p for p in parts)  # not "²"
     return sizes
 
 
@@ -313,8 +313,11 @@ def render(check, folder):
 
     if not Path(folder).is_dir():
         raise JacobianSymError(f"--folder {folder}: no such folder")
+    from jacobian_sym.base.progress import Progress
+
     if check:
-        out = stale(folder)
+        with Progress("render --check") as progress:
+            out = stale(folder, progress)
         for path in out:
             click.echo(f"out of date: {path}")
         if out:
@@ -322,8 +325,8 @@ def render(check, folder):
             sys.exit(1)
         click.echo("all documents are up to date")
         return
-    _progress(f"rendering the documents of {folder} …")
-    written = write(folder)
+    with Progress("render") as progress:
+        written = write(folder, progress)
     for path in written:
         click.echo(f"wrote {path}")
     if not written:
@@ -425,11 +428,12 @@ def audit(document, context, shapes, fmt, output):
       jacobian-sym audit tests/audit/least_squares.md --shape W=h,d --format latex -o audit.tex
     """
     from jacobian_sym.audit.driver import audit as run
+    from jacobian_sym.base.progress import Progress
 
     _writable(output, "-o")
     sizes = _shapes(shapes)
-    _progress(f"auditing {document} …")
-    report = run(Path(document), Path(context) if context else None, shapes=sizes)
+    with Progress(f"audit {document}") as progress:
+        report = run(Path(document), Path(context) if context else None, shapes=sizes, progress=progress)
     text = report.latex() if fmt == "latex" else report.markdown() if fmt == "markdown" else str(report) + "\n"
     _write(output, text)
     sys.exit(1 if report.failing else 0)

@@ -58,35 +58,45 @@ def model_files(folder="derivations") -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.toml") if not p.name.endswith(".context.toml"))
 
 
-def expected(folder="derivations") -> dict[Path, str]:
-    """Every document's path and the text it must have (deterministic)."""
+def expected(folder="derivations", progress=None) -> dict[Path, str]:
+    """Every document's path and the text it must have (deterministic); ``progress(done, total, what)``
+    is told before each model file and the notes' documents."""
     folder = Path(folder)
     out = {}
-    for path in model_files(folder):
+    models = model_files(folder)
+    notes_model = folder / NOTES_MODEL
+    total = len(models) + (3 if notes_model.exists() else 0)
+    report = progress or (lambda done, total, what="": None)
+    for done, path in enumerate(models):
+        report(done, total, path.name)
         bp = backprop(Model.from_toml(path))
         out[path.with_suffix(".tex")] = render_backprop_latex(bp, standalone=True)
         out[path.with_suffix(".md")] = render_backprop_markdown(bp)
-    notes_model = folder / NOTES_MODEL
     if notes_model.exists():
+        report(len(models), total, "notes")
         derivations = [derive(section) for section in IDENTITIES]
         bp = backprop(Model.from_toml(notes_model))
         out[folder / "notes.tex"] = notes_document(derivations, bp)
         out[folder / "notes.md"] = notes_markdown(derivations, bp)
+        report(len(models) + 1, total, "second order")
         cases = second_order(folder)
         out[folder / "second_order.tex"] = second_order_document(cases)
         out[folder / "second_order.md"] = second_order_markdown(cases)
+        report(len(models) + 2, total, "errata")
         out[folder / "errata.md"] = notes_audit().markdown()
+    report(total, total)
     return out
 
 
-def stale(folder="derivations") -> list[Path]:
+def stale(folder="derivations", progress=None) -> list[Path]:
     """Documents that are missing or differ from what the engine renders now."""
-    return [p for p, text in expected(folder).items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    return [p for p, text in expected(folder, progress).items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text]
 
 
-def write(folder="derivations") -> list[Path]:
+def write(folder="derivations", progress=None) -> list[Path]:
     written = []
-    for path, text in expected(folder).items():
+    for path, text in expected(folder, progress).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             write_atomic(path, text)
             written.append(path)

@@ -200,13 +200,15 @@ def test_kernel_inputs(one_layer):
             bad.append({**good, name: variant})
     bad += [{k: v for k, v in good.items() if k != "W"}, {**good, "extra": good["W"]},
             {**good, "y": good["y"] * 0.5}, {**good, "x": rng.normal(size=(3, 4))}]
-    for arrays in bad:
-        try:
-            out = f(**arrays)
-        except js.KernelInputError as err:
-            assert "\n" not in str(err)
-            continue
-        assert all(np.all(np.isfinite(v)) for v in out.values()), "a result with non-finite values"
+    # an infinite input is refused after the forward pass has run on it (∞ − ∞ there): NumPy warns
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        for arrays in bad:
+            try:
+                out = f(**arrays)
+            except js.KernelInputError as err:
+                assert "\n" not in str(err)
+                continue
+            assert all(np.all(np.isfinite(v)) for v in out.values()), "a result with non-finite values"
     # views that are not contiguous are fine, and give the same numbers
     views = {**good, "W": np.asfortranarray(good["W"]), "x": np.ascontiguousarray(good["x"].T).T}
     assert np.allclose(f(**views)["W"], f(**good)["W"])

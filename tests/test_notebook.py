@@ -1,6 +1,8 @@
 """A real notebook: docs/tutorial.ipynb runs under nbclient + ipykernel, every result shows its rich
 displays (MIME types asserted per cell), and every piece of math in them typesets in MathJax 3."""
 
+import difflib
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,8 @@ from typeset import math_blocks, mathjax_errors
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOK = Path("docs/tutorial.ipynb")
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 
 #: what each code cell must show, in order (the set of MIME types of its result)
 EXPECTED = [
@@ -34,7 +37,7 @@ EXPECTED = [
 def executed():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
     return nb
 
 
@@ -78,3 +81,53 @@ def test_the_committed_notebook_carries_its_outputs():
     ``python scripts/run_notebook.py``)."""
     committed = _results(nbformat.read(NOTEBOOK, as_version=4))
     assert [set(d) for _, d in committed] == EXPECTED
+
+
+#: what differs between two runs of the same code: timings, memory addresses, round-off-sized errors
+VOLATILE = [
+    (re.compile(r"\d+(\.\d+)?(e[-+]?\d+)? ?(s|ms|µs)\b"), "<time>"),
+    (re.compile(r"0x[0-9a-f]+"), "<address>"),
+    (re.compile(r"rel\. error \d\.\de-(0[6-9]|[1-9]\d)"), "rel. error <round-off>"),
+]
+
+
+def normalised(text: str) -> str:
+    for pattern, stand_in in VOLATILE:
+        text = pattern.sub(stand_in, text)
+    return text
+
+
+def _texts(nb) -> list:
+    """Each code cell's text outputs (plain text and Markdown of its results, its printed streams)."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        texts = []
+        for o in cell.outputs:
+            if o.output_type == "stream":
+                texts.append(normalised(o.text))
+            for mime in ("text/plain", "text/markdown"):
+                if mime in o.get("data", {}):
+                    texts.append(normalised(o["data"][mime]))
+        out.append((cell.source, texts))
+    return out
+
+
+def test_normalised_masks_only_what_varies_between_runs():
+    line = "audit of x.md (0.3 s)  links found 25  rel. error 3.1e-10  at 0x7f3a  rel. error 2.0e-01"
+    assert normalised(line) == ("audit of x.md (<time>)  links found 25  rel. error <round-off>  at <address>"
+                                "  rel. error 2.0e-01")
+
+
+def test_the_committed_outputs_are_a_fresh_runs(executed):
+    """The committed file's text outputs are those of a fresh run, cell by cell (regenerate with
+    ``python scripts/run_notebook.py``)."""
+    committed = _texts(nbformat.read(NOTEBOOK, as_version=4))
+    fresh = _texts(executed)
+    assert [s for s, _ in committed] == [s for s, _ in fresh]
+    for (source, old), (_, new) in zip(committed, fresh):
+        diff = difflib.unified_diff("\n".join(old).splitlines(), "\n".join(new).splitlines(), "committed",
+                                    "fresh", n=0, lineterm="")
+        assert old == new, f"{source[:60]!r}: the committed output differs from a fresh run (run " \
+                           f"python scripts/run_notebook.py):\n" + "\n".join(list(diff)[:12])

@@ -80,12 +80,16 @@ def _model_using(name):
     return js.sum(weights * inner)  # a weighted sum: softmax's plain sum would be constant
 
 
+#: ops whose argument must be positive: √ and 1/√ declare it; log's s > 0 is not declared in the op table
+POSITIVE_ARGUMENT = {n for n, op in OPS.items() if "positive" in op.domains} | {"log"}
+
+
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_every_op_compiles_to_a_kernel_that_passes_a_gradient_check(name):
     bp = js.backprop(js.Model.build(_model_using(name), title=f"uses {name}"))
     f = js.kernel(bp)
     arrays = random_arrays(f, {"n": 4, "m": 3, "B": 5}, np.random.default_rng(0))
-    if not np.isfinite(f(check=False, **arrays)["J"]):  # log's domain: positive data, as the self-check does
+    if name in POSITIVE_ARGUMENT:  # W x > 0: the argument inside the op's domain
         arrays = {k: np.abs(v) for k, v in arrays.items()}
     report = js.gradcheck(f, arrays)
     assert report.ok, f"{name}: {report}"
@@ -109,7 +113,7 @@ def test_every_op_prints_to_jax_and_agrees_with_numpy(name):
         s, "free_symbols", ())}, key=str), (4, 3, 5, 2))}
     numeric = NumericGraph(bp.graph, sizes)
     arrays = random_inputs(bp.graph, sizes, np.random.default_rng(1))
-    if not np.isfinite(numeric.loss(arrays)):
+    if name in POSITIVE_ARGUMENT:
         arrays = {k: np.abs(v) for k, v in arrays.items()}
     values = backprop_values(bp, numeric, arrays)
     for wrt, closed in bp.gradients.items():

@@ -55,18 +55,22 @@ def _context(context) -> dict:
     return read_context(context)
 
 
-def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, kind: str | None = None) -> AuditReport:
+def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, kind: str | None = None,
+          progress=None) -> AuditReport:
     """Every equation of a Markdown or LaTeX document, decided (see ``audit/verdicts.py``).
 
     ``source`` is a path (``.md``, ``.tex``) or the text; ``context`` a context file (path or TOML
-    text) for what the document does not say; ``shapes`` maps names to ``(rows, cols)`` for all sections.
+    text) for what the document does not say; ``shapes`` maps names to ``(rows, cols)`` for all sections;
+    ``progress(done, total, what)`` is told before each statement.
     """
     start = time.perf_counter()
     text, name, guessed = _source_text(source)
     doc = read_document(text, name, kind or guessed)
     reading = read_scopes(doc, _context(context), shapes)
     report = AuditReport(name, [], notes=list(doc.notes))
-    for stmt in doc.statements:
+    for done, stmt in enumerate(doc.statements):
+        if progress:
+            progress(done, len(doc.statements), f"line {stmt.line}")
         scope = reading.scopes.get(stmt.section.path, reading.scopes[()])
         _audit_statement(stmt, scope, reading, report, seed)
     report.seconds = time.perf_counter() - start

@@ -187,9 +187,42 @@ def _listed(symbols) -> tuple:
     return tuple(p for p in out if p != "")
 
 
+def _unnamed(node) -> bool:
+    return node.name is None and not node.is_leaf and node.op != "const"
+
+
+def _named_on_page(bp) -> list:
+    """The unnamed nodes the page names as uₖ: every error signal's node and every node on a chain's
+    path, and the unnamed arguments of those (a uₖ is written one level deep: u₅ = u₄ + 1)."""
+    graph = bp.graph
+    todo = [*bp.delta_nodes.values()] + [n for form in bp.chain_forms.values() for p in form.paths for n in p.nodes]
+    found = {}
+    while todo:
+        node = graph.canonical(todo.pop())
+        if _unnamed(node) and id(node) not in found:
+            found[id(node)] = node
+            todo += node.args
+    return found
+
+
+def _forward_rows(bp) -> list:
+    """The model's lines, each preceded by the unnamed intermediates (u₂ = ms + ε) the page names
+    that it computes, so that every uₖ a signal or a partial mentions is defined on the page."""
+    graph, named, shown = bp.graph, _named_on_page(bp), set()
+    rows = []
+    for line in bp.model.forward.values():
+        for node in graph.canonical(line).walk():
+            node = graph.canonical(node)
+            if id(node) in named and id(node) not in shown:
+                rows.append(Row((graph.symbol(node),), product(as_written(graph, node, one_level=True))))
+            shown.add(id(node))
+        rows.append(Row((graph.symbol(line),), product(as_written(graph, line))))
+    return rows
+
+
 def backprop_page(bp) -> Page:
     graph = bp.graph
-    forward = [Row((graph.symbol(n),), product(as_written(graph, n))) for n in bp.model.forward.values()]
+    forward = _forward_rows(bp)
     signals, grads = [], []
     for name, node in bp.delta_nodes.items():
         lhs = (bp.delta_symbols[name], sp.Derivative(J, graph.symbol(node)))
