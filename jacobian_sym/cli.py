@@ -355,9 +355,12 @@ def check(target, wrt, claim, shapes, layout):
       jacobian-sym check 2.1 --wrt x --claim W
       jacobian-sym check "sum(square(W @ x))" --shape W=n,m --shape x=m,1 --wrt W --claim "2 * W @ x @ x.T"
     """
+    from jacobian_sym.base.progress import Progress
     from jacobian_sym.claims.decide import check as run
 
-    verdict = run(*_claim_target(target, shapes, wrt, layout), claim, layout=layout)
+    with Progress(f"check ∂/∂{wrt}") as progress:
+        progress(0, 1, "deriving and deciding the claim")  # a claim on a deep model takes seconds
+        verdict = run(*_claim_target(target, shapes, wrt, layout), claim, layout=layout)
     click.echo(str(verdict))
     sys.exit(3 if verdict.ok is None else 0 if verdict.ok else 1)
 

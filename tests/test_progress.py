@@ -65,3 +65,9 @@ def test_render_reports_each_model_file_then_the_end(tmp_path):
     assert calls == [(0, 2, "logistic.toml"), (1, 2, "row_softmax.toml"), (2, 2, "")]
     assert expected(tmp_path).keys() == {tmp_path / f"{n}.{s}" for n in ("logistic", "row_softmax")
                                          for s in ("tex", "md")}
+
+
+def test_the_check_verb_writes_no_progress_into_redirected_output():
+    result = CliRunner().invoke(cli, ["check", str(ROOT / "derivations/one_layer.toml"), "--wrt", "W",
+                                      "--claim", "delta2.T @ x.T"])
+    assert result.exit_code == 0 and result.output.startswith("holds: ∂J/∂W") and "\r" not in result.output
