@@ -93,6 +93,17 @@ class _Lines:
         return line, offset - self.starts[line - 1] + 1
 
 
+def _enter(heading, stack, current, last_end, text, lines, prose, sections):
+    """A heading reached: the prose before it is the current section's, and it opens the next section
+    (its key: the keys of the open headings above it). Returns (stack, the new section, its start)."""
+    offset, level, title = heading
+    prose_add(prose, current, text[last_end:offset])
+    stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
+    section = Section(tuple(s[1] for s in stack), title, lines.at(offset)[0])
+    sections.append(section)
+    return stack, section, offset
+
+
 def read_document(text: str, source: str = "document", kind: str | None = None) -> Document:
     """Every statement of a Markdown or LaTeX document (``kind``: "markdown" or "latex"; guessed from
     the text when None)."""
@@ -112,12 +123,7 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
     previous_inline = None
     for start, end, body_start, body, display in maths:
         while h < len(headings) and headings[h][0] < start:
-            offset, level, title = headings[h]
-            prose_add(prose, current, text[last_end:offset])
-            last_end = offset
-            stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
-            current = Section(tuple(s[1] for s in stack), title, lines.at(offset)[0])
-            sections.append(current)
+            stack, current, last_end = _enter(headings[h], stack, current, last_end, text, lines, prose, sections)
             h += 1
         before = text[last_end:start]
         prose_add(prose, current, before + (text[start:end] if not display else " "))
@@ -134,12 +140,7 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         statements.extend(new)
         previous_inline = (new[-1], end) if new and not display else None
     while h < len(headings):
-        offset, level, title = headings[h]
-        prose_add(prose, current, text[last_end:offset])
-        last_end = offset
-        stack = [s for s in stack if s[0] < level] + [(level, _section_key(title), title)]
-        current = Section(tuple(s[1] for s in stack), title, lines.at(offset)[0])
-        sections.append(current)
+        stack, current, last_end = _enter(headings[h], stack, current, last_end, text, lines, prose, sections)
         h += 1
     prose_add(prose, current, text[last_end:])  # the prose after the last formula is the section's too
     return Document(source, sections, statements, prose, notes)

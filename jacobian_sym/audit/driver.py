@@ -174,9 +174,8 @@ def _again(left, scope) -> str:
 _SHAPE_FAILURES = ("shape", "as written it has no value", "an index range", "a wrong summation range")
 
 
-def _borrowed(trees, scope) -> list:
-    """The names a statement reads, directly or through definitions, that its section took from an
-    earlier section."""
+def _names_read(scope, trees) -> set:
+    """The names a link reads, directly or through the definitions (and signals) of what it reads."""
     seen, stack = set(), [n for t in trees if not isinstance(t, Exception) for n in symbols_of(t)]
     while stack:
         name = stack.pop()
@@ -186,7 +185,12 @@ def _borrowed(trees, scope) -> list:
         var = scope.vars.get(name)
         if var is not None:
             stack.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
-    return sorted(n for n in seen if n in scope.inherited)
+    return seen
+
+
+def _borrowed(trees, scope) -> list:
+    """The names a statement reads that its section took from an earlier section."""
+    return sorted(n for n in _names_read(scope, trees) if n in scope.inherited)
 
 
 def _foreign(borrowed, scope) -> list:
@@ -296,20 +300,8 @@ def _guessed_names(scope, trees) -> list[str]:
     """The names a link reads, itself or through definitions, whose shapes have a guessed size."""
     if not scope.guessed:
         return []
-    out, seen = [], set()
-    todo = [name for tree in trees for name in symbols_of(tree)]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        var = scope.vars.get(name)
-        if var is None:
-            continue
-        if any(d in scope.guessed for d in var.shape):
-            out.append(name)
-        todo.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
-    return sorted(out)
+    return sorted(n for n in _names_read(scope, trees)
+                  if n in scope.vars and any(d in scope.guessed for d in scope.vars[n].shape))
 
 
 def _decided(ref, other, scope, stmt, seed):
@@ -337,20 +329,12 @@ def _decided(ref, other, scope, stmt, seed):
 def _sizes_read(scope, trees) -> set:
     """The sizes a link depends on: those its names' shapes (and their definitions') have, and the
     sizes it names itself (a sum to N), so a counterexample leaves out an earlier section's m."""
-    out, seen = set(), set()
-    todo = [name for tree in trees for name in symbols_of(tree)]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
+    out = set()
+    for name in _names_read(scope, trees):
         if scope.is_size(name):
             out.add(name)
-        var = scope.vars.get(name)
-        if var is None:
-            continue
-        out.update(d for d in var.shape if isinstance(d, str))
-        todo.extend(n for n in (var.signal, var.of, *symbols_of(var.definition)) if n)
+        if name in scope.vars:
+            out.update(d for d in scope.vars[name].shape if isinstance(d, str))
     return out
 
 

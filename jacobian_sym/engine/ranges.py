@@ -41,7 +41,7 @@ def _part_of(e, ranges) -> bool:
     """Whether the element's indices, over their ranges, reach only part of an axis of its matrix
     (h[i] of a 2k-vector h for i < k): then it is written out, and its part picked."""
     for index, size in zip(e.indices, e.parent.shape):
-        bounds = _bounds(sp.sympify(index), ranges)
+        bounds = _bounds(sp.Integer(index) if isinstance(index, int) else index, ranges)
         if bounds is not None and (bounds[0].is_positive or (size - 1 - bounds[1]).is_positive):
             return True
     return False
