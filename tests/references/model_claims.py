@@ -39,7 +39,7 @@ MODEL_CLAIMS = {
     "multi_head_attention.toml": [("W_o", "H.T @ (H @ W_o - Y)"), ("W_o", "H.T @ (O - Y)")],
     "transformer_block.toml": [("b2", "sum(out - Y, axis=0)"), ("W2", "gelu(u).T @ (out - Y)")],
     "post_ln_block.toml": [("beta2", "sum(h2 - Y, axis=0)")],
-    "rmsnorm.toml": [("g", "sum((out - Y) * X * r, axis=0)")],
+    "rmsnorm.toml": [("g", "r.T @ ((out - Y) * X)")],
 }
 
 #: the notes' identities (section → [(wrt, a true claim)]), the notes' layout: ∂z/∂x has a row per
