@@ -208,7 +208,8 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
     expr = sp.expand(name_reductions(index_expr), power_exp=False, log=False)
     if expr == 0:
         return sp.ZeroMatrix(*shape)
-    terms = merge_like([_drop_unit_ones(_term_matrix(t, target, shape)) for t in sp.Add.make_args(expr)])
+    terms = merge_like([merge_scalar_powers(_drop_unit_ones(_term_matrix(t, target, shape)))
+                        for t in sp.Add.make_args(expr)])
     if not terms:
         return sp.ZeroMatrix(*shape)
     terms.sort(key=_is_negative)  # stable: ŷ − y, not −y + ŷ
@@ -216,8 +217,115 @@ def closed_form(index_expr, target, shape) -> sp.MatrixExpr:
         return terms[0]
     inner = [_untransposed(t) for t in terms]
     if all(t is not None for t in inner):
-        return sp.Transpose(sp.MatAdd(*inner))
-    return sp.MatAdd(*terms)
+        return sp.Transpose(factor_hadamard(sp.MatAdd(*inner)))
+    return factor_hadamard(sp.MatAdd(*terms))
+
+
+def _scalar_powers(M):
+    """A 1×1 factor as {base: exponent} over 1×1 bases that commute as numbers (‖v‖, sum(A), tr(X),
+    a scalar parameter g): ‖v‖^∘(−2) → {‖v‖: −2}, (‖w‖ ‖x‖)^∘(−1) → {‖w‖: −1, ‖x‖: −1}; None for
+    any other factor (a product uᵀv of larger matrices is left alone)."""
+    if not isinstance(M, sp.MatrixExpr) or M.shape != (1, 1):
+        return None
+    if isinstance(M, (OpApply, sp.MatrixSymbol)):
+        return {M: 1}
+    if isinstance(M, sp.HadamardPower) and M.exp.is_Integer:
+        inner = _scalar_powers(M.base)
+        return None if inner is None else {b: e * M.exp for b, e in inner.items()}
+    if isinstance(M, sp.MatMul) and all(isinstance(a, sp.MatrixExpr) for a in M.args):
+        out: dict = {}
+        for a in M.args:
+            inner = _scalar_powers(a)
+            if inner is None:
+                return None
+            for b, e in inner.items():
+                out[b] = out.get(b, 0) + e
+        return out
+    return None
+
+
+def merge_scalar_powers(term):
+    """The 1×1 factors of a product, which commute as numbers, merged by base: x 1/(‖w‖ ‖x‖) … and
+    ‖v‖^∘(−2) 1/‖v‖ → 1/‖v‖³; a base whose exponents cancel is gone (‖r‖ · 1/‖r‖: the form is then
+    finite at r = 0 where the function is). The merged factor stands where the first of them stood."""
+    coeff, mats = flat_product(term)
+    powers: dict = {}
+    kept, place, factors = [], None, 0
+    for m in mats:
+        p = _scalar_powers(m)
+        if p is None:
+            kept.append(m)
+            continue
+        factors += len(p)
+        place = len(kept) if place is None else place
+        for b, e in p.items():
+            powers[b] = powers.get(b, 0) + e
+    if factors == len(powers) and not any(isinstance(m, sp.HadamardPower) and isinstance(m.base, sp.MatMul)
+                                          for m in mats):
+        return term  # nothing to merge: each base once, no power of a product
+    up = [b if e == 1 else sp.HadamardPower(b, e) for b, e in powers.items() if e > 0]
+    down = [b if e == -1 else sp.HadamardPower(b, -e) for b, e in powers.items() if e < 0]
+    if len(down) == 1 and isinstance(down[0], sp.HadamardPower):
+        up.append(sp.HadamardPower(down[0].base, -down[0].exp))
+    elif down:
+        up.append(sp.HadamardPower(down[0] if len(down) == 1 else sp.MatMul(*down), -1))
+    chain = kept[:place] + up + kept[place:]
+    if not chain:
+        return _scale(coeff, sp.OneMatrix(1, 1))
+    return _scale(coeff, chain[0] if len(chain) == 1 else sp.MatMul(*chain))
+
+
+def _hadamard_powers(term):
+    """c · A^∘a ∘ B^∘b ∘ … as (c, {A: a, B: b, …}); None for a term that is not a Hadamard product of
+    such factors with a number in front (a matrix product is one factor)."""
+    coeff, body = sp.Integer(1), term
+    if isinstance(term, sp.MatMul):
+        numbers = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
+        mats = [a for a in term.args if isinstance(a, sp.MatrixExpr)]
+        if len(mats) != 1 or not all(n.is_number for n in numbers):
+            return None
+        coeff, body = sp.Mul(*numbers), mats[0]
+    powers: dict = {}
+    for f in _hadamard_factors(body):
+        base, exp = (f.base, f.exp) if isinstance(f, sp.HadamardPower) and f.exp.is_Integer and f.exp > 0 else (f, 1)
+        powers[base] = powers.get(base, 0) + exp
+    return coeff, powers
+
+
+def _hadamard_factors(M) -> list:
+    """The factors of a Hadamard product, nested products flattened (A ∘ (B ∘ C) → [A, B, C])."""
+    if not isinstance(M, sp.HadamardProduct):
+        return [M]
+    return [f for a in M.args for f in _hadamard_factors(a)]
+
+
+def _hadamard_of(powers: dict, shape):
+    factors = [base if exp == 1 else sp.HadamardPower(base, exp) for base, exp in powers.items()]
+    if not factors:
+        return sp.OneMatrix(*shape)
+    return factors[0] if len(factors) == 1 else sp.HadamardProduct(*factors)
+
+
+def factor_hadamard(M):
+    """Σ_t c_t (F ∘ R_t) → F ∘ Σ_t c_t R_t for the Hadamard factors F every term has (powers counted:
+    δ ∘ z − z∘² ∘ δ → δ ∘ z ∘ (1 − z), δ₁ ∘ h − δ₁ ∘ n → δ₁ ∘ (h − n)); a factor a term lacks in
+    whole is 1 (a ones matrix). Only where every term is such a product and something is common."""
+    if not isinstance(M, sp.MatAdd):
+        return M
+    read = [_hadamard_powers(t) for t in M.args]
+    if any(r is None for r in read):
+        return M
+    common = dict(read[0][1])
+    for _, powers in read[1:]:
+        common = {b: min(e, powers[b]) for b, e in common.items() if b in powers}
+    if not common:
+        return M
+    rests = [_scale(c, _hadamard_of({b: e - common.get(b, 0) for b, e in p.items() if e > common.get(b, 0)},
+                                    M.shape)) for c, p in read]
+    if all(isinstance(r, sp.OneMatrix) for r in rests):
+        return M
+    return sp.HadamardProduct(*[_hadamard_of({b: e}, M.shape) for b, e in common.items()],
+                              factor_hadamard(sp.MatAdd(*rests)))
 
 
 def merge_like(terms) -> list:

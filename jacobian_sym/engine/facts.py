@@ -52,5 +52,8 @@ def facts_of(graph: Graph) -> Facts:
         fn = get_op(node.op).function
         g = output_form(fn) if fn is not None and fn.form is not None else None
         if g is not None:
-            facts.outputs.append((fn, graph.symbol(graph.canonical(node.args[0])), graph.symbol(node), g))
+            arg = graph.canonical(node.args[0])
+            facts.outputs.append((fn, graph.symbol(arg), graph.symbol(node), g))
+            if arg.name is None and not arg.is_leaf and node.name is not None:
+                facts.unnamed_args.add(graph.symbol(arg))
     return facts

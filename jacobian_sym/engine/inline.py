@@ -8,7 +8,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.base.sizes import IndexPool
-from jacobian_sym.engine.closed_form import merge_like
+from jacobian_sym.engine.closed_form import factor_hadamard, merge_like, merge_scalar_powers
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import element_class
 from jacobian_sym.ops.indexing import IndexContext
@@ -46,9 +46,11 @@ def inline_unnamed(expr, graph: Graph):
                 if isinstance(v, sp.MatrixExpr) and k.shape == (1, 1)}
     out = expr.xreplace(scalars).xreplace(mapping).replace(
         lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, sp.Transpose), lambda e: e.arg.arg)
+    out = (sp.MatAdd(*map(merge_scalar_powers, out.args)) if isinstance(out, sp.MatAdd)
+           else merge_scalar_powers(out))
     if isinstance(out, sp.MatAdd):  # two paths through unnamed nodes may be one term now (x and (xᵀ)ᵀ)
         terms = merge_like(out.args)
-        out = sp.MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
+        out = factor_hadamard(sp.MatAdd(*terms)) if len(terms) > 1 else terms[0] if terms else sp.ZeroMatrix(*out.shape)
     return out.replace(lambda e: _softmax_of(e) is not None, _softmax_of)
 
 

@@ -27,6 +27,9 @@ class Facts:
     one_hot: list = field(default_factory=list)
     #: (f, A, U, g): U = f(A) element-wise and f′ = g(f), so f′(A) may be written g(U)
     outputs: list = field(default_factory=list)
+    #: the A of ``outputs`` entries whose A is an unnamed node and U a named one: f′(A) is always
+    #: written g(U) there, since A would be inlined (tanh′(x W + (r ∘ h) U) where 1 − n² is at hand)
+    unnamed_args: set = field(default_factory=set)
     #: (A, M, axis): M = mean(A, axis), so a sum of A along ``axis`` is its size times M
     means: list = field(default_factory=list)
     #: (A, M, C): C = A − M for M = mean(A, axis) broadcast back, so A − M may be written C
@@ -253,13 +256,16 @@ def rewrite(expr, rules, facts):
     return new
 
 
-def through_outputs(e, facts, monomials_only=False):
+def through_outputs(e, facts, monomials_only=False, unnamed_only=False):
     """f′(a) → g(u) and f(a) → u where u = f(a) is a node and f′ = g(f) (σ′(z) = ŷ(1 − ŷ)). Used
     when it makes the expression smaller (it turns BCE∘σ into ŷ − y), and always when g is one term
-    (rsqrt′(s) = −½ r³: the output the forward pass has already computed, cubed)."""
+    (rsqrt′(s) = −½ r³: the output the forward pass has already computed, cubed) or when a is an
+    unnamed node and u a named one (``unnamed_only``: z ∘ (1 − z), not σ′(x W_z + h U_z))."""
     mapping = {}
     for fn, A, U, g in facts.outputs:
         if monomials_only and len(sp.Add.make_args(g.expr)) != 1:
+            continue
+        if unnamed_only and A not in facts.unnamed_args:
             continue
         prime = derivative_of(fn)
         for x in e.atoms(fn, prime):
@@ -273,9 +279,10 @@ def simplify_index(expr, facts: Facts | None = None, *, max_rounds: int = 40) ->
     """Apply the rules to a fixed point: the index expression in its simplest sum-of-products form."""
     facts = facts or Facts()
     out = _fixed_point(expr, facts, max_rounds)
-    monomial = through_outputs(out, facts, monomials_only=True)
-    if monomial is not None:
-        out = _fixed_point(monomial, facts, max_rounds)
+    for only in ({"monomials_only": True}, {"unnamed_only": True}):
+        rewritten = through_outputs(out, facts, **only)
+        if rewritten is not None:
+            out = _fixed_point(rewritten, facts, max_rounds)
     alternative = through_outputs(out, facts)
     if alternative is not None:
         alternative = _fixed_point(sp.cancel(alternative), facts, max_rounds)

@@ -364,7 +364,11 @@ class NotesStrPrinter(StrPrinter):
         base = self._print(e.base)
         if not _is_application(e.base):
             base = f"({base})"
-        return f"1/{base}" if e.exp == -1 else f"{base}^∘{self.parenthesize(e.exp, 60)}"
+        if e.exp == -1:
+            return f"1/{base}"
+        if e.base.shape == (1, 1) and e.exp.is_Integer:  # a power of a number: ‖v‖^3, 1/‖v‖^3
+            return f"1/{base}^{-e.exp}" if e.exp < 0 else f"{base}^{e.exp}"
+        return f"{base}^∘{self.parenthesize(e.exp, 60)}"
 
     def _print_Derivative(self, e):
         below = "".join(f"∂{self._print(v)}" for v in derivative_variables(e))

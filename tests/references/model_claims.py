@@ -40,6 +40,16 @@ MODEL_CLAIMS = {
     "transformer_block.toml": [("b2", "sum(out - Y, axis=0)"), ("W2", "gelu(u).T @ (out - Y)")],
     "post_ln_block.toml": [("beta2", "sum(h2 - Y, axis=0)")],
     "rmsnorm.toml": [("g", "r.T @ ((out - Y) * X)")],
+    # Salimans & Kingma 2016, eq. (3): ∇_g = ∇_w·v/‖v‖, ∇_v = (g/‖v‖)∇_w − (g∇_g/‖v‖²)v, ∇_w = Xᵀ(out − Y)
+    "weight_norm.toml": [
+        ("g", "v.T @ X.T @ (out - Y) / norm(v)"),
+        ("v", "g / norm(v) * X.T @ (out - Y) - g * (v.T @ X.T @ (out - Y)) / (norm(v) * norm(v) * norm(v)) * v"),
+    ],
+    "cosine.toml": [("w", "x / (norm(w) * norm(x)) - (w.T @ x) * w / (norm(w) * norm(w) * norm(w) * norm(x))")],
+    # Cho et al. 2014: h' = (1 − z) ∘ n + z ∘ h, so ∂J/∂h' = h' − y and the update gate's pre-activation
+    # reads (h − n) ∘ z ∘ (1 − z)
+    "gru_step.toml": [("Wz", "x.T @ ((hn - y) * (h - n) * z * (1 - z))"),
+                      ("Wn", "x.T @ ((hn - y) * (1 - z) * (1 - n * n))")],
 }
 
 #: the notes' identities (section → [(wrt, a true claim)]), the notes' layout: ∂z/∂x has a row per
