@@ -63,17 +63,27 @@ ROWS = [
         "diag(r) @ (delta1 @ diag(g) - mean(delta1 @ diag(g), axis=1) @ ones(1, d)"
         " - xhat * (mean(xhat * (delta1 @ diag(g)), axis=1) @ ones(1, d)))",
         "Ba et al. 2016; CS231n assignment 2"),
+    Row("layer_norm.toml", "X", "r ∘ G + (2/d) δ₂ᵀ ∘ xc − (1/d)(r ∘ G)1 1ᵀ, G = δ₁ ∘ g",
+        "diag(r) @ delta1 @ diag(g) + (2/d) * diag(delta2) @ xc - ((diag(r) @ delta1 @ diag(g)) @ ones(d, 1)"
+        " @ ones(1, d)) / d",
+        "staged through ∂J/∂var and ∂J/∂μ, as CS231n's assignment 2 and Kratzert's batch-norm post write it"),
     # batch norm (Ioffe & Szegedy 2015, section 3)
     Row("batch_norm.toml", "X",
         "(r/B) ∘ (BG − 1ᵀG − x̂ ∘ 1ᵀ(G ∘ x̂)), G = δ₁ ∘ g",
         "(ones(B, 1) @ r_xhat) * (delta1 @ diag(g) - ones(B, 1) @ mean(delta1 @ diag(g), axis=0)"
         " - xhat * (ones(B, 1) @ mean(xhat * (delta1 @ diag(g)), axis=0)))",
         "Ioffe & Szegedy 2015, §3"),
+    Row("batch_norm.toml", "X", "r ∘ G + (2/B)(X − μ) ∘ δ₂ − (1/B)1 1ᵀ(r ∘ G), G = δ₁ ∘ g",
+        "delta1 @ diag(g * r_xhat) + (2/B) * (X - ones(B, 1) @ mu_xhat) @ diag(delta2)"
+        " - ones(B, 1) @ (ones(1, B) @ delta1 @ diag(g * r_xhat)) / B",
+        "Ioffe & Szegedy 2015, §3, staged as Kratzert's batch-norm post"),
     # RMSNorm (Zhang & Sennrich 2019)
     Row("rmsnorm.toml", "X",
         "r ∘ (G − X ∘ r² ∘ mean(G ∘ X)), G = δ₁ ∘ g",
         "diag(r) @ (delta1 @ diag(g) - diag(r * r) @ X * (mean(X * (delta1 @ diag(g)), axis=1) @ ones(1, d)))",
         "Zhang & Sennrich 2019, §3"),
+    Row("rmsnorm.toml", "X", "r ∘ G + (2/d) δ₂ᵀ ∘ X, G = δ₁ ∘ g",
+        "diag(r) @ delta1 @ diag(g) + (2/d) * diag(delta2) @ X", "Zhang & Sennrich 2019, staged through ∂J/∂ms"),
     # attention (Vaswani et al. 2017), the row-softmax backward
     Row("attention.toml", "delta_2", "A ∘ (G − (A ∘ G)1 1ᵀ), G = δ₁(XV)ᵀ",
         "A * (delta1 @ (X @ V).T - ((A * (delta1 @ (X @ V).T)) @ ones(T, 1)) @ ones(1, T))",
@@ -98,7 +108,37 @@ ROWS = [
     Row("gru_step.toml", "delta_2", "δ₁ ∘ (1 − z) ∘ (1 − n²)", "delta1 * (1 - z) * (1 - n * n)", "Cho et al. 2014"),
     Row("gru_step.toml", "h", "δ₁ ∘ z + r ∘ (δ₂Unᵀ) + δ₃Urᵀ + δ₅Uzᵀ",
         "delta1 * z + r * (delta2 @ Un.T) + delta3 @ Ur.T + delta5 @ Uz.T", "Cho et al. 2014"),
+    # an LSTM step (Hochreiter & Schmidhuber 1997; Gers et al. 2000): the cell's signal and the gates'
+    Row("lstm_step.toml", "delta_2", "δ₁ ∘ o ∘ (1 − tc²)", "delta1 * o * (1 - tc * tc)", "Graves 2012, §4.6"),
+    Row("lstm_step.toml", "delta_5", "δ₂ ∘ c ∘ f ∘ (1 − f)", "delta2 * c * f * (1 - f)", "Graves 2012, §4.6"),
+    Row("lstm_step.toml", "c", "δ₂ ∘ f", "delta2 * f", "Graves 2012, §4.6"),
+    Row("lstm_step.toml", "h", "δ₄Uᵢᵀ + δ₅U_fᵀ + δ₆U_oᵀ + δ₃U_gᵀ",
+        "delta4 @ Ui.T + delta5 @ Uf.T + delta6 @ Uo.T + delta3 @ Ug.T", "Graves 2012, §4.6"),
+    # a pre-LN transformer block (derivations/transformer_block.toml): the second layer norm's scale
+    Row("transformer_block.toml", "gamma2", "1ᵀ((δ₂W₁ᵀ) ∘ n₂)", "ones(1, T) @ ((delta2 @ W1.T) * n2)",
+        "Ba et al. 2016 (γ's gradient: Σ over tokens of the signal times x̂)"),
+    Row("transformer_block.toml", "W1", "h₂ᵀδ₂", "h2.T @ delta2", "Vaswani et al. 2017"),
+    # Hessians
+    Row("api:logistic_hessian", "H", "Xᵀ diag(p ∘ (1 − p)) X",
+        "X.T @ diag(sigmoid(X @ w) * (1 - sigmoid(X @ w))) @ X", "Bishop, PRML (4.97)"),
+    Row("api:softmax_hessian", "H", "diag(ŷ) − ŷŷᵀ, ŷ = softmax(θ)",
+        "diag(softmax(theta)) - softmax(theta) @ softmax(theta).T", "Bishop, PRML (4.110), per example"),
 ]
+
+
+def _logistic_hessian():
+    """∇²_w of the binary cross-entropy of σ(X w), N examples (rows of X)."""
+    X, w, y = js.matrix("X", "N", "d"), js.vector("w", "d"), js.vector("y", "N")
+    return js.hessian(js.binary_cross_entropy(y, js.sigmoid(X @ w)), w), w
+
+
+def _softmax_hessian():
+    """∇²_θ of the cross-entropy of softmax(θ) against a one-hot t."""
+    theta, t = js.vector("theta", "k"), js.vector("t", "k", one_hot=True)
+    return js.hessian(js.cross_entropy(t, js.softmax(theta)), theta), theta
+
+
+API_TARGETS = {"logistic_hessian": _logistic_hessian, "softmax_hessian": _softmax_hessian}
 
 
 def model_path(name: str) -> Path:
@@ -142,12 +182,16 @@ def measure(rows=ROWS):
     form holds (a row whose reference does not hold is no measurement)."""
     results, cache = [], {}
     for row in rows:
-        if row.model not in cache:
-            cache[row.model] = js.backprop(js.Model.from_toml(model_path(row.model)))
-        bp = cache[row.model]
-        derived = plain(quantity(bp, row.quantity))  # as a page prints it
+        if row.model.startswith("api:"):
+            target, wrt = API_TARGETS[row.model[4:]]()
+            derived = plain(target.closed_form)
+        else:
+            if row.model not in cache:
+                cache[row.model] = js.backprop(js.Model.from_toml(model_path(row.model)))
+            target, wrt = cache[row.model], claim_name(row.quantity)
+            derived = plain(quantity(target, row.quantity))  # as a page prints it
         try:
-            holds = js.check(bp, claim_name(row.quantity), row.claim).ok
+            holds = js.check(target, wrt, row.claim).ok
         except js.JacobianSymError as err:  # a reference the claim language cannot read is no measurement
             holds = f"not read: {err}"
         results.append({

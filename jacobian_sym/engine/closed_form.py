@@ -275,21 +275,41 @@ def merge_scalar_powers(term):
     return _scale(coeff, chain[0] if len(chain) == 1 else sp.MatMul(*chain))
 
 
-def _hadamard_powers(term):
+def _hadamard_powers(term, diagonals=False):
     """c · A^∘a ∘ B^∘b ∘ … as (c, {A: a, B: b, …}); None for a term that is not a Hadamard product of
-    such factors with a number in front (a matrix product is one factor)."""
+    such factors with a number in front (a matrix product is one factor). With ``diagonals``,
+    diag(v) M is read as (v 1ᵀ) ∘ M and M diag(v) as (1 vᵀ) ∘ M."""
     coeff, body = sp.Integer(1), term
     if isinstance(term, sp.MatMul):
         numbers = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
         mats = [a for a in term.args if isinstance(a, sp.MatrixExpr)]
-        if len(mats) != 1 or not all(n.is_number for n in numbers):
+        if not all(n.is_number for n in numbers):
             return None
-        coeff, body = sp.Mul(*numbers), mats[0]
+        coeff, body = sp.Mul(*numbers), mats[0] if len(mats) == 1 else sp.MatMul(*mats)
     powers: dict = {}
     for f in _hadamard_factors(body):
-        base, exp = (f.base, f.exp) if isinstance(f, sp.HadamardPower) and f.exp.is_Integer and f.exp > 0 else (f, 1)
-        powers[base] = powers.get(base, 0) + exp
+        for g in (_diagonal_as_hadamard(f) or [f]) if diagonals else [f]:
+            whole_power = isinstance(g, sp.HadamardPower) and g.exp.is_Integer and g.exp > 0
+            base, exp = (g.base, g.exp) if whole_power else (g, 1)
+            powers[base] = powers.get(base, 0) + exp
     return coeff, powers
+
+
+def _diagonal_as_hadamard(M):
+    """diag(v) M → [v 1ᵀ, M] and M diag(v) → [1 vᵀ, M] for a column v (the repeated vector as a
+    Hadamard factor, so that a factor M other terms have can be taken out); None otherwise."""
+    if not isinstance(M, sp.MatMul) or len(M.args) != 2:
+        return None
+    left, right = M.args
+    if isinstance(left, sp.DiagMatrix) and not isinstance(right, sp.DiagMatrix):
+        v = left.args[0]
+        v = v if v.shape[1] == 1 else v.T
+        return [sp.MatMul(v, sp.OneMatrix(1, right.shape[1])), right]
+    if isinstance(right, sp.DiagMatrix) and not isinstance(left, sp.DiagMatrix):
+        v = right.args[0]
+        v = v.T if v.shape[1] == 1 else v
+        return [sp.MatMul(sp.OneMatrix(left.shape[0], 1), v), left]
+    return None
 
 
 def _hadamard_factors(M) -> list:
@@ -309,21 +329,31 @@ def _hadamard_of(powers: dict, shape):
 def factor_hadamard(M):
     """Σ_t c_t (F ∘ R_t) → F ∘ Σ_t c_t R_t for the Hadamard factors F every term has (powers counted:
     δ ∘ z − z∘² ∘ δ → δ ∘ z ∘ (1 − z), δ₁ ∘ h − δ₁ ∘ n → δ₁ ∘ (h − n)); a factor a term lacks in
-    whole is 1 (a ones matrix). Only where every term is such a product and something is common."""
+    whole is 1 (a ones matrix). A diagonal scaling diag(v) A is read as (v 1ᵀ) ∘ A where that finds a
+    common factor (the row-softmax signal A ∘ (G − (A ∘ G) 1 1ᵀ)). Only where every term is such a
+    product and something is common."""
     if not isinstance(M, sp.MatAdd):
         return M
-    read = [_hadamard_powers(t) for t in M.args]
+    for diagonals in (False, True):
+        out = _factored(M, diagonals)
+        if out is not None:
+            return out
+    return M
+
+
+def _factored(M, diagonals):
+    read = [_hadamard_powers(t, diagonals) for t in M.args]
     if any(r is None for r in read):
-        return M
+        return None
     common = dict(read[0][1])
     for _, powers in read[1:]:
         common = {b: min(e, powers[b]) for b, e in common.items() if b in powers}
     if not common:
-        return M
+        return None
     rests = [_scale(c, _hadamard_of({b: e - common.get(b, 0) for b, e in p.items() if e > common.get(b, 0)},
                                     M.shape)) for c, p in read]
     if all(isinstance(r, sp.OneMatrix) for r in rests):
-        return M
+        return None
     return sp.HadamardProduct(*[_hadamard_of({b: e}, M.shape) for b, e in common.items()],
                               factor_hadamard(sp.MatAdd(*rests)))
 

@@ -227,15 +227,18 @@ def _is_step(e) -> bool:
 
 
 def _unrepeated(term):
-    """The row or column that ``term`` repeats (c · v 1ᵀ → c · v, c · 1 w → c · w), or None."""
+    """The row or column that ``term`` repeats (c · v 1ᵀ → c · v, c · 1 w → c · w, c · A 1 1ᵀ → c · A 1:
+    the row sums of A), or None."""
     coeff, mats = flat_product(term)
-    if len(mats) >= 2 and isinstance(mats[-1], sp.OneMatrix) and mats[-1].shape[0] == 1:
-        rest = mats[:-1]
-    elif len(mats) >= 2 and isinstance(mats[0], sp.OneMatrix) and mats[0].shape[1] == 1:
-        rest = mats[1:]
+    if len(mats) >= 2 and isinstance(mats[-1], sp.OneMatrix) and mats[-1].shape[1] != 1:
+        rest = mats[:-1] + ([sp.OneMatrix(mats[-1].shape[0], 1)] if mats[-1].shape[0] != 1 else [])
+        inner = rest[:-1] if mats[-1].shape[0] != 1 else rest
+    elif len(mats) >= 2 and isinstance(mats[0], sp.OneMatrix) and mats[0].shape[0] != 1:
+        rest = ([sp.OneMatrix(1, mats[0].shape[1])] if mats[0].shape[1] != 1 else []) + mats[1:]
+        inner = rest[1:] if mats[0].shape[1] != 1 else rest
     else:
         return None
-    if any(isinstance(m, sp.OneMatrix) for m in rest):
+    if not inner or any(isinstance(m, sp.OneMatrix) for m in inner):
         return None
     core = rest[0] if len(rest) == 1 else sp.MatMul(*rest)
     return core if coeff == 1 else sp.MatMul(coeff, core)

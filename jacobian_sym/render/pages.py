@@ -146,10 +146,17 @@ def _with_last(lines: list, suffix: str) -> list:
     return [*lines[:-1], lines[-1] + suffix]
 
 
+def _factor_tex(factor, count: int) -> str:
+    """A factor of the dimension check: a sum among other factors in brackets, A ∘ (G − H)."""
+    text = latex(factor)
+    return rf"\left({text}\right)" if count > 1 and isinstance(factor, sp.MatAdd) else text
+
+
 def _dim_array(table: DimTable) -> str:
     rows = []
     for lhs, shape, factors in table.rows:
-        top = [tex_of(lhs, frac=r"\dfrac"), "="] + [r"\circ" if f == "∘" else latex(f[0]) for f in factors]
+        top = [tex_of(lhs, frac=r"\dfrac"), "="] + [r"\circ" if f == "∘" else _factor_tex(f[0], len(factors))
+                                                   for f in factors]
         bottom = [rf"({_shape_tex(shape)})", ""] + ["" if f == "∘" else rf"({_shape_tex(f[1])})" for f in factors]
         rows.append((top, bottom))
     width = max(len(t) for t, _ in rows)
