@@ -14,6 +14,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit.macros import expand
+
 _ALIGNS = ("align", "align*", "aligned", "alignat", "alignat*", "eqnarray", "eqnarray*", "split", "gather",
            "gather*", "gathered", "equation", "equation*", "multline", "multline*", "displaymath")
 _TEX_SECTION = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\{([^{}]*)\}")
@@ -110,10 +112,11 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
     if kind is None:
         kind = "latex" if re.search(r"\\(documentclass|begin\{document\}|section\{)", text) else "markdown"
     original, text = text, without_code(text, kind)
+    text, macro_notes = expand(text)  # the document's own \newcommand, \def, \DeclareMathOperator
     lines = _Lines(text)
     headings = _headings(text, original, kind)
     maths, unclosed = _maths(text, kind)
-    notes = [_unclosed_note(lines, offset, token) for offset, token in unclosed]
+    notes = [_unclosed_note(lines, offset, token) for offset, token in unclosed] + macro_notes
     sections, statements, prose = [], [], {}
     stack: list[tuple[int, str, str]] = []
     current = Section((), "", 1)
