@@ -570,7 +570,9 @@ def _text_of(cell):
 
 
 _TRAILING_TEXT = re.compile(r"(.*?)(?:\s|\\ |\\quad|\\qquad)+\\text\s*\{([^{}]*)\}\s*", re.S)
-_GAP = re.compile(r"(?:\\ \s*){2,}|\\quad|\\qquad")
+#: what sets two equations of one row apart: spaces, or a joining word between them (\textrm{ and })
+_GAP = re.compile(r"(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*\\(?:text|textrm|mathrm)\s*\{\s*(?:and|where|with|"
+                  r"for|,)\s*\}(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*|(?:\\ \s*){2,}|\\quad|\\qquad")
 
 
 def _spaced(row, offset):
@@ -609,7 +611,7 @@ def _chain(row, offset, lines, section, display, sentence, reason, cells, previo
     """The statements of one row: its comma-separated parts, each a chain of sides."""
     out = []
     given = []
-    parts = _split(row, ",", offset) if not display else _spaced(row, offset)
+    parts = [q for p in _split(row, ",", offset) for q in _spaced(*p)] if not display else _spaced(row, offset)
     if not display and _enumeration(parts):
         return out
     for part, poff in parts:

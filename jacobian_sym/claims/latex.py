@@ -22,6 +22,7 @@ A condition is ``("rel", op, a, b)`` with op one of = ≠ < > ≤ ≥, ``("and",
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from jacobian_sym.errors import ParseError
 
@@ -288,6 +289,14 @@ class Reader:
         if self.peek() == "{" and self.peek(1) in ("th", "st", "nd", "rd") and self.peek(2) == "}":
             self.raw_group()
             return node  # k^{th}: an ordinal, not a power
+        if node[0] == "sym" and self.peek() == "{" and self.peek(1) in ("(", "[") and node[1] != "e":
+            label = self._label()
+            if label is not None:  # W^{(1)}, a^{[l]}, h^{(l-1)}, x^{(i)}: a label, part of the name
+                name = f"{node[1]}{label}"
+                if not node[2] and self.peek() == "_":
+                    self.take()
+                    return ("sym", name, _indices(self.raw_group()), node[3])
+                return ("sym", name, node[2], node[3])
         if self.peek() == "{":
             exponent = self.sub_reader()
         else:
@@ -296,8 +305,31 @@ class Reader:
             return ("call", "exp", (exponent,), None, pos)
         return ("pow", node, exponent, pos)
 
+    def _label(self):
+        """``{(l-1)}`` or ``{[l]}`` after ^, taken as a label ("(l-1)") when the group holds nothing but
+        the bracket (letters, digits, + and -); None (nothing taken) otherwise."""
+        j = self.i
+        toks = []
+        while j < len(self.tokens) and self.tokens[j][0] != "}":
+            toks.append(self.tokens[j][0])
+            j += 1
+        if j >= len(self.tokens) or len(toks) < 4:
+            return None
+        opening, inner, closing = toks[1], toks[2:-1], toks[-1]
+        if closing != {"(": ")", "[": "]"}[opening] or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
+            return None
+        self.i = j + 1
+        return f"{opening}{''.join(inner)}{closing}"
+
     def atom(self):
         tok, pos = self.peek(), self.pos()
+        if tok == r"\mathcal" and self.peek(1) == "{":  # \mathcal{L}: a name of its own (ℒ), not L
+            self.take()
+            letters = "".join(self.raw_group())
+            return self.symbol(_script(letters), pos)
+        if tok in (r"\one", r"\zero"):  # \mathbf{1}, \boldsymbol{0}: a vector of ones (zeros), not a number
+            self.take()
+            return self.symbol("ones" if tok == r"\one" else "zeros", pos)
         if tok == "(" or tok == "[":
             self.take()
             inner = self.expr()
@@ -602,6 +634,11 @@ def _unwrap(toks):
     out, depth_stack, i = [], [], 0
     while i < len(toks):
         tok, pos = toks[i]
+        if tok in _WRAPPERS and i + 3 < len(toks) and toks[i + 1][0] == "{" and toks[i + 2][0] in ("0", "1") \
+                and toks[i + 3][0] == "}":  # a bold digit is a vector of ones (zeros)
+            out.append((r"\one" if toks[i + 2][0] == "1" else r"\zero", pos))
+            i += 4
+            continue
         if tok in _WRAPPERS and i + 1 < len(toks) and toks[i + 1][0] == "{":
             depth_stack.append(0)
             i += 2
@@ -621,6 +658,20 @@ def _unwrap(toks):
         out.append((tok, pos))
         i += 1
     return out
+
+
+def _script(letters: str) -> str:
+    """ℒ for \\mathcal{L}: the script letter, a symbol of its own."""
+    if len(letters) != 1 or not letters.isalpha():
+        return "cal" + letters
+    try:
+        return unicodedata.lookup(f"SCRIPT CAPITAL {letters}" if letters.isupper() else f"SCRIPT SMALL {letters}")
+    except KeyError:
+        try:
+            return unicodedata.lookup(f"MATHEMATICAL SCRIPT {'CAPITAL' if letters.isupper() else 'SMALL'} "
+                                      f"{letters.upper()}")
+        except KeyError:
+            return "cal" + letters
 
 
 # ----- walking a tree -----
