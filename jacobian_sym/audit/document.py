@@ -571,8 +571,9 @@ def _text_of(cell):
 
 _TRAILING_TEXT = re.compile(r"(.*?)(?:\s|\\ |\\quad|\\qquad)+\\text\s*\{([^{}]*)\}\s*", re.S)
 #: what sets two equations of one row apart: spaces, or a joining word between them (\textrm{ and })
-_GAP = re.compile(r"(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*\\(?:text|textrm|mathrm)\s*\{\s*(?:and|where|with|"
-                  r"for|,)\s*\}(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*|(?:\\ \s*){2,}|\\quad|\\qquad")
+_SPACE = r"(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*"
+_GAP = re.compile(_SPACE + r"\\(?:text|textrm|mathrm)\s*\{\s*(?:and hence|and so|hence|thus|and|where|with|for|,)"
+                  r"\s*\}" + _SPACE + r"|(?:\\ \s*){2,}|\\quad|\\qquad")
 
 
 def _spaced(row, offset):
