@@ -40,7 +40,7 @@ def kind_of(reason: str) -> str:
     for kind, pattern in _KINDS:
         m = pattern.search(reason)
         if m:
-            return kind.format(*m.groups())
+            return kind.format(*(g.replace('\\\\', '\\') for g in m.groups()))
     return re.split(r"[:;(]", reason, maxsplit=1)[0].strip() or "no reason given"
 
 
