@@ -69,3 +69,9 @@ def test_the_report_names_the_top_reasons_for_not_decidable():
     reasons = report.undecided_reasons()
     assert reasons and all(r.count >= 1 and r.example[1] for r in reasons)
     assert "Why links are not decidable" in str(report) and "Why links are not decidable" in report.markdown()
+
+
+def test_mathjax_inline_and_display_delimiters_in_markdown():
+    doc = read_document("For \\( z = Wx \\) and \\\\( a = 1 \\\\) and\n\\[ y = 2 \\]", "d", "markdown")
+    assert [([s.text for s in st.sides], st.line) for st in doc.statements] == [
+        (["z", "Wx"], 1), (["a", "1"], 1), (["y", "2"], 2)]

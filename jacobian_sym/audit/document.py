@@ -337,10 +337,11 @@ def without_code(text, kind):
 
 # ----- math -----
 #: (opening, closing, displayed, the kinds of document that use them), tried in order
-_DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex",)),
-               ("\\(", "\\)", False, ("latex",)))
+_DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex", "markdown")),
+               ("\\(", "\\)", False, ("latex", "markdown")))
 _ENV_START = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in _ALIGNS) + r")\}")
-_OPENING = {"markdown": re.compile(r"\\\$|\$\$|\$"), "latex": re.compile(r"\\\$|\$\$|\$|\\\[|\\\(|\\begin\{")}
+#: MathJax reads \[…\] and \(…\) in Markdown too
+_OPENING = {"markdown": re.compile(r"\\\$|\$\$|\$|\\\[|\\\("), "latex": re.compile(r"\\\$|\$\$|\$|\\\[|\\\(|\\begin\{")}
 _INNER = re.compile(r"\\begin\{|\\end\{|\n[ \t]*\n")
 
 
@@ -394,7 +395,9 @@ def _maths(text, kind):
                 unclosed.append((i, token))
                 i += 2
                 continue
-            out.append((i, close + 2, i + 2, text[i + 2:close], display))
+            body = text[i + 2:close]
+            # kramdown's \\( … \\): the closing \) found at the second backslash of \\)
+            out.append((i, close + 2, i + 2, body[:-1] if body.endswith("\\") else body, display))
             i = close + 2
             continue
         if token == "\\begin{":
