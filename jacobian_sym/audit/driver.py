@@ -293,7 +293,28 @@ def _decide(ref, other, scope, stmt, seed):
         names = ", ".join(guessed)
         return (A.UNDECIDABLE, f"the shape of {names} is not given (no line declares or defines it), and the "
                 f"guess does not fit: {reason}", None)
+    unrelated = _unrelated_derivative(scope, (ref.tree, other.tree))
+    if unrelated:  # ∂a/∂u with a, as defined, not reading u: the line is about another dependency
+        top, by = unrelated
+        return (A.UNDECIDABLE, f"∂{top}/∂{by} is a factor, but {top} as the document defines it does not depend "
+                f"on {by}: the line is about other dependencies than the definitions ({reason})", None)
     return verdict, reason, extra
+
+
+def _unrelated_derivative(scope, trees):
+    """(a, u) of a factor ∂a/∂u where a is defined and, through its definitions, reads no u (a
+    derivative a writer sets down only for a dependency the document's definitions do not have)."""
+    for tree in trees:
+        for node in latex.walk(tree):
+            if node[0] != "deriv" or node[1][0] != "sym" or node[2][0] != "sym" or node[1][2] or node[2][2]:
+                continue
+            top, by = node[1][1], node[2][1]
+            var, wrt = scope.vars.get(top), scope.vars.get(by)
+            if var is None or wrt is None or var.kind != "defined" or var.definition is None:
+                continue
+            if by not in _names_read(scope, [("sym", top, (), 0)]) - {top}:
+                return top, by
+    return None
 
 
 def _guessed_names(scope, trees) -> list[str]:

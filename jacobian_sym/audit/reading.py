@@ -145,6 +145,8 @@ def _read_statements(scope: Scope, statements: list, reading: Reading):
         if role:
             reading.roles[id(stmt)] = role
             definitions.append(stmt)
+    for right in scope.__dict__.pop("_arguments", []):
+        _leaves_of(scope, right)
     for stmt in statements:
         if stmt.relation == "\\in" and len(stmt.sides) == 2:
             _declare_space(scope, stmt, reading)
@@ -247,6 +249,10 @@ def _definition(scope: Scope, left, right):
         name = _name_of(left[1], scope, new=True)
         if name:
             scope.vars[name] = Var(name, ("?", "?"), "defined", right, origin="function")
+            if all(a[0] == "sym" and not a[2] for a in left[2]) and len(left[2]) > 1:
+                # a(w, x, y, z) = …: its named arguments are the document's variables, once every
+                # definition of the section is read (u in f(u, v) is defined by the next row)
+                scope.__dict__.setdefault("_arguments", []).append(right)
             return "definition"
         return None
     name = _name_of(left, scope, new=True)
@@ -330,6 +336,10 @@ class _Dims:
         return False  # two different sizes the document names: a conflict, left for the audit to find
 
 
+def _is_one(d) -> bool:
+    return d == 1
+
+
 def _fresh(d):
     return isinstance(d, str) and d.startswith("?")
 
@@ -381,6 +391,12 @@ def _shape(tree, scope, dims):
         return _shape(("div", tree[1], tree[2]), scope, dims)
     if kind == "pow":  # (z − y)² keeps its base's shape (a square matrix's power too)
         base = _shape(tree[1], scope, dims)
+        if base not in (None, _SCALAR) and _shape(tree[2], scope, dims) == _SCALAR and \
+                all(_fresh(dims.find(d)) for d in base if not _is_one(dims.find(d))):
+            # (w + x + y + z)² of names no line shapes: a power of numbers, so they are numbers
+            for d in base:
+                dims.union(d, 1)
+            return (1, 1)
         return None if base is None else base if _shape(tree[2], scope, dims) == _SCALAR else None
     if kind == "sym":
         for name in (tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}",
