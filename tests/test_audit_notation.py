@@ -49,7 +49,8 @@ def test_superscript_labels_are_part_of_the_name_and_powers_stay_powers():
 
 def test_mathcal_and_bold_digits_are_names_of_their_own():
     assert latex.read(r"\mathcal{L}")[1] == "ℒ"
-    assert latex.read(r"\mathbf{1}_n")[:3] == ("sym", "ones", ("n",))
+    assert latex.read(r"\mathbf{1}_n", bold_digits=True)[:3] == ("sym", "ones", ("n",))
+    assert latex.read(r"\mathbf{1}")[0] == "num"  # the claims' \mathbf{1} (their broadcast) is unchanged
     assert latex.read(r"\mathbf{x}")[:3] == ("sym", "x", ())
 
 
@@ -75,3 +76,15 @@ def test_mathjax_inline_and_display_delimiters_in_markdown():
     doc = read_document("For \\( z = Wx \\) and \\\\( a = 1 \\\\) and\n\\[ y = 2 \\]", "d", "markdown")
     assert [([s.text for s in st.sides], st.line) for st in doc.statements] == [
         (["z", "Wx"], 1), (["a", "1"], 1), (["y", "2"], 2)]
+
+
+def test_read_as_people_write_it():
+    assert latex.read(r"\partial_{o_j} l(y)")[0] == "deriv"
+    assert latex.read(r"\mathrm{softmax}(o)_j")[0] == "elem"
+    assert latex.read(r"\log \sum_{k=1}^q \exp(o_k)")[2][0][0] == "sum"
+
+
+def test_a_condition_in_the_prose_is_not_an_equation():
+    doc = read_document("Then $l = 0$ only if we are sure, and whenever $\\xi_t = 0$ we stop; when $i = 1, z_1 = w$.",
+                        "d", "markdown")
+    assert [[s.text for s in st.sides] for st in doc.statements] == [["z_1", "w"]]

@@ -84,6 +84,9 @@ def test_a_planted_error_is_never_reported_on_another_line():
     ("d2l_chain_rule.md", r"\partial b} = -2(a-b)", r"\partial b} = 2(a-b)", 91),
     ("d2l_chain_rule.md", r"\partial w} = 2(w+x-y-z)", r"\partial w} = 2(w+x+y-z)", 92),
     ("d2l_chain_rule.md", r"\partial u} = 2(u+v)", r"\partial u} = 2(u-v)", 89),
+    ("d2l_softmax_regression.md", r"\exp(o_k)} - y_j =", r"\exp(o_k)} + y_j =", 182),
+    ("d2l_softmax_regression.md", r"&= \log \sum_{k=1}^q \exp(o_k) - \sum_{j=1}^q y_j o_j",
+     r"&= \log \sum_{k=1}^q \exp(o_k) + \sum_{j=1}^q y_j o_j", 174),
 ])
 def test_planted_errors_found(doc, old, new, line):
     """A sign flip or a wrong term in a line the audit decides: found on its line, nothing else wrong."""

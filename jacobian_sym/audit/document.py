@@ -135,6 +135,9 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         if display:
             last_display = end
         new = _statements(body, body_start, lines, current, display, sentence)
+        if not display and new:  # "$l = 0$ only if …", "whenever $\xi_t = 0$": a condition, not an identity
+            before, after = _condition(text, start, end)
+            new = new[1:] if before else new[:-1] if after else new
         if not display and new and previous_inline and _VERBAL.fullmatch(text[previous_inline[1]:start]):
             # "$a = b$ will always be $c$": the words are an equality between the two formulas
             last = previous_inline[0]
@@ -147,6 +150,17 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         h += 1
     prose_add(prose, current, text[last_end:])  # the prose after the last formula is the section's too
     return Document(source, sections, statements, prose, notes)
+
+
+_BEFORE_CONDITION = re.compile(r"(?:\b(?:if|iff|when|whenever|unless|until|we need|need|require|requires|such that|"
+                               r"assume|assuming|suppose|provided|whether)\s*)$", re.I)
+_AFTER_CONDITION = re.compile(r"\s*(?:only if|if and only if|iff|exactly when|precisely when)\b", re.I)
+
+
+def _condition(text, start, end) -> tuple[bool, bool]:
+    """Whether the prose makes the first part of inline math a condition ("if $x = 0$", "when $i = 1, …$"),
+    and whether it makes the last one ("$l = 0$ only if …")."""
+    return (bool(_BEFORE_CONDITION.search(text[max(0, start - 40):start])), bool(_AFTER_CONDITION.match(text, end)))
 
 
 def _unclosed_note(lines, offset, token):

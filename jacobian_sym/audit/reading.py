@@ -29,7 +29,7 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
     if key not in reading.trees:
         side = stmt.sides[k]
         try:
-            reading.trees[key] = latex.read(side.text, source=f"line {side.line}")
+            reading.trees[key] = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
         except latex.LatexError as err:
             reading.trees[key] = err
     return reading.trees[key]
@@ -63,11 +63,33 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
         prose = "".join(doc.prose.get(path, []))
         _read_prose(scope, prose)
         _read_statements(scope, by_section.get(path, []), reading)
+        _one_hot_labels(scope, done, _left_names(by_section.get(path, []), reading))
         reading.scopes[path] = scope
         done.insert(0, scope)
     for scope in done:  # read: now a name a section lacks is looked up in the sections before it
         scope.looks_back = True
     return reading
+
+
+def _left_names(statements, reading) -> set:
+    """The names a section's equations have on their left (y of y_i = …)."""
+    out = set()
+    for stmt in statements:
+        if stmt.relation == "=" and len(stmt.sides) >= 2:
+            left = parse_side(stmt, 0, reading)
+            if not isinstance(left, Exception) and left[0] == "sym":
+                out.add(left[1])
+    return out
+
+
+def _one_hot_labels(scope, done, written):
+    """"y is a one-hot vector": the y a section took from the section it is part of (d2l's y = o + ε)
+    and does not define on its own lines is a label there, and in the sections after it."""
+    for name in set(scope.one_hot).union(*(earlier.one_hot for earlier in done)):
+        var = scope.vars.get(name)
+        if var is not None and var.kind == "defined" and name not in written:
+            scope.vars[name] = Var(name, var.shape, "one_hot", origin="the text (one-hot)")
+            scope.one_hot.add(name)
 
 
 def _parent(path, scopes):
@@ -78,7 +100,7 @@ def _parent(path, scopes):
 
 
 # ----- prose -----
-_NAME = r"\$\s*(?:\\boldsymbol\{)?\\?([A-Za-z]+)\}?\s*\$"
+_NAME = r"\$\s*(?:\\(?:boldsymbol|mathbf|bm)\{)?\\?([A-Za-z]+)\}?\s*\$"
 
 
 def _read_prose(scope: Scope, prose: str):
@@ -443,6 +465,7 @@ def _shape(tree, scope, dims):
             return _shape(tree[2][0], scope, dims)
         return None
     if kind == "sum":
+        _sized_by_bound(tree, scope, dims)
         return _SCALAR
     if kind == "deriv":
         top, by = _shape(tree[1], scope, dims), _shape(tree[2], scope, dims)
@@ -452,6 +475,32 @@ def _shape(tree, scope, dims):
             return by if by == _SCALAR else ((1, by[0]) if by[1] == 1 else by)
         return None
     return None
+
+
+def _sized_by_bound(tree, scope, dims):
+    """Σ_{j=1}^{q} y_j o_j: the vectors the sum reads at its index have q entries (q a size the
+    document names: its bound), when nothing else gives their length."""
+    _, var, lo, hi, _excluded, body, _pos = tree
+    if var is None or hi is None or hi[0] != "sym" or hi[2] or scope.var(hi[1]) is not None:
+        return
+    if lo is not None and lo != ("num", 1, lo[-1]) and not (lo[0] == "num" and lo[1] == 1):
+        return
+    for node in latex.walk(body):
+        if node[0] != "sym" or node[2] != (var,):
+            continue
+        v = scope.var(node[1])
+        if v is None or v.shape == ("?", "?"):
+            continue
+        axis = 0 if v.shape[1] == 1 else 1 if v.shape[0] == 1 else None
+        if axis is None:
+            continue
+        d = dims.find(v.shape[axis])
+        if _fresh(d):
+            dims.union(d, hi[1])
+        elif d in scope.guessed:  # a size an earlier section guessed: the bound names it
+            scope.guessed.discard(d)
+            for other in scope.vars.values():
+                other.shape = tuple(hi[1] if x == d else x for x in other.shape)
 
 
 # ----- displays -----

@@ -67,13 +67,14 @@ def tokens(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def read(text: str, source: str = "claim"):
-    """The tree of one expression (no relation sign in it)."""
+def read(text: str, source: str = "claim", *, bold_digits: bool = False):
+    """The tree of one expression (no relation sign in it). ``bold_digits``: a bold 1 (0) is a vector
+    of ones (zeros), the name ``ones`` (``zeros``), as documents mean it; else the number (claims)."""
     opened, closed = len(re.findall(r"(?<!\\)\{", text)), len(re.findall(r"(?<!\\)\}", text))
     if opened != closed:
         raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source,
                          col=unbalanced_brace(text))
-    reader = Reader(text, source)
+    reader = Reader(text, source, bold_digits=bold_digits)
     tree = reader.expr()
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
@@ -95,8 +96,8 @@ def unbalanced_brace(text: str) -> int | None:
 
 
 class Reader:
-    def __init__(self, text: str, source: str = "claim", col: int = 0):
-        self.tokens = _unwrap(tokens(text))
+    def __init__(self, text: str, source: str = "claim", col: int = 0, bold_digits: bool = False):
+        self.tokens = _unwrap(tokens(text), bold_digits)
         self.i, self.end, self.source, self.col = 0, len(text) + 1, source, col
         #: how many norms ‖…‖ are open: inside one, its closing ‖ ends the expression
         self.norms = 0
@@ -203,6 +204,13 @@ class Reader:
         tok, pos = self.peek(), self.pos()
         if tok in (r"\sum", r"\Sum"):
             return self.summation()
+        if tok == r"\partial" and self.peek(1) == "_":  # \partial_{o_j} l: the operator ∂/∂o_j
+            self.take()
+            self.take()
+            by = _small_tree(self.raw_group(), pos, self) if self.peek() == "{" else self.symbol(self.take(), pos)
+            if self.at_stop():
+                self.fail("∂/∂… is applied to nothing", pos)
+            return ("deriv", self.product(), by, (), pos)
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
             self.take()
             self.raw_group()  # {\partial}
@@ -274,6 +282,9 @@ class Reader:
                 node = self._superscript(node, pos)
             elif tok == "'":
                 self.fail("a prime after something that is not a function", pos)
+            elif tok == "_" and node[0] in ("call", "apply") and not node[1:2] == ("norm",):
+                self.take()  # softmax(o)_j: an entry of the value
+                node = ("elem", node, _indices(self.raw_group()), pos)
             elif tok == "_" and node[0] in ("matrix", "elem"):
                 self.fail("a subscript here cannot be read", pos)
             else:
@@ -480,6 +491,8 @@ class Reader:
             self.take("}")
         elif self.peek() == "(":
             args = self.arguments()
+        elif self.peek() in (r"\sum", r"\Sum"):  # \log \sum_k e^{o_k}
+            args = (self.summation(),)
         else:
             args = (self.postfix(),)
         return ("call", fname.lower() + "_prime" * primes, args, None, pos)
@@ -629,13 +642,13 @@ def _small_tree(group, pos, reader):
         reader.fail(f"a sum's bound I cannot read: {text}", pos)
 
 
-def _unwrap(toks):
+def _unwrap(toks, bold_digits=False):
     """\\boldsymbol{x} → x: a font wrapper and its braces go; what they hold stays."""
     out, depth_stack, i = [], [], 0
     while i < len(toks):
         tok, pos = toks[i]
-        if tok in _WRAPPERS and i + 3 < len(toks) and toks[i + 1][0] == "{" and toks[i + 2][0] in ("0", "1") \
-                and toks[i + 3][0] == "}":  # a bold digit is a vector of ones (zeros)
+        if bold_digits and tok in _WRAPPERS and i + 3 < len(toks) and toks[i + 1][0] == "{" and \
+                toks[i + 2][0] in ("0", "1") and toks[i + 3][0] == "}":  # a bold digit: a vector of ones (zeros)
             out.append((r"\one" if toks[i + 2][0] == "1" else r"\zero", pos))
             i += 4
             continue
