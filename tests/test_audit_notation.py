@@ -88,3 +88,16 @@ def test_a_condition_in_the_prose_is_not_an_equation():
     doc = read_document("Then $l = 0$ only if we are sure, and whenever $\\xi_t = 0$ we stop; when $i = 1, z_1 = w$.",
                         "d", "markdown")
     assert [[s.text for s in st.sides] for st in doc.statements] == [["z_1", "w"]]
+
+
+def test_setting_a_gradient_to_zero_is_a_condition_not_an_identity():
+    text = ("Let $\\mathbf{X} \\in \\mathbb{R}^{n \\times d}$, $\\mathbf{w} \\in \\mathbb{R}^{d}$ and labels "
+            "$\\mathbf{y}$.\n\nTaking the derivative and setting it equal to zero yields:\n\n"
+            "$$\\partial_{\\mathbf{w}} \\|\\mathbf{y} - \\mathbf{X}\\mathbf{w}\\|^2 = 2 \\mathbf{X}^\\top "
+            "(\\mathbf{X} \\mathbf{w} - \\mathbf{y}) = 0 \\textrm{ and hence } \\mathbf{X}^\\top \\mathbf{y} = "
+            "\\mathbf{X}^\\top \\mathbf{X} \\mathbf{w}.$$\n")
+    report = js.audit(text, kind="markdown")
+    verdicts = [link.verdict for link in report.links]
+    assert verdicts == ["notation", "not decidable", "not decidable"], [(x.text, x.reason) for x in report.links]
+    planted = js.audit(text.replace("2 \\mathbf{X}^\\top (", "2 \\mathbf{X} ("), kind="markdown")
+    assert planted.links[0].verdict == "fails"  # y's shape comes from X w − y: a wrong value is found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from pathlib import Path
 
@@ -68,13 +70,36 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     doc = read_document(text, name, kind or guessed)
     reading = read_scopes(doc, _context(context), shapes)
     report = AuditReport(name, [], notes=list(doc.notes))
+    zero_set = None  # the prose of a display that sets something to zero, once its "= 0" is seen
+    cuts = []
     for done, stmt in enumerate(doc.statements):
         if progress:
             progress(done, len(doc.statements), f"line {stmt.line}")
         scope = reading.scopes.get(stmt.section.path, reading.scopes[()])
+        if stmt.display and _SETS_ZERO.search(stmt.prose or ""):
+            first = 0 if zero_set == stmt.prose else next(
+                (k for k, side in enumerate(stmt.sides) if side.text.strip() == "0"), None)
+            if first is not None:
+                zero_set = stmt.prose
+                if first > 1:  # the chain before its "= 0" is a claim like any other
+                    cuts.append(_cut(stmt, first))  # kept alive: the reader's caches go by id
+                    _audit_statement(cuts[-1], scope, reading, report, seed)
+                for k in range(max(first, 1), len(stmt.sides)):
+                    report.links.append(_link(stmt, k, A.UNDECIDABLE, "a condition the text sets (\"setting it "
+                                              "equal to zero\"), and what follows from it: not an identity"))
+                continue
         _audit_statement(stmt, scope, reading, report, seed)
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: the prose of an optimality condition: "setting it equal to zero yields", "set the gradient to 0"
+_SETS_ZERO = re.compile(r"\bsett?(?:ing)?\b[^.]{0,40}\b(?:equal to |to )(?:zero|0)\b", re.I)
+
+
+def _cut(stmt, first):
+    """The statement's chain up to side ``first`` (excluded)."""
+    return dataclasses.replace(stmt, sides=stmt.sides[:first])
 
 
 def _link(stmt, k, verdict, reason="", **kw):

@@ -22,6 +22,8 @@ class Reading:
     scopes: dict
     roles: dict = field(default_factory=dict)  # id(statement) → "definition" | "declaration" | "display"
     trees: dict = field(default_factory=dict)  # (id(statement), k) → tree or LatexError
+    #: names the text shows alone in inline math ("labels $\\mathbf{y}$"): the document's variables
+    mentioned: set = field(default_factory=set)
 
 
 def parse_side(stmt: Statement, k: int, reading: Reading):
@@ -46,6 +48,11 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
     for stmt in doc.statements:
         by_section.setdefault(stmt.section.path, []).append(stmt)
     paths = [()] + [s.path for s in doc.sections]
+    for stmt in doc.statements:
+        if len(stmt.sides) == 1 and not stmt.display:
+            tree = parse_side(stmt, 0, reading)
+            if not isinstance(tree, Exception) and tree[0] == "sym" and not tree[2]:
+                reading.mentioned.add(tree[1])
     done: list = []  # the scopes read so far, latest first
     for path in paths:
         if path in reading.scopes and path != ():
@@ -172,11 +179,62 @@ def _read_statements(scope: Scope, statements: list, reading: Reading):
     for stmt in statements:
         if stmt.relation == "\\in" and len(stmt.sides) == 2:
             _declare_space(scope, stmt, reading)
+    created = _link_leaves(scope, statements, reading)
     _infer(scope)
     for stmt in statements:
         _display_shapes(scope, stmt, reading)
     _infer(scope)
+    for name in created:  # a shape the links do not give in full: the name stays unknown
+        var = scope.vars.get(name)
+        if var is not None and var.kind == "leaf" and any(_fresh(scope._dims.find(d)) for d in var.shape):
+            del scope.vars[name]
     _defaults(scope)
+
+
+def _link_leaves(scope, statements, reading) -> list:
+    """Names the text shows as its variables ("labels $\\mathbf{y}$") that a section's equations read and
+    no line defines or declares become leaves, their shapes to be unified through the equations they are
+    in (Xw − y: y is n×1); the equations are kept for ``_infer``. A derivative's bare top (∂L/∂X) and
+    its variable are not made leaves (a leaf L would make ∂L/∂X zero)."""
+    created, links = [], []
+    for stmt in statements:
+        if stmt.relation != "=" or len(stmt.sides) < 2 or id(stmt) in reading.roles:
+            continue
+        trees = [parse_side(stmt, k, reading) for k in range(len(stmt.sides))]
+        if any(isinstance(t, Exception) for t in trees):
+            continue
+        new = []
+        for tree in trees:
+            for name in _plain_names(tree):
+                if name in reading.mentioned and scope.var(name) is None and not scope.is_size(name) \
+                        and name not in INDEX_LETTERS and name not in ("e", "I") and name not in scope.functions \
+                        and not any(name in earlier.vars for earlier in scope.earlier):
+                    scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
+                    new.append(name)
+        if new:
+            created += new
+            links.append(trees)
+    scope.__dict__["_links"] = links
+    return created
+
+
+def _plain_names(tree):
+    """The bare symbols of a tree outside derivative tops that are bare symbols and derivative variables."""
+    if not latex.is_node(tree):
+        return
+    if tree[0] == "sym":
+        if not tree[2]:
+            yield tree[1]
+        return
+    if tree[0] == "deriv":
+        if tree[1][0] != "sym":
+            yield from _plain_names(tree[1])
+        return
+    if tree[0] == "sum":
+        yield from _plain_names(tree[5])
+        return
+    for part in latex.children(tree):
+        yield from _plain_names(part)
 
 
 #: letters that name indices or sizes when nothing defines them (i = 1, l = m, k = i)
@@ -392,6 +450,12 @@ def _infer(scope: Scope):
                 sig = scope.var(var.signal)
                 if of is not None and sig is not None and sig.shape == ("?", "?"):
                     sig.shape = (1, of.shape[0]) if of.shape[1] == 1 else of.shape
+        for trees in scope.__dict__.get("_links", ()):  # the sides of an equation have one shape
+            shapes = [_shape(t, scope, dims) for t in trees]
+            known = [sh for sh in shapes if sh not in (None, _SCALAR)]
+            for a, b in zip(known, known[1:]):
+                dims.union(a[0], b[0])
+                dims.union(a[1], b[1])
     _resolve(scope, dims)
 
 
