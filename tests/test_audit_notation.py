@@ -101,3 +101,13 @@ def test_setting_a_gradient_to_zero_is_a_condition_not_an_identity():
     assert verdicts == ["notation", "not decidable", "not decidable"], [(x.text, x.reason) for x in report.links]
     planted = js.audit(text.replace("2 \\mathbf{X}^\\top (", "2 \\mathbf{X} ("), kind="markdown")
     assert planted.links[0].verdict == "fails"  # y's shape comes from X w − y: a wrong value is found
+
+
+def test_the_issues_non_identities_are_never_wrong_values():
+    text = ("# S\n\nLet $A \\in \\mathbb{R}^{n \\times m}$ and $\\theta \\in \\mathbb{R}^{m}$. Compute "
+            "$\\sigma = \\sigma(A\\theta)$ and then $a = 1$ and $b = 2$.\nThe minima are at $x = -1, 0, 2$. "
+            "For the sum to survive we need $j = k$.\n\n$$\\boldsymbol{\\sigma} = \\sigma(A \\theta)$$\n\n"
+            "$$a = 1 \\text{ and } b = 2$$\n")
+    report = js.audit(text, kind="markdown")
+    assert not report.failing
+    assert all(link.line in (6, 8) for link in report.links)
