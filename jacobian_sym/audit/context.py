@@ -181,8 +181,9 @@ def _subscripted(node):
             yield n[1], n[2]
 
 
-def free_indices(node, scope: Scope, bound=frozenset()) -> list[str]:
-    """The index letters of ``node`` not bound by a sum, in order of appearance."""
+def free_indices(node, scope: Scope, bound=frozenset(), _through=frozenset()) -> list[str]:
+    """The index letters of ``node`` not bound by a sum, in order of appearance (a definition that
+    reads its own name, as ``f(x) = … f(x) …`` does, is entered once: ``_through`` are those entered)."""
     out: list[str] = []
 
     def visit(n, bound):
@@ -201,8 +202,9 @@ def free_indices(node, scope: Scope, bound=frozenset()) -> list[str]:
             base, indices = n[1], n[2]
             is_name = any(scope.var(c) is not None for c in _candidates(base, indices))
             var = scope.var(base) if not indices else None
-            if var is not None and var.kind == "defined" and var.definition is not None and scope.has_free(var):
-                for ix in free_indices(var.definition, scope):
+            if var is not None and var.kind == "defined" and var.definition is not None and \
+                    base not in _through and scope.has_free(var):
+                for ix in free_indices(var.definition, scope, _through=_through | {base}):
                     add(ix, bound)
             if indices and not is_name:
                 for ix in indices:
@@ -213,7 +215,9 @@ def free_indices(node, scope: Scope, bound=frozenset()) -> list[str]:
         if kind == "apply":
             var = scope.var(n[1][1])
             if var is not None and var.origin == "function":  # h(x) = …: x is the notes' placeholder
-                for ix in (free_indices(var.definition, scope) if var.definition is not None else ()):
+                name = n[1][1]
+                inner = var.definition if var.definition is not None and name not in _through else None
+                for ix in (free_indices(inner, scope, _through=_through | {name}) if inner is not None else ()):
                     add(ix, bound)
                 return
             if scope.function(n[1][1]) is None:

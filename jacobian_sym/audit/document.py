@@ -14,6 +14,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit.macros import expand
+
 _ALIGNS = ("align", "align*", "aligned", "alignat", "alignat*", "eqnarray", "eqnarray*", "split", "gather",
            "gather*", "gathered", "equation", "equation*", "multline", "multline*", "displaymath")
 _TEX_SECTION = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragraph)\*?\{([^{}]*)\}")
@@ -110,10 +112,11 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
     if kind is None:
         kind = "latex" if re.search(r"\\(documentclass|begin\{document\}|section\{)", text) else "markdown"
     original, text = text, without_code(text, kind)
+    text, macro_notes = expand(text)  # the document's own \newcommand, \def, \DeclareMathOperator
     lines = _Lines(text)
     headings = _headings(text, original, kind)
     maths, unclosed = _maths(text, kind)
-    notes = [_unclosed_note(lines, offset, token) for offset, token in unclosed]
+    notes = [_unclosed_note(lines, offset, token) for offset, token in unclosed] + macro_notes
     sections, statements, prose = [], [], {}
     stack: list[tuple[int, str, str]] = []
     current = Section((), "", 1)
@@ -132,6 +135,9 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         if display:
             last_display = end
         new = _statements(body, body_start, lines, current, display, sentence)
+        if not display and new:  # "$l = 0$ only if …", "whenever $\xi_t = 0$": a condition, not an identity
+            before, after = _condition(text, start, end)
+            new = new[1:] if before else new[:-1] if after else new
         if not display and new and previous_inline and _VERBAL.fullmatch(text[previous_inline[1]:start]):
             # "$a = b$ will always be $c$": the words are an equality between the two formulas
             last = previous_inline[0]
@@ -144,6 +150,17 @@ def read_document(text: str, source: str = "document", kind: str | None = None) 
         h += 1
     prose_add(prose, current, text[last_end:])  # the prose after the last formula is the section's too
     return Document(source, sections, statements, prose, notes)
+
+
+_BEFORE_CONDITION = re.compile(r"(?:\b(?:if|iff|when|whenever|unless|until|we need|need|require|requires|such that|"
+                               r"assume|assuming|suppose|provided|whether)\s*)$", re.I)
+_AFTER_CONDITION = re.compile(r"\s*(?:only if|if and only if|iff|exactly when|precisely when)\b", re.I)
+
+
+def _condition(text, start, end) -> tuple[bool, bool]:
+    """Whether the prose makes the first part of inline math a condition ("if $x = 0$", "when $i = 1, …$"),
+    and whether it makes the last one ("$l = 0$ only if …")."""
+    return (bool(_BEFORE_CONDITION.search(text[max(0, start - 40):start])), bool(_AFTER_CONDITION.match(text, end)))
 
 
 def _unclosed_note(lines, offset, token):
@@ -334,10 +351,11 @@ def without_code(text, kind):
 
 # ----- math -----
 #: (opening, closing, displayed, the kinds of document that use them), tried in order
-_DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex",)),
-               ("\\(", "\\)", False, ("latex",)))
+_DELIMITERS = (("$$", "$$", True, ("markdown", "latex")), ("\\[", "\\]", True, ("latex", "markdown")),
+               ("\\(", "\\)", False, ("latex", "markdown")))
 _ENV_START = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in _ALIGNS) + r")\}")
-_OPENING = {"markdown": re.compile(r"\\\$|\$\$|\$"), "latex": re.compile(r"\\\$|\$\$|\$|\\\[|\\\(|\\begin\{")}
+#: MathJax reads \[…\] and \(…\) in Markdown too
+_OPENING = {"markdown": re.compile(r"\\\$|\$\$|\$|\\\[|\\\("), "latex": re.compile(r"\\\$|\$\$|\$|\\\[|\\\(|\\begin\{")}
 _INNER = re.compile(r"\\begin\{|\\end\{|\n[ \t]*\n")
 
 
@@ -391,7 +409,9 @@ def _maths(text, kind):
                 unclosed.append((i, token))
                 i += 2
                 continue
-            out.append((i, close + 2, i + 2, text[i + 2:close], display))
+            body = text[i + 2:close]
+            # kramdown's \\( … \\): the closing \) found at the second backslash of \\)
+            out.append((i, close + 2, i + 2, body[:-1] if body.endswith("\\") else body, display))
             i = close + 2
             continue
         if token == "\\begin{":
@@ -567,7 +587,10 @@ def _text_of(cell):
 
 
 _TRAILING_TEXT = re.compile(r"(.*?)(?:\s|\\ |\\quad|\\qquad)+\\text\s*\{([^{}]*)\}\s*", re.S)
-_GAP = re.compile(r"(?:\\ \s*){2,}|\\quad|\\qquad")
+#: what sets two equations of one row apart: spaces, or a joining word between them (\textrm{ and })
+_SPACE = r"(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*"
+_GAP = re.compile(_SPACE + r"\\(?:text|textrm|mathrm)\s*\{\s*(?:and hence|and so|hence|thus|and|where|with|for|,)"
+                  r"\s*\}" + _SPACE + r"|(?:\\ \s*){2,}|\\quad|\\qquad")
 
 
 def _spaced(row, offset):
@@ -606,7 +629,7 @@ def _chain(row, offset, lines, section, display, sentence, reason, cells, previo
     """The statements of one row: its comma-separated parts, each a chain of sides."""
     out = []
     given = []
-    parts = _split(row, ",", offset) if not display else _spaced(row, offset)
+    parts = [q for p in _split(row, ",", offset) for q in _spaced(*p)] if not display else _spaced(row, offset)
     if not display and _enumeration(parts):
         return out
     for part, poff in parts:

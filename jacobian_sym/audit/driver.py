@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from pathlib import Path
 
@@ -68,13 +70,36 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     doc = read_document(text, name, kind or guessed)
     reading = read_scopes(doc, _context(context), shapes)
     report = AuditReport(name, [], notes=list(doc.notes))
+    zero_set = None  # the prose of a display that sets something to zero, once its "= 0" is seen
+    cuts = []
     for done, stmt in enumerate(doc.statements):
         if progress:
             progress(done, len(doc.statements), f"line {stmt.line}")
         scope = reading.scopes.get(stmt.section.path, reading.scopes[()])
+        if stmt.display and _SETS_ZERO.search(stmt.prose or ""):
+            first = 0 if zero_set == stmt.prose else next(
+                (k for k, side in enumerate(stmt.sides) if side.text.strip() == "0"), None)
+            if first is not None:
+                zero_set = stmt.prose
+                if first > 1:  # the chain before its "= 0" is a claim like any other
+                    cuts.append(_cut(stmt, first))  # kept alive: the reader's caches go by id
+                    _audit_statement(cuts[-1], scope, reading, report, seed)
+                for k in range(max(first, 1), len(stmt.sides)):
+                    report.links.append(_link(stmt, k, A.UNDECIDABLE, "a condition the text sets (\"setting it "
+                                              "equal to zero\"), and what follows from it: not an identity"))
+                continue
         _audit_statement(stmt, scope, reading, report, seed)
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: the prose of an optimality condition: "setting it equal to zero yields", "set the gradient to 0"
+_SETS_ZERO = re.compile(r"\bsett?(?:ing)?\b[^.]{0,40}\b(?:equal to |to )(?:zero|0)\b", re.I)
+
+
+def _cut(stmt, first):
+    """The statement's chain up to side ``first`` (excluded)."""
+    return dataclasses.replace(stmt, sides=stmt.sides[:first])
 
 
 def _link(stmt, k, verdict, reason="", **kw):
@@ -293,7 +318,28 @@ def _decide(ref, other, scope, stmt, seed):
         names = ", ".join(guessed)
         return (A.UNDECIDABLE, f"the shape of {names} is not given (no line declares or defines it), and the "
                 f"guess does not fit: {reason}", None)
+    unrelated = _unrelated_derivative(scope, (ref.tree, other.tree))
+    if unrelated:  # ∂a/∂u with a, as defined, not reading u: the line is about another dependency
+        top, by = unrelated
+        return (A.UNDECIDABLE, f"∂{top}/∂{by} is a factor, but {top} as the document defines it does not depend "
+                f"on {by}: the line is about other dependencies than the definitions ({reason})", None)
     return verdict, reason, extra
+
+
+def _unrelated_derivative(scope, trees):
+    """(a, u) of a factor ∂a/∂u where a is defined and, through its definitions, reads no u (a
+    derivative a writer sets down only for a dependency the document's definitions do not have)."""
+    for tree in trees:
+        for node in latex.walk(tree):
+            if node[0] != "deriv" or node[1][0] != "sym" or node[2][0] != "sym" or node[1][2] or node[2][2]:
+                continue
+            top, by = node[1][1], node[2][1]
+            var, wrt = scope.vars.get(top), scope.vars.get(by)
+            if var is None or wrt is None or var.kind != "defined" or var.definition is None:
+                continue
+            if by not in _names_read(scope, [("sym", top, (), 0)]) - {top}:
+                return top, by
+    return None
 
 
 def _guessed_names(scope, trees) -> list[str]:

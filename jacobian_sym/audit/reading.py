@@ -22,6 +22,8 @@ class Reading:
     scopes: dict
     roles: dict = field(default_factory=dict)  # id(statement) → "definition" | "declaration" | "display"
     trees: dict = field(default_factory=dict)  # (id(statement), k) → tree or LatexError
+    #: names the text shows alone in inline math ("labels $\\mathbf{y}$"): the document's variables
+    mentioned: set = field(default_factory=set)
 
 
 def parse_side(stmt: Statement, k: int, reading: Reading):
@@ -29,7 +31,7 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
     if key not in reading.trees:
         side = stmt.sides[k]
         try:
-            reading.trees[key] = latex.read(side.text, source=f"line {side.line}")
+            reading.trees[key] = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
         except latex.LatexError as err:
             reading.trees[key] = err
     return reading.trees[key]
@@ -46,6 +48,11 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
     for stmt in doc.statements:
         by_section.setdefault(stmt.section.path, []).append(stmt)
     paths = [()] + [s.path for s in doc.sections]
+    for stmt in doc.statements:
+        if len(stmt.sides) == 1 and not stmt.display:
+            tree = parse_side(stmt, 0, reading)
+            if not isinstance(tree, Exception) and tree[0] == "sym" and not tree[2]:
+                reading.mentioned.add(tree[1])
     done: list = []  # the scopes read so far, latest first
     for path in paths:
         if path in reading.scopes and path != ():
@@ -63,11 +70,33 @@ def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Rea
         prose = "".join(doc.prose.get(path, []))
         _read_prose(scope, prose)
         _read_statements(scope, by_section.get(path, []), reading)
+        _one_hot_labels(scope, done, _left_names(by_section.get(path, []), reading))
         reading.scopes[path] = scope
         done.insert(0, scope)
     for scope in done:  # read: now a name a section lacks is looked up in the sections before it
         scope.looks_back = True
     return reading
+
+
+def _left_names(statements, reading) -> set:
+    """The names a section's equations have on their left (y of y_i = …)."""
+    out = set()
+    for stmt in statements:
+        if stmt.relation == "=" and len(stmt.sides) >= 2:
+            left = parse_side(stmt, 0, reading)
+            if not isinstance(left, Exception) and left[0] == "sym":
+                out.add(left[1])
+    return out
+
+
+def _one_hot_labels(scope, done, written):
+    """"y is a one-hot vector": the y a section took from the section it is part of (d2l's y = o + ε)
+    and does not define on its own lines is a label there, and in the sections after it."""
+    for name in set(scope.one_hot).union(*(earlier.one_hot for earlier in done)):
+        var = scope.vars.get(name)
+        if var is not None and var.kind == "defined" and name not in written:
+            scope.vars[name] = Var(name, var.shape, "one_hot", origin="the text (one-hot)")
+            scope.one_hot.add(name)
 
 
 def _parent(path, scopes):
@@ -78,7 +107,7 @@ def _parent(path, scopes):
 
 
 # ----- prose -----
-_NAME = r"\$\s*(?:\\boldsymbol\{)?\\?([A-Za-z]+)\}?\s*\$"
+_NAME = r"\$\s*(?:\\(?:boldsymbol|mathbf|bm)\{)?\\?([A-Za-z]+)\}?\s*\$"
 
 
 def _read_prose(scope: Scope, prose: str):
@@ -145,14 +174,67 @@ def _read_statements(scope: Scope, statements: list, reading: Reading):
         if role:
             reading.roles[id(stmt)] = role
             definitions.append(stmt)
+    for right in scope.__dict__.pop("_arguments", []):
+        _leaves_of(scope, right)
     for stmt in statements:
         if stmt.relation == "\\in" and len(stmt.sides) == 2:
             _declare_space(scope, stmt, reading)
+    created = _link_leaves(scope, statements, reading)
     _infer(scope)
     for stmt in statements:
         _display_shapes(scope, stmt, reading)
     _infer(scope)
+    for name in created:  # a shape the links do not give in full: the name stays unknown
+        var = scope.vars.get(name)
+        if var is not None and var.kind == "leaf" and any(_fresh(scope._dims.find(d)) for d in var.shape):
+            del scope.vars[name]
     _defaults(scope)
+
+
+def _link_leaves(scope, statements, reading) -> list:
+    """Names the text shows as its variables ("labels $\\mathbf{y}$") that a section's equations read and
+    no line defines or declares become leaves, their shapes to be unified through the equations they are
+    in (Xw − y: y is n×1); the equations are kept for ``_infer``. A derivative's bare top (∂L/∂X) and
+    its variable are not made leaves (a leaf L would make ∂L/∂X zero)."""
+    created, links = [], []
+    for stmt in statements:
+        if stmt.relation != "=" or len(stmt.sides) < 2 or id(stmt) in reading.roles:
+            continue
+        trees = [parse_side(stmt, k, reading) for k in range(len(stmt.sides))]
+        if any(isinstance(t, Exception) for t in trees):
+            continue
+        new = []
+        for tree in trees:
+            for name in _plain_names(tree):
+                if name in reading.mentioned and scope.var(name) is None and not scope.is_size(name) \
+                        and name not in INDEX_LETTERS and name not in ("e", "I") and name not in scope.functions \
+                        and not any(name in earlier.vars for earlier in scope.earlier):
+                    scope.vars[name] = Var(name, _default_shape(scope, name), _leaf_kind(scope, name))
+                    new.append(name)
+        if new:
+            created += new
+            links.append(trees)
+    scope.__dict__["_links"] = links
+    return created
+
+
+def _plain_names(tree):
+    """The bare symbols of a tree outside derivative tops that are bare symbols and derivative variables."""
+    if not latex.is_node(tree):
+        return
+    if tree[0] == "sym":
+        if not tree[2]:
+            yield tree[1]
+        return
+    if tree[0] == "deriv":
+        if tree[1][0] != "sym":
+            yield from _plain_names(tree[1])
+        return
+    if tree[0] == "sum":
+        yield from _plain_names(tree[5])
+        return
+    for part in latex.children(tree):
+        yield from _plain_names(part)
 
 
 #: letters that name indices or sizes when nothing defines them (i = 1, l = m, k = i)
@@ -247,6 +329,10 @@ def _definition(scope: Scope, left, right):
         name = _name_of(left[1], scope, new=True)
         if name:
             scope.vars[name] = Var(name, ("?", "?"), "defined", right, origin="function")
+            if all(a[0] == "sym" and not a[2] for a in left[2]) and len(left[2]) > 1:
+                # a(w, x, y, z) = …: its named arguments are the document's variables, once every
+                # definition of the section is read (u in f(u, v) is defined by the next row)
+                scope.__dict__.setdefault("_arguments", []).append(right)
             return "definition"
         return None
     name = _name_of(left, scope, new=True)
@@ -330,6 +416,10 @@ class _Dims:
         return False  # two different sizes the document names: a conflict, left for the audit to find
 
 
+def _is_one(d) -> bool:
+    return d == 1
+
+
 def _fresh(d):
     return isinstance(d, str) and d.startswith("?")
 
@@ -360,6 +450,12 @@ def _infer(scope: Scope):
                 sig = scope.var(var.signal)
                 if of is not None and sig is not None and sig.shape == ("?", "?"):
                     sig.shape = (1, of.shape[0]) if of.shape[1] == 1 else of.shape
+        for trees in scope.__dict__.get("_links", ()):  # the sides of an equation have one shape
+            shapes = [_shape(t, scope, dims) for t in trees]
+            known = [sh for sh in shapes if sh not in (None, _SCALAR)]
+            for a, b in zip(known, known[1:]):
+                dims.union(a[0], b[0])
+                dims.union(a[1], b[1])
     _resolve(scope, dims)
 
 
@@ -381,6 +477,12 @@ def _shape(tree, scope, dims):
         return _shape(("div", tree[1], tree[2]), scope, dims)
     if kind == "pow":  # (z − y)² keeps its base's shape (a square matrix's power too)
         base = _shape(tree[1], scope, dims)
+        if base not in (None, _SCALAR) and _shape(tree[2], scope, dims) == _SCALAR and \
+                all(_fresh(dims.find(d)) for d in base if not _is_one(dims.find(d))):
+            # (w + x + y + z)² of names no line shapes: a power of numbers, so they are numbers
+            for d in base:
+                dims.union(d, 1)
+            return (1, 1)
         return None if base is None else base if _shape(tree[2], scope, dims) == _SCALAR else None
     if kind == "sym":
         for name in (tree[1] if not tree[2] else f"{tree[1]}_{''.join(tree[2])}",
@@ -427,6 +529,7 @@ def _shape(tree, scope, dims):
             return _shape(tree[2][0], scope, dims)
         return None
     if kind == "sum":
+        _sized_by_bound(tree, scope, dims)
         return _SCALAR
     if kind == "deriv":
         top, by = _shape(tree[1], scope, dims), _shape(tree[2], scope, dims)
@@ -436,6 +539,32 @@ def _shape(tree, scope, dims):
             return by if by == _SCALAR else ((1, by[0]) if by[1] == 1 else by)
         return None
     return None
+
+
+def _sized_by_bound(tree, scope, dims):
+    """Σ_{j=1}^{q} y_j o_j: the vectors the sum reads at its index have q entries (q a size the
+    document names: its bound), when nothing else gives their length."""
+    _, var, lo, hi, _excluded, body, _pos = tree
+    if var is None or hi is None or hi[0] != "sym" or hi[2] or scope.var(hi[1]) is not None:
+        return
+    if lo is not None and lo != ("num", 1, lo[-1]) and not (lo[0] == "num" and lo[1] == 1):
+        return
+    for node in latex.walk(body):
+        if node[0] != "sym" or node[2] != (var,):
+            continue
+        v = scope.var(node[1])
+        if v is None or v.shape == ("?", "?"):
+            continue
+        axis = 0 if v.shape[1] == 1 else 1 if v.shape[0] == 1 else None
+        if axis is None:
+            continue
+        d = dims.find(v.shape[axis])
+        if _fresh(d):
+            dims.union(d, hi[1])
+        elif d in scope.guessed:  # a size an earlier section guessed: the bound names it
+            scope.guessed.discard(d)
+            for other in scope.vars.values():
+                other.shape = tuple(hi[1] if x == d else x for x in other.shape)
 
 
 # ----- displays -----

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jacobian_sym.audit import verdicts as A
+from jacobian_sym.audit.reasons import undecided
 from jacobian_sym.base.safe_text import md_text, tex_text
 from jacobian_sym.render.display import Displayed
 
@@ -31,6 +32,11 @@ class AuditReport(Displayed):
     def decided(self) -> int:
         return len(self.links) - self.count(A.UNDECIDABLE)
 
+    def undecided_reasons(self, top: int | None = None) -> list:
+        """The kinds of reason of the not-decidable links (``reasons.Reason``: kind, count, example),
+        most frequent first; the first ``top`` of them."""
+        return undecided(self.links)[:top]
+
     @property
     def failing(self) -> list:
         return [link for link in self.links if link.verdict == A.FAILS]
@@ -52,6 +58,8 @@ class AuditReport(Displayed):
 
 
 _NOTES = "Notes on the reading"
+_WHY = "Why links are not decidable (most frequent first)"
+_TOP = 5
 _ORDER = (A.FAILS, A.CONDITIONAL, A.NOTATION, A.UNDECIDABLE)
 _HEADINGS = {A.FAILS: "Wrong values", A.CONDITIONAL: "Steps that hold only under a condition the line does not state",
              A.NOTATION: "Notation (holds as evidently meant)", A.UNDECIDABLE: "Not decidable"}
@@ -67,6 +75,12 @@ def _counts(report) -> list[tuple[str, int]]:
 def text_report(report, verdicts=_ORDER) -> str:
     lines = [f"audit of {report.source} ({report.seconds:.1f} s)", ""]
     lines += [f"  {name:<30} {n}" for name, n in _counts(report)]
+    reasons = report.undecided_reasons(_TOP)
+    if reasons:
+        lines += ["", _WHY]
+        for r in reasons:
+            shown = " ".join(r.example[1].split())[:100]
+            lines += [f"  {r.count:>4}  {r.kind}", f"        e.g. line {r.example[0]}: {shown}"]
     for verdict in verdicts:
         chosen = [link for link in report.links if link.verdict == verdict]
         if not chosen:
@@ -94,6 +108,11 @@ def markdown_report(report) -> str:
              "SymPy's own derivatives of explicit values); a link the reader cannot give a value is "
              "*not decidable*, with the reason.", "", "| | links |", "|---|---:|"]
     lines += [f"| {name} | {n} |" for name, n in _counts(report)]
+    reasons = report.undecided_reasons(_TOP)
+    if reasons:
+        lines += ["", f"## {_WHY}", "", "| links | kind | example |", "|---:|---|---|"]
+        lines += [f"| {r.count} | {md_text(r.kind)} | line {r.example[0]}: {_code(r.example[1][:100])} |"
+                  for r in reasons]
     for verdict in _ORDER:
         chosen = [link for link in report.links if link.verdict == verdict]
         if not chosen:
@@ -123,6 +142,12 @@ def latex_report(report) -> str:
              r"\section*{Audit of " + _verb(report.source) + "}", r"\begin{tabular}{lr}"]
     lines += [f"{name} & {n} \\\\" for name, n in _counts(report)]
     lines.append(r"\end{tabular}")
+    reasons = report.undecided_reasons(_TOP)
+    if reasons:
+        lines += [r"\subsection*{" + tex_text(_WHY) + "}", r"\begin{itemize}"]
+        lines += [r"\item " + tex_text(f"{r.count}: {r.kind}; e.g. line {r.example[0]}: ") + _verb(r.example[1][:100])
+                  for r in reasons]
+        lines.append(r"\end{itemize}")
     for verdict in _ORDER:
         chosen = [link for link in report.links if link.verdict == verdict]
         if not chosen:

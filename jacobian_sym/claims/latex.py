@@ -22,6 +22,7 @@ A condition is ``("rel", op, a, b)`` with op one of = ≠ < > ≤ ≥, ``("and",
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from jacobian_sym.errors import ParseError
 
@@ -66,13 +67,14 @@ def tokens(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def read(text: str, source: str = "claim"):
-    """The tree of one expression (no relation sign in it)."""
+def read(text: str, source: str = "claim", *, bold_digits: bool = False):
+    """The tree of one expression (no relation sign in it). ``bold_digits``: a bold 1 (0) is a vector
+    of ones (zeros), the name ``ones`` (``zeros``), as documents mean it; else the number (claims)."""
     opened, closed = len(re.findall(r"(?<!\\)\{", text)), len(re.findall(r"(?<!\\)\}", text))
     if opened != closed:
         raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source,
                          col=unbalanced_brace(text))
-    reader = Reader(text, source)
+    reader = Reader(text, source, bold_digits=bold_digits)
     tree = reader.expr()
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
@@ -94,8 +96,8 @@ def unbalanced_brace(text: str) -> int | None:
 
 
 class Reader:
-    def __init__(self, text: str, source: str = "claim", col: int = 0):
-        self.tokens = _unwrap(tokens(text))
+    def __init__(self, text: str, source: str = "claim", col: int = 0, bold_digits: bool = False):
+        self.tokens = _unwrap(tokens(text), bold_digits)
         self.i, self.end, self.source, self.col = 0, len(text) + 1, source, col
         #: how many norms ‖…‖ are open: inside one, its closing ‖ ends the expression
         self.norms = 0
@@ -202,6 +204,13 @@ class Reader:
         tok, pos = self.peek(), self.pos()
         if tok in (r"\sum", r"\Sum"):
             return self.summation()
+        if tok == r"\partial" and self.peek(1) == "_":  # \partial_{o_j} l: the operator ∂/∂o_j
+            self.take()
+            self.take()
+            by = _small_tree(self.raw_group(), pos, self) if self.peek() == "{" else self.symbol(self.take(), pos)
+            if self.at_stop():
+                self.fail("∂/∂… is applied to nothing", pos)
+            return ("deriv", self.product(), by, (), pos)
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
             self.take()
             self.raw_group()  # {\partial}
@@ -273,6 +282,9 @@ class Reader:
                 node = self._superscript(node, pos)
             elif tok == "'":
                 self.fail("a prime after something that is not a function", pos)
+            elif tok == "_" and node[0] in ("call", "apply") and not node[1:2] == ("norm",):
+                self.take()  # softmax(o)_j: an entry of the value
+                node = ("elem", node, _indices(self.raw_group()), pos)
             elif tok == "_" and node[0] in ("matrix", "elem"):
                 self.fail("a subscript here cannot be read", pos)
             else:
@@ -288,6 +300,14 @@ class Reader:
         if self.peek() == "{" and self.peek(1) in ("th", "st", "nd", "rd") and self.peek(2) == "}":
             self.raw_group()
             return node  # k^{th}: an ordinal, not a power
+        if node[0] == "sym" and self.peek() == "{" and self.peek(1) in ("(", "[") and node[1] != "e":
+            label = self._label()
+            if label is not None:  # W^{(1)}, a^{[l]}, h^{(l-1)}, x^{(i)}: a label, part of the name
+                name = f"{node[1]}{label}"
+                if not node[2] and self.peek() == "_":
+                    self.take()
+                    return ("sym", name, _indices(self.raw_group()), node[3])
+                return ("sym", name, node[2], node[3])
         if self.peek() == "{":
             exponent = self.sub_reader()
         else:
@@ -296,8 +316,31 @@ class Reader:
             return ("call", "exp", (exponent,), None, pos)
         return ("pow", node, exponent, pos)
 
+    def _label(self):
+        """``{(l-1)}`` or ``{[l]}`` after ^, taken as a label ("(l-1)") when the group holds nothing but
+        the bracket (letters, digits, + and -); None (nothing taken) otherwise."""
+        j = self.i
+        toks = []
+        while j < len(self.tokens) and self.tokens[j][0] != "}":
+            toks.append(self.tokens[j][0])
+            j += 1
+        if j >= len(self.tokens) or len(toks) < 4:
+            return None
+        opening, inner, closing = toks[1], toks[2:-1], toks[-1]
+        if closing != {"(": ")", "[": "]"}[opening] or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
+            return None
+        self.i = j + 1
+        return f"{opening}{''.join(inner)}{closing}"
+
     def atom(self):
         tok, pos = self.peek(), self.pos()
+        if tok == r"\mathcal" and self.peek(1) == "{":  # \mathcal{L}: a name of its own (ℒ), not L
+            self.take()
+            letters = "".join(self.raw_group())
+            return self.symbol(_script(letters), pos)
+        if tok in (r"\one", r"\zero"):  # \mathbf{1}, \boldsymbol{0}: a vector of ones (zeros), not a number
+            self.take()
+            return self.symbol("ones" if tok == r"\one" else "zeros", pos)
         if tok == "(" or tok == "[":
             self.take()
             inner = self.expr()
@@ -448,6 +491,8 @@ class Reader:
             self.take("}")
         elif self.peek() == "(":
             args = self.arguments()
+        elif self.peek() in (r"\sum", r"\Sum"):  # \log \sum_k e^{o_k}
+            args = (self.summation(),)
         else:
             args = (self.postfix(),)
         return ("call", fname.lower() + "_prime" * primes, args, None, pos)
@@ -597,11 +642,16 @@ def _small_tree(group, pos, reader):
         reader.fail(f"a sum's bound I cannot read: {text}", pos)
 
 
-def _unwrap(toks):
+def _unwrap(toks, bold_digits=False):
     """\\boldsymbol{x} → x: a font wrapper and its braces go; what they hold stays."""
     out, depth_stack, i = [], [], 0
     while i < len(toks):
         tok, pos = toks[i]
+        if bold_digits and tok in _WRAPPERS and i + 3 < len(toks) and toks[i + 1][0] == "{" and \
+                toks[i + 2][0] in ("0", "1") and toks[i + 3][0] == "}":  # a bold digit: a vector of ones (zeros)
+            out.append((r"\one" if toks[i + 2][0] == "1" else r"\zero", pos))
+            i += 4
+            continue
         if tok in _WRAPPERS and i + 1 < len(toks) and toks[i + 1][0] == "{":
             depth_stack.append(0)
             i += 2
@@ -621,6 +671,20 @@ def _unwrap(toks):
         out.append((tok, pos))
         i += 1
     return out
+
+
+def _script(letters: str) -> str:
+    """ℒ for \\mathcal{L}: the script letter, a symbol of its own."""
+    if len(letters) != 1 or not letters.isalpha():
+        return "cal" + letters
+    try:
+        return unicodedata.lookup(f"SCRIPT CAPITAL {letters}" if letters.isupper() else f"SCRIPT SMALL {letters}")
+    except KeyError:
+        try:
+            return unicodedata.lookup(f"MATHEMATICAL SCRIPT {'CAPITAL' if letters.isupper() else 'SMALL'} "
+                                      f"{letters.upper()}")
+        except KeyError:
+            return "cal" + letters
 
 
 # ----- walking a tree -----
