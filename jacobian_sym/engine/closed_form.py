@@ -298,7 +298,7 @@ def _hadamard_powers(term, diagonals=False):
 def _diagonal_as_hadamard(M):
     """diag(v) M → [v 1ᵀ, M] and M diag(v) → [1 vᵀ, M] for a column v (the repeated vector as a
     Hadamard factor, so that a factor M other terms have can be taken out); None otherwise."""
-    if not isinstance(M, sp.MatMul) or len(M.args) != 2:
+    if not isinstance(M, sp.MatMul) or len(M.args) != 2 or not all(isinstance(a, sp.MatrixExpr) for a in M.args):
         return None
     left, right = M.args
     if isinstance(left, sp.DiagMatrix) and not isinstance(right, sp.DiagMatrix):

@@ -49,9 +49,9 @@ def _named(node: E.Node, names: dict | None, role: str) -> E.Node:
 
 def layer_norm(X: E.Node, axis: int = 1, eps=DEFAULT_EPS, names: dict | None = None) -> E.Node:
     """(X − mean(X, axis)) ∘ 1/√(var(X, axis) + eps): each row (axis 1) or column (axis 0) normalised.
-    ``names`` may name its steps: {"mu": …, "v": …, "r": …} (see ``part_names``)."""
+    ``names`` may name its steps: {"mu": …, "c": …, "v": …, "r": …} (see ``part_names``)."""
     axis, eps = _axis(axis, X), _eps(eps)
-    centred = X - _named(E.apply("mean", X, axis=axis), names, "mu")
+    centred = _named(X - _named(E.apply("mean", X, axis=axis), names, "mu"), names, "c")
     v = _named(E.apply("var", X, axis=axis) + E.constant(eps), names, "v")
     return centred * _named(E.apply("rsqrt", v), names, "r")
 
@@ -64,10 +64,11 @@ def batch_norm(X: E.Node, eps=DEFAULT_EPS, names: dict | None = None) -> E.Node:
 
 def part_names(line: str) -> dict:
     """The names of a normalisation's steps on the model-file line ``line``: the line's trailing
-    digits as their subscript (n2 → μ₂ = mu_2, v₂, r₂), else the line's name (ln → mu_ln)."""
+    digits as their subscript (n2 → μ₂ = mu_2, the centred values c₂ = c_2, v₂, r₂), else the line's
+    name (ln → mu_ln)."""
     digits = line[len(line.rstrip("0123456789")):]
     suffix = digits or line
-    return {"mu": f"mu_{suffix}", "v": f"v_{suffix}", "r": f"r_{suffix}"}
+    return {"mu": f"mu_{suffix}", "c": f"c_{suffix}", "v": f"v_{suffix}", "r": f"r_{suffix}"}
 
 
 COMPOSITES: dict[str, Composite] = {

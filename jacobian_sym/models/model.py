@@ -201,7 +201,7 @@ def _build(data, text, source) -> Model:
             raise ParseError(f"{name} is already defined", source=source, line=line)
         parts: list = []
         node = parse_expression(line_text, names, source=source, line=line, col=col, name=name,
-                                parts=parts).named(name)
+                                parts=parts, reserved=frozenset(data["forward"])).named(name)
         for part in parts:  # a composite's named steps (μ₂, v₂, r₂) are lines before its own
             names[part.name] = forward[part.name] = part
         names[name] = forward[name] = node
@@ -284,7 +284,8 @@ UNDEFINED = "{0!r} is not defined above this line"
 
 
 def parse_expression(text: str, names: dict, *, source=None, line=None, col=None, name: str | None = None,
-                     parts: list | None = None, undefined: str = UNDEFINED) -> E.Node:
+                     parts: list | None = None, undefined: str = UNDEFINED,
+                     reserved: frozenset = frozenset()) -> E.Node:
     """Parse one forward line against the whitelist; ``names`` holds what is defined above it. A line
     ``name`` that is a composite alone names the composite's steps and appends them to ``parts``;
     ``undefined`` is the message for a name not in ``names``."""
@@ -304,8 +305,12 @@ def parse_expression(text: str, names: dict, *, source=None, line=None, col=None
     reader = _Reader(text, names, source, line, col or 1)
     reader.undefined = undefined
     if name is not None and parts is not None:
-        reader.line_name, reader.parts = name, parts
+        reader.line_name, reader.parts, reader.reserved = name, parts, reserved
         reader.top = tree.body
+        # a line with one composite in it (h1 = layer_norm(…) * γ + β) names its steps too
+        calls = [n for n in ast.walk(tree.body) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                 and n.func.id in COMPOSITES]
+        reader.sole = calls[0] if len(calls) == 1 else None
     return reader.read(tree.body)
 
 
@@ -324,6 +329,8 @@ class _Reader:
         self.text, self.names, self.source, self.line, self.col = text, names, source, line, col
         #: the line's name, where its composite's named steps go, and the line's whole expression
         self.line_name, self.parts, self.top = None, None, None
+        #: the line's one composite call, if it has exactly one; the model's other line names
+        self.sole, self.reserved = None, frozenset()
         self.undefined = UNDEFINED
 
     def fail(self, node, message):
@@ -415,9 +422,9 @@ class _Reader:
                                     f"not {kw.arg!r}")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
         operand = self.read(node.args[0])
-        if node is self.top:  # the line is the composite alone: name its steps after the line
+        if node is self.top or node is self.sole:  # name its steps after the line
             wanted = part_names(self.line_name)
-            if not set(wanted.values()) & set(self.names):
+            if not set(wanted.values()) & (set(self.names) | self.reserved):
                 params["names"] = wanted
         try:
             built = composite.build(operand, **params)

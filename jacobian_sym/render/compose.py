@@ -249,7 +249,17 @@ def backprop_page(bp) -> Page:
                 Section(("Error signals",), signals), Section(("Gradients",), grads)]
     if table.rows:
         sections.append(Section(("Checking the dimensions, as the notes do",), [table]))
+    sections.append(_summary(bp))
     return Page((bp.model.title,), sections)
+
+
+def _summary(bp) -> Section:
+    """Every signal and gradient once, as the result it is, without the steps (what a reader copies)."""
+    graph = bp.graph
+    rows = [Row((bp.delta_symbols[name],), product(bp.deltas[name])) for name in bp.delta_nodes]
+    rows += [Row((sp.Derivative(J, graph.symbol(graph.node_named(name))),), product(closed))
+             for name, closed in bp.gradients.items()]
+    return Section(("Summary",), [Prose(("The error signals and the gradients, each once.",)), Equations(rows)])
 
 
 # ----- the entry points the results call -----

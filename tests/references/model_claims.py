@@ -50,6 +50,9 @@ MODEL_CLAIMS = {
     # reads (h − n) ∘ z ∘ (1 − z)
     "gru_step.toml": [("Wz", "x.T @ ((hn - y) * (h - n) * z * (1 - z))"),
                       ("Wn", "x.T @ ((hn - y) * (1 - z) * (1 - n * n))")],
+    # an LSTM step (Graves 2012, §4.6): h' = o ∘ tanh(c'), c' = f ∘ c + i ∘ g
+    "lstm_step.toml": [("Wo", "x.T @ ((hn - y) * tc * o * (1 - o))"),
+                       ("c", "(hn - y) * o * (1 - tc * tc) * f")],
 }
 
 #: the notes' identities (section → [(wrt, a true claim)]), the notes' layout: ∂z/∂x has a row per
