@@ -46,6 +46,9 @@ SPELLING: dict[str, Spelling] = {
     "gelu": Spelling(latex=("gelu",)),
     "gelu_erf": Spelling(latex=("gelu_erf",)),
     "silu": Spelling(latex=("silu", "swish")),
+    "sin": Spelling(latex=("sin",)),
+    "cos": Spelling(latex=("cos",)),
+    "tan": Spelling(latex=("tan",)),
     "sqrt": Spelling(latex=("sqrt",)),
     "rsqrt": Spelling(latex=("rsqrt",)),
     # along an axis, reductions, losses

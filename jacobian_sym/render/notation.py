@@ -41,6 +41,9 @@ NOTATION: dict[str, Notation] = {
     "gelu": Notation(r"\operatorname{GELU}", "GELU"),
     "gelu_erf": Notation(r"\operatorname{GELU}_{\mathrm{erf}}", "GELU_erf"),
     "silu": Notation(r"\operatorname{SiLU}", "SiLU"),
+    "sin": Notation(r"\sin", "sin"),
+    "cos": Notation(r"\cos", "cos"),
+    "tan": Notation(r"\tan", "tan"),
     "sqrt": Notation(r"\operatorname{sqrt}", "sqrt"),
     "rsqrt": Notation(r"\operatorname{rsqrt}", "rsqrt"),
     # along an axis, reductions, losses
