@@ -29,6 +29,7 @@ FORWARD = {
     "mul": lambda n, a, b: a * b,
     "div": lambda n, a, b: a / b,
     "neg": lambda n, a: -a,
+    "pow": lambda n, a, p: np.exp(np.log(a) * p),
     "copy": lambda n, a: a,
     "concat": lambda n, a, b: np.vstack([a, b]) if dict(n.attrs)["axis"] == 0 else np.hstack([a, b]),
     "relu": lambda n, a: np.where(a > 0, a, 0.0),

@@ -32,6 +32,7 @@ SPELLING: dict[str, Spelling] = {
     "mul": Spelling(operator="* (\\circ in LaTeX)"),
     "div": Spelling(operator="/"),
     "neg": Spelling(operator="unary -"),
+    "pow": Spelling(operator="** (element-wise, by a number)"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
     "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
     # element-wise (their derivatives: relu_prime, sigma')

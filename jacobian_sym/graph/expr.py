@@ -9,6 +9,7 @@ shapes of its arguments when it is made.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -111,9 +112,9 @@ class Node:
 
 # ----- printing as a forward line -----
 # Python's binding strengths, loosest first: a forward line is read by Python's own parser
-_ADDITIVE, _MULTIPLICATIVE, _UNARY, _POSTFIX = range(4)
+_ADDITIVE, _MULTIPLICATIVE, _UNARY, _POWER, _POSTFIX = range(5)
 _STRENGTH = {"+": _ADDITIVE, "-": _ADDITIVE, "@": _MULTIPLICATIVE, "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE,
-             "unary -": _UNARY, ".T": _POSTFIX}
+             "unary -": _UNARY, "**": _POWER, ".T": _POSTFIX}
 _ATOM = _POSTFIX + 1
 
 
@@ -139,6 +140,8 @@ def _text(node: Node) -> tuple[str, int]:
         return f"{_operand(node.args[0], _ATOM)}.T", strength
     if op.operator == "unary -":
         return f"-{_operand(node.args[0], _UNARY)}", strength
+    if op.operator == "**":  # x ** (1/3): the exponent a number, parenthesised unless whole
+        return f"{_operand(node.args[0], _POSTFIX)} ** {_operand(node.args[1], _ATOM)}", strength
     # left-associative: the right operand of a - b - c binds more strongly than the operator
     left, right = _operand(node.args[0], strength), _operand(node.args[1], strength + 1)
     return f"{left} {op.operator} {right}", strength
@@ -241,14 +244,32 @@ def exact_number(value) -> sp.Rational:
     return number
 
 
+#: a float exponent is the fraction with at most this denominator whose nearest double it is, if any
+MAX_DENOMINATOR = 64
+
+
 def power(base: Node, exponent) -> Node:
-    """The element-wise power ``base ** p`` for p a whole or half number from −8 to 8 (not 0), built
-    from the op table: square for 2 and Hadamard products of squares (x ** 3 = square(x) * x), sqrt
-    for ½ (x ** 1.5 = x * sqrt(x)), and 1 / … for a negative power (x ** -0.5 = rsqrt(x))."""
-    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or exponent != exponent or \
-            not float(2 * exponent).is_integer() or not 0 < abs(exponent) <= 8:
-        raise JacobianSymError(f"only element-wise powers by a whole or half number from -8 to 8 (not 0) are "
-                               f"supported (x ** 2, x ** 0.5, x ** -1), not {exponent!r}")
+    """The element-wise power ``base ** p`` for a rational p from −8 to 8 (not 0). A whole or half p is
+    built from the op table's functions: square for 2 and Hadamard products of squares (x ** 3 =
+    square(x) * x), sqrt for ½ (x ** 1.5 = x * sqrt(x)), and 1 / … for a negative power (x ** -0.5 =
+    rsqrt(x)); any other p (x ** (1/3)) is the op ``pow``, for positive x."""
+    refused = JacobianSymError(f"only element-wise powers by a rational number from -8 to 8 (not 0) are "
+                               f"supported (x ** 2, x ** 0.5, x ** (1/3), x ** -1), not {exponent!r}")
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, sp.Rational, Fraction)):
+        raise refused
+    if isinstance(exponent, float) and not math.isfinite(exponent):
+        raise refused
+    if isinstance(exponent, float):  # 1/3 in Python is the double nearest a third: read it as the third
+        near = Fraction(exponent).limit_denominator(MAX_DENOMINATOR)
+        exponent = near if float(near) == exponent else exponent
+    if isinstance(exponent, Fraction):
+        exponent = sp.Rational(exponent.numerator, exponent.denominator)
+    exact = exact_number(exponent)
+    if not 0 < abs(exact) <= 8:
+        raise refused
+    if not (2 * exact).is_Integer:
+        return apply("pow", base, constant(exact))
+    exponent = int(exact) if exact.is_Integer else float(exact)
     if exponent == -0.5:
         return apply("rsqrt", base)
     if exponent < 0:

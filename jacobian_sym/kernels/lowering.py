@@ -21,6 +21,7 @@ NUMPY: dict[str, str] = {
     "mul": "{0} * {1}",
     "div": "{0} / {1}",
     "neg": "-{0}",
+    "pow": "{0} ** {1}",
     "copy": "{0}",
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     # element-wise

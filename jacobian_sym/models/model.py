@@ -309,6 +309,17 @@ def parse_expression(text: str, names: dict, *, source=None, line=None, col=None
     return reader.read(tree.body)
 
 
+def _numeric(node) -> bool:
+    """Whether an ast is arithmetic on number literals only (an exponent: 2, -1, 1/3, -(2/3))."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _numeric(node.operand)
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
+        return _numeric(node.left) and _numeric(node.right)
+    return False
+
+
 def _depth(tree) -> int:
     """The nesting depth of an ast (iteratively: a deep tree must not overflow the stack here)."""
     deepest, stack = 0, [(tree, 1)]
@@ -349,22 +360,20 @@ class _Reader:
                 self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
             return E.constant(node.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponent = node.right
-            negative = isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub)
-            number = exponent.operand if negative else exponent
-            value = number.value if isinstance(number, ast.Constant) else None
-            if type(value) not in (int, float) or not float(2 * value).is_integer() or not 0 < abs(value) <= 8:
-                self.fail(exponent, "only element-wise powers by a whole or half number from -8 to 8 are allowed "
-                                    "(x ** 2, x ** 0.5, x ** -1)")
-            base, exponent_value = self.read(node.left), -value if negative else value
+            exponent = self.read(node.right) if _numeric(node.right) else None
+            value = exponent.attr("value") if exponent is not None and exponent.op == "const" else None
+            if value is None or not 0 < abs(value) <= 8:
+                self.fail(node.right, "only element-wise powers by a rational number from -8 to 8 (not 0) are "
+                                      "allowed (x ** 2, x ** 0.5, x ** (1/3), x ** -1)")
+            base = self.read(node.left)
             if base.op == "const":  # a power of a number is a number, when it is rational
-                power = base.attr("value") ** E.exact_number(exponent_value)
-                if base.attr("value") == 0 and exponent_value < 0:
+                power = base.attr("value") ** value
+                if base.attr("value") == 0 and value < 0:
                     self.fail(node, "division by zero")
                 if not isinstance(power, sp.Rational):
                     self.fail(node, f"{ast.unparse(node)} is not a rational number: write its value as a decimal")
                 return E.constant(power)
-            return E.power(base, exponent_value)
+            return E.power(base, value)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.read(node.left), self.read(node.right)
             if isinstance(node.op, ast.Div) and right.op == "const" and right.attr("value") == 0:

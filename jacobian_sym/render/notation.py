@@ -27,6 +27,7 @@ NOTATION: dict[str, Notation] = {
     "mul": Notation(r"{0} \circ {1}", "{0} ∘ {1}"),
     "div": Notation(r"{0} \oslash {1}", "{0} / {1}"),
     "neg": Notation("-{0}", "-{0}"),
+    "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
