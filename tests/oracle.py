@@ -6,6 +6,7 @@ a float64 forward would lose digits (1 − σ(z) for a saturated σ)."""
 import math
 
 import numpy as np
+import sympy as sp
 
 
 def _axis(node, a):
@@ -63,6 +64,26 @@ FORWARD = {
 }
 
 
+def _sizes(root, arrays: dict) -> dict:
+    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's)."""
+    sizes = {}
+    for node in root.walk():
+        if node.op == "variable" and node.name in arrays:
+            for dim, length in zip(node.shape, np.shape(arrays[node.name])):
+                if getattr(dim, "is_Symbol", False):
+                    sizes[dim] = length
+    return sizes
+
+
+def _constant(value, sizes):
+    """A number, a size or a rational function of sizes (n, 1/n), or a ones matrix, as an array."""
+    if isinstance(value, sp.MatrixExpr):  # ones(n, 1)
+        return np.ones(tuple(int(d.subs(sizes)) if hasattr(d, "subs") else int(d) for d in value.shape),
+                       dtype=np.longdouble)
+    value = value.subs(sizes)
+    return np.array([[np.longdouble(int(value.p)) / np.longdouble(int(value.q))]])
+
+
 def _values(root, arrays: dict) -> dict:
     """Every node's value by id; a named intermediate given in ``arrays`` takes that value (so that
     differences by it are ∂J/∂node, an error signal)."""
@@ -71,8 +92,7 @@ def _values(root, arrays: dict) -> dict:
         if node.op == "variable" or (node.name in arrays and node.op != "const"):
             values[id(node)] = np.asarray(arrays[node.name], dtype=np.longdouble)
         elif node.op == "const":
-            value = node.attr("value")
-            values[id(node)] = np.array([[np.longdouble(int(value.p)) / np.longdouble(int(value.q))]])
+            values[id(node)] = _constant(node.attr("value"), _sizes(root, arrays))
         else:
             values[id(node)] = FORWARD[node.op](node, *(values[id(a)] for a in node.args))
     return values

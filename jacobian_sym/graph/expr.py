@@ -154,6 +154,10 @@ def _operand(node: Node, at_least: int) -> str:
 
 def _number_text(value) -> tuple[str, int]:
     """A number exactly: 3, -3 (unary), 1/3 (a quotient, which the reader folds back to the number)."""
+    if isinstance(value, sp.OneMatrix):
+        return f"ones({_dim_text(value.shape[0])}, {_dim_text(value.shape[1])})", _ATOM
+    if isinstance(value, sp.Expr) and value.free_symbols:  # a size (n), or a quotient of sizes
+        return (value.name, _ATOM) if value.is_Symbol else (f"({value})", _ATOM)
     value = sp.Rational(value)
     if value < 0:
         text, _ = _number_text(-value)
@@ -161,6 +165,10 @@ def _number_text(value) -> tuple[str, int]:
     if value.q == 1:
         return str(value.p), _ATOM
     return f"{value.p}/{value.q}", _MULTIPLICATIVE
+
+
+def _dim_text(dim) -> str:
+    return str(dim) if dim.is_Integer or dim.is_Symbol else f'"{dim}"'
 
 
 def one_hot_axis(node: Node) -> int:
@@ -224,6 +232,29 @@ def scalar(name: str, *, role: str = "param") -> Node:
 def constant(value) -> Node:
     """A number as a 1×1 node; it broadcasts in + - * /."""
     return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", exact_number(value)),))
+
+
+def size_constant(value) -> Node:
+    """A size used as a number (``n * x``, ``x / n``): a 1×1 constant whose value is the size symbol,
+    or a rational function of sizes (1/n); a kernel reads it from its arrays' shapes."""
+    value = as_size(value) if isinstance(value, str) else sp.sympify(value) if isinstance(value, int) else value
+    if not isinstance(value, sp.Expr) or not value.free_symbols or value.has(sp.Float) or not all(
+            s.is_integer and s.is_positive for s in value.free_symbols) or not value.is_rational_function():
+        raise JacobianSymError(f"{value!r} is not a size or a rational function of sizes")
+    return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", value),))
+
+
+def ones(rows, cols) -> Node:
+    """The constant ones matrix (or vector) of shape rows × cols: ``ones("n", 1).T @ x`` is Σ x."""
+    shape = (as_size(rows), as_size(cols))
+    return Node("const", (), shape, None, (("value", sp.OneMatrix(*shape)),))
+
+
+def size_value(value, sizes: dict):
+    """A constant's value at concrete ``sizes`` (a number is itself; a size expression is evaluated)."""
+    if isinstance(value, sp.OneMatrix):
+        return sp.OneMatrix(*(int(sp.sympify(d).xreplace(sizes)) for d in value.shape))
+    return value.xreplace(sizes) if isinstance(value, sp.Expr) and value.free_symbols else value
 
 
 MAX_CONSTANT = 10**15

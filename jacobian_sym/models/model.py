@@ -340,6 +340,15 @@ class _Reader:
     def fail(self, node, message):
         raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
 
+    def _size_named(self, name):
+        """The size ``name`` of a variable declared above (n in x = ["n", 1]), or None."""
+        for value in self.names.values():
+            for dim in getattr(value, "shape", ()):
+                for s in getattr(dim, "free_symbols", ()):
+                    if s.name == name:
+                        return s
+        return None
+
     def read(self, node) -> E.Node:
         try:
             return self._read(node)
@@ -353,7 +362,10 @@ class _Reader:
             if node.id.startswith("__"):
                 self.fail(node, f"the name {node.id!r} is not allowed")
             if node.id not in self.names:
-                self.fail(node, self.undefined.format(node.id))
+                size = self._size_named(node.id)
+                if size is None:
+                    self.fail(node, self.undefined.format(node.id))
+                return E.size_constant(size)
             return self.names[node.id]
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -380,7 +392,9 @@ class _Reader:
                 self.fail(node.right, "division by zero")
             if left.op == right.op == "const":  # arithmetic on numbers is a number (1 - 1 is 0)
                 a, b = left.attr("value"), right.attr("value")
-                return E.constant({ast.Add: a + b, ast.Sub: a - b, ast.Div: a / b}.get(type(node.op), a * b))
+                value = {ast.Add: a + b, ast.Sub: a - b, ast.Div: a / b}.get(type(node.op), a * b)
+                return E.size_constant(value) if isinstance(value, sp.Expr) and value.free_symbols else \
+                    E.constant(value)
             return E.apply(_BINOPS[type(node.op)], left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.read(node.operand)
@@ -399,6 +413,8 @@ class _Reader:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only calls of op-table functions by name are allowed")
         name = node.func.id
+        if name == "ones" and name not in self.names:  # ones(n, 1): a constant of ones, sizes by name
+            return self._ones(node)
         if name in COMPOSITES:
             return self._composite(node, COMPOSITES[name])
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:
@@ -409,6 +425,21 @@ class _Reader:
                 self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
             params[kw.arg] = kw.value.value
         return E.apply(name, *(self.read(a) for a in node.args), **params)
+
+    def _ones(self, node):
+        if len(node.args) != 2 or node.keywords:
+            self.fail(node, "ones takes two sizes: ones(n, 1)")
+        dims = []
+        for a in node.args:
+            if isinstance(a, ast.Constant) and type(a.value) is int and a.value > 0:
+                dims.append(a.value)
+            elif isinstance(a, ast.Name) and self._size_named(a.id) is not None:
+                dims.append(self._size_named(a.id))
+            elif isinstance(a, ast.Constant) and isinstance(a.value, str):
+                dims.append(a.value)
+            else:
+                self.fail(a, "a size of ones is a positive integer or a size declared above")
+        return E.ones(*dims)
 
     def _composite(self, node, composite):
         """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""
