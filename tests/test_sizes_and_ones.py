@@ -84,3 +84,9 @@ def test_the_text_of_a_line_with_sizes_reads_back():
 def test_unknown_sizes_are_refused_in_one_line(line, message):
     with pytest.raises(js.ParseError, match=message):
         js.Model.parse(f'[inputs]\nx = ["n", 1]\n[forward]\nJ = "{line}"\n')
+
+
+@pytest.mark.parametrize("claim, holds", [("2 * x.T / n", True), ("2 * x.T", False), (r"\frac{2}{n} x^T", True)])
+def test_claims_about_a_loss_scaled_by_a_size(claim, holds):
+    x = js.vector("x", "n")
+    assert js.check(js.sum(x * x) / js.size("n"), x, claim).ok is holds
