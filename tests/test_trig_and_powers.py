@@ -93,3 +93,10 @@ def test_a_power_by_a_third_reads_back_from_its_text():
 def test_exponents_that_are_not_rationals_in_range_are_refused_in_one_line(line):
     with pytest.raises(js.ParseError, match="rational number from -8 to 8|division by zero"):
         js.Model.parse(f'[inputs]\nx = ["n", 1]\ny = ["n", 1]\n[forward]\nJ = "sum({line})"\n')
+
+
+def test_the_page_parenthesises_the_base_of_a_power():
+    m = js.Model.parse('[inputs]\nx = ["n", 1]\n[params]\nW = ["n", "n"]\nb = ["n", 1]\n[forward]\n'
+                       'J = "sum((W @ x + b) ** (1/3)) + sum((W @ x) ** 0.25)"\n')
+    page = js.backprop(m).latex()
+    assert r"\left(W x + b\right)^{\circ \frac{1}{3}}" in page and r"\left(W x\right)^{\circ \frac{1}{4}}" in page
