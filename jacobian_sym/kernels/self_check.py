@@ -4,8 +4,10 @@ The kernel runs on random arrays at small sizes (every size symbol a different s
 of 3). Its loss must equal the model's forward pass evaluated independently of the generator (each
 node lambdified on its own through ``numeric.NumericGraph``), and every gradient must have its
 variable's shape and agree with a central difference of that forward pass along a random direction
-(⟨∂J/∂v, u⟩ against (J(v + hu) − J(v − hu)) / 2h). A kernel that fails is not returned: the caller
-gets a ``KernelError`` that names the value that disagreed.
+(⟨∂J/∂v, u⟩ against (J(v + hu) − J(v − hu)) / 2h). Then each parameter in turn is put at the
+points users start from, zeros and ones: where the loss is finite and has one slope there, every
+gradient must be finite (‖w‖² written through ‖w‖ is NaN at w = 0). A kernel that fails is not
+returned: the caller gets a ``KernelError`` that names the value that disagreed.
 """
 
 from __future__ import annotations
