@@ -25,7 +25,8 @@ from jacobian_sym.errors import (
     UnknownFunctionError,
 )
 from jacobian_sym.graph.composites import batch_norm, layer_norm
-from jacobian_sym.graph.expr import Node, apply, constant, matrix, row, scalar, vector
+from jacobian_sym.graph.expr import Node, apply, constant, matrix, ones, row, scalar, vector
+from jacobian_sym.graph.expr import size_constant as size
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from jacobian_sym.kernels.generate import KernelError
 from jacobian_sym.models.backprop import Backprop
@@ -64,7 +65,8 @@ def function(name: str):
 
 __all__ = [
     "ClaimError", "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
-    "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "row", "scalar",
+    "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "ones", "row", "scalar",
+    "size",
     "vector", "Finding", "Verdict",
     "AuditReport", "audit", "notes_audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",

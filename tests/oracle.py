@@ -6,6 +6,7 @@ a float64 forward would lose digits (1 − σ(z) for a saturated σ)."""
 import math
 
 import numpy as np
+import sympy as sp
 
 
 def _axis(node, a):
@@ -29,6 +30,7 @@ FORWARD = {
     "mul": lambda n, a, b: a * b,
     "div": lambda n, a, b: a / b,
     "neg": lambda n, a: -a,
+    "pow": lambda n, a, p: np.exp(np.log(a) * p),
     "copy": lambda n, a: a,
     "concat": lambda n, a, b: np.vstack([a, b]) if dict(n.attrs)["axis"] == 0 else np.hstack([a, b]),
     "relu": lambda n, a: np.where(a > 0, a, 0.0),
@@ -42,6 +44,9 @@ FORWARD = {
     "gelu": lambda n, a: a / 2 * (1 + np.tanh(np.sqrt(np.longdouble(2) / np.pi) * (a + 0.044715 * a**3))),
     "gelu_erf": lambda n, a: a / 2 * (1 + np.vectorize(math.erf)(a.astype(float) / math.sqrt(2))),
     "silu": lambda n, a: a / (1 + np.exp(-a)),
+    "sin": lambda n, a: np.sin(a),
+    "cos": lambda n, a: np.cos(a),
+    "tan": lambda n, a: np.sin(a) / np.cos(a),
     "sqrt": lambda n, a: np.sqrt(a),
     "rsqrt": lambda n, a: 1 / np.sqrt(a),
     "softmax": _softmax,
@@ -59,6 +64,26 @@ FORWARD = {
 }
 
 
+def _sizes(root, arrays: dict) -> dict:
+    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's)."""
+    sizes = {}
+    for node in root.walk():
+        if node.op == "variable" and node.name in arrays:
+            for dim, length in zip(node.shape, np.shape(arrays[node.name])):
+                if getattr(dim, "is_Symbol", False):
+                    sizes[dim] = length
+    return sizes
+
+
+def _constant(value, sizes):
+    """A number, a size or a rational function of sizes (n, 1/n), or a ones matrix, as an array."""
+    if isinstance(value, sp.MatrixExpr):  # ones(n, 1)
+        return np.ones(tuple(int(d.subs(sizes)) if hasattr(d, "subs") else int(d) for d in value.shape),
+                       dtype=np.longdouble)
+    value = value.subs(sizes)
+    return np.array([[np.longdouble(int(value.p)) / np.longdouble(int(value.q))]])
+
+
 def _values(root, arrays: dict) -> dict:
     """Every node's value by id; a named intermediate given in ``arrays`` takes that value (so that
     differences by it are ∂J/∂node, an error signal)."""
@@ -67,8 +92,7 @@ def _values(root, arrays: dict) -> dict:
         if node.op == "variable" or (node.name in arrays and node.op != "const"):
             values[id(node)] = np.asarray(arrays[node.name], dtype=np.longdouble)
         elif node.op == "const":
-            value = node.attr("value")
-            values[id(node)] = np.array([[np.longdouble(int(value.p)) / np.longdouble(int(value.q))]])
+            values[id(node)] = _constant(node.attr("value"), _sizes(root, arrays))
         else:
             values[id(node)] = FORWARD[node.op](node, *(values[id(a)] for a in node.args))
     return values

@@ -63,6 +63,8 @@ def _model_using(name):
         p = js.softmax(z) if name == "cross_entropy" else js.sigmoid(z) if name == "binary_cross_entropy" else z
         return js.apply(name, y, p)
     if op.arity == 2:
+        if name == "pow":  # by a number: (W x) ** (1/3), W x > 0 in the check below
+            return js.sum(js.vector("v", "n") * js.apply(name, z, sp.Rational(1, 3)))
         if name == "matmul":
             return js.sum(js.apply(name, W, x))
         other = js.exp(js.vector("v", "n")) if name == "div" else js.vector("v", "n")

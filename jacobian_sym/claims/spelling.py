@@ -32,6 +32,7 @@ SPELLING: dict[str, Spelling] = {
     "mul": Spelling(operator="* (\\circ in LaTeX)"),
     "div": Spelling(operator="/"),
     "neg": Spelling(operator="unary -"),
+    "pow": Spelling(operator="** (element-wise, by a number)"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
     "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
     # element-wise (their derivatives: relu_prime, sigma')
@@ -46,6 +47,9 @@ SPELLING: dict[str, Spelling] = {
     "gelu": Spelling(latex=("gelu",)),
     "gelu_erf": Spelling(latex=("gelu_erf",)),
     "silu": Spelling(latex=("silu", "swish")),
+    "sin": Spelling(latex=("sin",)),
+    "cos": Spelling(latex=("cos",)),
+    "tan": Spelling(latex=("tan",)),
     "sqrt": Spelling(latex=("sqrt",)),
     "rsqrt": Spelling(latex=("rsqrt",)),
     # along an axis, reductions, losses

@@ -9,6 +9,7 @@ expression over a table of names. Nothing is passed to eval, exec or sympify.
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import sympy as sp
@@ -152,19 +153,36 @@ def _from_ast(node):
 
 
 def _exponent(node):
-    """A power's exponent: a whole or half number from −8 to 8, as in the model language."""
-    value = node.value if isinstance(node, ast.Constant) else (
-        -node.operand.value if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-        and isinstance(node.operand, ast.Constant) else None)
-    return _checked_exponent(value, node.col_offset + 1)
+    """A power's exponent: a rational number from −8 to 8 (2, 0.5, 1/3, -(2/3)), as in the model language."""
+    return _checked_exponent(_literal(node), node.col_offset + 1)
+
+
+def _literal(node):
+    """The exact value of arithmetic on number literals (1/3 is a third, 0.1 a tenth), None otherwise."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) or not math.isfinite(node.value):
+            return None
+        return sp.Rational(repr(node.value)) if isinstance(node.value, float) else sp.Integer(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _literal(node.operand)
+        return None if inner is None else -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
+        a, b = _literal(node.left), _literal(node.right)
+        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+            return None
+        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op)) if not isinstance(
+            node.op, ast.Div) else a / b
+    return None
 
 
 def _checked_exponent(value, pos):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -8 <= value <= 8 \
-            or (2 * value) != int(2 * value):
-        raise ClaimError("a power's exponent is a whole or half number from -8 to 8 (x ** 2, x ** 0.5)",
+    if value is not None and not isinstance(value, sp.Rational):
+        value = sp.Rational(repr(value)) if isinstance(value, float) else sp.Rational(value) if isinstance(
+            value, int) and not isinstance(value, bool) else None
+    if value is None or not -8 <= value <= 8:
+        raise ClaimError("a power's exponent is a rational number from -8 to 8 (x ** 2, x ** 0.5, x ** (1/3))",
                          source="claim", col=pos)
-    return sp.Rational(int(2 * value), 2)
+    return value
 
 
 def _size_arg(node):

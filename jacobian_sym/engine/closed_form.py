@@ -362,19 +362,66 @@ def merge_like(terms) -> list:
     """c₁·M + c₂·M → (c₁ + c₂)·M: like terms merged, in the order they first appear."""
     coeffs: dict = {}
     shown: dict = {}  # each term is written as it first appeared (the notes' order of factors)
+    spellings: dict = {}
     for t in map(_monomials_as_powers, terms):
         coeff, mats = t.as_coeff_matrices() if isinstance(t, sp.MatMul) else (sp.Integer(1), [t])
         M = sp.MatMul(*mats) if len(mats) > 1 else mats[0]
         key = _canonical(M)
         shown.setdefault(key, M)
+        spellings.setdefault(key, set()).add(M)
         coeffs[key] = coeffs.get(key, 0) + coeff
-    return [_scale(c, shown[key]) for key, c in coeffs.items() if c != 0]
+    # (X X)ᵀ + 2 Xᵀ Xᵀ met as one term: written once, its repeated factors as a power, 3 (X²)ᵀ
+    return [_scale(c, shown[key] if len(spellings[key]) == 1 else _as_powers(key)) for key, c in coeffs.items()
+            if c != 0]
+
+
+def _transposes_inward(M):
+    """(A B)ᵀ → Bᵀ Aᵀ, (Aᵀ)ᵀ → A and X³ → X X X, down to the factors: one spelling of a product and
+    its transpose. Shrinks: each step moves a transpose one level down."""
+    def inward(e):
+        a = e.arg
+        if isinstance(a, sp.Transpose):
+            return a.arg
+        coeff, mats = a.as_coeff_matrices()
+        factors = [inward(sp.Transpose(m)) if isinstance(m, (sp.MatMul, sp.Transpose)) else sp.Transpose(m)
+                   for m in reversed(mats)]
+        flat = [f for g in factors for f in (g.args if isinstance(g, sp.MatMul) else (g,))]
+        return sp.MatMul(*([coeff] if coeff != 1 else []), *flat)
+
+    M = M.replace(lambda e: isinstance(e, sp.MatPow) and e.exp.is_Integer and e.exp > 1,
+                  lambda e: sp.MatMul(*[e.base] * int(e.exp)))  # X³ is X X X
+    inner = M.replace(lambda e: isinstance(e, sp.Transpose) and isinstance(e.arg, (sp.MatMul, sp.Transpose)), inward)
+    return inner.replace(lambda e: isinstance(e, sp.MatMul) and any(isinstance(a, sp.MatMul) for a in e.args),
+                         lambda e: sp.MatMul(*(f for a in e.args for f in (a.args if isinstance(a, sp.MatMul)
+                                                                           else (a,)))))
+
+
+def _as_powers(M):
+    """A run of one square factor in a product as its power: X X X → X³, Xᵀ Xᵀ → (X²)ᵀ."""
+    if not isinstance(M, sp.MatMul):
+        return M
+    coeff, mats = M.as_coeff_matrices()
+    runs: list = []
+    for m in mats:
+        if runs and runs[-1][0] == m and m.shape[0] == m.shape[1]:
+            runs[-1][1] += 1
+        else:
+            runs.append([m, 1])
+
+    def power(m, k):
+        if k == 1:
+            return m
+        return sp.Transpose(sp.MatPow(m.arg, k)) if isinstance(m, sp.Transpose) else sp.MatPow(m, k)
+
+    factors = [power(m, k) for m, k in runs]
+    return sp.MatMul(coeff, *factors) if coeff != 1 or len(factors) > 1 else factors[0]
 
 
 def _canonical(M):
-    """The key of a term: Hadamard factors in a fixed order (Δ ∘ z² and z² ∘ Δ are one term)."""
-    return M.replace(lambda e: isinstance(e, sp.HadamardProduct),
-                     lambda e: sp.HadamardProduct(*sorted(e.args, key=sp.default_sort_key)))
+    """The key of a term: Hadamard factors in a fixed order (Δ ∘ z² and z² ∘ Δ are one term), transposes
+    on the factors ((X X)ᵀ and Xᵀ Xᵀ are one term)."""
+    return _transposes_inward(M).replace(lambda e: isinstance(e, sp.HadamardProduct),
+                                         lambda e: sp.HadamardProduct(*sorted(e.args, key=sp.default_sort_key)))
 
 
 def _monomials_as_powers(M):

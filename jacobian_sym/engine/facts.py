@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jacobian_sym.engine.rules import Facts
 from jacobian_sym.graph.expr import one_hot_axis
-from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.graph.indexed import Graph, element_symbol
 from jacobian_sym.ops.functions import output_form
 from jacobian_sym.ops.table import get_op, vector_axis
 
@@ -32,7 +32,13 @@ def mean_definition(graph: Graph, node, facts: Facts) -> None:
             facts.centred.append((graph.symbol(A), graph.symbol(mu), graph.symbol(graph.canonical(other))))
 
 
-FACTS = {"softmax": softmax_definition, "mean": mean_definition}
+def norm_definition(graph: Graph, node, facts: Facts) -> None:
+    """N = ‖A‖: used by ``rules.norm_value``."""
+    A = graph.symbol(graph.canonical(node.args[0]))
+    facts.norms.append((A, element_symbol(graph.symbol(graph.canonical(node)), 0, 0)))
+
+
+FACTS = {"softmax": softmax_definition, "mean": mean_definition, "norm": norm_definition}
 
 
 def facts_of(graph: Graph) -> Facts:

@@ -32,6 +32,8 @@ class Facts:
     unnamed_args: set = field(default_factory=set)
     #: (A, M, axis): M = mean(A, axis), so a sum of A along ``axis`` is its size times M
     means: list = field(default_factory=list)
+    #: (A, N): N = ‖A‖, the element of a 1×1 node, so √(Σ A_ij²) may be written N
+    norms: list = field(default_factory=list)
     #: (A, M, C): C = A − M for M = mean(A, axis) broadcast back, so A − M may be written C
     centred: list = field(default_factory=list)
 
@@ -236,8 +238,44 @@ def polynomial_function(e, facts):
     return None
 
 
+def norm_value(e, facts):
+    """(Σ_ij A_ij²)^(k/2) → N^k for N = ‖A‖ computed by the forward pass: the norm's derivative
+    A/√(Σ A²) meets the N of an outer ‖A‖², and 2N · A/N cancels to 2A — finite at A = 0, where the
+    function is smooth. Shrinks: removes a sum."""
+    if not (isinstance(e, sp.Pow) and isinstance(e.base, sp.Sum) and e.exp.is_Rational and e.exp.q == 2):
+        return None
+    for A, N in facts.norms:
+        if _is_square_sum(e.base, A):
+            return N ** (2 * e.exp)
+    return None
+
+
+def _is_square_sum(s, A) -> bool:
+    """Whether ``s`` is Σ over every element of A of its square (each index over its whole range)."""
+    limits, body = [], s
+    while isinstance(body, sp.Sum):
+        limits.extend(body.limits)
+        body = body.function
+    if not (isinstance(body, sp.Pow) and body.exp == 2 and isinstance(body.base, MatrixElement)
+            and body.base.parent == A):
+        return False
+    ranges = {k: (lo, hi) for k, lo, hi in limits}
+    if len(ranges) != len(limits):
+        return False
+    used = []
+    for index, size in zip(body.base.indices, A.shape):
+        if size == 1:
+            if index != 0:
+                return False
+        elif ranges.get(index) != (0, size - 1):
+            return False
+        else:
+            used.append(index)
+    return len(set(used)) == len(used) == len(limits)
+
+
 RULES = [polynomial_function, kronecker_same, drop_range_guards, split_sum, collapse_kronecker, factor_sum, one_hot_sum,
-         mean_sum]
+         mean_sum, norm_value]
 GLOBAL_RULES = [softmax_quotient, centred_values]
 
 

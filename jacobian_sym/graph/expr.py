@@ -9,6 +9,7 @@ shapes of its arguments when it is made.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -111,9 +112,9 @@ class Node:
 
 # ----- printing as a forward line -----
 # Python's binding strengths, loosest first: a forward line is read by Python's own parser
-_ADDITIVE, _MULTIPLICATIVE, _UNARY, _POSTFIX = range(4)
+_ADDITIVE, _MULTIPLICATIVE, _UNARY, _POWER, _POSTFIX = range(5)
 _STRENGTH = {"+": _ADDITIVE, "-": _ADDITIVE, "@": _MULTIPLICATIVE, "*": _MULTIPLICATIVE, "/": _MULTIPLICATIVE,
-             "unary -": _UNARY, ".T": _POSTFIX}
+             "unary -": _UNARY, "**": _POWER, ".T": _POSTFIX}
 _ATOM = _POSTFIX + 1
 
 
@@ -139,6 +140,8 @@ def _text(node: Node) -> tuple[str, int]:
         return f"{_operand(node.args[0], _ATOM)}.T", strength
     if op.operator == "unary -":
         return f"-{_operand(node.args[0], _UNARY)}", strength
+    if op.operator == "**":  # x ** (1/3): the exponent a number, parenthesised unless whole
+        return f"{_operand(node.args[0], _POSTFIX)} ** {_operand(node.args[1], _ATOM)}", strength
     # left-associative: the right operand of a - b - c binds more strongly than the operator
     left, right = _operand(node.args[0], strength), _operand(node.args[1], strength + 1)
     return f"{left} {op.operator} {right}", strength
@@ -151,6 +154,10 @@ def _operand(node: Node, at_least: int) -> str:
 
 def _number_text(value) -> tuple[str, int]:
     """A number exactly: 3, -3 (unary), 1/3 (a quotient, which the reader folds back to the number)."""
+    if isinstance(value, sp.OneMatrix):
+        return f"ones({_dim_text(value.shape[0])}, {_dim_text(value.shape[1])})", _ATOM
+    if isinstance(value, sp.Expr) and value.free_symbols:  # a size (n), or a quotient of sizes
+        return (value.name, _ATOM) if value.is_Symbol else (f"({value})", _ATOM)
     value = sp.Rational(value)
     if value < 0:
         text, _ = _number_text(-value)
@@ -158,6 +165,10 @@ def _number_text(value) -> tuple[str, int]:
     if value.q == 1:
         return str(value.p), _ATOM
     return f"{value.p}/{value.q}", _MULTIPLICATIVE
+
+
+def _dim_text(dim) -> str:
+    return str(dim) if dim.is_Integer or dim.is_Symbol else f'"{dim}"'
 
 
 def one_hot_axis(node: Node) -> int:
@@ -223,6 +234,29 @@ def constant(value) -> Node:
     return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", exact_number(value)),))
 
 
+def size_constant(value) -> Node:
+    """A size used as a number (``n * x``, ``x / n``): a 1×1 constant whose value is the size symbol,
+    or a rational function of sizes (1/n); a kernel reads it from its arrays' shapes."""
+    value = as_size(value) if isinstance(value, str) else sp.sympify(value) if isinstance(value, int) else value
+    if not isinstance(value, sp.Expr) or not value.free_symbols or value.has(sp.Float) or not all(
+            s.is_integer and s.is_positive for s in value.free_symbols) or not value.is_rational_function():
+        raise JacobianSymError(f"{value!r} is not a size or a rational function of sizes")
+    return Node("const", (), (sp.Integer(1), sp.Integer(1)), None, (("value", value),))
+
+
+def ones(rows, cols) -> Node:
+    """The constant ones matrix (or vector) of shape rows × cols: ``ones("n", 1).T @ x`` is Σ x."""
+    shape = (as_size(rows), as_size(cols))
+    return Node("const", (), shape, None, (("value", sp.OneMatrix(*shape)),))
+
+
+def size_value(value, sizes: dict):
+    """A constant's value at concrete ``sizes`` (a number is itself; a size expression is evaluated)."""
+    if isinstance(value, sp.OneMatrix):
+        return sp.OneMatrix(*(int(sp.sympify(d).xreplace(sizes)) for d in value.shape))
+    return value.xreplace(sizes) if isinstance(value, sp.Expr) and value.free_symbols else value
+
+
 MAX_CONSTANT = 10**15
 
 
@@ -241,14 +275,32 @@ def exact_number(value) -> sp.Rational:
     return number
 
 
+#: a float exponent is the fraction with at most this denominator whose nearest double it is, if any
+MAX_DENOMINATOR = 64
+
+
 def power(base: Node, exponent) -> Node:
-    """The element-wise power ``base ** p`` for p a whole or half number from −8 to 8 (not 0), built
-    from the op table: square for 2 and Hadamard products of squares (x ** 3 = square(x) * x), sqrt
-    for ½ (x ** 1.5 = x * sqrt(x)), and 1 / … for a negative power (x ** -0.5 = rsqrt(x))."""
-    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or exponent != exponent or \
-            not float(2 * exponent).is_integer() or not 0 < abs(exponent) <= 8:
-        raise JacobianSymError(f"only element-wise powers by a whole or half number from -8 to 8 (not 0) are "
-                               f"supported (x ** 2, x ** 0.5, x ** -1), not {exponent!r}")
+    """The element-wise power ``base ** p`` for a rational p from −8 to 8 (not 0). A whole or half p is
+    built from the op table's functions: square for 2 and Hadamard products of squares (x ** 3 =
+    square(x) * x), sqrt for ½ (x ** 1.5 = x * sqrt(x)), and 1 / … for a negative power (x ** -0.5 =
+    rsqrt(x)); any other p (x ** (1/3)) is the op ``pow``, for positive x."""
+    refused = JacobianSymError(f"only element-wise powers by a rational number from -8 to 8 (not 0) are "
+                               f"supported (x ** 2, x ** 0.5, x ** (1/3), x ** -1), not {exponent!r}")
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, sp.Rational, Fraction)):
+        raise refused
+    if isinstance(exponent, float) and not math.isfinite(exponent):
+        raise refused
+    if isinstance(exponent, float):  # 1/3 in Python is the double nearest a third: read it as the third
+        near = Fraction(exponent).limit_denominator(MAX_DENOMINATOR)
+        exponent = near if float(near) == exponent else exponent
+    if isinstance(exponent, Fraction):
+        exponent = sp.Rational(exponent.numerator, exponent.denominator)
+    exact = exact_number(exponent)
+    if not 0 < abs(exact) <= 8:
+        raise refused
+    if not (2 * exact).is_Integer:
+        return apply("pow", base, constant(exact))
+    exponent = int(exact) if exact.is_Integer else float(exact)
     if exponent == -0.5:
         return apply("rsqrt", base)
     if exponent < 0:

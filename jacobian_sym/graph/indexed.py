@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.errors import JacobianSymError
-from jacobian_sym.graph.expr import Node
+from jacobian_sym.graph.expr import Node, size_value
 from jacobian_sym.ops.indexing import IndexContext, element_of
 from jacobian_sym.ops.table import get_op
 
@@ -135,7 +135,7 @@ def element_symbol(M, i, j):
 def explicit_matrix(node: Node, graph: Graph, env: dict) -> sp.Matrix:
     """The explicit value of ``node`` at concrete sizes; ``env`` maps leaf names to Matrices."""
     if node.op == "const":
-        return node.attr("value")
+        return size_value(node.attr("value"), env["__sizes__"])
     if node.is_leaf:
         return env[node.name]
     op = get_op(node.op)

@@ -31,7 +31,10 @@ class KernelInputError(JacobianSymError):
 
 def codegen(bp) -> str:
     """The source of a standalone Python module (NumPy only) for ``bp``'s model; the same source
-    ``kernel`` loads, so it has passed the same checks."""
+    ``kernel`` loads, so it has passed the same checks. For one derivation (a gradient, a Hessian) it
+    is the source of that derivation's kernel."""
+    if isinstance(bp, Derivation):
+        return _derivation_kernel(bp).source
     return _built(bp)[0]
 
 

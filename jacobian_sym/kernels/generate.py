@@ -62,7 +62,13 @@ def batched_backprop(bp: Backprop) -> Backprop:
 
 
 def number_code(value) -> str:
-    """A constant as Python source: an int, or the float nearest to it; negative ones in parentheses."""
+    """A constant as Python source: an int, or the float nearest to it; negative ones in parentheses; a
+    size as the kernel's ``_size_n`` (a quotient of sizes in float arithmetic, (1.0 * _size_n))."""
+    if isinstance(value, sp.OneMatrix):
+        return f"np.ones(({', '.join(_size_code(str(d)) for d in value.shape)}))"
+    if isinstance(value, sp.Expr) and value.free_symbols:
+        named = value.xreplace({s: sp.Symbol(f"_size_{s.name}") for s in value.free_symbols})
+        return f"(1.0 * {named})" if not value.is_Symbol else f"_size_{value.name}"
     value = sp.Rational(value)
     code = str(int(value)) if value.q == 1 else repr(float(value))
     return f"({code})" if value < 0 else code
@@ -150,7 +156,7 @@ def _forward_lines(graph, wanted=frozenset()):
             log_link = fill(fused.log_link, z=args[0], axis=str(int(node.attr("axis", 0))))
             lines.append(f"    {_log_link_name(node, graph)} = {log_link}")
         code = _fused(node, graph, names)
-        if code is None and node.op == "transpose" and node.args[0].op == "const":
+        if code is None and node.op == "transpose" and node.args[0].op == "const" and node.shape == (1, 1):
             code = args[0]  # a number is its own transpose
         if code is None and id(node) in centred and id(centred[id(node)]) in names:
             c = names[id(centred[id(node)])]  # var(X) = mean((X − μ)²) from the X − μ the forward has

@@ -21,6 +21,7 @@ NUMPY: dict[str, str] = {
     "mul": "{0} * {1}",
     "div": "{0} / {1}",
     "neg": "-{0}",
+    "pow": "{0} ** {1}",
     "copy": "{0}",
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     # element-wise
@@ -36,6 +37,9 @@ NUMPY: dict[str, str] = {
     "gelu": "0.5 * {0} * (1 + {np}tanh(0.7978845608028654 * ({0} + 0.044715 * {0} * {0} * {0})))",
     "gelu_erf": "0.5 * {0} * (1 + _erf(0.7071067811865476 * {0}))",  # runtime._erf: NumPy has no erf
     "silu": "0.5 * {0} * (1 + {np}tanh(0.5 * {0}))",  # s σ(s), σ without overflow
+    "sin": "{np}sin({0})",
+    "cos": "{np}cos({0})",
+    "tan": "{np}tan({0})",
     "sqrt": "{np}sqrt({0})",
     "rsqrt": "1 / {np}sqrt({0})",
     # along an axis, reductions, losses

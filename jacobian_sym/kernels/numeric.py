@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from jacobian_sym.graph.expr import mask_array, one_hot_axis
+from jacobian_sym.graph.expr import mask_array, one_hot_axis, size_value
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.table import get_op
@@ -62,10 +62,11 @@ class NumericGraph:
             by_id = {id(a): a for a in args}
             shapes = tuple(concrete_shape(by_id[k].shape, self.sizes) for k in distinct)
             key = (node.op, node.attrs, shapes, tuple(distinct.index(id(a)) if a.op != "const"
-                                                      else a.attr("value") for a in args))
+                                                      else size_value(a.attr("value"), self.sizes) for a in args))
             if key not in self._lowered:
                 slots = [sp.MatrixSymbol(f"_a{n}", *shape) for n, shape in enumerate(shapes)]
-                operands = [slots[distinct.index(id(a))] if a.op != "const" else a.attr("value") for a in args]
+                operands = [slots[distinct.index(id(a))] if a.op != "const" else size_value(a.attr("value"), self.sizes)
+                            for a in args]
                 form = get_op(node.op).matrix(*operands, **dict(node.attrs))
                 self._lowered[key] = numeric_function(slots, form)
             names = [self.graph.symbol(by_id[k]).name for k in distinct]

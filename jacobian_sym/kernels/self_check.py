@@ -4,8 +4,10 @@ The kernel runs on random arrays at small sizes (every size symbol a different s
 of 3). Its loss must equal the model's forward pass evaluated independently of the generator (each
 node lambdified on its own through ``numeric.NumericGraph``), and every gradient must have its
 variable's shape and agree with a central difference of that forward pass along a random direction
-(⟨∂J/∂v, u⟩ against (J(v + hu) − J(v − hu)) / 2h). A kernel that fails is not returned: the caller
-gets a ``KernelError`` that names the value that disagreed.
+(⟨∂J/∂v, u⟩ against (J(v + hu) − J(v − hu)) / 2h). Then each parameter in turn is put at the
+points users start from, zeros and ones: where the loss is finite and has one slope there, every
+gradient must be finite (‖w‖² written through ‖w‖ is NaN at w = 0). A kernel that fails is not
+returned: the caller gets a ``KernelError`` that names the value that disagreed.
 """
 
 from __future__ import annotations
@@ -40,8 +42,52 @@ def check_kernel(fn, b, seed: int = 0) -> str | None:
             continue
         problem = _disagreement(fn, numeric, arrays, b, sizes, rng)
         if problem is None:
-            return None
+            return _not_finite_where_smooth(fn, numeric, arrays, b, rng)
     return problem
+
+
+#: the parameter values users start from (a zero-initialised bias or ridge weight, a ones scale)
+START_POINTS = {"zeros": np.zeros_like, "ones": np.ones_like}
+
+
+def _not_finite_where_smooth(fn, numeric, arrays, b, rng) -> str | None:
+    """None unless, with a parameter at zeros or at ones, the kernel's gradient for it has a NaN or an
+    infinity where the forward pass (and the kernel's loss) is finite and smooth (its one-sided differences agree): ‖w‖²
+    written through ‖w‖ is NaN at w = 0, Σ w² is not. A kink (‖w‖ at 0, ReLU at 0) is no fault."""
+    params = [k for k, v in b.model.variables.items() if k in arrays and v.attr("role") == "param"
+              and not v.attr("one_hot") and not v.attr("constant")]
+    if not params:
+        return None
+    for name in params:  # one at a time, the others random: g·W/‖W‖ at g = 0 says nothing about W
+        if name not in b.gradients:
+            continue
+        for where, fill in START_POINTS.items():
+            at = {**arrays, name: fill(arrays[name])}
+            with np.errstate(all="ignore"):
+                out = fn(check=False, **{k: v.copy() for k, v in at.items()
+                                         if not b.model.variables[k].attr("constant")})
+                if not (np.isfinite(numeric.loss(at)) and np.all(np.isfinite(out["J"]))):
+                    continue
+            if not np.all(np.isfinite(out.get(name))) and _smooth_at(numeric, at, name, rng):
+                return f"its gradient for {name} is not finite at {name} = {where}, where the loss is finite and smooth"
+    return None
+
+
+def _smooth_at(numeric, arrays, name, rng, h: float = 1e-5) -> bool:
+    """Whether the loss has one slope along random directions at ``arrays`` in the variable ``name``:
+    the forward and backward one-sided differences agree (they differ at a kink, |t| at 0)."""
+    with np.errstate(all="ignore"):
+        J = numeric.loss(arrays)
+        for _ in range(2):
+            u = rng.normal(size=arrays[name].shape)
+            up = numeric.loss({**arrays, name: arrays[name] + h * u})
+            down = numeric.loss({**arrays, name: arrays[name] - h * u})
+            forward, backward = (up - J) / h, (J - down) / h
+            if not (np.isfinite(forward) and np.isfinite(backward)):
+                return False
+            if abs(forward - backward) > 1e-3 * (1 + abs(forward) + abs(backward)):
+                return False
+    return True
 
 
 def _disagreement(fn, numeric, arrays, b, sizes, rng) -> str | None:

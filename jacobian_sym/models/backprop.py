@@ -150,7 +150,9 @@ def _pre_activation(graph: Graph, lines=(), meeting: set | None = None) -> list:
             if meeting is not None:
                 meeting.add(id(node))
         if kind in ("elementwise", "vector"):
-            candidates += [graph.canonical(node.args[0])]
+            # (not a norm: its derivative A/‖A‖ divides by its value, which a signal named there would
+            # hide from the ‖A‖ of an outer ‖A‖², so 2‖A‖ · A/‖A‖ could not cancel to 2A — NaN at A = 0)
+            candidates += [a for a in (graph.canonical(node.args[0]),) if a.op != "norm"]
         elif kind == "loss":
             candidates += [graph.canonical(a) for a in node.args
                            if not a.is_leaf and a.op != "const" and get_op(a.op).kind == "linear"]

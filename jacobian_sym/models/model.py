@@ -314,6 +314,17 @@ def parse_expression(text: str, names: dict, *, source=None, line=None, col=None
     return reader.read(tree.body)
 
 
+def _numeric(node) -> bool:
+    """Whether an ast is arithmetic on number literals only (an exponent: 2, -1, 1/3, -(2/3))."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _numeric(node.operand)
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
+        return _numeric(node.left) and _numeric(node.right)
+    return False
+
+
 def _depth(tree) -> int:
     """The nesting depth of an ast (iteratively: a deep tree must not overflow the stack here)."""
     deepest, stack = 0, [(tree, 1)]
@@ -336,6 +347,15 @@ class _Reader:
     def fail(self, node, message):
         raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
 
+    def _size_named(self, name):
+        """The size ``name`` of a variable declared above (n in x = ["n", 1]), or None."""
+        for value in self.names.values():
+            for dim in getattr(value, "shape", ()):
+                for s in getattr(dim, "free_symbols", ()):
+                    if s.name == name:
+                        return s
+        return None
+
     def read(self, node) -> E.Node:
         try:
             return self._read(node)
@@ -349,36 +369,39 @@ class _Reader:
             if node.id.startswith("__"):
                 self.fail(node, f"the name {node.id!r} is not allowed")
             if node.id not in self.names:
-                self.fail(node, self.undefined.format(node.id))
+                size = self._size_named(node.id)
+                if size is None:
+                    self.fail(node, self.undefined.format(node.id))
+                return E.size_constant(size)
             return self.names[node.id]
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
             return E.constant(node.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponent = node.right
-            negative = isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub)
-            number = exponent.operand if negative else exponent
-            value = number.value if isinstance(number, ast.Constant) else None
-            if type(value) not in (int, float) or not float(2 * value).is_integer() or not 0 < abs(value) <= 8:
-                self.fail(exponent, "only element-wise powers by a whole or half number from -8 to 8 are allowed "
-                                    "(x ** 2, x ** 0.5, x ** -1)")
-            base, exponent_value = self.read(node.left), -value if negative else value
+            exponent = self.read(node.right) if _numeric(node.right) else None
+            value = exponent.attr("value") if exponent is not None and exponent.op == "const" else None
+            if value is None or not 0 < abs(value) <= 8:
+                self.fail(node.right, "only element-wise powers by a rational number from -8 to 8 (not 0) are "
+                                      "allowed (x ** 2, x ** 0.5, x ** (1/3), x ** -1)")
+            base = self.read(node.left)
             if base.op == "const":  # a power of a number is a number, when it is rational
-                power = base.attr("value") ** E.exact_number(exponent_value)
-                if base.attr("value") == 0 and exponent_value < 0:
+                power = base.attr("value") ** value
+                if base.attr("value") == 0 and value < 0:
                     self.fail(node, "division by zero")
                 if not isinstance(power, sp.Rational):
                     self.fail(node, f"{ast.unparse(node)} is not a rational number: write its value as a decimal")
                 return E.constant(power)
-            return E.power(base, exponent_value)
+            return E.power(base, value)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.read(node.left), self.read(node.right)
             if isinstance(node.op, ast.Div) and right.op == "const" and right.attr("value") == 0:
                 self.fail(node.right, "division by zero")
             if left.op == right.op == "const":  # arithmetic on numbers is a number (1 - 1 is 0)
                 a, b = left.attr("value"), right.attr("value")
-                return E.constant({ast.Add: a + b, ast.Sub: a - b, ast.Div: a / b}.get(type(node.op), a * b))
+                value = {ast.Add: a + b, ast.Sub: a - b, ast.Div: a / b}.get(type(node.op), a * b)
+                return E.size_constant(value) if isinstance(value, sp.Expr) and value.free_symbols else \
+                    E.constant(value)
             return E.apply(_BINOPS[type(node.op)], left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.read(node.operand)
@@ -397,6 +420,8 @@ class _Reader:
         if not isinstance(node.func, ast.Name):
             self.fail(node, "only calls of op-table functions by name are allowed")
         name = node.func.id
+        if name == "ones" and name not in self.names:  # ones(n, 1): a constant of ones, sizes by name
+            return self._ones(node)
         if name in COMPOSITES:
             return self._composite(node, COMPOSITES[name])
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:
@@ -407,6 +432,21 @@ class _Reader:
                 self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
             params[kw.arg] = kw.value.value
         return E.apply(name, *(self.read(a) for a in node.args), **params)
+
+    def _ones(self, node):
+        if len(node.args) != 2 or node.keywords:
+            self.fail(node, "ones takes two sizes: ones(n, 1)")
+        dims = []
+        for a in node.args:
+            if isinstance(a, ast.Constant) and type(a.value) is int and a.value > 0:
+                dims.append(a.value)
+            elif isinstance(a, ast.Name) and self._size_named(a.id) is not None:
+                dims.append(self._size_named(a.id))
+            elif isinstance(a, ast.Constant) and isinstance(a.value, str):
+                dims.append(a.value)
+            else:
+                self.fail(a, "a size of ones is a positive integer or a size declared above")
+        return E.ones(*dims)
 
     def _composite(self, node, composite):
         """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""

@@ -36,6 +36,10 @@ for _name, _form in [
     ("gelu_erf", lambda s: s / 2 * (1 + sp.erf(s / sp.sqrt(2)))),
     # SiLU (swish, Elfwing et al. 2018): s σ(s)
     ("silu", lambda s: s * _sigmoid(s)),
+    # the trigonometric functions (SymPy's own matrix-derivative tests use sin and cos)
+    ("sin", sp.sin),
+    ("cos", sp.cos),
+    ("tan", sp.tan),
 ]:
     declare(elementwise_op(_name, _form))
 

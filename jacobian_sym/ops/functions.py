@@ -47,6 +47,9 @@ class ElementFunction(sp.Function):
             return derived.xreplace({_S: self.args[0]})
         if derived is not None and derived == self.form:
             return self
+        named = _named_as_op(derived)  # sin′ = cos, cos′ = −sin: another op's definition, up to sign
+        if named is not None:
+            return named(self.args[0])
         return derivative_of(type(self))(self.args[0])
 
     def explicit(self, numeric: bool = False) -> sp.Expr:
@@ -102,6 +105,20 @@ def element_function(name: str, form_of=None):
             "order": 0,
         },
     ))
+
+
+def _named_as_op(derived):
+    """A derivative that is another declared op's scalar definition, or its negative, as a function
+    of the argument (cos for sin′, −sin for cos′); None when there is none."""
+    if derived is None:
+        return None
+    for cls in _CLASSES.values():
+        if cls.order == 0 and cls.form is not None:
+            if cls.form == derived:
+                return cls
+            if cls.form == -derived:
+                return lambda a, cls=cls: -cls(a)
+    return None
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Structural ops: products, transposes, sums and differences, Hadamard products and quotients,
+"""Structural ops: products, transposes, sums and differences, Hadamard products and quotients, powers by a number,
 concatenation along an axis (heads side by side).
 
 Each is spelled by a Python operator in the graph API (``@``, ``.T``, ``+``, ``-``, ``*``, ``/``,
@@ -99,6 +99,13 @@ def _div(A, B, scalar=False, swap=False):
     return sp.HadamardProduct(A, sp.HadamardPower(B, -1))
 
 
+def _pow_shape(a, p):
+    """A ** p for a number p (the graph gives the exponent as a 1×1 constant): A's shape."""
+    if tuple(p) != (1, 1):
+        raise ShapeError(f"pow: the exponent is a number, not a {fmt_shape(p)} value")
+    return a
+
+
 def _concat_shape(a, b, axis=None):
     if type(axis) is not int or axis not in (0, 1):
         raise ShapeError(f"concat needs axis=0 (one above the other) or axis=1 (side by side), not {axis!r}")
@@ -160,6 +167,11 @@ declare(Op(
     "div", 2, _same_or_broadcast("div"),
     element=lambda ix, i, j, A, B: ix.at(A, i, j) / ix.at(B, i, j),
     matrix=_elementwise_binary(_div), operator="/",
+))
+declare(Op(
+    "pow", 2, _pow_shape,
+    element=lambda ix, i, j, A, p: ix.at(A, i, j) ** p,
+    matrix=lambda A, p: sp.HadamardPower(A, p), operator="**", kind="power", domains=("positive",),
 ))
 declare(Op(
     "concat", 2, _concat_shape, element=_concat_element,

@@ -144,7 +144,8 @@ def elementwise_op(name: str, form_of=None, domain: str | None = None) -> Op:
     return Op(
         name, 1, same_shape,
         element=lambda ix, i, j, A: fn(ix.at(A, i, j)),
-        matrix=lambda A: ElementwiseApplyFunction(fn, A),
+        # (of a number or a size, √k: the number f(k))
+        matrix=lambda A: ElementwiseApplyFunction(fn, A) if isinstance(A, sp.MatrixExpr) else fn(A),
         kind="elementwise", function=fn, domains=(domain,) if domain else (),
     )
 

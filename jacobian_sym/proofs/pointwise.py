@@ -24,7 +24,7 @@ import mpmath
 import sympy as sp
 
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
-from jacobian_sym.graph.expr import mask_cell, one_hot_axis
+from jacobian_sym.graph.expr import mask_cell, one_hot_axis, size_value
 from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
@@ -184,7 +184,7 @@ class PointwiseGraph:
 
     def _value(self, node):
         node = self.graph.canonical(node)
-        return node.attr("value") if node.op == "const" else self.values[id(node)]
+        return size_value(node.attr("value"), self.sizes) if node.op == "const" else self.values[id(node)]
 
     def value(self, node) -> sp.Matrix:
         return self._value(node)

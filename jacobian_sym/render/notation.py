@@ -27,6 +27,7 @@ NOTATION: dict[str, Notation] = {
     "mul": Notation(r"{0} \circ {1}", "{0} ∘ {1}"),
     "div": Notation(r"{0} \oslash {1}", "{0} / {1}"),
     "neg": Notation("-{0}", "-{0}"),
+    "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
@@ -41,6 +42,9 @@ NOTATION: dict[str, Notation] = {
     "gelu": Notation(r"\operatorname{GELU}", "GELU"),
     "gelu_erf": Notation(r"\operatorname{GELU}_{\mathrm{erf}}", "GELU_erf"),
     "silu": Notation(r"\operatorname{SiLU}", "SiLU"),
+    "sin": Notation(r"\sin", "sin"),
+    "cos": Notation(r"\cos", "cos"),
+    "tan": Notation(r"\tan", "tan"),
     "sqrt": Notation(r"\operatorname{sqrt}", "sqrt"),
     "rsqrt": Notation(r"\operatorname{rsqrt}", "rsqrt"),
     # along an axis, reductions, losses

@@ -278,7 +278,7 @@ def _shape_text(shape) -> str:
 
 
 # ----- an expression as it was written -----
-_TIGHT = {"matmul", "mul", "div", "transpose", "neg"}
+_TIGHT = {"matmul", "mul", "div", "transpose", "neg", "pow"}
 
 
 def written(graph, node, printer, top: bool = True, one_level: bool = False) -> str:
@@ -320,6 +320,8 @@ def _loose(parent, node) -> bool:
         return False
     if node.op in ("add", "sub", "neg"):
         return True
+    if parent.op == "pow":  # (W x)^∘⅓, (a ∘ b)^∘⅓: a power binds its base alone
+        return node.op in ("matmul", "mul", "div", "pow")
     return node.op in ("matmul", "mul") and parent.op not in (node.op,)
 
 

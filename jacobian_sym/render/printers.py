@@ -89,6 +89,9 @@ def derivative_variables(e) -> list:
     return variables
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _is_application(e) -> bool:
     """A function applied to an argument in parentheses: atomic for a transpose (σ′(z)ᵀ)."""
     return isinstance(e, (sp.MatrixSymbol, ElementFunction)) or type(e).__name__ in (
@@ -355,6 +358,16 @@ class NotesStrPrinter(StrPrinter):
     def _print_Transpose(self, e):
         inner = self._print(e.arg)
         return f"{inner}ᵀ" if _is_application(e.arg) else f"({inner})ᵀ"
+
+    def _print_MatPow(self, e):
+        """A matrix power X², (A B)³ — a product, not an element-wise power (that is A^∘2)."""
+        base = self._print(e.base)
+        if not isinstance(e.base, sp.MatrixSymbol):
+            base = f"({base})"
+        exp = str(e.exp)
+        if e.exp.is_Integer and e.exp > 0:
+            return base + exp.translate(_SUPERSCRIPTS)
+        return f"{base}^{self.parenthesize(e.exp, 60)}"
 
     def _print_KroneckerProduct(self, e):
         return " ⊗ ".join(self.parenthesize(a, 100) if isinstance(a, (sp.MatAdd, sp.MatMul)) else self._print(a)

@@ -24,6 +24,8 @@ MODEL_CLAIMS = {
         ("W2", "((W3.T @ (yhat - y)) * (1 - h2 * h2)) @ h1.T"),
     ],
     "logistic.toml": [("b", "p - y"), ("w", "x @ (p - y)")],
+    # the cookbook's (x − μ)ᵀ P (x − μ): ∂/∂μ = −(P + Pᵀ)(x − μ), ∂/∂P = (x − μ)(x − μ)ᵀ, each halved
+    "mahalanobis.toml": [("mu", "-0.5 * (P + P.T) @ d"), ("P", "0.5 * d @ d.T"), ("x", "0.5 * (P + P.T) @ (x - mu)")],
     "autoencoder_tied.toml": [
         ("c", "xr - x"), ("b", "(W @ (xr - x)) * h * (1 - h)"),
         ("W", "h @ (xr - x).T + ((W @ (xr - x)) * h * (1 - h)) @ x.T"),
