@@ -33,6 +33,15 @@ def _backprop(path):
     return _BACKPROPS[path.stem]
 
 
+_PLANS: dict = {}
+
+
+def _plan(path):
+    if path.stem not in _PLANS:
+        _PLANS[path.stem] = plan(_backprop(path))
+    return _PLANS[path.stem]
+
+
 def _arrays(bp, seed=0):
     """Random float64 arrays for the model's kernel, every size a different small number."""
     f = js.kernel(bp)
@@ -61,7 +70,7 @@ def test_a_bad_backend_name_is_one_line():
 def test_every_planner_call_has_an_entry_in_every_table(path):
     """Printing a model for every engine needs no engine: the translation names a missing entry."""
     bp = _backprop(path)
-    p = plan(bp)
+    p = _plan(path)
     for backend in BACKENDS.values():
         text = backend.source(p, bp.model.title)
         if backend.name != "numpy":  # past the runtime (which ends with _erf): the translated kernel
@@ -167,3 +176,55 @@ def test_jax_custom_vjp_refuses_a_gradient_it_does_not_derive():
         jax.grad(getattr(m, f"{f.name}_loss"), argnums=y)(*args)
     with pytest.raises(js.KernelInputError, match="must be 2-D"):
         f(**{**dict(zip(m.SPEC, args)), "W": args[2][0]})
+
+
+WEIGHT_NORM = """title = "A weight-normalised layer: X (g V / norm(V)), then a squared error"
+[inputs]
+X = ["T", "d"]
+Y = ["T", "m"]
+[params]
+V = ["d", "m"]
+g = [1, 1]
+[forward]
+W = "g * V / norm(V)"
+out = "X @ W"
+J = "mse(Y, out)"
+"""
+
+
+def _subexpressions(lines):
+    import ast
+
+    from jacobian_sym.kernels.common import _worth_a_line
+
+    out = []
+    for line in lines:
+        out += [ast.dump(n) for n in ast.walk(ast.parse(line.strip()).body[0].value) if _worth_a_line(n)]
+    return out
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_no_subexpression_is_computed_twice(path):
+    """Operation count: every call and arithmetic operation of a kernel's plan appears once (the
+    planner's last pass, kernels/common.py); all backends print that plan."""
+    p = _plan(path)
+    found = _subexpressions([*p.forward, *p.backward])
+    assert len(found) == len(set(found))
+
+
+def test_the_weight_normalised_layer_takes_its_norm_and_x_v_once():
+    """The norm ‖V‖ and the product X V are read by both gradients and by ∂J/∂V three times: one
+    line each, in every backend (the NumPy kernel's source counted; the JAX and PyTorch modules print
+    the same plan)."""
+    bp = js.backprop(js.Model.parse(WEIGHT_NORM))
+    p = plan(bp)
+    code = "\n".join([*p.forward, *p.backward])
+    assert code.count("np.linalg.norm(") == 1
+    assert code.count("X @ V") == 1
+    # the kernel is right, at two sizes, against the NumPy kernel's own self-check and finite differences
+    f = js.kernel(bp)
+    for T, d, m in ((3, 4, 5), (6, 8, 10)):
+        rng = np.random.default_rng(T)
+        a = dict(X=rng.normal(size=(T, d)), Y=rng.normal(size=(T, m)), V=rng.normal(size=(d, m)),
+                 g=np.array([[1.3]]))
+        assert js.gradcheck(f, a).ok

@@ -27,6 +27,7 @@ from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
@@ -402,6 +403,7 @@ def plan(bp: Backprop, b: Backprop | None = None) -> Plan:
         backward = _backward_lines(b, printer)
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
+    lines, backward = shared_subexpressions(lines, backward)
     return Plan(b, function_name(bp), spec, one_hot, constant_lines, lines, backward, names[id(graph.root)],
                 dict(printer.helpers), _docstring(b, spec))
 
