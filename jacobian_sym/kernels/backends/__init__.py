@@ -68,7 +68,8 @@ def _jax_adapters(module, fname, gradients):
         names = list(module.SPEC)
         wrt = tuple(names.index(g) for g in gradients if g in names)
         with jax.enable_x64(True):
-            args = [jnp.asarray(arrays[n]) for n in names]
+            # (an array the model declares but never reads: any value, the forward does not read it)
+            args = [jnp.zeros((1, 1)) if arrays.get(n) is None else jnp.asarray(arrays[n]) for n in names]
             loss, grads = jax.value_and_grad(lambda *a: jnp.sum(getattr(module, f"{fname}_loss")(*a)),
                                              argnums=wrt)(*args)
             out = {"J": numpy.asarray(loss)}
@@ -87,7 +88,8 @@ def _torch_adapters(module, fname, gradients):
 
     def function(check=False, **arrays):
         tensors = {k: torch.from_numpy(v).requires_grad_(k in gradients) for k, v in arrays.items()}
-        loss = getattr(module, f"{module.CLASS}Function").apply(*(tensors[n] for n in module.SPEC))
+        # (an array the model declares but never reads gets none from the self-check: None here too)
+        loss = getattr(module, f"{module.CLASS}Function").apply(*(tensors.get(n) for n in module.SPEC))
         loss.sum().backward()
         out = {"J": loss.detach().numpy()}
         out.update({k: tensors[k].grad.numpy() for k in gradients if k in tensors})
