@@ -254,3 +254,43 @@ def test_cli_codegen_writes_a_standalone_module_of_that_engine(backend, tmp_path
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "['J', 'U', 'W', 'b1', 'b2', 'x'] (5, 4)" in run.stdout
+
+
+def _random_model_texts():
+    from test_every_path import model_files as drawn  # the every-path test's random models
+
+    return drawn()
+
+
+@pytest.mark.optional
+@pytest.mark.exhaustive
+def test_random_models_of_the_every_path_test_on_jax_and_torch():
+    """Random models (the every-path test's strategy): each engine's kernel is built (audited, every
+    door self-checked against the pointwise forward) and its gradients equal the engine's autodiff of
+    the generated forward."""
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=6, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(text=_random_model_texts(), seed=st.integers(0, 2**16))
+    def check(text, seed):
+        bp = js.backprop(js.Model.parse(text, source="random.toml"))
+        arrays = _arrays(bp, seed)
+        ft = js.kernel(bp, backend="torch")
+        fj = js.kernel(bp, backend="jax")
+        names = list(ft.module.SPEC)
+        grads = [g for g in ft.module.GRADIENTS if g in names]
+        t = _torch_inputs(torch, arrays, grads)
+        loss = getattr(ft.module, f"_{ft.name}_forward")(*(t[n] for n in names))[0].sum()
+        want = dict(zip(grads, torch.autograd.grad(loss, [t[g] for g in grads]))) if grads else {}
+        out = ft(**{n: torch.tensor(a) for n, a in arrays.items()})
+        with jax.enable_x64(True):
+            outj = getattr(fj.module, f"{fj.name}_loss_and_grads")(*(jax.numpy.asarray(arrays[n]) for n in names))
+        for g in grads:
+            assert _rel(out[g], want[g]) < 1e-9, (g, text)
+            assert _rel(outj[g], want[g]) < 1e-9, (g, text)
+
+    check()
