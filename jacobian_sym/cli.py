@@ -457,19 +457,24 @@ def _load_model(path):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Where to write ('-': stdout); written only when the kernel was generated and checked.")
-def codegen_cmd(model, output):
-    """Write a standalone NumPy module with MODEL's loss and gradients.
+@click.option("--backend", default="numpy", show_default=True, metavar="numpy|jax|torch",
+              help="The engine the module runs on (jax and torch need that engine installed).")
+def codegen_cmd(model, output, backend):
+    """Write a standalone NumPy, JAX or PyTorch module with MODEL's loss and gradients.
 
     \b
     Example:
       jacobian-sym codegen derivations/one_layer.toml -o kernels.py
       python -c "import kernels; help(kernels.one_layer)"
+      jacobian-sym codegen derivations/one_layer.toml --backend torch -o one_layer_torch.py
     """
+    from jacobian_sym.kernels.backends import get_backend
     from jacobian_sym.kernels.codegen import codegen
     from jacobian_sym.proofs.guard import backprop
 
+    get_backend(backend)  # a bad name is refused before the model is derived
     _writable(output, "-o")
-    _write(output, codegen(backprop(_load_model(model))))
+    _write(output, codegen(backprop(_load_model(model)), backend=backend))
 
 
 def _parse_sizes(pairs):

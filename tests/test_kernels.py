@@ -177,18 +177,27 @@ def test_kernels_load_from_memory_concurrently(tmp_path, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
-def test_a_wrong_kernel_is_refused(monkeypatch):
-    """The self-check is not decoration: a generator that prints a wrong gradient is caught."""
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_a_wrong_kernel_is_refused(monkeypatch, backend):
+    """The self-check is not decoration: a planner that prints a wrong gradient is caught, on every
+    engine (each prints the same plan)."""
     from jacobian_sym.kernels.generate import KernelError
 
+    if backend != "numpy":
+        pytest.importorskip(backend)
     codegen = sys.modules["jacobian_sym.kernels.codegen"]  # (js.codegen is the function of that name)
 
-    real = codegen.source
-    monkeypatch.setattr(codegen, "source", lambda bp, b: real(bp, b).replace("_g_W = _mm(delta2, x.T)",
-                                                                           "_g_W = 2 * _mm(delta2, x.T)"))
+    real = codegen.plan
+
+    def wrong(bp, b):
+        p = real(bp, b)
+        p.backward = [line.replace("_g_W = _mm(delta2, x.T)", "_g_W = 2 * _mm(delta2, x.T)") for line in p.backward]
+        return p
+
+    monkeypatch.setattr(codegen, "plan", wrong)
     bp = js.backprop(js.Model.from_toml("derivations/one_layer.toml"))
     with pytest.raises(KernelError, match="gradient for W disagrees"):
-        js.kernel(bp)
+        js.kernel(bp, backend=backend)
 
 
 def test_column_sums_are_taken_after_the_product_the_backward_has():

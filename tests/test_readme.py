@@ -37,11 +37,40 @@ def test_the_readme_has_python_and_shell_blocks():
     assert kinds.count("python") >= 4 and kinds.count("sh") >= 3
 
 
+#: a block whose first line is ``# needs torch`` runs in its own session when PyTorch is installed
+NEEDS = re.compile(r"# needs (\w+)")
+
+
+def _run_block(body: str, namespace: dict) -> int:
+    statements = ast.parse(body).body
+    lines = body.splitlines()
+    checked = 0
+    for node in statements:
+        source = "\n".join(lines[node.lineno - 1:node.end_lineno])
+        code, expected = _arrow(source.splitlines()[-1])
+        source = "\n".join([*source.splitlines()[:-1], code])
+        if expected is None:
+            exec(compile(source, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+            continue
+        value = eval(compile(ast.parse(source, mode="eval"), "README.md", "eval"), namespace)  # noqa: S307
+        assert str(value) == expected, f"README: {code.strip()!r} prints {value}, not {expected}"
+        checked += 1
+    return checked
+
+
+@pytest.mark.optional
+@pytest.mark.exhaustive  # (CI installs the backends extra before this tier)
+@pytest.mark.parametrize("body", [b for k, b in BLOCKS if k == "python" and NEEDS.match(b)])
+def test_every_block_that_needs_an_engine_runs_with_it(body):
+    pytest.importorskip(NEEDS.match(body).group(1))
+    assert _run_block(body, {"__name__": "readme"}) >= 1
+
+
 def test_every_python_block_runs_and_prints_what_it_says():
     namespace = {"__name__": "readme"}
     checked = 0
     for kind, body in BLOCKS:
-        if kind != "python":
+        if kind != "python" or NEEDS.match(body):
             continue
         statements = ast.parse(body).body
         lines = body.splitlines()

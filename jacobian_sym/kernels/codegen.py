@@ -17,8 +17,9 @@ import numpy as np
 
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.backends import get_backend
 from jacobian_sym.kernels.closed_kernel import check_derivation_kernel, derivation_source
-from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, source
+from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, plan
 from jacobian_sym.kernels.numeric import central_difference, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
 from jacobian_sym.kernels.source_audit import audit_source
@@ -29,13 +30,14 @@ class KernelInputError(JacobianSymError):
     """Arrays that do not fit the model: missing, extra, mis-shaped, integer, non-finite, not one-hot."""
 
 
-def codegen(bp) -> str:
-    """The source of a standalone Python module (NumPy only) for ``bp``'s model; the same source
-    ``kernel`` loads, so it has passed the same checks. For one derivation (a gradient, a Hessian) it
-    is the source of that derivation's kernel."""
+def codegen(bp, backend: str = "numpy") -> str:
+    """The source of a standalone Python module for ``bp``'s model on ``backend`` ("numpy": NumPy
+    only; "jax", "torch": see ``kernels/backends``); the same source ``kernel`` loads, so it has passed
+    the same checks (generating a JAX or PyTorch module loads it, so that engine must be installed).
+    For one derivation (a gradient, a Hessian) it is the source of that derivation's NumPy kernel."""
     if isinstance(bp, Derivation):
-        return _derivation_kernel(bp).source
-    return _built(bp)[0]
+        return kernel(bp, backend=backend).source
+    return _built(bp, backend)[0]
 
 
 class _TextLoader(importlib.abc.InspectLoader):
@@ -56,14 +58,16 @@ class _TextLoader(importlib.abc.InspectLoader):
 _LOADING = threading.Lock()
 
 
-def _load(text: str, name: str):
+def _load(text: str, name: str, backend: str = "numpy"):
     """The generated module, audited, then loaded from memory (its source kept for tracebacks)."""
     with _LOADING:
-        return _load_unlocked(text, name)
+        return _load_unlocked(text, name, backend)
 
 
-def _load_unlocked(text: str, name: str):
-    audit_source(text)
+def _load_unlocked(text: str, name: str, backend: str = "numpy"):
+    audit_source(text, **get_backend(backend).audit_options(name))
+    if backend != "numpy":
+        _require(backend)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     filename = f"<jacobian_sym kernel {name} {digest}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
@@ -74,18 +78,32 @@ def _load_unlocked(text: str, name: str):
     return module
 
 
-def _built(bp) -> tuple[str, object]:
-    """The source and loaded module of ``bp``'s kernel, checked once per backprop and cached on it."""
-    cached = bp.cache.get("kernel")
+def _require(backend: str) -> None:
+    """A one-line error when the engine of ``backend`` is not installed (it is an optional peer)."""
+    if importlib.util.find_spec(backend) is None:
+        raise KernelError(f"the {backend} backend needs {backend} installed (pip install 'jacobian_sym[backends]')")
+
+
+def _built(bp, backend: str = "numpy") -> tuple[str, object]:
+    """The source and loaded module of ``bp``'s kernel on ``backend``, checked once per backprop and
+    cached on it: every door of the module (the checked function; the custom_vjp or autograd Function)
+    passes the self-check."""
+    engine = get_backend(backend)
+    key = "kernel" if backend == "numpy" else f"kernel:{backend}"
+    cached = bp.cache.get(key)
     if cached is None:
+        if backend != "numpy":
+            _require(backend)
         b = batched_backprop(bp)
-        text = source(bp, b)
+        p = plan(bp, b)
+        text = engine.source(p, bp.model.title)
         name = function_name(bp)
-        module = _load(text, name)
-        problem = check_kernel(getattr(module, name), b)
-        if problem is not None:
-            raise KernelError(f"refusing the generated kernel of {bp.model.title!r}: {problem}")
-        cached = bp.cache["kernel"] = (text, module)
+        module = _load(text, name, backend)
+        for door in engine.adapters(module, name, b.gradients):
+            problem = check_kernel(door, b)
+            if problem is not None:
+                raise KernelError(f"refusing the generated {engine.words} of {bp.model.title!r}: {problem}")
+        cached = bp.cache[key] = (text, module)
     return cached
 
 
@@ -100,6 +118,8 @@ class Kernel(Displayed):
     domains: dict = field(default_factory=dict, repr=False)
     #: what a call returns, in words
     returns: str = field(default="J and its gradients", repr=False)
+    #: the engine it runs on ("numpy", "jax", "torch")
+    backend: str = field(default="numpy", repr=False)
 
     def __getstate__(self):
         """Pickled as its source: the module is loaded again (audited, from memory) when unpickled."""
@@ -107,7 +127,7 @@ class Kernel(Displayed):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.module = _load(self.source, self.name)
+        self.module = _load(self.source, self.name, self.__dict__.get("backend", "numpy"))
 
     @property
     def inputs(self) -> dict:
@@ -122,11 +142,12 @@ class Kernel(Displayed):
         return self._signature()
 
     def __str__(self):
-        return f"NumPy kernel {self._signature()}"
+        return f"{get_backend(self.backend).words} {self._signature()}"
 
     def markdown(self) -> str:
         rows = ["| input | shape |", "|---|---|"] + [f"| `{k}` | {' × '.join(v)} |" for k, v in self.inputs.items()]
-        return "\n".join([f"**NumPy kernel** `{self.name}` → {self.returns} (float32 stays float32)", "", *rows])
+        words = get_backend(self.backend).words
+        return "\n".join([f"**{words}** `{self.name}` → {self.returns} (float32 stays float32)", "", *rows])
 
     def __call__(self, check: bool = True, **arrays) -> dict:
         """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
@@ -138,15 +159,20 @@ class Kernel(Displayed):
             raise KernelInputError(str(err)) from None
 
 
-def kernel(bp) -> Kernel:
-    """The NumPy kernel of a derived backprop (batched; float32 stays float32), or of one derivation (a
+def kernel(bp, backend: str = "numpy") -> Kernel:
+    """The kernel of a derived backprop (batched; float32 stays float32) on ``backend`` ("numpy",
+    "jax", "torch": it takes and returns that engine's arrays), or the NumPy kernel of one derivation (a
     gradient, a Hessian, an HVP: one function of the arrays its closed form reads). It is checked
     before it is returned (``self_check.check_kernel``, ``closed_kernel.check_derivation_kernel``)."""
+    engine = get_backend(backend)
     if isinstance(bp, Derivation):
+        if engine.name != "numpy":
+            raise KernelError("a single derivation's kernel is NumPy only; the JAX and PyTorch backends take a "
+                              "model's backprop")
         return _derivation_kernel(bp)
-    text, module = _built(bp)
+    text, module = _built(bp, engine.name)
     domains = {name: bp.graph.domain(node) for name, node in bp.model.variables.items() if bp.graph.domain(node)}
-    return Kernel(function_name(bp), text, module, domains)
+    return Kernel(function_name(bp), text, module, domains, backend=engine.name)
 
 
 def _derivation_kernel(d) -> Kernel:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -26,6 +27,7 @@ from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
@@ -341,9 +343,42 @@ def _fast_check(spec: dict, one_hot: dict) -> list[str]:
     return [f"        {t} and" if k < len(lines) - 1 else f"        {t}" for k, t in enumerate(lines)]
 
 
-def source(bp: Backprop, b: Backprop | None = None) -> str:
-    """The generated module's source for ``bp``'s model (deterministic); ``b`` is its batched
-    backprop when the caller has it."""
+@dataclass
+class Plan:
+    """A kernel as the planner leaves it for a backend's printer: the forward lines (one statement
+    each, NumPy dialect: ``np.`` and the runtime's helpers), the backward lines, the constants the
+    kernel builds, the sizes it reads, the loss's name and the gradients in order. Every backend
+    prints the same plan; only the NumPy backend runs it as written (``backends/``)."""
+
+    b: Backprop
+    fname: str
+    spec: dict  # array name -> its dims as size names
+    one_hot: dict  # array name -> its classes' axis
+    constant_lines: list  # ``M = _causal_mask(_size_T, X.dtype)``
+    forward: list  # forward lines, unfreed
+    backward: list  # backward lines, unfreed
+    loss: str  # the forward's name of the loss
+    helpers: dict  # module-level helper functions the lines call, by name
+    docstring: str
+
+    @property
+    def gradients(self) -> list:
+        return list(self.b.gradients)
+
+    def size_lines(self, lines) -> list[str]:
+        """``_size_n = W.shape[0]`` for every size ``lines`` read."""
+        return _size_lines("\n".join(lines), self.spec)
+
+    def body(self) -> list[str]:
+        """Forward and backward with each array freed after its last use, and ``_out``."""
+        compute = _freed([*self.constant_lines, *self.forward, *self.backward], keep={self.loss, *self.spec})
+        grads = "".join(f"        {k!r}: _g_{k},\n" for k in self.gradients)
+        return [*compute, f"    _out = {{\n        'J': {self.loss},\n{grads}    }}"]
+
+
+def plan(bp: Backprop, b: Backprop | None = None) -> Plan:
+    """The kernel plan for ``bp``'s model (deterministic); ``b`` is its batched backprop when the
+    caller has it."""
     b = b or batched_backprop(bp)
     graph = b.graph
     for node in graph.nodes:
@@ -365,8 +400,8 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
         raise KernelError("the model has constants only: a kernel needs an array to take their dtype from")
     names, outputs, lines, known = _forward_lines(graph, backward_runs(b))
     first = next(iter(spec))
-    lines = [f"    {name} = _{node.attr('constant')}_mask({_size_code(str(node.shape[0]))}, {first}.dtype)"
-             for name, node in constants.items()] + lines
+    constant_lines = [f"    {name} = _{node.attr('constant')}_mask({_size_code(str(node.shape[0]))}, {first}.dtype)"
+                      for name, node in constants.items()]
     sizes = {name for dims in spec.values() for s in dims for _, name in (_compound(s) or [(1, s)])
              if name and not name.isdigit()}
     printer = KernelPrinter(outputs=outputs, batch=b.model.batch, sizes=sizes, known=known, dtype_of=first)
@@ -374,16 +409,26 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
         backward = _backward_lines(b, printer)
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
-    loss = names[id(graph.root)]
-    fname = function_name(bp)
+    lines, backward = shared_subexpressions(lines, backward)
+    return Plan(b, function_name(bp), spec, one_hot, constant_lines, lines, backward, names[id(graph.root)],
+                dict(printer.helpers), _docstring(b, spec))
+
+
+def source(bp: Backprop, b: Backprop | None = None) -> str:
+    """The generated NumPy module's source for ``bp``'s model (deterministic); ``b`` is its batched
+    backprop when the caller has it."""
+    return numpy_source(plan(bp, b), bp.model.title)
+
+
+def numpy_source(p: Plan, title: str) -> str:
+    """The NumPy backend's module: the plan as written, with the input checks and the runtime."""
+    spec, one_hot, fname = p.spec, p.one_hot, p.fname
     params = ", ".join(f"{n}=None" for n in spec)
-    grads = "".join(f"        {k!r}: _g_{k},\n" for k in b.gradients)
-    body_lines = _freed([*lines, *backward], keep={loss, *spec})
-    compute = [*body_lines, f"    _out = {{\n        'J': {loss},\n{grads}    }}"]
+    compute = p.body()
     arrays = f"{{{', '.join(f'{n!r}: {n}' for n in spec)}}}"
     body = "\n".join([
         f"def {fname}(*, {params}, check=True, **_extra):",
-        _docstring(b, spec),
+        p.docstring,
         "    if (check or _extra) and not (",
         *_fast_check(spec, one_hot),
         "    ):",
@@ -397,10 +442,10 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
     header = ('"""Generated by jacobian_sym: the loss and gradients of the model named in TITLE.\n\n'
               "Standalone: imports NumPy only. Regenerate with `jacobian-sym codegen`; do not edit.\n\"\"\"\n\n"
               "import numpy as np\n\n"
-              f"TITLE = {bp.model.title!r}\n"
+              f"TITLE = {title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n")
-    helpers = "".join(f"\n\n{h}" for h in printer.helpers.values())
+    helpers = "".join(f"\n\n{h}" for h in p.helpers.values())
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 
 

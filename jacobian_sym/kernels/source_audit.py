@@ -26,17 +26,24 @@ class SourceAuditError(JacobianSymError):
     """Generated source that is not of the form the generator emits (refused before it runs)."""
 
 
-def audit_source(text: str, filename: str = "<kernel>") -> ast.Module:
-    """Refuse ``text`` unless it has exactly the generated module's shape; return its tree."""
+def audit_source(text: str, filename: str = "<kernel>", *, imports=(("numpy", "np"),),
+                 module_names=frozenset({"np"}), statements=frozenset(), dunders=frozenset()) -> ast.Module:
+    """Refuse ``text`` unless it has exactly the generated module's shape; return its tree. Another
+    engine's module (``kernels/backends``) names its imports, the module names they bind, the exact
+    module-level calls it emits (``f_loss.defvjp(…)``) and the dunder names its classes need."""
     try:
         tree = ast.parse(text, filename)
     except SyntaxError as err:
         raise SourceAuditError(f"the generated source does not compile: {err.msg} (line {err.lineno})") from None
-    module_names = {"np"}
+    module_names = set(module_names)
+    allowed = {(name, asname) for name, asname in imports}
     for n, stmt in enumerate(tree.body):
         if n == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # the docstring
-        if isinstance(stmt, ast.Import) and [(a.name, a.asname) for a in stmt.names] == [("numpy", "np")]:
+        if isinstance(stmt, ast.Import) and len(stmt.names) == 1 and (stmt.names[0].name,
+                                                                       stmt.names[0].asname) in allowed:
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and ast.unparse(stmt) in statements:
             continue
         if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
             if not _is_literal(stmt.value):
@@ -53,7 +60,7 @@ def audit_source(text: str, filename: str = "<kernel>") -> ast.Module:
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
             raise SourceAuditError(f"line {node.lineno}: {type(node).__name__} is not generated code")
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-        if name is not None and name.startswith("__"):
+        if name is not None and name.startswith("__") and name not in dunders:
             raise SourceAuditError(f"line {node.lineno}: the dunder name {name!r}")
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef):

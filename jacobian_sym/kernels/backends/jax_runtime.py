@@ -1,0 +1,87 @@
+"""The runtime of generated JAX kernels (copied into each module after the checks): the stable
+lowerings of the vector ops in ``jax.numpy`` and the checks' view of a JAX array."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_ARRAY_WORDS = "a JAX or NumPy array"
+
+
+def _is_array(a):
+    return isinstance(a, (jax.Array, np.ndarray))
+
+
+def _float_dtype(a):
+    return a.dtype in (jnp.float32, jnp.float64)
+
+
+def _is_float32(a):
+    return a.dtype == jnp.float32
+
+
+def _host(x):
+    return float(x)
+
+
+def _all_finite(a):
+    return jnp.isfinite(a).all()
+
+
+def _causal_mask(n, dtype):
+    return jnp.triu(jnp.full((n, n), -jnp.inf, dtype=dtype), 1)
+
+
+def _lower_mask(n, dtype):
+    return jnp.tril(jnp.ones((n, n), dtype=dtype))
+
+
+def _scalar(a):
+    return a.reshape(())
+
+
+def _mm(a, b):
+    return a * b if a.shape[1] == 1 else a @ b
+
+
+def _gram(a, v):
+    b = a * jnp.sqrt(v)
+    return b.T @ b
+
+
+def _sigmoid_prime(z):
+    e = jnp.exp(-jnp.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def _tanh_prime(z):
+    e = jnp.exp(-2 * jnp.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
+def _step(a):
+    return (a > 0).astype(a.dtype)
+
+
+def _plus_transpose(a):
+    return a + a.T
+
+
+def _softmax(a, axis):
+    return jax.nn.softmax(a, axis=axis)
+
+
+def _log_softmax(a, axis):
+    return jax.nn.log_softmax(a, axis=axis)
+
+
+def _cross_entropy(y, p):
+    return -jnp.sum(y * jnp.log(p))
+
+
+def _binary_cross_entropy(y, p):
+    return -jnp.sum(y * jnp.log(p) + (1 - y) * jnp.log1p(-p))
+
+
+def _erf(x):
+    return jax.scipy.special.erf(x)

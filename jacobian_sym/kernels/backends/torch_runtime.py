@@ -1,0 +1,90 @@
+"""The runtime of generated PyTorch kernels (copied into each module after the checks): the stable
+lowerings of the vector ops in ``torch`` and the checks' view of a tensor. Every constant takes the
+device and dtype of an input (``like``), so a kernel runs where its inputs are (CPU, CUDA)."""
+
+import torch
+
+_ARRAY_WORDS = "a torch.Tensor"
+
+
+def _is_array(a):
+    return isinstance(a, torch.Tensor)
+
+
+def _float_dtype(a):
+    return a.dtype in (torch.float32, torch.float64)
+
+
+def _is_float32(a):
+    return a.dtype == torch.float32
+
+
+def _host(x):
+    return float(x)
+
+
+def _all_finite(a):
+    return torch.isfinite(a).all()
+
+
+def _causal_mask(n, like):
+    return torch.triu(torch.full((n, n), float("-inf"), dtype=like.dtype, device=like.device), 1)
+
+
+def _lower_mask(n, like):
+    return torch.tril(torch.ones((n, n), dtype=like.dtype, device=like.device))
+
+
+def _scalar(a):
+    return a.reshape(())
+
+
+def _mm(a, b):
+    return a * b if a.shape[1] == 1 else a @ b
+
+
+def _gram(a, v):
+    b = a * torch.sqrt(v)
+    return b.T @ b
+
+
+def _sigmoid_prime(z):
+    e = torch.exp(-torch.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def _tanh_prime(z):
+    e = torch.exp(-2 * torch.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
+def _step(a):
+    return (a > 0).to(a.dtype)
+
+
+def _heaviside(a, h0):
+    return torch.where(a > 0, 1.0, torch.where(a < 0, 0.0, h0)).to(a.dtype)
+
+
+def _plus_transpose(a):
+    return a + a.T
+
+
+def _softmax(a, axis):
+    return torch.softmax(a, dim=axis)
+
+
+def _log_softmax(a, axis):
+    return torch.log_softmax(a, dim=axis)
+
+
+def _cross_entropy(y, p):
+    return -torch.sum(y * torch.log(p))
+
+
+def _binary_cross_entropy(y, p):
+    return -torch.sum(y * torch.log(p) + (1 - y) * torch.log1p(-p))
+
+
+def _erf(x):
+    return torch.special.erf(x)
