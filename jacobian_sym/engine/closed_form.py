@@ -248,7 +248,7 @@ def merge_scalar_powers(term):
     """The 1×1 factors of a product, which commute as numbers, merged by base: x 1/(‖w‖ ‖x‖) … and
     ‖v‖^∘(−2) 1/‖v‖ → 1/‖v‖³; a base whose exponents cancel is gone (‖r‖ · 1/‖r‖: the form is then
     finite at r = 0 where the function is). The merged factor stands where the first of them stood."""
-    coeff, mats = flat_product(term)
+    coeff, mats = flat_product(_monomials_as_powers(term))  # square.(‖w‖) is ‖w‖∘²
     powers: dict = {}
     kept, place, factors = [], None, 0
     for m in mats:
