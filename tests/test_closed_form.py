@@ -115,3 +115,10 @@ def test_powers_of_one_by_one_factors_merge_by_base(term, bases):
 def test_a_product_of_larger_matrices_is_not_merged():
     term = sp.MatMul(w, w.T, v, _norm(w))  # wᵀv is 1×1 but made of n-vectors: it stays where it is
     assert merge_scalar_powers(term) == term
+
+
+def test_a_power_of_a_larger_product_is_left_where_it_is():
+    """(W x)^∘(−3/4) is a power of an n×1 product, not a number: the term is unchanged, once."""
+    Wm = sp.MatrixSymbol("W", n, n)
+    term = sp.MatMul(sp.Rational(1, 4), sp.HadamardPower(Wm @ a, sp.Rational(-3, 4)), a.T)
+    assert merge_scalar_powers(term) == term

@@ -260,9 +260,10 @@ def merge_scalar_powers(term):
         place = len(kept) if place is None else place
         for b, e in p.items():
             powers[b] = powers.get(b, 0) + e
-    if factors == len(powers) and not any(isinstance(m, sp.HadamardPower) and isinstance(m.base, sp.MatMul)
-                                          for m in mats):
-        return term  # nothing to merge: each base once, no power of a product
+    if place is None or (factors == len(powers) and not any(
+            isinstance(m, sp.HadamardPower) and isinstance(m.base, sp.MatMul) and _scalar_powers(m) is not None
+            for m in mats)):
+        return term  # nothing to merge: no 1×1 factor, or each base once and no power of a product of them
     up = [b if e == 1 else sp.HadamardPower(b, e) for b, e in powers.items() if e > 0]
     down = [b if e == -1 else sp.HadamardPower(b, -e) for b, e in powers.items() if e < 0]
     if len(down) == 1 and isinstance(down[0], sp.HadamardPower):
