@@ -22,6 +22,7 @@ from jacobian_sym.documents import model_files
 from jacobian_sym.kernels.backends import BACKENDS, BackendError, get_backend
 from jacobian_sym.kernels.generate import plan
 from jacobian_sym.kernels.timing import random_arrays
+from jacobian_sym.ops.table import OPS
 
 MODELS = model_files()
 _BACKPROPS: dict = {}
@@ -76,6 +77,24 @@ def test_every_planner_call_has_an_entry_in_every_table(path):
         if backend.name != "numpy":  # past the runtime (which ends with _erf): the translated kernel
             kernel = text[text.index("def _erf("):].split("\n\n\n", 1)[1]
             assert not re.search(r"\bnp\.", kernel), backend.name
+
+
+_ELEMENTWISE = sorted(name for name, op in OPS.items() if op.function is not None and op.function.form is not None)
+
+
+@pytest.mark.parametrize("op", _ELEMENTWISE)
+def test_every_elementwise_op_has_an_entry_in_every_table(op):
+    """Over the op table, so that a new op needs no new test: its lowering and its derivative's,
+    printed for every engine, name no NumPy call an engine's table lacks."""
+    arg = "1 + square(W @ x)" if "positive" in OPS[op].domains else "W @ x"
+    bp = js.backprop(js.Model.parse(f'[inputs]\nx = ["n", 1]\n[params]\nW = ["n", "n"]\n'
+                                    f'[forward]\nJ = "sum({op}({arg}))"\n'))
+    p = plan(bp)
+    for backend in BACKENDS.values():
+        text = backend.source(p, op)
+        if backend.name != "numpy":
+            kernel = text[text.index("def _erf("):].split("\n\n\n", 1)[1]
+            assert not re.search(r"\bnp\.", kernel), (backend.name, op)
 
 
 @pytest.mark.optional

@@ -69,7 +69,7 @@ def _mask(name):
 
 TABLE = {
     **{f"np.{n}": call(f"torch.{n}({{0}})") for n in (
-        "abs", "cos", "cosh", "diagflat", "exp", "expm1", "log", "log1p", "sign", "sin", "sinh", "sqrt", "tanh",
+        "abs", "cos", "cosh", "diagflat", "exp", "expm1", "log", "log1p", "sign", "sin", "sinh", "sqrt", "tan", "tanh",
         "trace")},
     "np.sum": _reduction("sum"),
     "np.mean": _reduction("mean"),
