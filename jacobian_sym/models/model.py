@@ -403,8 +403,9 @@ class _Reader:
 
     def _composite(self, node, composite):
         """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""
-        if len(node.args) != 1:
-            self.fail(node, f"{composite.name} takes one operand and keywords {', '.join(composite.params)}")
+        if len(node.args) != composite.arity:
+            operands = "one operand" if composite.arity == 1 else f"{composite.arity} operands"
+            self.fail(node, f"{composite.name} takes {operands} and keywords {', '.join(composite.params)}")
         params = {}
         for kw in node.keywords:
             value = kw.value
@@ -414,13 +415,13 @@ class _Reader:
                 self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
                                     f"not {kw.arg!r}")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
-        operand = self.read(node.args[0])
-        if node is self.top:  # the line is the composite alone: name its steps after the line
+        operands = [self.read(a) for a in node.args]
+        if node is self.top and composite.names_parts:  # the line is the composite alone: name its steps after the line
             wanted = part_names(self.line_name)
             if not set(wanted.values()) & set(self.names):
                 params["names"] = wanted
         try:
-            built = composite.build(operand, **params)
+            built = composite.build(*operands, **params)
             if "names" in params:
                 named = {n.name: n for n in built.walk() if n.name in params["names"].values()}
                 self.parts.extend(named[k] for k in params["names"].values() if k in named)
