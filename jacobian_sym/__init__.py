@@ -24,7 +24,7 @@ from jacobian_sym.errors import (
     SizeError,
     UnknownFunctionError,
 )
-from jacobian_sym.graph.composites import batch_norm, huber, layer_norm
+from jacobian_sym.graph.composites import batch_norm, clip, huber, layer_norm, maximum, minimum
 from jacobian_sym.graph.expr import Node, apply, constant, matrix, row, scalar, vector
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
 from jacobian_sym.kernels.generate import KernelError
@@ -70,5 +70,6 @@ __all__ = [
     "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "jvp",
     "gauss_newton", "IDENTITIES", "Model", "Step", "Report", "layer_norm", "batch_norm", "huber",
+    "maximum", "minimum", "clip",
     "verify", *_FUNCTIONS,
 ]

@@ -4,6 +4,8 @@ backward from the primitives (the op table carries no hand-written derivative).
     layer_norm(X, axis=1, eps=1e-5) = (X − mean(X, axis)) ∘ rsqrt(var(X, axis) + eps)
     batch_norm(X, eps=1e-5)         = the same with the statistics over axis 0 (the batch, per feature)
     huber(Y, P, delta=1)            = Σ ½m² + δ(|r| − m),  r = P − Y, m = min(|r|, δ) = δ hardtanh(|r|/δ)
+    maximum(a, b) = b + relu(a − b),  minimum(a, b) = b − relu(b − a)   (a tie's gradient goes to b)
+    clip(a, lo, hi) = c + h hardtanh((a − c)/h),  c = (lo + hi)/2, h = (hi − lo)/2   (0 at the bounds)
 
 A scale γ and a shift β are written by the model (``layer_norm(X, axis=1) * g + b``), as they are
 parameters of the model, not of the normalisation. When a model file's line is the composite alone
@@ -84,6 +86,38 @@ def huber(Y: E.Node, P: E.Node, delta=1) -> E.Node:
     return E.apply("sum", E.constant(sp.Rational(1, 2)) * E.apply("square", m) + linear)
 
 
+def maximum(a: E.Node, b: E.Node) -> E.Node:
+    """max(a, b) element by element, b + relu(a − b): at a tie (a = b) ReLU′(0) = 0 gives the whole
+    gradient to b."""
+    return b + E.apply("relu", a - b)
+
+
+def minimum(a: E.Node, b: E.Node) -> E.Node:
+    """min(a, b) element by element, b − relu(b − a): at a tie the whole gradient goes to b, as in
+    :func:`maximum`."""
+    return b - E.apply("relu", b - a)
+
+
+def _bound(value, which: str):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ShapeError(f"the {which} bound must be a number, not {value!r}")
+    return exact_number(value)
+
+
+def clip(a: E.Node, lo=-1, hi=1) -> E.Node:
+    """a clipped to [lo, hi] element by element, c + h hardtanh((a − c)/h) with c = (lo + hi)/2 and
+    h = (hi − lo)/2: its derivative is 1 inside, 0 outside and 0 on a bound (hardtanh′(±1) = 0)."""
+    lo, hi = _bound(lo, "lower"), _bound(hi, "upper")
+    if not lo < hi:
+        raise ShapeError(f"clip needs lo < hi, not lo = {lo} and hi = {hi}")
+    c, h = (lo + hi) / 2, (hi - lo) / 2
+    inner = a if c == 0 else a - E.constant(c)
+    inner = inner if h == 1 else inner * E.constant(1 / h)
+    out = E.apply("hardtanh", inner)
+    out = out if h == 1 else out * E.constant(h)
+    return out if c == 0 else out + E.constant(c)
+
+
 def part_names(line: str) -> dict:
     """The names of a normalisation's steps on the model-file line ``line``: the line's trailing
     digits as their subscript (n2 → μ₂ = mu_2, v₂, r₂), else the line's name (ln → mu_ln)."""
@@ -96,4 +130,7 @@ COMPOSITES: dict[str, Composite] = {
     "layer_norm": Composite("layer_norm", ("axis", "eps"), layer_norm, layer_norm.__doc__),
     "batch_norm": Composite("batch_norm", ("eps",), batch_norm, batch_norm.__doc__),
     "huber": Composite("huber", ("delta",), huber, huber.__doc__, arity=2, names_parts=False),
+    "maximum": Composite("maximum", (), maximum, maximum.__doc__, arity=2, names_parts=False),
+    "minimum": Composite("minimum", (), minimum, minimum.__doc__, arity=2, names_parts=False),
+    "clip": Composite("clip", ("lo", "hi"), clip, clip.__doc__, names_parts=False),
 }

@@ -402,20 +402,25 @@ class _Reader:
         return E.apply(name, *(self.read(a) for a in node.args), **params)
 
     def _composite(self, node, composite):
-        """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""
-        if len(node.args) != composite.arity:
+        """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives. Its number
+        parameters may also be written in order after the operands (clip(a, -1, 2))."""
+        args, extra = node.args[:composite.arity], node.args[composite.arity:]
+        numbers = all(isinstance(a.operand if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub) else a,
+                                 ast.Constant) for a in extra)
+        if len(args) != composite.arity or len(extra) > len(composite.params) or not numbers:
             operands = "one operand" if composite.arity == 1 else f"{composite.arity} operands"
-            self.fail(node, f"{composite.name} takes {operands} and keywords {', '.join(composite.params)}")
+            keywords = f" and keywords {', '.join(composite.params)}" if composite.params else ""
+            self.fail(node, f"{composite.name} takes {operands}{keywords}")
         params = {}
-        for kw in node.keywords:
+        for kw in [*(ast.keyword(arg=p, value=v) for p, v in zip(composite.params, extra)), *node.keywords]:
             value = kw.value
             negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
             number = value.operand if negative else value
-            if kw.arg not in composite.params or not isinstance(number, ast.Constant):
+            if kw.arg not in composite.params or not isinstance(number, ast.Constant) or kw.arg in params:
                 self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
                                     f"not {kw.arg!r}")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
-        operands = [self.read(a) for a in node.args]
+        operands = [self.read(a) for a in args]
         if node is self.top and composite.names_parts:  # the line is the composite alone: name its steps after the line
             wanted = part_names(self.line_name)
             if not set(wanted.values()) & set(self.names):
