@@ -24,7 +24,7 @@ from jacobian_sym.errors import (
     SizeError,
     UnknownFunctionError,
 )
-from jacobian_sym.graph.composites import batch_norm, layer_norm
+from jacobian_sym.graph.composites import batch_norm, clip, huber, layer_norm, maximum, minimum
 from jacobian_sym.graph.expr import Node, apply, constant, matrix, ones, row, scalar, vector
 from jacobian_sym.graph.expr import size_constant as size
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
@@ -71,6 +71,7 @@ __all__ = [
     "AuditReport", "audit", "notes_audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",
     "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "jvp",
-    "gauss_newton", "IDENTITIES", "Model", "Step", "Report", "layer_norm", "batch_norm",
+    "gauss_newton", "IDENTITIES", "Model", "Step", "Report", "layer_norm", "batch_norm", "huber",
+    "maximum", "minimum", "clip",
     "verify", *_FUNCTIONS,
 ]

@@ -49,6 +49,13 @@ FORWARD = {
     "tan": lambda n, a: np.sin(a) / np.cos(a),
     "sqrt": lambda n, a: np.sqrt(a),
     "rsqrt": lambda n, a: 1 / np.sqrt(a),
+    # piecewise, from the textbook case definitions (SELU's constants: Klambauer et al. 2017)
+    "abs": lambda n, a: np.where(a < 0, -a, a),
+    "softsign": lambda n, a: a / (1 + np.where(a < 0, -a, a)),
+    "hardtanh": lambda n, a: np.where(a > 1, 1.0, np.where(a < -1, -1.0, a)),
+    "elu": lambda n, a: np.where(a > 0, a, np.exp(np.minimum(a, 0)) - 1),
+    "selu": lambda n, a: np.longdouble("1.0507009873554804934193349852946") * np.where(
+        a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
     "softmax": _softmax,
     "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(

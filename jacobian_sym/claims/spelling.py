@@ -52,6 +52,12 @@ SPELLING: dict[str, Spelling] = {
     "tan": Spelling(latex=("tan",)),
     "sqrt": Spelling(latex=("sqrt",)),
     "rsqrt": Spelling(latex=("rsqrt",)),
+    # piecewise
+    "abs": Spelling(latex=("abs",)),
+    "softsign": Spelling(latex=("softsign",)),
+    "hardtanh": Spelling(latex=("hardtanh",)),
+    "elu": Spelling(latex=("elu",)),
+    "selu": Spelling(latex=("selu",)),
     # along an axis, reductions, losses
     "softmax": Spelling(latex=("softmax",)),
     "log_softmax": Spelling(),

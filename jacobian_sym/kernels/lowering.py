@@ -42,6 +42,12 @@ NUMPY: dict[str, str] = {
     "tan": "{np}tan({0})",
     "sqrt": "{np}sqrt({0})",
     "rsqrt": "1 / {np}sqrt({0})",
+    # piecewise (expm1: no cancellation in eᔆ − 1 near 0; the min keeps exp from overflowing for s ≫ 0)
+    "abs": "{np}abs({0})",
+    "softsign": "{0} / (1 + {np}abs({0}))",
+    "hardtanh": "{np}clip({0}, -1, 1)",
+    "elu": "{np}where({0} > 0, {0}, {np}expm1({np}minimum({0}, 0)))",
+    "selu": "1.0507009873554805 * {np}where({0} > 0, {0}, 1.6732632423543772 * {np}expm1({np}minimum({0}, 0)))",
     # along an axis, reductions, losses
     "softmax": "_softmax({0}, {axis})",
     "log_softmax": "_log_softmax({0}, {axis})",

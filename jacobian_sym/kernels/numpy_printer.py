@@ -117,6 +117,22 @@ class ClosedFormPrinter(NumPyPrinter):
         h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
         return f"{self._module}.heaviside({self._print(e.args[0])}, {self._print(h0)})"
 
+    def _print_Abs(self, e):
+        return f"{self._module}.abs({self._print(e.args[0])})"
+
+    def _print_Max(self, e):
+        return self._nested(f"{self._module}.maximum", e.args)
+
+    def _print_Min(self, e):
+        return self._nested(f"{self._module}.minimum", e.args)
+
+    def _nested(self, fn, args):
+        """max(a, b, c) as maximum(maximum(a, b), c): element-wise, unlike SymPy's functools.reduce."""
+        code = self._print(args[0])
+        for a in args[1:]:
+            code = f"{fn}({code}, {self._print(a)})"
+        return code
+
     def _print_OpApply(self, e):
         code = fill_code(self.lowering[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".")
         if "{axis}" in code:

@@ -449,25 +449,31 @@ class _Reader:
         return E.ones(*dims)
 
     def _composite(self, node, composite):
-        """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives."""
-        if len(node.args) != 1:
-            self.fail(node, f"{composite.name} takes one operand and keywords {', '.join(composite.params)}")
+        """layer_norm(X, axis=1, eps=1e-5): expanded here into the op table's primitives. Its number
+        parameters may also be written in order after the operands (clip(a, -1, 2))."""
+        args, extra = node.args[:composite.arity], node.args[composite.arity:]
+        numbers = all(isinstance(a.operand if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub) else a,
+                                 ast.Constant) for a in extra)
+        if len(args) != composite.arity or len(extra) > len(composite.params) or not numbers:
+            operands = "one operand" if composite.arity == 1 else f"{composite.arity} operands"
+            keywords = f" and keywords {', '.join(composite.params)}" if composite.params else ""
+            self.fail(node, f"{composite.name} takes {operands}{keywords}")
         params = {}
-        for kw in node.keywords:
+        for kw in [*(ast.keyword(arg=p, value=v) for p, v in zip(composite.params, extra)), *node.keywords]:
             value = kw.value
             negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
             number = value.operand if negative else value
-            if kw.arg not in composite.params or not isinstance(number, ast.Constant):
+            if kw.arg not in composite.params or not isinstance(number, ast.Constant) or kw.arg in params:
                 self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
                                     f"not {kw.arg!r}")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
-        operand = self.read(node.args[0])
-        if node is self.top or node is self.sole:  # name its steps after the line
+        operands = [self.read(a) for a in args]
+        if (node is self.top or node is self.sole) and composite.names_parts:  # name its steps after the line
             wanted = part_names(self.line_name)
             if not set(wanted.values()) & (set(self.names) | self.reserved):
                 params["names"] = wanted
         try:
-            built = composite.build(operand, **params)
+            built = composite.build(*operands, **params)
             if "names" in params:
                 named = {n.name: n for n in built.walk() if n.name in params["names"].values()}
                 self.parts.extend(named[k] for k in params["names"].values() if k in named)

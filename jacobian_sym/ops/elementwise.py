@@ -46,3 +46,25 @@ for _name, _form in [
 # √s and 1/√s (layer norm's 1/√(var + ε)): defined for s > 0, which random test data respects
 for _name, _form in [("sqrt", sp.sqrt), ("rsqrt", lambda s: 1 / sp.sqrt(s))]:
     declare(elementwise_op(_name, _form, domain="positive"))
+
+# ----- piecewise: kinks, written with Max/Min so the derivative is a step (0 at its kink) -----
+#: SELU's λ and α (Klambauer et al. 2017, the digits published with the paper), exact as rationals
+SELU_LAMBDA = sp.Rational("1.0507009873554804934193349852946")
+SELU_ALPHA = sp.Rational("1.6732632423543772848170429916717")
+
+
+def _below_zero(s):
+    """exp(min(s, 0)) − 1, the negative branch of ELU, with the min written s − max(s, 0): the
+    derivative is then eᔆ⁻ᵐᵃˣ⁽ˢ,⁰⁾(1 − H(s)), which takes the exponential branch's value at 0 (e⁰ = 1,
+    as PyTorch) where exp(Min(s, 0)) would give 0 there (both steps are 0 at 0)."""
+    return sp.exp(s - sp.Max(s, 0)) - 1
+
+
+for _name, _form in [
+    ("abs", sp.Abs),  # abs′ = sign, 0 at 0
+    ("softsign", lambda s: s / (1 + sp.Abs(s))),
+    ("hardtanh", lambda s: sp.Max(-1, sp.Min(s, 1))),  # hardtanh′(±1) = 0 (as PyTorch)
+    ("elu", lambda s: sp.Max(s, 0) + _below_zero(s)),  # α = 1; ELU′(0) = 1 (both sides agree)
+    ("selu", lambda s: SELU_LAMBDA * (sp.Max(s, 0) + SELU_ALPHA * _below_zero(s))),  # SELU′(0) = λα
+]:
+    declare(elementwise_op(_name, _form))

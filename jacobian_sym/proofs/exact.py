@@ -153,7 +153,7 @@ def vanishes_at_random_points(e, points: int = RANDOM_POINTS, seed: int = 0, fix
     symbols = sorted(e.free_symbols, key=lambda s: s.name)
     evaluate = _mpmath_function(tuple(symbols), e)
     for _ in range(points):
-        point = [sp.Rational(fixed[s]) if s in fixed else sp.Rational(int(rng.integers(1, 1000)), 997) * (
+        point = [sp.Rational(fixed[s]) if s in fixed else sp.Rational(int(rng.integers(1, 997)), 997) * (
             1 if s.is_positive else int(rng.choice((-1, 1)))) for s in symbols]
         try:
             value = evaluate(point)
@@ -214,8 +214,7 @@ def vanishes(e, rng) -> bool:
                    for f in e.atoms(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign) for a in f.args)
     if compound:
         for _ in range(8):
-            point = {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
-                     for s in kinks}
+            point = random_rational_point(kinks, rng)
             if not is_zero_smooth(e.xreplace(point)):
                 return False
         return True
@@ -231,6 +230,10 @@ def vanishes(e, rng) -> bool:
 
 
 def random_rational_point(symbols, rng):
-    """A random rational point; 0 is never drawn, so a kink is hit with probability 0."""
-    return {s: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31)))
-            for s in symbols}
+    """A random rational point with no integer coordinate: the kinks of the op table are at integers
+    (ReLU's at 0, hardtanh's at ±1), and a point on one would compare two conventions for the step."""
+    point = {}
+    for s in symbols:
+        p, q = int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31))
+        point[s] = sp.Rational(p, q) if p % q else sp.Rational(2 * p + 1, 2 * q)
+    return point

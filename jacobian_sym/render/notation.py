@@ -47,6 +47,12 @@ NOTATION: dict[str, Notation] = {
     "tan": Notation(r"\tan", "tan"),
     "sqrt": Notation(r"\operatorname{sqrt}", "sqrt"),
     "rsqrt": Notation(r"\operatorname{rsqrt}", "rsqrt"),
+    # piecewise
+    "abs": Notation(r"\operatorname{abs}", "abs"),
+    "softsign": Notation(r"\operatorname{softsign}", "softsign"),
+    "hardtanh": Notation(r"\operatorname{hardtanh}", "hardtanh"),
+    "elu": Notation(r"\operatorname{ELU}", "ELU"),
+    "selu": Notation(r"\operatorname{SELU}", "SELU"),
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),
