@@ -78,6 +78,7 @@ TABLE = {
     "np.maximum": _maximum,
     "np.minimum": lambda a, k: f"torch.minimum({a[0]}, torch.as_tensor({a[1]}))",
     "np.where": call("torch.where({0}, {1}, {2})"),
+    "np.clip": call("torch.clamp({0}, {1}, {2})"),
     "np.logaddexp": _logaddexp,
     "np.concatenate": lambda a, k: f"torch.cat({a[0]}{_kw(k)})",
     "np.repeat": lambda a, k: f"torch.repeat_interleave({a[0]}, {a[1]}{_kw(k)})",
