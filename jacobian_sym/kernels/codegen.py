@@ -79,7 +79,7 @@ def _built(bp) -> tuple[str, object]:
         text = source(bp, b)
         name = function_name(bp)
         module = _load(text, name)
-        problem = check_kernel(getattr(module, name), b)
+        problem = check_kernel(getattr(module, name), b, one=bp.graph if bp.model.batch is None else None)
         if problem is not None:
             raise KernelError(f"refusing the generated kernel of {bp.model.title!r}: {problem}")
         cached = bp.cache["kernel"] = (text, module)
