@@ -159,3 +159,24 @@ def test_a_gradient_that_overflows_is_named():
     with np.errstate(divide="ignore"), pytest.raises(js.errors.JacobianSymError, match="gradient for x is not finite"):
         f(x=np.array([[0.0], [1.0]]))
     assert np.isfinite(f(x=np.array([[0.5], [1.0]]))["x"]).all()
+
+
+# ----- 3. shapes given by a caller -----
+
+@pytest.mark.parametrize("shape", [("n",), (0, 1), (-3, 1), 5, ("99999999999999999999", 1), ("²", 1)])
+def test_the_audits_shapes_are_checked_before_any_work(shape, tmp_path):
+    from jacobian_sym.audit.driver import audit
+    doc = tmp_path / "d.md"
+    doc.write_text("Let $W \\in \\mathbb{R}^{n \\times 1}$. "
+                   "Then $\\frac{\\partial}{\\partial W} \\mathrm{sum}(W) = 1$.\n")
+    with pytest.raises(js.errors.ShapeError, match="shapes\\['W'\\]"):
+        audit(str(doc), shapes={"W": shape})
+
+
+@pytest.mark.parametrize("spec", ["W=0,1", "W=-3,1", "W=99999999999999999999,1", "W=²,1"])
+def test_a_bad_shape_on_the_command_line_is_bad_input(spec):
+    from click.testing import CliRunner
+
+    from jacobian_sym.cli import cli
+    result = CliRunner().invoke(cli, ["derive", "sum(W @ x)", "--shape", spec, "--shape", "x=1,1", "--wrt", "W"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output

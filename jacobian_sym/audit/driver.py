@@ -14,6 +14,7 @@ from jacobian_sym.audit.document import read_document
 from jacobian_sym.audit.reading import display_of, index_only, parse_side, read_scopes
 from jacobian_sym.audit.report import DEFINITION, AuditReport
 from jacobian_sym.audit.values import Evaluator, IllFormed, Undecidable, scalar_of, shape_of
+from jacobian_sym.base.shape_args import checked_shapes
 from jacobian_sym.claims import latex
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.render.printers import plain
@@ -66,7 +67,7 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     start = time.perf_counter()
     text, name, guessed = _source_text(source)
     doc = read_document(text, name, kind or guessed)
-    reading = read_scopes(doc, _context(context), shapes)
+    reading = read_scopes(doc, _context(context), checked_shapes(shapes))
     report = AuditReport(name, [], notes=list(doc.notes))
     for done, stmt in enumerate(doc.statements):
         if progress:
