@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 import jacobian_sym as js
-from jacobian_sym.errors import ParseError
+from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.ops.table import OPS
 
 MODEL = "title = 't'\n[inputs]\nx = ['n', 1]\n[params]\nW = ['m', 'n']\n[forward]\nJ = 'sum(square(W @ x))'\n"
@@ -180,3 +180,39 @@ def test_a_bad_shape_on_the_command_line_is_bad_input(spec):
     from jacobian_sym.cli import cli
     result = CliRunner().invoke(cli, ["derive", "sum(W @ x)", "--shape", spec, "--shape", "x=1,1", "--wrt", "W"])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+# ----- 3. files read with a cap -----
+
+@pytest.mark.parametrize("kind", ["zero", "folder", "fifo"])
+def test_a_document_that_is_no_regular_file_is_refused_before_reading(kind, tmp_path):
+    from jacobian_sym.audit.driver import audit
+    path = tmp_path / "doc.md"
+    if kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # (opening it to read would wait for a writer forever)
+    with pytest.raises(JacobianSymError, match="not a regular file"):
+        audit(str(path))
+
+
+def test_a_document_past_the_size_cap_is_refused(tmp_path):
+    from jacobian_sym.base.files import read_text_capped
+    path = tmp_path / "big.md"
+    path.write_text("x" * 2000)
+    with pytest.raises(JacobianSymError, match="larger than"):
+        read_text_capped(path, "document", limit=1000)
+
+
+@pytest.mark.parametrize("what", ["model", "context"])
+def test_a_file_that_is_not_utf8_is_refused_in_one_line(what, tmp_path):
+    from jacobian_sym.audit.driver import audit
+    path = tmp_path / f"bad.{'toml' if what == 'model' else 'context.toml'}"
+    path.write_bytes(b"title = '\xff\xfe'\n")
+    with pytest.raises(JacobianSymError, match="not UTF-8 text"):
+        if what == "model":
+            js.Model.from_toml(path)
+        else:
+            audit("Some text $x = 1$.\n", context=str(path))

@@ -66,3 +66,32 @@ def _write_through(path: Path, data: str | bytes) -> Path:
     except OSError as err:
         raise JacobianSymError(f"cannot write {path}: {err.strerror}") from None
     return path
+
+
+#: the largest input file read (a document, a model or context file): 8 MB
+MAX_INPUT_BYTES = 8 * 2**20
+
+
+def read_text_capped(path: Path, what: str, limit: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of the regular file ``path`` (a symlink is followed), read only when it is a
+    regular file of at most ``limit`` bytes: a directory, a FIFO, a device (a link to /dev/zero) or a
+    file that grows past the limit is refused in one line before it is read whole."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise JacobianSymError(f"{path}: cannot read the {what} ({err.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise JacobianSymError(f"{path}: cannot read the {what}: it is {kind}, not a regular file")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as err:
+        raise JacobianSymError(f"{path}: cannot read the {what} ({err.strerror})") from None
+    if len(raw) > limit:
+        raise JacobianSymError(f"{path}: the {what} is larger than {limit // 2**20} MB, the limit")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise JacobianSymError(f"{path}: the {what} is not UTF-8 text (byte {err.start})") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from jacobian_sym.base.files import read_text_capped
 from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import BatchError, JacobianSymError, ParseError, ShapeError
@@ -91,11 +92,7 @@ class Model:
     @classmethod
     def from_toml(cls, path) -> Model:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise JacobianSymError(f"{path}: cannot read the model file ({err.strerror})") from None
-        return cls.parse(text, source=str(path))
+        return cls.parse(read_text_capped(path, "model file"), source=str(path))
 
     @classmethod
     def parse(cls, text: str, source: str | None = None) -> Model:
