@@ -216,3 +216,17 @@ def test_a_file_that_is_not_utf8_is_refused_in_one_line(what, tmp_path):
             js.Model.from_toml(path)
         else:
             audit("Some text $x = 1$.\n", context=str(path))
+
+
+# ----- 2. cost limits before work -----
+
+@pytest.mark.parametrize("power", ["2^{2^{2^{2^{2^{2^2}}}}}", "10^{99999999999}", "10^{" + "9" * 5000 + "}"])
+def test_a_power_of_numbers_beyond_float_is_refused_by_the_reader(power):
+    from jacobian_sym.claims.latex import read
+    with pytest.raises(JacobianSymError, match="beyond 10\\^300|more than 40 digits"):
+        read(f"{power} x")
+
+
+def test_a_small_power_of_numbers_is_read():
+    from jacobian_sym.claims.latex import read
+    assert "pow" in repr(read("2^{3} x"))  # read, not refused
