@@ -152,3 +152,10 @@ def test_a_size_named_B_does_not_merge_with_the_batch():
     W, x = rng.normal(size=(2, 3)), rng.normal(size=(3, 5))
     out = f(W=W, x=x)
     assert _rel(out["J"], sum(f(W=W, x=x[:, k:k + 1])["J"] for k in range(5))) < 1e-12
+
+
+def test_a_negated_sum_over_examples_keeps_its_batch():
+    """−Σ y ∘ log_softmax(U h) is a sum over examples (the regression test_every_path found)."""
+    model = js.Model.parse("title = 't'\n[inputs]\nx = ['n', 1]\n[params]\nW = ['m', 'n']\n[forward]\n"
+                           "J = '-sum(square(W @ x))'\n")
+    assert model.batched("B").batch is not None

@@ -82,7 +82,9 @@ def _step(node, args: list[str]) -> str:
         return MIXED
     kind = get_op(op).kind if op != "const" else "linear"
     axis = node.attr("axis")
-    if kind == "elementwise" or op in ("neg", "copy"):
+    if op in ("neg", "copy"):  # linear: −Σ_b is Σ_b of −
+        return args[0]
+    if kind == "elementwise":
         return args[0] if args[0] in (COLS, ROWS) else MIXED  # f(Σ_b …) is not Σ_b f(…)
     if op == "transpose":
         return _FLIP[args[0]]
