@@ -36,3 +36,7 @@ class ClosedFormError(DerivationError):
 
 class SizeError(JacobianSymError):
     """Concrete sizes whose explicit check would cost too much."""
+
+
+class BatchError(ShapeError):
+    """A model whose loss over a batch would not be the sum of its one-example losses."""

@@ -2,7 +2,9 @@
 and no input runs code (each injection tries to create a sentinel file; it must never exist)."""
 
 import contextlib
+import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,3 +229,50 @@ def test_cli_bad_input_is_one_line_and_exit_2(args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+# ----- issue 27's classes: batches that mix examples, towers, files that are no files, names, outputs -----
+
+_MIXING = ["norm({h})", "log(sum(exp({h})))", "sum(square({h})) * sum({h})", "sum(softmax({h}, axis=1) * {h})",
+           "sum(mean({h}, axis=1) * {h})", "sum(layer_norm({h}, axis=1) * {h})", "sum(square({h})) + sum(square(W))",
+           "sum(square({h}))", "mse(y, {h})", "sum(softmax({h}, axis=0) * {h})"]
+
+
+def test_issue_27_classes_are_right_or_refused(tmp_path):
+    """Seeded: a batch is the sum of its examples or refused in one line; a power tower, a document
+    that is a link to /dev/zero, a folder or a FIFO, a bad shape, a file name that shadows a global
+    and -o onto /dev/null each end in a result or a one-line error within 30 s."""
+    rng = np.random.default_rng(SEED)
+    for k, loss in enumerate(_MIXING):
+        act = ["tanh", "silu", "sigmoid", "relu"][k % 4]
+        text = ("title = 't'\n[inputs]\nx = ['n', 1]\ny = ['m', 1]\n[params]\nW = ['m', 'n']\n[forward]\n"
+                f"z = 'W @ x'\nh = '{act}(z)'\nJ = '{loss.format(h='h')}'\n[gradients]\nwrt = ['W']\n")
+        if "y," not in loss:
+            text = text.replace("y = ['m', 1]\n", "")
+        f = _expect_clean(lambda text=text: js.kernel(js.backprop(js.Model.parse(text))), loss)
+        arrays = {"x": rng.normal(size=(3, 4)), "W": rng.normal(size=(2, 3))}
+        if "y," in loss:
+            arrays["y"] = rng.normal(size=(2, 4))
+        out = _expect_clean(lambda f=f, arrays=arrays: f(**arrays), loss)
+        if out is not None:
+            ones = [f(**{n: a[:, [e]] if n in ("x", "y") else a for n, a in arrays.items()}) for e in range(4)]
+            assert np.allclose(out["W"], sum(o["W"] for o in ones), rtol=1e-9, atol=1e-12), loss
+            assert np.isclose(out["J"], sum(o["J"] for o in ones), rtol=1e-9), loss
+    zero, folder, fifo = tmp_path / "zero.md", tmp_path / "folder.md", tmp_path / "fifo.md"
+    zero.symlink_to("/dev/zero")
+    folder.mkdir()
+    os.mkfifo(fifo)
+    documents = [str(zero), str(folder), str(fifo), "Let $x \\in \\mathbb{R}^{n}$. $y = 2^{2^{2^{2^{2^{2^2}}}}} x$.\n",
+                 "Let $x \\in \\mathbb{R}^{n}$. $y = 10^{99999999999} x$.\n"]
+    for doc in documents:
+        _expect_clean(lambda doc=doc: js.audit(doc), doc[:40])
+    for shape in [("n",), (0, 1), (-3, 1), ("99999999999999999999", 1)]:
+        _expect_clean(lambda shape=shape: js.audit(documents[-1], shapes={"x": shape}), repr(shape))
+    for stem in ["np", "type", "len"]:
+        path = tmp_path / f"{stem}.toml"
+        path.write_text("title = 't'\n[inputs]\nx = ['n', 1]\n[params]\nW = ['m', 'n']\n[forward]\n"
+                        "J = 'sum(square(W @ x))'\n")
+        f = js.kernel(js.backprop(js.Model.from_toml(path)))
+        assert np.isfinite(f(x=np.ones((3, 2)), W=np.ones((2, 3)))["J"])
+    result = CliRunner().invoke(cli, ["codegen", "derivations/one_layer.toml", "-o", "/dev/null"])
+    assert result.exit_code == 0 and Path("/dev/null").is_char_device(), result.output

@@ -15,6 +15,7 @@ from jacobian_sym.documents import model_files
 from jacobian_sym.kernels.kernel_printer import KernelPrinter
 from jacobian_sym.kernels.numeric import random_inputs
 from jacobian_sym.kernels.timing import random_arrays
+from jacobian_sym.models.batch_sums import batch_name
 from jacobian_sym.proofs.model_proofs import backprop_values
 
 MODELS = model_files()
@@ -225,10 +226,12 @@ def _docstring_of(text: str) -> str:
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
 def test_generated_source_is_tidy(path):
     """No double transpose (it cancels); the docstring speaks of a batch only when an array has one."""
-    text = js.codegen(js.backprop(js.Model.from_toml(path)))
+    model = js.Model.from_toml(path)
+    text = js.codegen(js.backprop(model))
     assert ".T.T" not in text
     spec = next(n for n in ast.parse(text).body if isinstance(n, ast.Assign) and n.targets[0].id == "SPEC")
-    batched = "B" in {d for dims in ast.literal_eval(spec.value).values() for d in dims}
+    # (the kernel's batch axis: B, or B1 when the model has a size B of its own, batch_norm's B×d)
+    batched = batch_name(model) in {d for dims in ast.literal_eval(spec.value).values() for d in dims}
     assert ("batch" in _docstring_of(text)) == batched
 
 

@@ -16,6 +16,8 @@ from jacobian_sym.audit.document import read_document
 from jacobian_sym.audit.reading import display_of, index_only, parse_side, read_scopes
 from jacobian_sym.audit.report import DEFINITION, AuditReport
 from jacobian_sym.audit.values import Evaluator, IllFormed, Undecidable, scalar_of, shape_of
+from jacobian_sym.base.files import read_text_capped
+from jacobian_sym.base.shape_args import checked_shapes
 from jacobian_sym.claims import latex
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.render.printers import plain
@@ -26,16 +28,9 @@ def _source_text(source) -> tuple[str, str, str]:
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and len(source) < 4096
                                     and (source.endswith((".md", ".tex", ".markdown", ".txt")))):
         path = Path(source)
-        try:
-            raw = path.read_bytes()
-        except OSError as err:
-            raise JacobianSymError(f"{path}: cannot read the document ({err.strerror})") from None
-        if b"\0" in raw[:4096]:
+        text = read_text_capped(path, "document")
+        if "\0" in text[:4096]:
             raise JacobianSymError(f"{path}: not a text file")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise JacobianSymError(f"{path}: not UTF-8 text") from None
         kind = "latex" if path.suffix == ".tex" else "markdown"
         return text, str(path), kind
     if not isinstance(source, str):
@@ -50,10 +45,7 @@ def _context(context) -> dict:
         return context
     if isinstance(context, Path) or (isinstance(context, str) and context.endswith(".toml") and "\n" not in context):
         path = Path(context)
-        try:
-            return read_context(path.read_text(encoding="utf-8"), source=str(path))
-        except OSError as err:
-            raise JacobianSymError(f"{path}: cannot read the context file ({err.strerror})") from None
+        return read_context(read_text_capped(path, "context file"), source=str(path))
     return read_context(context)
 
 
@@ -68,7 +60,7 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     start = time.perf_counter()
     text, name, guessed = _source_text(source)
     doc = read_document(text, name, kind or guessed)
-    reading = read_scopes(doc, _context(context), shapes)
+    reading = read_scopes(doc, _context(context), checked_shapes(shapes))
     report = AuditReport(name, [], notes=list(doc.notes))
     zero_set = None  # the prose of a display that sets something to zero, once its "= 0" is seen
     cuts = []

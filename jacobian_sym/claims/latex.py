@@ -21,6 +21,7 @@ A condition is ``("rel", op, a, b)`` with op one of = ≠ < > ≤ ≥, ``("and",
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -52,6 +53,27 @@ _DOTS = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots", "..."}
 
 class LatexError(ParseError):
     """Math the reader cannot read (unbalanced braces, an unknown command)."""
+
+
+#: the size of a number a claim may write: digits of a literal, and 10^k of a power of numbers
+MAX_DIGITS = 40
+MAX_LOG10 = 300
+
+
+def _literal_value(node) -> float | None:
+    """The value of a number or a power of numbers (2^{2^2}), as a float; None for anything else. A
+    tower is refused by its size before it is computed (``_superscript``), so this never overflows."""
+    if node[0] == "num":
+        return float(node[1])
+    if node[0] == "pow":
+        base, power = _literal_value(node[1]), _literal_value(node[2])
+        if base is not None and power is not None and (base > 0 or float(power).is_integer()):
+            return base ** power
+    return None
+
+
+def _shown(value: float) -> str:
+    return f"{value:.6g}"
 
 
 def tokens(text: str) -> list[tuple[str, int]]:
@@ -314,6 +336,10 @@ class Reader:
             exponent = self.atom()
         if node[0] == "sym" and node[1] == "e" and not node[2]:
             return ("call", "exp", (exponent,), None, pos)
+        base, power = _literal_value(node), _literal_value(exponent)
+        if base is not None and power is not None and base != 0 and abs(power) * math.log10(abs(base)) > MAX_LOG10:
+            self.fail(f"a number beyond 10^{MAX_LOG10} (a power of numbers: {_shown(base)}^{_shown(power)}) is not "
+                      "read here", pos)
         return ("pow", node, exponent, pos)
 
     def _label(self):
@@ -379,6 +405,8 @@ class Reader:
                 self.fail("a root other than the square root is not read here", pos)
             return ("call", "sqrt", (self.sub_reader() if self.peek() == "{" else self.atom(),), None, pos)
         if tok is not None and re.fullmatch(r"\d+(?:\.\d+)?", tok):
+            if len(tok) > MAX_DIGITS:
+                self.fail(f"a number of more than {MAX_DIGITS} digits is not read here", pos)
             self.take()
             return ("num", float(tok) if "." in tok else int(tok), pos)
         if tok in _DOTS:

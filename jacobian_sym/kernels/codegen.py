@@ -99,8 +99,9 @@ def _built(bp, backend: str = "numpy") -> tuple[str, object]:
         text = engine.source(p, bp.model.title)
         name = function_name(bp)
         module = _load(text, name, backend)
+        one = bp.graph if bp.model.batch is None else None  # a batch is compared with its examples one by one
         for door in engine.adapters(module, name, b.gradients):
-            problem = check_kernel(door, b)
+            problem = check_kernel(door, b, one=one)
             if problem is not None:
                 raise KernelError(f"refusing the generated {engine.words} of {bp.model.title!r}: {problem}")
         cached = bp.cache[key] = (text, module)

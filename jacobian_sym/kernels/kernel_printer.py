@@ -22,7 +22,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
-from jacobian_sym.kernels.lowering import NUMPY, STABLE_DERIVATIVES
+from jacobian_sym.kernels.lowering import NUMPY, OVERFLOW_SAFE_DERIVATIVES, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
 from jacobian_sym.ops.table import OPS
@@ -168,6 +168,8 @@ class KernelPrinter(ClosedFormPrinter):
             code = self._elementwise(fn, arg)
             if code is not None:
                 return code
+            if fn.order == 1 and fn.op_name in OVERFLOW_SAFE_DERIVATIVES:
+                return fill_code(OVERFLOW_SAFE_DERIVATIVES[fn.op_name], self._print(arg))
             if fn.order >= 1 and fn.form is not None and fn.op_name in OPS:
                 return f"{self._helper(fn)}({self._print(arg)})"
         return super()._print_ElementwiseApplyFunction(e)

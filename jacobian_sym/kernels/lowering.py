@@ -70,6 +70,14 @@ STABLE_DERIVATIVES: dict[str, str] = {
 }
 
 
+#: first derivatives whose derived form overflows where the op itself does not (SiLU′ is inf/inf below
+#: z ≈ −710): every kernel computes these from the runtime's form, checked against the derived one by
+#: ``tests/test_hostile_input.py`` over the op table at ±800 (float64) and ±100 (float32)
+OVERFLOW_SAFE_DERIVATIVES: dict[str, str] = {
+    "silu": "_silu_prime({0})",
+}
+
+
 def with_axis_code(code: str, axis) -> str:
     """A lowering with its axis put in: ``{axis}`` (0 when the op has none), ``{axis_kw}`` — nothing
     for sum(A), ``, axis=1, keepdims=True`` for sum(A, axis=1)."""

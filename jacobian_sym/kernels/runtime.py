@@ -11,7 +11,7 @@ class InputError(ValueError):
     """An array that does not fit the model (raised before any arithmetic)."""
 
 
-def _check(arrays, spec, one_hot):
+def _check(arrays, spec, one_hot, no_batch=None):
     if len(arrays) != len(spec) or any(a is None for a in arrays.values()):
         extra = [n for n in arrays if n not in spec and arrays[n] is not None]
         if extra:
@@ -30,6 +30,8 @@ def _check(arrays, spec, one_hot):
             raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
         for axis in (0, 1):
             dim, n = dims[axis], a.shape[axis]
+            if no_batch and dim == "1" and n != 1 and name in no_batch[0]:  # a batch for a one-example kernel
+                raise InputError(f"{name} has shape {a.shape}: {no_batch[1]}")
             known = sizes.get(dim)
             if known is None:
                 if n == 0:
@@ -90,11 +92,16 @@ def _sums_to_one(a, axis):
     return bool(np.abs(s - 1).max() <= tol)
 
 
-def _not_finite(arrays):
-    """Called when the loss is not finite: name the input that is not, or say the loss overflowed."""
+def _not_finite(arrays, out=None):
+    """Called when the loss or a gradient is not finite: name the input that is not, or say which
+    value overflowed."""
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise InputError(f"{name} has non-finite values (inf or nan)")
+    if out is not None and np.isfinite(out["J"]):
+        bad = next(k for k, v in out.items() if not np.isfinite(v).all())
+        raise InputError(f"the gradient for {bad} is not finite for these inputs (it overflowed): scale the "
+                         "inputs down")
     raise InputError("the loss is not finite for these inputs (it overflowed): scale the inputs down")
 
 
@@ -119,6 +126,15 @@ def _sigmoid_prime(z):
     """σ′(z) = e / (1 + e)² with e = exp(−|z|): full relative precision at any logit."""
     e = np.exp(-np.abs(z))
     return e / ((1 + e) * (1 + e))
+
+
+def _silu_prime(z):
+    """SiLU′(z) = σ(z)(1 + z σ(−z)) with both σ from e = exp(−|z|): finite at any argument (the derived
+    form e⁻ᶻ/(1 + e⁻ᶻ)² overflows to inf/inf below z ≈ −710, −88 in float32)."""
+    e = np.exp(-np.abs(z))
+    big, small = 1 / (1 + e), e / (1 + e)  # σ(|z|), σ(−|z|)
+    positive = z >= 0
+    return np.where(positive, big, small) * (1 + z * np.where(positive, small, big))
 
 
 def _tanh_prime(z):

@@ -21,14 +21,37 @@ from jacobian_sym.kernels.numeric import NumericGraph, concrete_shape, random_in
 DRAWS = 2
 
 
-def check_kernel(fn, b, seed: int = 0) -> str | None:
+class PerExample:
+    """The loss of a batch as the sum over its examples of the one-example model's loss (each
+    example's column, or row, of every batched input evaluated on its own): the kernel's promise,
+    computed without the batched graph, so that a batched derivation that mixes examples is seen."""
+
+    def __init__(self, one, b, sizes):
+        self.numeric = NumericGraph(one, sizes)
+        B = b.model.batch
+        self.axes = {name: (1 if node.shape[1] == B else 0) for name, node in b.model.inputs.items() if B in node.shape}
+        self.count = int(sizes[B])
+
+    def loss(self, arrays: dict) -> float:
+        total = 0.0
+        for k in range(self.count):
+            one = {name: (a[:, k:k + 1] if self.axes[name] == 1 else a[k:k + 1, :]) if name in self.axes else a
+                   for name, a in arrays.items()}
+            total += self.numeric.loss(one)
+        return total
+
+
+def check_kernel(fn, b, seed: int = 0, one=None) -> str | None:
     """None when ``fn`` (the generated function) is right on random arrays for the batched backprop
-    ``b``; else what disagreed, in one line."""
+    ``b``; else what disagreed, in one line. ``one`` is the one-example graph of the model: when
+    given (and ``b`` has a batch), the loss and gradients are compared with the sum over examples of
+    the one-example loss rather than with the batched graph."""
     rng = np.random.default_rng(seed)
     symbols = sorted({s for n in b.graph.nodes for x in n.shape for s in getattr(x, "free_symbols", ())},
                      key=lambda s: s.name)
     sizes = {s: sp.Integer(3 if s == b.model.batch else 2 + k % 3) for k, s in enumerate(symbols)}
-    numeric = NumericGraph(b.graph, sizes)
+    batched = b.model.batch in sizes  # (a batched input the loss does not read leaves no batch to split)
+    numeric = PerExample(one, b, sizes) if one is not None and batched else NumericGraph(b.graph, sizes)
     problem = "no random inputs gave a finite loss to check it on"
     for draw in range(DRAWS + 1):
         arrays = random_inputs(b.graph, sizes, rng)

@@ -8,22 +8,26 @@ Nothing is ever passed to eval, exec or sympify.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
 
+from jacobian_sym.base.files import read_text_capped
 from jacobian_sym.base.safe_text import check_name, check_title, one_line
 from jacobian_sym.base.sizes import as_size, fmt_shape
-from jacobian_sym.errors import JacobianSymError, ParseError, ShapeError
+from jacobian_sym.errors import BatchError, JacobianSymError, ParseError, ShapeError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
+from jacobian_sym.models.batch_sums import mixing_node, model_sizes
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
 _BINOPS = {ast.MatMult: "matmul", ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
 _KEYWORDS = {"axis"}
+_SIZE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -55,6 +59,9 @@ class Model:
         """The same model over a batch: column-convention inputs n×1 become n×B, row-convention
         inputs 1×n become B×n; the loss sums over the batch, the parameters are shared."""
         B = as_size(size)
+        if B in model_sizes(self):
+            raise ShapeError(f"{self.title}: the batch size {B} is already a size of the model; name the batch "
+                             "differently")
         column = any(v.shape[1] == 1 and v.shape[0] != 1 for v in self.inputs.values())
         # a data matrix (X: N×d, tokens × features) carries its own batch: every input is taken as
         # declared (y: N×1 stays N×1; a 1×k label row stays a row), so the loss is what the file says
@@ -74,17 +81,18 @@ class Model:
         for name, node in self.forward.items():
             forward[name] = mapping[name] = _rebuild(node, mapping).named(name)
         inputs = {k: mapping[k] for k in self.inputs}
-        return Model(f"{self.title} (a batch of {B})", inputs, dict(self.params), forward, list(self.wrt),
-                     self.source, B)
+        model = Model(f"{self.title} (a batch of {B})", inputs, dict(self.params), forward, list(self.wrt),
+                      self.source, B)
+        mixing = mixing_node(model)
+        if mixing is not None:
+            raise BatchError(f"{self.title}: no batch: {mixing}, so its loss over a batch would not be the sum "
+                             "of the one-example losses; pass one example at a time")
+        return model
 
     @classmethod
     def from_toml(cls, path) -> Model:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise JacobianSymError(f"{path}: cannot read the model file ({err.strerror})") from None
-        return cls.parse(text, source=str(path))
+        return cls.parse(read_text_capped(path, "model file"), source=str(path))
 
     @classmethod
     def parse(cls, text: str, source: str | None = None) -> Model:
@@ -157,6 +165,12 @@ def _shape_of(name, value, source, text, section):
         value = value.get("shape")
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, str)) for v in value)):
         raise ParseError(f"{name}: a shape is a list of two sizes such as [\"D_h\", 1]", **where)
+    for size in value:  # a size name is a name like any other: not np, check, delta1 or a keyword
+        for part in _SIZE_PART.findall(size) if isinstance(size, str) else ():
+            try:
+                check_name(part, "size name")
+            except JacobianSymError as err:
+                raise ParseError(f"{name}: {err}", **where) from None
     if constant is not None and value[0] != value[1]:
         raise ParseError(f"{name}: the {constant} mask is square, not {value[0]}×{value[1]}", **where)
     return value, one_hot, constant
@@ -210,6 +224,8 @@ def _build(data, text, source) -> Model:
         line, _ = _line_of(text, loss.name)
         raise ParseError(f"the last forward line ({loss.name}) is the loss and must be a scalar, "
                          f"not {loss.shape[0]}×{loss.shape[1]}", source=source, line=line)
+    if not isinstance(data.get("gradients", {}), dict):
+        raise ParseError("[gradients] must be a table (wrt = [names])", source=source)
     wrt = data.get("gradients", {}).get("wrt", list(params))
     unknown_g = set(data.get("gradients", {})) - {"wrt"}
     if unknown_g or not isinstance(wrt, list):
@@ -430,6 +446,8 @@ class _Reader:
         for kw in node.keywords:
             if kw.arg not in _KEYWORDS or not isinstance(kw.value, ast.Constant):
                 self.fail(kw.value, f"keyword {kw.arg!r} is not allowed")
+            if kw.arg in params:
+                self.fail(kw.value, f"keyword {kw.arg!r} is given twice")
             params[kw.arg] = kw.value.value
         return E.apply(name, *(self.read(a) for a in node.args), **params)
 
@@ -466,6 +484,8 @@ class _Reader:
             if kw.arg not in composite.params or not isinstance(number, ast.Constant) or kw.arg in params:
                 self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
                                     f"not {kw.arg!r}")
+            if kw.arg in params:
+                self.fail(kw.value, f"keyword {kw.arg!r} is given twice")
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
         operands = [self.read(a) for a in args]
         if (node is self.top or node is self.sole) and composite.names_parts:  # name its steps after the line

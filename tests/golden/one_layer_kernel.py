@@ -16,13 +16,14 @@ SPEC = {
 }
 ONE_HOT = {'y': 0}
 FUNCTION = 'one_layer'
+NO_BATCH = None
 
 
 class InputError(ValueError):
     """An array that does not fit the model (raised before any arithmetic)."""
 
 
-def _check(arrays, spec, one_hot):
+def _check(arrays, spec, one_hot, no_batch=None):
     if len(arrays) != len(spec) or any(a is None for a in arrays.values()):
         extra = [n for n in arrays if n not in spec and arrays[n] is not None]
         if extra:
@@ -41,6 +42,8 @@ def _check(arrays, spec, one_hot):
             raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
         for axis in (0, 1):
             dim, n = dims[axis], a.shape[axis]
+            if no_batch and dim == "1" and n != 1 and name in no_batch[0]:  # a batch for a one-example kernel
+                raise InputError(f"{name} has shape {a.shape}: {no_batch[1]}")
             known = sizes.get(dim)
             if known is None:
                 if n == 0:
@@ -101,11 +104,16 @@ def _sums_to_one(a, axis):
     return bool(np.abs(s - 1).max() <= tol)
 
 
-def _not_finite(arrays):
-    """Called when the loss is not finite: name the input that is not, or say the loss overflowed."""
+def _not_finite(arrays, out=None):
+    """Called when the loss or a gradient is not finite: name the input that is not, or say which
+    value overflowed."""
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise InputError(f"{name} has non-finite values (inf or nan)")
+    if out is not None and np.isfinite(out["J"]):
+        bad = next(k for k, v in out.items() if not np.isfinite(v).all())
+        raise InputError(f"the gradient for {bad} is not finite for these inputs (it overflowed): scale the "
+                         "inputs down")
     raise InputError("the loss is not finite for these inputs (it overflowed): scale the inputs down")
 
 
@@ -130,6 +138,15 @@ def _sigmoid_prime(z):
     """σ′(z) = e / (1 + e)² with e = exp(−|z|): full relative precision at any logit."""
     e = np.exp(-np.abs(z))
     return e / ((1 + e) * (1 + e))
+
+
+def _silu_prime(z):
+    """SiLU′(z) = σ(z)(1 + z σ(−z)) with both σ from e = exp(−|z|): finite at any argument (the derived
+    form e⁻ᶻ/(1 + e⁻ᶻ)² overflows to inf/inf below z ≈ −710, −88 in float32)."""
+    e = np.exp(-np.abs(z))
+    big, small = 1 / (1 + e), e / (1 + e)  # σ(|z|), σ(−|z|)
+    positive = z >= 0
+    return np.where(positive, big, small) * (1 + z * np.where(positive, small, big))
 
 
 def _tanh_prime(z):
@@ -220,7 +237,7 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
     The loss is summed over the batch, and so are the gradients.
     With check=True (the default) every array is checked first (names, 2-D shapes, consistent
     sizes, float dtype, one-hot labels) and a bad one raises InputError (a ValueError) before any
-    arithmetic; an input that is not finite is named when the loss is not finite. check=False
+    arithmetic; an input that is not finite is named when the loss or a gradient is not. check=False
     skips the checks for a loop whose arrays were checked once.
     Closed forms (derived by jacobian_sym, gradient layout):
         delta1 = yhat - y
@@ -247,7 +264,7 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
         b2.shape[0] == y.shape[0] and b2.shape[1] == 1 and
         _sums_to_one(y, 0)
     ):
-        _check({**{'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}, **_extra}, SPEC, ONE_HOT)
+        _check({**{'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}, **_extra}, SPEC, ONE_HOT, NO_BATCH)
     z = (W @ x) + b1
     h = np.maximum(z, 0)
     theta = (U @ h) + b2
@@ -274,6 +291,6 @@ def one_layer(*, x=None, y=None, W=None, b1=None, U=None, b2=None, check=True, *
         'b1': _g_b1,
         'x': _g_x,
     }
-    if check and not np.isfinite(_out['J']):
-        _not_finite({'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2})
+    if check and not (np.isfinite(_out['J']) and all(np.isfinite(_v).all() for _v in _out.values())):
+        _not_finite({'x': x, 'y': y, 'W': W, 'b1': b1, 'U': U, 'b2': b2}, _out)
     return _out
