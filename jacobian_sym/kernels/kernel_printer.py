@@ -90,6 +90,10 @@ class KernelPrinter(ClosedFormPrinter):
     def _chain(self, mats) -> str:
         if len(mats) == 1:
             return self._operand(mats[0])
+        numbers = [m for m in mats if _one_by_one_symbol(m)]
+        if numbers and len(numbers) < len(mats):  # 1/J in (h ∘ tanh′(z)) 1/J: the loss is a NumPy scalar
+            rest = self._chain([m for m in mats if not _one_by_one_symbol(m)])
+            return f"({' * '.join(f'_scalar({self._operand(m)})' for m in numbers)} * {group(rest)})"
         if isinstance(mats[-1], sp.OneMatrix):  # A 1 (k×p): row sums of A, repeated over p columns
             k, p = mats[-1].shape
             code = self._chain(mats[:-1])
@@ -226,6 +230,14 @@ def _is_step(e) -> bool:
         return False
     fn = element_class(e.function)
     return fn is not None and fn.form == STEP
+
+
+def _one_by_one_symbol(m) -> bool:
+    """A 1×1 factor that is a variable or a named node (a scalar parameter, the loss J), or a power of
+    one: it commutes with the chain as a number, and its array may be 0-d (a reduction's value)."""
+    if isinstance(m, sp.HadamardPower):
+        m = m.base
+    return isinstance(m, sp.MatrixSymbol) and m.shape == (1, 1)
 
 
 def _unrepeated(term):

@@ -481,7 +481,7 @@ class _Reader:
             value = kw.value
             negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
             number = value.operand if negative else value
-            if kw.arg not in composite.params or not isinstance(number, ast.Constant) or kw.arg in params:
+            if kw.arg not in composite.params or not isinstance(number, ast.Constant):
                 self.fail(kw.value, f"{composite.name} takes the keywords {', '.join(composite.params)} (numbers), "
                                     f"not {kw.arg!r}")
             if kw.arg in params:
