@@ -71,7 +71,7 @@ def test_clip_has_slope_zero_on_its_bounds():
     ("clip(A, 'a', 1)", "lower bound must be a number"),
     ("clip(A, B, 1)", "takes one operand"),
     ("clip(A, 0, 1, 2)", "takes one operand"),
-    ("clip(A, 0, lo=1)", "takes the keywords lo, hi"),
+    ("clip(A, 0, lo=1)", "keyword 'lo' is given twice"),
     ("maximum(A)", "takes 2 operands"),
 ])
 def test_bad_uses_are_refused_with_the_line(line, words, tmp_path):

@@ -51,7 +51,8 @@ def test_the_standalone_module_reads_the_sizes_from_its_arrays(bp, tmp_path):
     namespace = {}
     exec(compile(path.read_text(), str(path), "exec"), namespace)  # the test runs the generated module
     rng = np.random.default_rng(5)
-    arrays = {"x": rng.normal(size=(4, 3)), "W": rng.normal(size=(2, 4)), "b": rng.normal(size=(2, 1))}
+    # one example: (Σ h)² over a batch is not the sum of its examples' losses, so the kernel takes one
+    arrays = {"x": rng.normal(size=(4, 1)), "W": rng.normal(size=(2, 4)), "b": rng.normal(size=(2, 1))}
     got, want = namespace[function_name(bp)](**arrays), js.kernel(bp)(**arrays)
     for name in ("W", "b"):
         assert rel_error(got[name], want[name]) < 1e-12

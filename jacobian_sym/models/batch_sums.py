@@ -86,6 +86,8 @@ def _step(node, args: list[str]) -> str:
         return args[0]
     if kind == "elementwise":
         return args[0] if args[0] in (COLS, ROWS) else MIXED  # f(Σ_b …) is not Σ_b f(…)
+    if kind == "power":  # A ** p element-wise, p a number
+        return args[0] if args[0] in (COLS, ROWS) and args[1] == FREE else MIXED
     if op == "transpose":
         return _FLIP[args[0]]
     if op in ("add", "sub"):
