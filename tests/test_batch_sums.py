@@ -91,6 +91,9 @@ def test_a_batch_is_the_sum_of_its_examples_or_refused(drawn, seed):
         f = js.kernel(js.backprop(model))
     except js.errors.DerivationError:  # a model the engine refuses (layer norm over one example: 0/0)
         return
+    except js.KernelError as err:  # a kernel its self-check refuses (‖elu(z) − z‖ at z > 0: 0/0 where J is flat)
+        assert "refusing the generated" in str(err), str(err)
+        return
     rng = np.random.default_rng(seed)
     arrays = _arrays(model, column, 3, rng)
     try:

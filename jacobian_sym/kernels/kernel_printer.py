@@ -91,9 +91,12 @@ class KernelPrinter(ClosedFormPrinter):
         if len(mats) == 1:
             return self._operand(mats[0])
         numbers = [m for m in mats if _one_by_one_symbol(m)]
+        scalars = " * ".join(f"_scalar({self._operand(m)})" for m in numbers)
         if numbers and len(numbers) < len(mats):  # 1/J in (h ∘ tanh′(z)) 1/J: the loss is a NumPy scalar
             rest = self._chain([m for m in mats if not _one_by_one_symbol(m)])
-            return f"({' * '.join(f'_scalar({self._operand(m)})' for m in numbers)} * {group(rest)})"
+            return f"({scalars} * {group(rest)})"
+        if numbers:  # 1/J r: a product of 1×1 values, some of them NumPy scalars, is a 1×1 array
+            return f"np.reshape({scalars}, (1, 1))"
         if isinstance(mats[-1], sp.OneMatrix):  # A 1 (k×p): row sums of A, repeated over p columns
             k, p = mats[-1].shape
             code = self._chain(mats[:-1])
