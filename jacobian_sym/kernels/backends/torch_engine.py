@@ -54,12 +54,23 @@ def _logaddexp(a, k):
     return f"torch.logaddexp(torch.as_tensor({a[0]}), {a[1]})"
 
 
-def _maximum(a, k):
+def _number(code: str) -> bool:
     try:
-        float(a[1])
+        float(code)
     except ValueError:
-        return f"torch.maximum({a[0]}, {a[1]})"
-    return f"torch.clamp_min({a[0]}, {a[1]})"
+        return False
+    return True
+
+
+def _bound(name: str, clamp: str):
+    """np.maximum / np.minimum: torch's take two tensors; a number on either side is a clamp."""
+    def rewrite(a, k):
+        if _number(a[1]):
+            return f"torch.{clamp}({a[0]}, {a[1]})"
+        if _number(a[0]):
+            return f"torch.{clamp}({a[1]}, {a[0]})"
+        return f"torch.{name}({a[0]}, {a[1]})"
+    return rewrite
 
 
 def _mask(name):
@@ -75,8 +86,8 @@ TABLE = {
     "np.mean": _reduction("mean"),
     "np.var": lambda a, k: f"torch.var({a[0]}{_kw(k)}, correction=0)",
     "np.vdot": lambda a, k: f"torch.sum({a[0]} * {a[1]})",
-    "np.maximum": _maximum,
-    "np.minimum": lambda a, k: f"torch.minimum({a[0]}, torch.as_tensor({a[1]}))",
+    "np.maximum": _bound("maximum", "clamp_min"),
+    "np.minimum": _bound("minimum", "clamp_max"),
     "np.where": call("torch.where({0}, {1}, {2})"),
     "np.clip": call("torch.clamp({0}, {1}, {2})"),
     "np.logaddexp": _logaddexp,
