@@ -237,7 +237,7 @@ def constant(value) -> Node:
 def size_constant(value) -> Node:
     """A size used as a number (``n * x``, ``x / n``): a 1×1 constant whose value is the size symbol,
     or a rational function of sizes (1/n); a kernel reads it from its arrays' shapes."""
-    value = as_size(value) if isinstance(value, str) else sp.sympify(value) if isinstance(value, int) else value
+    value = as_size(value) if isinstance(value, str) else sp.Integer(value) if isinstance(value, int) else value
     if not isinstance(value, sp.Expr) or not value.free_symbols or value.has(sp.Float) or not all(
             s.is_integer and s.is_positive for s in value.free_symbols) or not value.is_rational_function():
         raise JacobianSymError(f"{value!r} is not a size or a rational function of sizes")
@@ -253,7 +253,7 @@ def ones(rows, cols) -> Node:
 def size_value(value, sizes: dict):
     """A constant's value at concrete ``sizes`` (a number is itself; a size expression is evaluated)."""
     if isinstance(value, sp.OneMatrix):
-        return sp.OneMatrix(*(int(sp.sympify(d).xreplace(sizes)) for d in value.shape))
+        return sp.OneMatrix(*(int(d.xreplace(sizes)) for d in value.shape))  # (its dims are SymPy already)
     return value.xreplace(sizes) if isinstance(value, sp.Expr) and value.free_symbols else value
 
 
