@@ -79,6 +79,8 @@ def test_closed_forms_print_in_the_notes_notation():
     assert repr(bp.deltas) == "{'delta_1': (ŷ - y)ᵀ, 'delta_2': (δ₁ U) ∘ ReLU′(z)ᵀ}"
     assert str(bp.gradients["W"]) == "δ₂ᵀ xᵀ"
     assert "δ₂: (1×Dₕ) = (1×N_c) (N_c×Dₕ) ∘ (1×Dₕ)" in str(bp.shape_table)
+    bias = js.backprop(js.Model.from_toml("derivations/logistic.toml")).gradients["b"]
+    assert isinstance(bias, sp.MatrixSymbol) and str(bias) == repr(bias) == "δ₁"  # a bare signal, shown too
 
 
 @pytest.mark.parametrize("name,result", RESULTS, ids=[n for n, _ in RESULTS])

@@ -69,9 +69,10 @@ def _slots(cls) -> list[str]:
 
 
 def shown(expr):
-    """``expr`` printing in the notes' notation (a non-SymPy value is returned as it is)."""
-    # a bare symbol keeps its class: SymPy's lambdify names arguments by str(symbol)
-    if not isinstance(expr, Basic) or isinstance(expr, Shown) or expr.is_Atom or isinstance(expr, sp.MatrixSymbol):
+    """``expr`` printing in the notes' notation (a non-SymPy value is returned as it is). A bare matrix
+    symbol is shown too (``str`` of δ₁ is δ₁); SymPy's printers for code (lambdify) do not read
+    ``str``, so it names arguments as before."""
+    if not isinstance(expr, Basic) or isinstance(expr, Shown) or expr.is_Atom:
         return expr
     base = type(expr)
     cls = _SHOWN.get(base)
