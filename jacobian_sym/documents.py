@@ -58,6 +58,16 @@ def model_files(folder="derivations") -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.toml") if not p.name.endswith(".context.toml"))
 
 
+def expected_paths(folder="derivations") -> list[Path]:
+    """The paths of ``expected(folder)``, in its order, without rendering anything."""
+    folder = Path(folder)
+    out = [p.with_suffix(suffix) for p in model_files(folder) for suffix in (".tex", ".md")]
+    if (folder / NOTES_MODEL).exists():
+        out += [folder / name for name in ("notes.tex", "notes.md", "second_order.tex", "second_order.md",
+                                           "errata.md")]
+    return out
+
+
 def expected(folder="derivations", progress=None) -> dict[Path, str]:
     """Every document's path and the text it must have (deterministic); ``progress(done, total, what)``
     is told before each model file and the notes' documents."""

@@ -1,6 +1,7 @@
 """What a person sees, checked by the real thing that shows it: every Markdown math block and every
 Jupyter display through MathJax 3, every LaTeX output through pdflatex; reprs in the notes' notation."""
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from typeset import math_blocks, mathjax_errors, pdflatex_errors
 
 import jacobian_sym as js
 from jacobian_sym.base.safe_text import tex_math_text
-from jacobian_sym.documents import expected, model_files
+from jacobian_sym.documents import expected_paths, model_files
 from jacobian_sym.notes.identities import IDENTITIES
 from jacobian_sym.render import compose
 from jacobian_sym.render.pages import PREAMBLE
@@ -23,40 +24,54 @@ def _assert_typesets(blocks, where):
     assert not bad, f"{where}: {len(bad)} of {len(blocks)} math blocks fail in MathJax: {bad[:3]}"
 
 
-@pytest.mark.parametrize("path", sorted(p for p in expected() if p.suffix == ".md"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in expected_paths() if p.suffix == ".md"), ids=lambda p: p.name)
 def test_every_markdown_document_typesets_in_mathjax(path):
     blocks = math_blocks(path.read_text(encoding="utf-8"))
     assert blocks, f"{path} has no math"
     _assert_typesets(blocks, path)
 
 
-def _results():
-    out = [(f"identity {s}", js.derive(s)) for s in IDENTITIES]
-    out += [(p.name, js.backprop(js.Model.from_toml(p))) for p in MODELS]
-    out.append(("batched one_layer", js.backprop(js.Model.from_toml("derivations/one_layer.toml").batched("B"))))
+def _recipes():
+    """What each result is made from, by name: made when a test asks for it (once per process), not
+    when the module is collected — each test worker collects every module."""
+    def model(p):
+        return lambda: js.backprop(js.Model.from_toml(p))
+
     x, A = js.vector("x", "n"), js.matrix("A", "n", "n")
-    out.append(("xᵀAx", js.gradient(x.T @ A @ x, x)))
     W1 = js.matrix("W1", "n", "m")
-    out.append(("W1 x", js.jacobian(W1 @ js.vector("x", "m"), js.vector("x", "m"))))
-    out.append(("Hessian of xᵀAx", js.hessian(x.T @ A @ x, x)))
     c, W = js.vector("c", "m"), js.matrix("W", "m", "n")
-    out.append(("Hessian blocks", js.hessian(js.sum(js.tanh(W @ x + c)), (x, c))))
     X, Wk, Y, V = js.matrix("X", "B", "n"), js.matrix("W", "n", "k"), js.matrix("Y", "B", "k"), js.matrix("V", "n", "k")
-    out.append(("HVP", js.hvp(js.sum(js.square(X @ Wk - Y)), Wk, V)))
     x3, b3, W3 = js.vector("x", 3), js.vector("b", 3), js.matrix("W", 3, 3)
-    out.append(("block Hessian", js.hessian(js.sum(js.square(W3 @ x3 + b3)), (x3, b3))))
-    out.append(("block Hessian, uncoupled", js.hessian(js.sum(js.square(x3)) + js.sum(js.square(b3)), (x3, b3))))
-    out.append(("Kronecker", js.hessian(js.sum(js.square(X @ Wk - Y)), Wk, kronecker=True)))
-    out.append(("Gauss–Newton", js.gauss_newton(js.backprop(js.Model.from_toml("derivations/one_layer.toml")), "W")))
-    return out
+    out = [(f"identity {s}", lambda s=s: js.derive(s)) for s in IDENTITIES]
+    out += [(p.name, model(p)) for p in MODELS]
+    out += [
+        ("batched one_layer", lambda: js.backprop(js.Model.from_toml("derivations/one_layer.toml").batched("B"))),
+        ("xᵀAx", lambda: js.gradient(x.T @ A @ x, x)),
+        ("W1 x", lambda: js.jacobian(W1 @ js.vector("x", "m"), js.vector("x", "m"))),
+        ("Hessian of xᵀAx", lambda: js.hessian(x.T @ A @ x, x)),
+        ("Hessian blocks", lambda: js.hessian(js.sum(js.tanh(W @ x + c)), (x, c))),
+        ("HVP", lambda: js.hvp(js.sum(js.square(X @ Wk - Y)), Wk, V)),
+        ("block Hessian", lambda: js.hessian(js.sum(js.square(W3 @ x3 + b3)), (x3, b3))),
+        ("block Hessian, uncoupled", lambda: js.hessian(js.sum(js.square(x3)) + js.sum(js.square(b3)), (x3, b3))),
+        ("Kronecker", lambda: js.hessian(js.sum(js.square(X @ Wk - Y)), Wk, kronecker=True)),
+        ("Gauss–Newton", lambda: js.gauss_newton(js.backprop(js.Model.from_toml("derivations/one_layer.toml")), "W")),
+    ]
+    return dict(out)
 
 
-RESULTS = _results()
+RECIPES = _recipes()
+NAMES = list(RECIPES)
+
+
+@functools.cache
+def result_of(name):
+    return RECIPES[name]()
 
 
 def test_every_jupyter_display_typesets_in_mathjax():
     blocks, where = [], []
-    for name, result in RESULTS:
+    for name in NAMES:
+        result = result_of(name)
         latex = result._repr_latex_()
         assert "**" not in latex and "#" not in latex, f"{name}: text/latex must be math only"
         for tex, display in math_blocks(latex):
@@ -83,8 +98,9 @@ def test_closed_forms_print_in_the_notes_notation():
     assert isinstance(bias, sp.MatrixSymbol) and str(bias) == repr(bias) == "δ₁"  # a bare signal, shown too
 
 
-@pytest.mark.parametrize("name,result", RESULTS, ids=[n for n, _ in RESULTS])
-def test_nothing_internal_leaks_into_what_is_printed(name, result):
+@pytest.mark.parametrize("name", NAMES)
+def test_nothing_internal_leaks_into_what_is_printed(name):
+    result = result_of(name)
     texts = [str(result), repr(result), result._repr_markdown_(), result._repr_latex_()]
     forms = [result.closed_form] if hasattr(result, "closed_form") else [*result.deltas.values(),
                                                                         *result.gradients.values()]
@@ -96,8 +112,9 @@ def test_nothing_internal_leaks_into_what_is_printed(name, result):
     assert len(repr(result)) < 1500
 
 
-@pytest.mark.parametrize("name,result", RESULTS, ids=[n for n, _ in RESULTS])
-def test_every_latex_output_compiles(name, result, tmp_path):
+@pytest.mark.parametrize("name", NAMES)
+def test_every_latex_output_compiles(name, tmp_path):
+    result = result_of(name)
     tex = result.latex(standalone=True)
     errors = pdflatex_errors(tex, tmp_path)
     assert not errors, f"{name}: {errors[:3]}"
@@ -112,7 +129,8 @@ def _as_document(blocks) -> str:
 def test_every_display_and_markdown_math_compiles_in_pdflatex_too(tmp_path):
     """What Jupyter shows is copied into papers: its LaTeX holds no Unicode and compiles as it is."""
     blocks = []
-    for name, result in RESULTS:
+    for name in NAMES:
+        result = result_of(name)
         math = math_blocks(result._repr_latex_()) + math_blocks(result._repr_markdown_())
         for text in [result.latex(), *(tex for tex, _ in math)]:
             assert text.isascii(), f"{name}: {sorted(set(c for c in text if not c.isascii()))} in {text[:200]}"

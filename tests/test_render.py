@@ -1,6 +1,7 @@
 """Rendering: LaTeX in the notes' notation, Markdown, text; the documents are up to date and compile."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 import jacobian_sym as js
 from jacobian_sym.cli import cli
-from jacobian_sym.documents import expected, model_files, stale
+from jacobian_sym.documents import expected, expected_paths, model_files
 from jacobian_sym.render import compose as render
 
 
@@ -56,7 +57,9 @@ def test_jupyter_reprs(bp):
 
 @pytest.mark.exhaustive  # (the quick tier runs the README's `jacobian-sym render --check`)
 def test_documents_are_up_to_date():
-    out_of_date = stale()
+    documents = expected()
+    assert list(documents) == expected_paths()  # what the page tests are collected over, without rendering
+    out_of_date = [p for p, text in documents.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     assert not out_of_date, f"run 'jacobian-sym render': {out_of_date}"
 
 
@@ -81,15 +84,19 @@ def _pdflatex():
     return exe
 
 
-@pytest.mark.parametrize("path", sorted(p for p in expected() if p.suffix == ".tex"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(p for p in expected_paths() if p.suffix == ".tex"), ids=lambda p: p.stem)
 def test_every_standalone_document_compiles(path, tmp_path):
     exe = _pdflatex()
     (tmp_path / "doc.tex").write_text(path.read_text())
     proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
-    errors = [ln for ln in (tmp_path / "doc.log").read_text(errors="replace").splitlines() if ln.startswith("!")]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    errors = [ln for ln in log.splitlines() if ln.startswith("!")]
     assert proc.returncode == 0 and not errors, errors[:3]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+    # no line runs off the page (a few points over the margin are invisible; a wide array is not)
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert all(w < 10 for w in overfull), f"{path.name}: lines wider than the page by {overfull} pt"
 
 
 def test_derive_pdf(tmp_path):
