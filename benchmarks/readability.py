@@ -169,6 +169,12 @@ def terms(text: str) -> int:
     return count
 
 
+def reading(d) -> str:
+    """A derivation's closed form as its page ends: what it repeats said once, by name (diag(u₁) − u₁u₁ᵀ,
+    u₁ = softmax(θ)), the definitions after a comma as a textbook writes them."""
+    return plain(d.named_form) + "".join(f", {plain(s)} = {plain(f)}" for s, f in d.names.items())
+
+
 def quantity(bp, name: str):
     return bp.deltas[name] if name in bp.deltas else bp.gradients[name]
 
@@ -184,7 +190,7 @@ def measure(rows=ROWS):
     for row in rows:
         if row.model.startswith("api:"):
             target, wrt = API_TARGETS[row.model[4:]]()
-            derived = plain(target.closed_form)
+            derived = reading(target)
         else:
             if row.model not in cache:
                 cache[row.model] = js.backprop(js.Model.from_toml(model_path(row.model)))

@@ -10,6 +10,7 @@ from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.chain import Chain
 from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout, jacobian_layout
+from jacobian_sym.engine.naming import name_repeated, restored
 from jacobian_sym.engine.step import Step
 from jacobian_sym.errors import DerivationError, JacobianSymError
 from jacobian_sym.graph.expr import Node
@@ -44,14 +45,33 @@ class Derivation:
     blocks: list | None = field(default=None, repr=False)
     #: a composite (Gauss–Newton): the derivations it is made of, by role
     parts: dict | None = field(default=None, repr=False)
+    #: the unnamed nodes the last step writes by name, each written more than once (u₁: softmax(θ))
+    names: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self):
         """Pickled without its kernel (a loaded module), which ``js.kernel`` rebuilds on demand."""
         return {k: v for k, v in self.__dict__.items() if k != "_kernel"}
 
     def __post_init__(self):
+        self._name_repeated()
         self.closed_form = shown(self.closed_form)
         self.index_form = shown(self.index_form)
+
+    def _name_repeated(self):
+        """The last step says a repeated subexpression once, by the name it has among the definitions
+        (the closed form itself stays whole: it is what kernels and checks evaluate)."""
+        last = self.steps[-1] if self.steps else None
+        if self.section is not None or last is None or last.rhs is not self.closed_form:
+            return
+        named, names = name_repeated(self.closed_form, self.graph)
+        if names and restored(named, names) == self.closed_form:
+            self.steps[-1] = Step(last.lhs, named, f"{last.why}, a part written more than once said once by its name")
+            self.names = names
+
+    @property
+    def named_form(self):
+        """The closed form as the last step writes it: with ``names`` for what it repeats."""
+        return shown(self.steps[-1].rhs) if self.names else self.closed_form
 
     @property
     def shape(self):

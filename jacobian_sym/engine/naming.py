@@ -1,0 +1,52 @@
+"""A subexpression a closed form writes more than once, said once: diag(u₁) − u₁ u₁ᵀ with
+u₁ = softmax(θ), not diag(softmax(θ)) − softmax(θ) softmax(θ)ᵀ.
+
+Only an unnamed inner node of the expression is a candidate — it already has a symbol (u₁) and a
+definition on the page — and only where naming it makes the form shorter as a reader counts it: the
+occurrences saved must outweigh the definition added. The named form is the closed form with that
+node's matrix form replaced by its symbol, nothing else, so putting the form back gives the closed
+form exactly (the engine checks this before it says the form).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.engine.inline import matrix_form
+from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.render.printers import plain
+
+DEFINITION_COST = 3  # ", = " around a definition, as a where-clause writes it
+
+
+def occurrences(expr, part) -> int:
+    return sum(1 for e in sp.preorder_traversal(expr) if e == part)
+
+
+def _worth_naming(count: int, form_length: int, name_length: int) -> bool:
+    return count >= 2 and count * (form_length - name_length) > form_length + name_length + DEFINITION_COST
+
+
+def name_repeated(expr, graph: Graph) -> tuple[sp.Basic, dict]:
+    """``(named, names)``: ``expr`` with each repeated unnamed node's form replaced by its symbol, and
+    those symbols' forms (in the order they were named, the longest first)."""
+    forms: dict = {}
+    candidates = []
+    for node in graph.nodes:
+        if node.is_leaf or node.op == "const" or node.name is not None or node.shape == (1, 1):
+            continue
+        form = matrix_form(graph, node, forms)
+        if isinstance(form, sp.MatrixExpr) and not form.is_symbol:
+            candidates.append((graph.symbol(node), form))
+    candidates.sort(key=lambda c: -len(plain(c[1])))
+    names: dict = {}
+    for symbol, form in candidates:
+        if _worth_naming(occurrences(expr, form), len(plain(form)), len(plain(symbol))):
+            expr = expr.xreplace({form: symbol})
+            names[symbol] = form
+    return expr, names
+
+
+def restored(named, names: dict):
+    """The named form with each name replaced by its form again (the forms themselves hold no names)."""
+    return named.xreplace(names) if names else named
