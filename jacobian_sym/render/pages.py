@@ -152,13 +152,36 @@ def _factor_tex(factor, count: int) -> str:
     return rf"\left({text}\right)" if count > 1 and isinstance(factor, sp.MatAdd) else text
 
 
-def _dim_array(table: DimTable) -> str:
+def _dim_rows(table: DimTable) -> list:
     rows = []
     for lhs, shape, factors in table.rows:
         top = [tex_of(lhs, frac=r"\dfrac"), "="] + [r"\circ" if f == "∘" else _factor_tex(f[0], len(factors))
                                                    for f in factors]
         bottom = [rf"({_shape_tex(shape)})", ""] + ["" if f == "∘" else rf"({_shape_tex(f[1])})" for f in factors]
         rows.append((top, bottom))
+    return rows
+
+
+def _width(rows) -> int:
+    """What an array of these rows shows across: each column as wide as its widest cell."""
+    columns = max(len(t) for t, _ in rows)
+    return sum(max(_visible(cells[c]) if c < len(cells) else 0 for t, b in rows for cells in (t, b)) + 1
+               for c in range(columns))
+
+
+def _dim_groups(table: DimTable) -> list:
+    """The rows in groups that fit a line side by side: a column is as wide as its widest cell, so one
+    long factor (attention's δ) would push every later column of the other rows off the page."""
+    groups: list = []
+    for row in _dim_rows(table):
+        if groups and _width([*groups[-1], row]) <= LINE_WIDTH:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _dim_array(rows) -> str:
     width = max(len(t) for t, _ in rows)
     lines = [rf"\begin{{array}}{{{'c' * width}}}"]
     body = []
@@ -168,6 +191,11 @@ def _dim_array(table: DimTable) -> str:
     lines.append(" \\\\[2pt]\n".join(body))
     lines.append(r"\end{array}")
     return "\n".join(lines)
+
+
+def dim_arrays(table: DimTable) -> list[str]:
+    """The dimension check as arrays, one per group of rows that fit a line together."""
+    return [_dim_array(group) for group in _dim_groups(table)]
 
 
 def _shape_tex(shape) -> str:
@@ -190,7 +218,8 @@ def _latex_blocks(blocks, depth: int) -> list:
                 _row_lines(r), rf" \tag*{{{_pieces_tex(r.why)}}}" if r.why else "")]
             body += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
         elif isinstance(block, DimTable) and block.rows:
-            body += [r"\[", _dim_array(block), r"\]"]
+            for array in dim_arrays(block):
+                body += [r"\[", array, r"\]"]
     return body
 
 
@@ -215,7 +244,8 @@ def _markdown_blocks(blocks, level: int) -> list:
         elif isinstance(block, Equations):
             out += ["$$", math_block(block), "$$", ""]
         elif isinstance(block, DimTable) and block.rows:
-            out += ["$$", _dim_array(block), "$$", ""]
+            for array in dim_arrays(block):
+                out += ["$$", array, "$$", ""]
     return out
 
 
@@ -239,7 +269,7 @@ def _display_blocks(blocks) -> list:
         elif isinstance(block, Equations):
             out.append("$$" + math_block(block) + "$$")
         elif isinstance(block, DimTable) and block.rows:
-            out.append("$$" + _dim_array(block) + "$$")
+            out += ["$$" + array + "$$" for array in dim_arrays(block)]
     return out
 
 

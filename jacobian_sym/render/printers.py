@@ -92,6 +92,23 @@ def derivative_variables(e) -> list:
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+def _untransposed(e):
+    """``eᵀ`` written with no transpose outside a leaf, or None: (gᵀ)ᵀ is g, (gᵀ ∘ rᵀ)ᵀ is g ∘ r."""
+    if isinstance(e, sp.Transpose):
+        return e.arg
+    if isinstance(e, sp.HadamardProduct):
+        parts = [_untransposed(a) for a in e.args]
+        return None if any(p is None for p in parts) else sp.HadamardProduct(*parts)
+    return None
+
+
+def diag_argument(e):
+    """What diag is printed of: a vector's transpose drops (diag(gᵀ) of a row g is diag(g), the same
+    diagonal matrix, as a reader writes it)."""
+    arg = e.args[0]
+    return _untransposed(arg) or arg
+
+
 def _is_application(e) -> bool:
     """A function applied to an argument in parentheses: atomic for a transpose (σ′(z)ᵀ)."""
     return isinstance(e, (sp.MatrixSymbol, ElementFunction)) or type(e).__name__ in (
@@ -191,7 +208,8 @@ class NotesLatexPrinter(LatexPrinter):
         return self._print(_body_of(e.function, d).xreplace({d: sp.Symbol(self._print(e.expr))}))
 
     def _print_DiagMatrix(self, e):
-        return r"\operatorname{diag}" + self._args(self._print(e.args[0]), self._tall(e.args[0]))
+        arg = diag_argument(e)
+        return r"\operatorname{diag}" + self._args(self._print(arg), self._tall(arg))
 
     def _print_log(self, e, exp=None):
         out = r"\log" + self._args(self._print(e.args[0]), self._tall(e.args[0]))
@@ -323,7 +341,7 @@ class NotesStrPrinter(StrPrinter):
         return fill(template, *(self._print(a) for a in e.operands))
 
     def _print_DiagMatrix(self, e):
-        return f"diag({self._print(e.args[0])})"
+        return f"diag({self._print(diag_argument(e))})"
 
     def _print_MatMul(self, e):
         coeff, mats = e.as_coeff_matrices()
