@@ -61,6 +61,20 @@ def test_sin_prime_is_cos_and_cos_prime_is_minus_sin():
     assert str(js.gradient(js.sum(js.cos(x)), x).closed_form) == "-sin(x)ᵀ"
 
 
+def test_softplus_prime_is_sigmoid_and_its_second_derivative_sigma_prime():
+    """e^s/(1 + e^s), softplus′ as derived, is σ's definition 1/(1 + e^−s) written otherwise: found by
+    SymPy's simplify after a numeric screen, so softplus″ prints σ′ as people write it; numerically
+    the gradient is σ(x) (NumPy, independent of the engine's forms)."""
+    x = js.vector("x", "n")
+    d = js.gradient(js.sum(js.softplus(x)), x)
+    assert str(d.closed_form) == "σ(x)ᵀ"
+    assert str(js.hessian(js.sum(js.softplus(x)), x).closed_form) == "diag(σ′(x))"
+    v = np.array([[-3.0], [0.2], [4.0]])
+    got = js.kernel(d)(x=v)
+    got = got["x"] if isinstance(got, dict) else got
+    assert rel_error(np.asarray(got).reshape(-1), 1 / (1 + np.exp(-v.reshape(-1)))) < 1e-12
+
+
 @pytest.mark.parametrize("claim, holds", [
     ("cos(x).T", True), ("sin(x).T", False), (r"\cos(x)^T", True), (r"-\sin(x)^T", False)])
 def test_claims_read_sin_and_cos(claim, holds):

@@ -109,16 +109,35 @@ def element_function(name: str, form_of=None):
 
 def _named_as_op(derived):
     """A derivative that is another declared op's scalar definition, or its negative, as a function
-    of the argument (cos for sin′, −sin for cos′); None when there is none."""
+    of the argument (cos for sin′, −sin for cos′, σ for softplus′: e^s/(1 + e^s) is 1/(1 + e^−s));
+    None when there is none."""
     if derived is None:
         return None
     for cls in _CLASSES.values():
         if cls.order == 0 and cls.form is not None:
-            if cls.form == derived:
+            if _same(cls.form, derived):
                 return cls
-            if cls.form == -derived:
+            if _same(cls.form, -derived):
                 return lambda a, cls=cls: -cls(a)
     return None
+
+
+#: points the numeric screen of ``_same`` tries (not integers, not near a kink or a pole)
+_SCREEN = (sp.Rational(3, 7), sp.Rational(-5, 11), sp.Rational(13, 9))
+
+
+@cache
+def _same(form, derived) -> bool:
+    """Whether two scalar definitions are one function: equal as written, or equal at three points
+    and then proved equal by SymPy's simplify (the screen keeps simplify off the many pairs that differ)."""
+    if form == derived:
+        return True
+    try:
+        if any(abs(complex((form - derived).xreplace({_S: p}).evalf(30))) > 1e-20 for p in _SCREEN):
+            return False
+    except (TypeError, ValueError):
+        return False
+    return sp.simplify(form - derived) == 0
 
 
 @cache
