@@ -77,6 +77,18 @@ def test_the_named_form_evaluates_to_the_hessian_of_the_loss():
     assert plain(d.named_form).replace(" ", "") == "diag(u₁)-u₁u₁ᵀ"
 
 
+def test_a_repeated_application_that_is_no_node_gets_a_fresh_name_and_its_definition():
+    """log-sum-exp's Hessian: the engine writes softmax(θ), which the expression never made; it is
+    named past the graph's names (u₄ after u₁ … u₃) and defined on the page."""
+    d = _logsumexp_hessian()
+    (symbol, form), = d.names.items()
+    taken = {d.graph.symbol(n).name for n in d.graph.nodes if n.op != "const"}
+    assert plain(form) == "softmax(θ)" and symbol.name not in taken
+    text, tex = str(d), d.latex()
+    assert f"{plain(symbol)} = softmax(θ)" in text and text.count(f"{plain(symbol)} = ") == 1
+    assert r"\operatorname{diag}(u_{4})" in tex and r"u_{4} &= \operatorname{softmax}" in tex
+
+
 def test_a_form_that_repeats_nothing_keeps_its_closed_form():
     d = _tanh_gradient()
     assert d.names == {} and d.named_form is d.closed_form

@@ -1,9 +1,11 @@
 """A subexpression a closed form writes more than once, said once: diag(u₁) − u₁ u₁ᵀ with
 u₁ = softmax(θ), not diag(softmax(θ)) − softmax(θ) softmax(θ)ᵀ.
 
-Only an unnamed inner node of the expression is a candidate — it already has a symbol (u₁) and a
-definition on the page — and only where naming it makes the form shorter as a reader counts it: the
-occurrences saved must outweigh the definition added. The named form is the closed form with that
+An unnamed inner node of the expression is a candidate — it already has a symbol (u₁) and a
+definition on the page — and so is an op's application the engine wrote that is no node (log-sum-exp's
+gradient is softmax(θ)), which gets the next free name (u₃) and a definition of its own; only where
+naming makes the form shorter as a reader counts it: the occurrences saved must outweigh the
+definition added. The named form is the closed form with that
 node's matrix form replaced by its symbol, nothing else, so putting the form back gives the closed
 form exactly (the engine checks this before it says the form).
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.engine.inline import matrix_form
-from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.graph.indexed import Graph, matrix_symbol
+from jacobian_sym.ops.table import OpApply
 from jacobian_sym.render.printers import plain
 
 DEFINITION_COST = 3  # ", = " around a definition, as a where-clause writes it
@@ -38,6 +41,12 @@ def name_repeated(expr, graph: Graph) -> tuple[sp.Basic, dict]:
         form = matrix_form(graph, node, forms)
         if isinstance(form, sp.MatrixExpr) and not form.is_symbol:
             candidates.append((graph.symbol(node), form))
+    known = {form for _, form in candidates}
+    fresh = _fresh_names(graph)
+    for part in _applications(expr):
+        if part not in known:
+            known.add(part)
+            candidates.append((matrix_symbol(next(fresh), *part.shape), part))
     candidates.sort(key=lambda c: -len(plain(c[1])))
     names: dict = {}
     for symbol, form in candidates:
@@ -45,6 +54,28 @@ def name_repeated(expr, graph: Graph) -> tuple[sp.Basic, dict]:
             expr = expr.xreplace({form: symbol})
             names[symbol] = form
     return expr, names
+
+
+def _applications(expr) -> list:
+    """The op applications in ``expr`` (softmax(θ), not a transpose or a product), in order."""
+    return list(dict.fromkeys(e for e in sp.preorder_traversal(expr)
+                              if isinstance(e, OpApply) and e.shape != (1, 1)))
+
+
+def _fresh_names(graph: Graph):
+    """u₁, u₂, … past every name the graph has."""
+    taken = {graph.symbol(n).name for n in graph.nodes if n.op != "const"}
+    counter = 0
+    while True:
+        counter += 1
+        if f"u{counter}" not in taken:
+            yield f"u{counter}"
+
+
+def defined_by_graph(graph: Graph, symbol) -> bool:
+    """Whether ``symbol`` is a node's (defined on the page already) rather than a name given here."""
+    return graph.node_named(symbol.name) is not None or any(
+        graph.symbol(n) == symbol for n in graph.nodes if n.op != "const")
 
 
 def restored(named, names: dict):
