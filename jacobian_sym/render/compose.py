@@ -9,7 +9,6 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.engine.naming import defined_by_graph
-
 from jacobian_sym.graph.expr import MASKS
 from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
