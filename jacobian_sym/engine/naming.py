@@ -72,12 +72,6 @@ def _fresh_names(graph: Graph):
             yield f"u{counter}"
 
 
-def defined_by_graph(graph: Graph, symbol) -> bool:
-    """Whether ``symbol`` is a node's (defined on the page already) rather than a name given here."""
-    return graph.node_named(symbol.name) is not None or any(
-        graph.symbol(n) == symbol for n in graph.nodes if n.op != "const")
-
-
 def restored(named, names: dict):
     """The named form with each name replaced by its form again (the forms themselves hold no names)."""
     return named.xreplace(names) if names else named

@@ -95,6 +95,11 @@ class Graph:
     def node_named(self, name: str) -> Node | None:
         return self._by_name.get(name)
 
+    def defines(self, symbol) -> bool:
+        """Whether ``symbol`` is a node's (defined on the page already) rather than a name given later."""
+        return self.node_named(symbol.name) is not None or any(
+            self.symbol(n) == symbol for n in self.nodes if n.op != "const")
+
     def element(self, node: Node, i, j, ix: IndexContext) -> sp.Expr:
         """The (i, j) element of ``node`` in terms of its arguments' elements."""
         op = get_op(node.op)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from jacobian_sym.engine.naming import defined_by_graph
 from jacobian_sym.graph.expr import MASKS
 from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
@@ -79,7 +78,7 @@ def _definitions(d) -> list:
             rows.insert(0, Row((J, sym), product(as_written(graph, node))))
         rows.append(Row((sym,), product(as_written(graph, node, one_level=True))))
     rows += [Row((sym,), product(form)) for sym, form in getattr(d, "names", {}).items()
-             if not defined_by_graph(graph, sym)]  # a name the closed form gives what it repeats
+             if not graph.defines(sym)]  # a name the closed form gives what it repeats
     return rows
 
 
