@@ -70,12 +70,12 @@ ROWS = [
     # batch norm (Ioffe & Szegedy 2015, section 3)
     Row("batch_norm.toml", "X",
         "(r/B) ∘ (BG − 1ᵀG − x̂ ∘ 1ᵀ(G ∘ x̂)), G = δ₁ ∘ g",
-        "(ones(B, 1) @ r_xhat) * (delta1 @ diag(g) - ones(B, 1) @ mean(delta1 @ diag(g), axis=0)"
+        "(ones(B, 1) @ r) * (delta1 @ diag(g) - ones(B, 1) @ mean(delta1 @ diag(g), axis=0)"
         " - xhat * (ones(B, 1) @ mean(xhat * (delta1 @ diag(g)), axis=0)))",
         "Ioffe & Szegedy 2015, §3"),
     Row("batch_norm.toml", "X", "r ∘ G + (2/B)(X − μ) ∘ δ₂ − (1/B)1 1ᵀ(r ∘ G), G = δ₁ ∘ g",
-        "delta1 @ diag(g * r_xhat) + (2/B) * (X - ones(B, 1) @ mu_xhat) @ diag(delta2)"
-        " - ones(B, 1) @ (ones(1, B) @ delta1 @ diag(g * r_xhat)) / B",
+        "delta1 @ diag(g * r) + (2/B) * (X - ones(B, 1) @ mu) @ diag(delta2)"
+        " - ones(B, 1) @ (ones(1, B) @ delta1 @ diag(g * r)) / B",
         "Ioffe & Szegedy 2015, §3, staged as Kratzert's batch-norm post"),
     # RMSNorm (Zhang & Sennrich 2019)
     Row("rmsnorm.toml", "X",

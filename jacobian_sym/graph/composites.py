@@ -118,13 +118,17 @@ def clip(a: E.Node, lo=-1, hi=1) -> E.Node:
     return out if c == 0 else out + E.constant(c)
 
 
-def part_names(line: str) -> dict:
-    """The names of a normalisation's steps on the model-file line ``line``: the line's trailing
-    digits as their subscript (n2 → μ₂ = mu_2, the centred values c₂ = c_2, v₂, r₂), else the line's
-    name (ln → mu_ln)."""
+ROLES = ("mu", "c", "v", "r")
+
+
+def part_names(line: str) -> list[dict]:
+    """The names a normalisation's steps on the model-file line ``line`` may take, the first one free
+    wins: the line's trailing digits as their subscript (n2 → μ₂ = mu_2, the centred values c₂ = c_2,
+    v₂, r₂); a line without digits takes the bare names as a textbook writes them (μ, c, v, r), and
+    where those are taken, the line's name (ln → mu_ln)."""
     digits = line[len(line.rstrip("0123456789")):]
-    suffix = digits or line
-    return {"mu": f"mu_{suffix}", "c": f"c_{suffix}", "v": f"v_{suffix}", "r": f"r_{suffix}"}
+    suffixed = {role: f"{role}_{digits or line}" for role in ROLES}
+    return [suffixed] if digits else [{role: role for role in ROLES}, suffixed]
 
 
 COMPOSITES: dict[str, Composite] = {

@@ -363,6 +363,12 @@ class _Reader:
     def fail(self, node, message):
         raise ParseError(message, source=self.source, line=self.line, col=self.col + node.col_offset)
 
+    @property
+    def size_names(self) -> set:
+        """The sizes of the variables declared above (a step may not take a size's name)."""
+        return {str(s) for value in self.names.values() for dim in getattr(value, "shape", ())
+                for s in getattr(dim, "free_symbols", ())}
+
     def _size_named(self, name):
         """The size ``name`` of a variable declared above (n in x = ["n", 1]), or None."""
         for value in self.names.values():
@@ -489,9 +495,10 @@ class _Reader:
             params[kw.arg] = -number.value if negative and isinstance(number.value, (int, float)) else number.value
         operands = [self.read(a) for a in args]
         if (node is self.top or node is self.sole) and composite.names_parts:  # name its steps after the line
-            wanted = part_names(self.line_name)
-            if not set(wanted.values()) & (set(self.names) | self.reserved):
-                params["names"] = wanted
+            taken = set(self.names) | self.reserved | self.size_names
+            free = [names for names in part_names(self.line_name) if not set(names.values()) & taken]
+            if free:
+                params["names"] = free[0]
         try:
             built = composite.build(*operands, **params)
             if "names" in params:
