@@ -1,8 +1,11 @@
 """Every op of the op table, differentiated by the engine and proved (no per-op test code)."""
 
+import numpy as np
 import pytest
+import sympy as sp
 
 import jacobian_sym as js
+from jacobian_sym.ops.functions import _S, output_form
 from jacobian_sym.ops.table import OPS
 
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.kind == "elementwise" and op.function.form is not None)
@@ -84,3 +87,21 @@ def test_losses_by_their_prediction(name):
     p = js.sigmoid(z) if name != "mse" else z
     d = js.gradient(js.apply(name, y, p), z)
     assert js.verify(d).ok
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_a_derivative_through_the_output_is_the_derivative(name):
+    """Where f′ is written through the output u = f(s) (σ′ = u(1 − u), (√s)′ = 1/(2u)), that form at
+    u = f(s) equals a central difference of f itself, at points of the function's domain."""
+    fn = OPS[name].function
+    g = output_form(fn)
+    if g is None:
+        pytest.skip(f"{name}′ has no form through its output")
+    f = sp.lambdify(_S, fn.form, "mpmath")
+    points = [0.3, 0.8, 1.7, 2.9] if OPS[name].domains == ("positive",) or name in ("sqrt", "log") else \
+        [-1.3, -0.4, 0.35, 1.1]
+    for s in points:
+        h = 1e-6
+        central = float((f(s + h) - f(s - h)) / (2 * h))
+        through = float(g(sp.Float(float(f(s)))))
+        assert np.isclose(through, central, rtol=1e-6, atol=1e-9), (name, s, through, central)

@@ -169,13 +169,14 @@ def explicit(expr: sp.Expr, numeric: bool = False) -> sp.Expr:
 @cache
 def output_form(cls):
     """f′ written through the output u = f(s) when that is a polynomial in u (σ′ = u(1 − u),
-    tanh′ = 1 − u²), derived by solving u = f(s) for s; None when there is no such form (ReLU)."""
+    tanh′ = 1 − u²) or one power of it ((√s)′ = 1/(2u), (s^⅓)′ = ⅓ u⁻²), derived by solving
+    u = f(s) for s; None when there is no such form (ReLU)."""
     derived = _derived_form(cls)
     if derived is None or derived.is_polynomial(_S):
         return None
     u = sp.Dummy("u", real=True)
     direct = derived.xreplace({cls.form: u})  # tanh′ = 1 − tanh² reads off at once
-    if not direct.has(_S) and direct.is_polynomial(u):
+    if not direct.has(_S) and (direct.is_polynomial(u) or _power_of(direct, u)):
         return sp.Lambda(u, sp.expand(direct))
     if cls.form.count(_S) != 1:  # only a chain of single-argument steps is inverted: sp.solve on
         return None  # GELU's s·tanh(c(s + 0.044715s³)) runs for minutes and finds nothing
@@ -199,9 +200,15 @@ def _inverted(derived, form, s, u):
     if len(roots) != 1:
         return None
     g = sp.simplify(derived.xreplace({s: roots[0]}))
-    if g.has(s) or not g.is_polynomial(u):
+    if g.has(s) or not (g.is_polynomial(u) or _power_of(g, u)):
         return None
     return sp.expand(g)
+
+
+def _power_of(g, u) -> bool:
+    """Whether ``g`` is one term c·u^p with a rational p (1/(2u), −½u³)."""
+    coeff, rest = g.as_independent(u, as_Add=False)
+    return coeff.is_number and (rest == u or rest.is_Pow and rest.base == u and rest.exp.is_Rational)
 
 
 def element_class(fn):
