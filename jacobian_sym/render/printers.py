@@ -245,6 +245,8 @@ class NotesLatexPrinter(LatexPrinter):
         return inner if isinstance(M, sp.MatrixSymbol) else rf"\left({inner}\right)"
 
     def _print_Inverse(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Xᵀ)⁻¹ as X⁻ᵀ
+            return rf"{self._inverted(e.arg.arg)}^{{-T}}"
         return rf"{self._inverted(e.arg)}^{{-1}}"
 
     def _print_Function(self, e, exp=None):
@@ -393,6 +395,8 @@ class NotesStrPrinter(StrPrinter):
         return inner if isinstance(M, sp.MatrixSymbol) else f"({inner})"
 
     def _print_Inverse(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Xᵀ)⁻¹ as X⁻ᵀ
+            return f"{self._inverted(e.arg.arg)}⁻ᵀ"
         return f"{self._inverted(e.arg)}⁻¹"
 
     def _print_MatPow(self, e):
