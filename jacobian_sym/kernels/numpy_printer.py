@@ -143,6 +143,12 @@ class ClosedFormPrinter(NumPyPrinter):
             return f"{self._module}.reshape({code}, (1, 1))"
         return group(code)
 
+    def _print_Det(self, e):
+        return f"{self._module}.linalg.det({self._print(e.arg)})"
+
+    def _print_LogDet(self, e):
+        return f"{self._module}.linalg.slogdet({self._print(e.arg)})[1]"
+
     def _print_Trace(self, e):
         return f"{self._module}.trace({self._print(e.arg)})"
 
