@@ -62,7 +62,8 @@ class Det(sp.Determinant):
 
     def doit(self, **hints):
         """The determinant of an explicit matrix (the proofs put one in for X); else itself."""
-        return _explicit(self.arg)[1] if isinstance(self.arg, sp.MatrixBase) else self
+        arg = _explicit_value(self.arg)
+        return _explicit(arg)[1] if arg is not None else self
 
     def _latex(self, printer):
         return rf"\det {printer._print(self.arg)}"
@@ -92,7 +93,8 @@ class LogDet(sp.Expr):
 
     def doit(self, **hints):
         """log |det| of an explicit matrix, as ½ log det² (see ``_logdet_element``); else itself."""
-        return sp.log(_explicit(self.arg)[1] ** 2) / 2 if isinstance(self.arg, sp.MatrixBase) else self
+        arg = _explicit_value(self.arg)
+        return sp.log(_explicit(arg)[1] ** 2) / 2 if arg is not None else self
 
     def _numpycode(self, printer):
         return f"{printer._module_format(printer._module + '.linalg.slogdet')}({printer._print(self.arg)})[1]"
@@ -102,6 +104,16 @@ class LogDet(sp.Expr):
 
     def _sympystr(self, printer):
         return f"log|det {printer._print(self.arg)}|"
+
+
+def _explicit_value(A):
+    """A as an explicit matrix when it is one or a product, sum … of explicit matrices, else None."""
+    if isinstance(A, sp.MatrixBase):
+        return A
+    if A.free_symbols and any(isinstance(s, sp.MatrixSymbol) for s in A.free_symbols):
+        return None
+    value = A.doit()
+    return value if isinstance(value, sp.MatrixBase) else None
 
 
 #: explicit inverses already computed (the proofs read all n² elements of one matrix)
@@ -116,6 +128,13 @@ def _explicit(A):
             _EXPLICIT.clear()
         _EXPLICIT[key] = (key.adjugate(method="berkowitz"), key.det(method="berkowitz"))
     return _EXPLICIT[key]
+
+
+def explicit_inverse(A) -> sp.ImmutableMatrix:
+    """A⁻¹ of an explicit matrix as its adjugate over its determinant (exact; no pivoting that a
+    50-digit number near zero could mislead)."""
+    adjugate, det = _explicit(A)
+    return sp.ImmutableMatrix(adjugate / det)
 
 
 def _inv_element(ix, i, j, A):
