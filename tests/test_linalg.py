@@ -168,3 +168,33 @@ def test_the_references_form_holds_as_a_claim(case):
     v = _variables(shapes)
     verdict = js.check(build(v), v[wrt], claim, layout="denominator")
     assert verdict.ok, (source, claim, verdict)
+
+
+#: forms a reader writes that hold only for a symmetric X (the transpose dropped): refused for a general X
+NOT_FOR_A_GENERAL_X = [
+    ("logdet", r"X^{-1}"),
+    ("aT_Xinv_b", r"-X^{-1} a b^T X^{-1}"),
+    ("tr_A_Xinv_B", "-(inv(X) @ B @ A @ inv(X))"),
+    ("mahalanobis_s", "-2 * inv(S) @ (x - s)"),
+]
+
+
+@pytest.mark.parametrize("name, claim", NOT_FOR_A_GENERAL_X, ids=[n for n, _ in NOT_FOR_A_GENERAL_X])
+def test_a_form_right_only_for_symmetric_matrices_is_refused(name, claim):
+    _, source, shapes, build, wrt, *_ = next(c for c in CASES if c[0] == name)
+    v = _variables(shapes)
+    assert js.check(build(v), v[wrt], claim, layout="denominator").ok is False, (source, claim)
+
+
+def test_a_singular_matrix_is_one_clear_error_from_the_kernel():
+    S, x = js.matrix("S", "n", "n"), js.vector("x", "n")
+    f = js.kernel(js.backprop(js.Model.build(x.T @ js.inv(S) @ x + js.logdet(S), title="uses inv")))
+    with pytest.raises(js.SingularMatrixError, match="singular"):
+        f(x=np.ones((2, 1)), S=np.array([[1.0, 2.0], [2.0, 4.0]]))
+
+
+def test_a_kernel_never_forms_an_inverse_a_solve_gives():
+    S, x = js.matrix("S", "n", "n"), js.vector("x", "n")
+    source = js.codegen(js.backprop(js.Model.build(x.T @ js.inv(S) @ x, title="quadratic")))
+    body = source[source.index("    _check("):]
+    assert "_solve(" in body and "_inv(" not in body and "np.linalg.inv" not in body
