@@ -198,3 +198,23 @@ def test_a_kernel_never_forms_an_inverse_a_solve_gives():
     source = js.codegen(js.backprop(js.Model.build(x.T @ js.inv(S) @ x, title="quadratic")))
     body = source[source.index("    _check("):]
     assert "_solve(" in body and "_inv(" not in body and "np.linalg.inv" not in body
+
+
+# ----- the model file -----
+def _gaussian_nll(x, mu, Sigma):
+    """½ (x − μ)ᵀ Σ⁻¹ (x − μ) + ½ log|det Σ| from the textbook density (Bishop, PRML §2.3, without
+    its constant), by NumPy's solve and slogdet."""
+    r = x - mu
+    return float(0.5 * (r.T @ np.linalg.solve(Sigma, r)).item() + 0.5 * np.linalg.slogdet(Sigma)[1])
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_gaussian_nll_model_file_against_central_differences(n):
+    f = js.kernel(js.backprop(js.Model.from_toml("derivations/gaussian_nll.toml")))
+    rng = np.random.default_rng(n)
+    A = rng.normal(size=(n, n))
+    arrays = {"x": rng.normal(size=(n, 1)), "mu": rng.normal(size=(n, 1)), "Sigma": A @ A.T + n * np.eye(n)}
+    out = f(**arrays)
+    assert float(np.asarray(out["J"]).reshape(())) == pytest.approx(_gaussian_nll(**arrays), rel=1e-12)
+    for name in ("mu", "Sigma"):
+        assert rel_error(out[name], central_differences(_gaussian_nll, arrays, name)) < 1e-7, name
