@@ -21,6 +21,7 @@ from jacobian_sym.errors import (
     JacobianSymError,
     ParseError,
     ShapeError,
+    SingularMatrixError,
     SizeError,
     UnknownFunctionError,
 )
@@ -65,7 +66,8 @@ def function(name: str):
 
 __all__ = [
     "ClaimError", "ClosedFormError", "DerivationError", "JacobianSymError", "Node", "ParseError", "ShapeError",
-    "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "ones", "row", "scalar",
+    "SingularMatrixError", "SizeError", "UnknownFunctionError", "apply", "constant", "function", "matrix", "ones",
+    "row", "scalar",
     "size",
     "vector", "Finding", "Verdict",
     "AuditReport", "audit", "notes_audit", "check", "errata", "Backprop", "backprop", "Gradcheck", "Kernel",

@@ -40,3 +40,7 @@ class SizeError(JacobianSymError):
 
 class BatchError(ShapeError):
     """A model whose loss over a batch would not be the sum of its one-example losses."""
+
+
+class SingularMatrixError(JacobianSymError):
+    """A matrix that an inverse, a solve or a log-determinant needs nonsingular is singular."""

@@ -22,6 +22,25 @@ def _softmax(node, a):
     return e / e.sum(axis=ax, keepdims=True)
 
 
+def _gauss_jordan(a):
+    """(A⁻¹, det A) by Gauss–Jordan elimination with partial pivoting, in long double (NumPy's linalg
+    has no long double): the textbook algorithm, not the package's LAPACK calls."""
+    n = a.shape[0]
+    m = np.hstack([np.asarray(a, dtype=np.longdouble), np.eye(n, dtype=np.longdouble)])
+    det = np.longdouble(1)
+    for col in range(n):
+        pivot = col + int(np.argmax(np.abs(m[col:, col])))
+        if pivot != col:
+            m[[col, pivot]] = m[[pivot, col]]
+            det = -det
+        det *= m[col, col]
+        m[col] /= m[col, col]
+        for row in range(n):
+            if row != col:
+                m[row] -= m[row, col] * m[col]
+    return m[:, n:], det
+
+
 FORWARD = {
     "matmul": lambda n, a, b: a @ b,
     "transpose": lambda n, a: np.transpose(a),
@@ -68,6 +87,10 @@ FORWARD = {
     "cross_entropy": lambda n, y, p: np.array([[-(y * np.log(p)).sum()]]),
     "binary_cross_entropy": lambda n, y, p: np.array([[-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum()]]),
     "mse": lambda n, y, p: np.array([[0.5 * ((p - y) ** 2).sum()]]),
+    "inv": lambda n, a: _gauss_jordan(a)[0],
+    "solve": lambda n, a, b: _gauss_jordan(a)[0] @ b,
+    "det": lambda n, a: np.array([[_gauss_jordan(a)[1]]]),
+    "logdet": lambda n, a: np.array([[np.log(np.abs(_gauss_jordan(a)[1]))]]),
 }
 
 

@@ -62,6 +62,13 @@ def _model_using(name):
         y = js.vector("y", "n", one_hot=name == "cross_entropy")
         p = js.softmax(z) if name == "cross_entropy" else js.sigmoid(z) if name == "binary_cross_entropy" else z
         return js.apply(name, y, p)
+    if op.kind == "linalg":  # of a square parameter (random normal: nonsingular), read by weights
+        A, v = js.matrix("A", "n", "n"), js.vector("v", "n")
+        if name == "solve":
+            return js.sum(js.vector("c", "n") * js.solve(A, v))
+        if name == "inv":
+            return js.sum(js.matrix("C", "n", "n") * js.inv(A))
+        return js.apply(name, A)
     if op.arity == 2:
         if name == "pow":  # by a number: (W x) ** (1/3), W x > 0 in the check below
             return js.sum(js.vector("v", "n") * js.apply(name, z, sp.Rational(1, 3)))

@@ -42,7 +42,9 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega", "Gamma"}
 #: words written without a backslash that are functions, not products of letters (log, ReLU, CE)
 FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "sgn", "sign", "diag", "tanh",
-                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan"}
+                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan", "det"}
+#: the bars of an absolute value |x|: opening → closing (log |X| and log |det X| are log-determinants)
+_BARS = {"|": "|", r"\lvert": r"\rvert", r"\vert": r"\vert"}
 _RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",
               r"\geq": "≥", r"\ge": "≥"}
 _STOP = {None, "+", "-", ")", "}", "]", ",", ";", "&", r"\\", "=", r"\neq", r"\ne", "<", ">", r"\leq", r"\le",
@@ -509,6 +511,15 @@ class Reader:
         return tuple(args)
 
     def call(self, fname, pos):
+        if fname.lower() in ("log", "ln") and self.peek() in _BARS:  # log |X|, log |det X|: log |det X|
+            close = _BARS[self.take()]
+            inner = self.expr()
+            self.take(close)
+            det = inner[0] == "call" and inner[1] == "det" and len(inner[2]) == 1
+            return ("call", "logdet", (inner[2][0] if det else inner,), None, pos)
+        if fname.lower() in ("log", "ln") and self.peek() == r"\det":  # log det X: the same
+            self.take()
+            return ("call", "logdet", self.call("det", pos)[2], None, pos)
         primes = 0
         while self.peek() == "'":
             self.take()

@@ -69,4 +69,9 @@ SPELLING: dict[str, Spelling] = {
     "cross_entropy": Spelling(reason=_LOSS),
     "binary_cross_entropy": Spelling(reason=_LOSS),
     "mse": Spelling(reason=_LOSS),
+    # inverse and determinants (LaTeX: X^{-1}, X^{-T}, \\det X, \\log\\det X, \\log|X|, read by the reader itself)
+    "inv": Spelling(),
+    "solve": Spelling(),
+    "det": Spelling(latex=("det",)),
+    "logdet": Spelling(),
 }

@@ -17,6 +17,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims import latex
+from jacobian_sym.claims.linalg_claims import inverse, is_square_matrix, linalg_call, solved
 from jacobian_sym.claims.printed import is_printed, to_latex
 from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.errors import JacobianSymError, ParseError
@@ -130,6 +131,11 @@ def _from_ast(node):
             if len(node.args) != 1 or node.keywords:
                 raise ClaimError("eye takes one size: eye(n)", source="claim", col=pos)
             return ("eye", _size_arg(node.args[0]), pos)
+        if name == "solve":  # NumPy's name: A⁻¹ b
+            if len(node.args) != 2 or node.keywords:
+                raise ClaimError("solve takes a square matrix and a right-hand side: solve(A, b)", source="claim",
+                                 col=pos)
+            return ("solve", *(_from_ast(a) for a in node.args), pos)
         if name == "matrix_power":  # NumPy's name: X X … X (k times); ** stays element-wise
             if len(node.args) != 2 or node.keywords:
                 raise ClaimError("matrix_power takes a square matrix and a whole exponent: matrix_power(X, 3)",
@@ -250,8 +256,12 @@ def _narrow(node):
         exponent = node[2]
         if exponent[0] == "num":
             return ("pow", _narrow(node[1]), _checked_exponent(exponent[1], pos), pos)
+        if exponent[0] == "neg" and exponent[1][0] == "num" and exponent[1][1] == 1:  # X^{-1}
+            return ("inv", _narrow(node[1]), pos)
         if exponent[0] == "neg" and exponent[1][0] == "num":
             return ("pow", _narrow(node[1]), _checked_exponent(-exponent[1][1], pos), pos)
+        if exponent[0] == "neg" and exponent[1][0] == "sym" and exponent[1][1] == "T":  # X^{-T}
+            return ("T", ("inv", _narrow(node[1]), pos), pos)
         shown = exponent[1] if exponent[0] in ("num", "sym") else "…"
         raise ClaimError(f"a superscript is ^T or a whole or half number, not ^{shown}", source="claim", col=pos)
     return _refuse(_NOT_IN_CLAIMS.get(kind, kind), pos)
@@ -433,6 +443,11 @@ class Builder:
             if node[2] == 0:
                 return sp.Identity(base.shape[0])
             return base if node[2] == 1 else sp.MatMul(*[base] * node[2])
+        if kind == "inv":  # X^{-1}: the inverse of a square matrix; of a number or a vector its reciprocal
+            base = self.build(node[1])
+            return inverse(base, self.fail, pos) if is_square_matrix(base) else self.build(("pow", node[1], -1, pos))
+        if kind == "solve":
+            return solved(self.build(node[1]), self.build(node[2]), self.fail, pos)
         if kind == "call":
             return self.call(node[1], self.build(node[2]), pos, node[3])
         if kind == "applied":  # f(x): a call of a function the target has, else the product f x
@@ -528,6 +543,8 @@ class Builder:
         reason = SPELLING[base].reason if base in SPELLING else None
         if reason is not None:
             self.fail(f"{fname} cannot appear in a claim: {reason}", pos)
+        if op.kind == "linalg" and not primes:
+            return linalg_call(base, arg, self.fail, pos)
         if op.function is not None:
             fn = op.function
             for _ in range(primes):

@@ -336,5 +336,23 @@ def apply(op_name: str, *args, **params) -> Node:
         takes = f"takes only {', '.join(op.params)}" if op.params else "takes no keyword arguments"
         raise JacobianSymError(f"{op_name} {takes}, not {', '.join(unknown)}")
     nodes = tuple(as_node(a) for a in args)
+    if op_name == "matmul":
+        solved = _solved(*nodes)
+        if solved is not None:
+            return solved
     shape = op.shape(*(n.shape for n in nodes), **params)
     return Node(op_name, nodes, shape, None, tuple(sorted(params.items())))
+
+
+def _unnamed(node: Node, op_name: str) -> bool:
+    return node.op == op_name and node.name is None
+
+
+def _solved(left: Node, right: Node) -> Node | None:
+    """A⁻¹ B as solve(A, B), and (L A⁻¹) B as L solve(A, B): a product with an (unnamed) inverse is
+    a solve, so that no kernel forms an inverse a solve gives; None for any other product."""
+    if _unnamed(left, "inv"):
+        return apply("solve", left.args[0], right)
+    if _unnamed(left, "matmul") and _unnamed(left.args[1], "inv"):
+        return apply("matmul", left.args[0], apply("solve", left.args[1].args[0], right))
+    return None

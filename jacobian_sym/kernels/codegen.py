@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jacobian_sym.engine.derive import Derivation
-from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.errors import JacobianSymError, SingularMatrixError
 from jacobian_sym.kernels.backends import get_backend
 from jacobian_sym.kernels.closed_kernel import check_derivation_kernel, derivation_source
 from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, plan
@@ -155,6 +155,8 @@ class Kernel(Displayed):
         try:
             return getattr(self.module, self.name)(check=check, **arrays)
         except self.module.InputError as err:
+            if type(err).__name__ == "SingularMatrixError":
+                raise SingularMatrixError(str(err)) from None
             raise KernelInputError(str(err)) from None
         except TypeError as err:  # a keyword the function does not take
             raise KernelInputError(str(err)) from None

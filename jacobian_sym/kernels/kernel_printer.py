@@ -22,6 +22,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.linalg_code import inverse_code, solve_chain
 from jacobian_sym.kernels.lowering import NUMPY, OVERFLOW_SAFE_DERIVATIVES, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
@@ -90,6 +91,9 @@ class KernelPrinter(ClosedFormPrinter):
     def _chain(self, mats) -> str:
         if len(mats) == 1:
             return self._operand(mats[0])
+        solved = solve_chain(mats, self._chain, self._operand)
+        if solved is not None:
+            return solved
         numbers = [m for m in mats if _one_by_one_symbol(m)]
         scalars = " * ".join(f"_scalar({self._operand(m)})" for m in numbers)
         if numbers and len(numbers) < len(mats):  # 1/J in (h ∘ tanh′(z)) 1/J: the loss is a NumPy scalar
@@ -130,7 +134,12 @@ class KernelPrinter(ClosedFormPrinter):
     def _operand(self, m):
         return group(self._print(m))
 
+    def _print_Inverse(self, e):
+        return inverse_code(e, self._operand)
+
     def _print_Transpose(self, e):
+        if isinstance(e.arg, sp.Inverse):
+            return inverse_code(e, self._operand)
         if isinstance(e.arg, sp.Transpose):  # (Aᵀ)ᵀ is A: no .T.T in the source
             return self._print(e.arg.arg)
         return f"{self._operand(e.arg)}.T"

@@ -59,6 +59,11 @@ NUMPY: dict[str, str] = {
     "cross_entropy": "_cross_entropy({0}, {1})",
     "binary_cross_entropy": "_binary_cross_entropy({0}, {1})",
     "mse": "0.5 * {np}sum(({1} - {0}) ** 2)",
+    # inverse and determinants: the runtime's checked helpers (a singular matrix is refused, not NaN)
+    "inv": "_inv({0})",
+    "solve": "_solve({0}, {1})",
+    "det": "_det({0})",
+    "logdet": "_logdet({0})",
 }
 
 #: first derivatives computed from the argument in a form that keeps its relative precision where the

@@ -143,6 +143,12 @@ class ClosedFormPrinter(NumPyPrinter):
             return f"{self._module}.reshape({code}, (1, 1))"
         return group(code)
 
+    def _print_Det(self, e):
+        return f"{self._module}.linalg.det({self._print(e.arg)})"
+
+    def _print_LogDet(self, e):
+        return f"{self._module}.linalg.slogdet({self._print(e.arg)})[1]"
+
     def _print_Trace(self, e):
         return f"{self._module}.trace({self._print(e.arg)})"
 
@@ -159,7 +165,8 @@ def numeric_function(args, expr):
 
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
-           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf")}
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf",
+                        "_inv", "_solve", "_det", "_logdet")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -87,8 +87,13 @@ def _not_finite_where_smooth(fn, numeric, arrays, b, rng) -> str | None:
         for where, fill in START_POINTS.items():
             at = {**arrays, name: fill(arrays[name])}
             with np.errstate(all="ignore"):
-                out = fn(check=False, **{k: v.copy() for k, v in at.items()
-                                         if not b.model.variables[k].attr("constant")})
+                try:
+                    out = fn(check=False, **{k: v.copy() for k, v in at.items()
+                                             if not b.model.variables[k].attr("constant")})
+                except ValueError as err:  # a singular matrix at zeros or ones is refused, not a NaN
+                    if type(err).__name__ == "SingularMatrixError":
+                        continue
+                    raise
                 if not (np.isfinite(numeric.loss(at)) and np.all(np.isfinite(out["J"]))):
                     continue
             if not np.all(np.isfinite(out.get(name))) and _smooth_at(numeric, at, name, rng):

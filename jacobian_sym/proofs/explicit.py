@@ -15,6 +15,7 @@ from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.linalg import explicit_inverse
 from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.proofs.report import Check
 
@@ -201,6 +202,8 @@ def _bottom_up(expr, values, sizes, mapping, memo):
             for m in matrices[1:]:
                 out = out.multiply_elementwise(m)
         out = sp.ImmutableMatrix(out)
+    elif isinstance(expr, sp.Inverse):
+        out = explicit_inverse(_bottom_up(expr.arg, values, sizes, mapping, memo))
     elif isinstance(expr, sp.DiagMatrix):
         v = _bottom_up(expr.args[0], values, sizes, mapping, memo)
         out = sp.ImmutableMatrix(sp.diag(*list(v))) if isinstance(v, sp.MatrixBase) else \

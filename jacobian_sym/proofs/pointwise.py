@@ -29,7 +29,7 @@ from jacobian_sym.graph.indexed import Graph
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.table import get_op
-from jacobian_sym.proofs import tape
+from jacobian_sym.proofs import linalg_adjoints, tape
 from jacobian_sym.proofs.explicit import evaluate_explicit
 
 DIGITS = 50
@@ -163,6 +163,8 @@ class PointwiseGraph:
         self.adjoints = self.reverse(sp.Matrix([[1]])) if (rows, cols) == (1, 1) else {}
 
     def _forward(self, node, rows, cols) -> list:
+        if node.op in linalg_adjoints.OPS:  # as matrices: their element formulas grow factorially
+            return linalg_adjoints.forward(node.op, self._arg_numbers(node))
         formulas, env = self._formulas(node), self._env(node)
         try:
             return [formulas[p, q].value(env) for p in range(rows) for q in range(cols)]
@@ -212,8 +214,25 @@ class PointwiseGraph:
                     adjoints[id(a)] = down if before is None else [x + y for x, y in zip(before, down)]
         return _Adjoints(adjoints, self._shapes, digits)
 
+    def _arg_numbers(self, node) -> list:
+        """Each argument of ``node`` as (rows, cols, its elements as numbers, row-major)."""
+        return [(*self._shapes[id(self.graph.canonical(a))], self._numbers[id(self.graph.canonical(a))])
+                for a in node.args]
+
+    def _hand_down_matrices(self, node, G) -> dict:
+        """``_hand_down`` of an inverse, a solve or a determinant, by the rule (``linalg_adjoints``)."""
+        symbols = self._cached(node)[1]
+        terms: dict = {}
+        down = linalg_adjoints.adjoints(node.op, self._arg_numbers(node), self._numbers[id(node)], G)
+        for a, numbers in zip(node.args, down):
+            for s, x in zip(symbols[id(self.graph.canonical(a))], numbers):
+                terms[s] = terms.get(s, 0) + x
+        return terms
+
     def _hand_down(self, node, G) -> dict:
         """{argument element symbol: Σ_pq G_pq ∂node_pq/∂symbol} at the point."""
+        if node.op in linalg_adjoints.OPS:
+            return self._hand_down_matrices(node, G)
         formulas, env = self._formulas(node), self._env(node)
         cols = concrete(node.shape, self.sizes)[1]
         terms: dict = {}

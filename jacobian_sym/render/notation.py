@@ -64,6 +64,11 @@ NOTATION: dict[str, Notation] = {
     "cross_entropy": Notation(r"\operatorname{CE}({0}, {1})", "CE({0}, {1})"),
     "binary_cross_entropy": Notation(r"\operatorname{BCE}({0}, {1})", "BCE({0}, {1})"),
     "mse": Notation(r"\tfrac12\left\lVert {1} - {0} \right\rVert^2", "½‖{1} - {0}‖²"),
+    # inverse and determinants
+    "inv": Notation("{0}^{-1}", "{0}⁻¹"),
+    "solve": Notation("{0}^{-1} {1}", "{0}⁻¹ {1}"),
+    "det": Notation(r"\det {0}", "det {0}"),
+    "logdet": Notation(r"\log\left\lvert \det {0} \right\rvert", "log|det {0}|"),
 }
 
 

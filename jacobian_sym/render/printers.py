@@ -233,10 +233,21 @@ class NotesLatexPrinter(LatexPrinter):
         return "I"
 
     def _print_Transpose(self, e):
+        if isinstance(e.arg, sp.Inverse):  # (X⁻¹)ᵀ as X⁻ᵀ
+            return rf"{self._inverted(e.arg.arg)}^{{-T}}"
         inner = self._print(e.arg)
         if _is_application(e.arg):
             return rf"{inner}^{{T}}"
         return rf"\left({inner}\right)^{{T}}"
+
+    def _inverted(self, M):
+        inner = self._print(M)
+        return inner if isinstance(M, sp.MatrixSymbol) else rf"\left({inner}\right)"
+
+    def _print_Inverse(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Xᵀ)⁻¹ as X⁻ᵀ
+            return rf"{self._inverted(e.arg.arg)}^{{-T}}"
+        return rf"{self._inverted(e.arg)}^{{-1}}"
 
     def _print_Function(self, e, exp=None):
         # (SymPy dispatches a Function subclass on its own name only, never on ElementFunction)
@@ -374,8 +385,19 @@ class NotesStrPrinter(StrPrinter):
         return f"{self.parenthesize(e.base, 60)}^{self.parenthesize(e.exp, 60)}"
 
     def _print_Transpose(self, e):
+        if isinstance(e.arg, sp.Inverse):  # (X⁻¹)ᵀ as X⁻ᵀ
+            return f"{self._inverted(e.arg.arg)}⁻ᵀ"
         inner = self._print(e.arg)
         return f"{inner}ᵀ" if _is_application(e.arg) else f"({inner})ᵀ"
+
+    def _inverted(self, M):
+        inner = self._print(M)
+        return inner if isinstance(M, sp.MatrixSymbol) else f"({inner})"
+
+    def _print_Inverse(self, e):
+        if isinstance(e.arg, sp.Transpose):  # (Xᵀ)⁻¹ as X⁻ᵀ
+            return f"{self._inverted(e.arg.arg)}⁻ᵀ"
+        return f"{self._inverted(e.arg)}⁻¹"
 
     def _print_MatPow(self, e):
         """A matrix power X², (A B)³ — a product, not an element-wise power (that is A^∘2)."""
