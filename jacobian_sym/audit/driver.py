@@ -108,6 +108,10 @@ def _audit_statement(stmt, scope, reading, report, seed):
     if all(index_only(t, scope) for t in trees):
         return  # "l = 1", "k = i": a statement about indices, not values
     role = reading.roles.get(id(stmt))
+    if role is None and _sets_a_value(trees, scope):
+        report.definitions.append(_link(stmt, 1, DEFINITION, "a value the text sets (an example's input), "
+                                                             "not an identity"))
+        return
     # matrix displays with dots: a claim about index ranges (or, when they gave the shape, a declaration)
     for k in range(len(stmt.sides)):
         tree = parse_side(stmt, k, reading)
@@ -172,6 +176,20 @@ def _audit_statement(stmt, scope, reading, report, seed):
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
         report.links.append(link)
+
+
+def _sets_a_value(trees, scope) -> bool:
+    """``y = 2`` where y is a variable or was itself set to a number (``if x = 4, y = -3`` … ``if the
+    inputs are x = 4, y = 2``): the text sets a value for an example; it is no identity to check."""
+    if len(trees) != 2 or any(isinstance(t, Exception) for t in trees):
+        return False
+    left, right = trees
+    if left[0] != "sym" or left[2] or any(n[0] == "sym" for n in latex.walk(right)):
+        return False
+    var = scope.var(left[1])
+    return var is None or var.kind == "leaf" or (
+        var.kind == "defined" and var.definition is not None
+        and not any(n[0] == "sym" for n in latex.walk(var.definition)))
 
 
 def _again(left, scope) -> str:

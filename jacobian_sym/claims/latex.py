@@ -155,8 +155,10 @@ class Reader:
         return tok in _STOP or (tok == "." and self.peek(1) is None) or (tok in (r"\|", r"\Vert") and self.norms > 0)
 
     def raw_group(self) -> list[str]:
-        """A braced group's tokens, or one token (for sub- and superscripts)."""
+        """A braced group's tokens, or one token (for sub- and superscripts). Unbraced, a script is one
+        character, as TeX reads it: ``\\beta_ix_i`` is β_i x_i, not β with the index "ix"."""
         if self.peek() != "{":
+            self._one_character()
             return [self.take()]
         self.take("{")
         out, depth = [], 0
@@ -172,6 +174,14 @@ class Reader:
                     return out
                 depth -= 1
             out.append(tok)
+
+    def _one_character(self):
+        """A run of letters after ^ or _ unbraced: its first letter is the script, the rest follows
+        (TeX's rule: ``x^Ty`` is xᵀy, ``A^TBA`` is Aᵀ B A)."""
+        tok = self.peek()
+        if tok is not None and len(tok) > 1 and tok.isalpha():
+            _, col = self.tokens[self.i]
+            self.tokens[self.i:self.i + 1] = [(tok[0], col), (tok[1:], col + 1)]
 
     def sub_reader(self, want_close="}"):
         """The expression inside a braced group."""
@@ -313,6 +323,7 @@ class Reader:
                 return node
 
     def _superscript(self, node, pos):
+        self._one_character()
         if self.peek() == "{" and self.peek(1) in ("T", "\\top", "\\intercal") and self.peek(2) == "}":
             self.raw_group()
             return ("T", node, pos)
