@@ -720,7 +720,13 @@ def derivative(ev: Evaluator, top, by):
     fresh symbols stand for the variable's value from then on (``World.cut_values``)."""
     world, scope = ev.world, ev.scope
     variable, element = _variable_of(by, ev)
-    rows, cols = world.shape(scope.var(variable))
+    var = scope.var(variable)
+    if top[0] != "sym" and var is not None and var.kind == "defined" and var.definition is not None and \
+            not any(n[0] == "sym" for n in walk(var.definition)):
+        # ∂f/∂x at an example's x = 4 is the derivative there; of an expression (df(x)/dx, f(x + h))
+        # the set value would stand in for the variable it is applied to
+        raise Undecidable(f"a derivative by {variable}, which the text set to a number for an example")
+    rows, cols = world.shape(var)
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
     inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
     top_value = scalar_of(inner.value(top))

@@ -243,6 +243,8 @@ class Reader:
             if self.at_stop():
                 self.fail("∂/∂… is applied to nothing", pos)
             return ("deriv", self.product(), by, (), pos)
+        if tok in (r"\frac", r"\dfrac", r"\tfrac"):
+            self._leibniz()
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
             self.take()
             self.raw_group()  # {\partial}
@@ -252,6 +254,37 @@ class Reader:
                 self.fail("∂/∂… is applied to nothing", pos)
             return ("deriv", operand, by, noted, pos)
         return self.postfix()
+
+    def _group_end(self, j):
+        """The index of the } closing the group that opens at token ``j`` (None if it does not)."""
+        if j >= len(self.tokens) or self.tokens[j][0] != "{":
+            return None
+        depth = 0
+        for k in range(j, len(self.tokens)):
+            depth += {"{": 1, "}": -1}.get(self.tokens[k][0], 0)
+            if depth == 0:
+                return k
+        return None
+
+    def _leibniz(self):
+        """Leibniz's \\frac{df}{dx}, \\frac{d}{dx_k}, \\frac{d}{d\\mathbf{V}}: the d's become ∂ (the reader's
+        derivative) when the denominator is d and one symbol (a letter or a Greek name, with or without an
+        index); any other fraction with a d in it is a quotient (d a size: \\frac{d}{2})."""
+        j1 = self._group_end(self.i + 1)
+        j2 = self._group_end(j1 + 1) if j1 is not None else None
+        if j2 is None:
+            return
+        num, den = self.tokens[self.i + 2:j1], self.tokens[j1 + 2:j2]
+        rest = _after_d(den)
+        if rest is None or not num or not (num[0][0] == "d" or (_after_d(num[:1]) is not None)):
+            return
+        head, *tail = rest
+        single = head.isalpha() and len(head) == 1 or head.startswith("\\") and head[1:] in GREEK
+        if not single or not (not tail or tail[0] == "_" and (len(tail) == 2 or tail[1] == "{" and tail[-1] == "}")):
+            return
+        for start, group in ((j1 + 2, den), (self.i + 2, num)):  # the later group first: indices stay valid
+            tok, col = group[0]
+            self.tokens[start:start + 1] = [(r"\partial", col)] + ([(tok[1:], col + 1)] if tok != "d" else [])
 
     def _is_operator_fraction(self):
         j = self.i + 1
@@ -679,6 +712,18 @@ def _small_tree(group, pos, reader):
         return read(text, reader.source)
     except LatexError:
         reader.fail(f"a sum's bound I cannot read: {text}", pos)
+
+
+def _after_d(group):
+    """The tokens after a leading d (``d x_k`` or ``dx _ k`` → ``x _ k``), None if it does not start
+    with d and a name."""
+    if not group or not group[0][0].startswith("d") or not group[0][0].isalpha():
+        return None
+    first = group[0][0]
+    rest = [t for t, _ in group[1:]]
+    if first == "d":
+        return rest or None
+    return [first[1:]] + rest
 
 
 def _unwrap(toks, bold_digits=False):
