@@ -499,6 +499,15 @@ class Evaluator:
         _, top, by, _notes, pos = node
         return derivative(self, top, by)
 
+    def _grad(self, node):
+        """∇_v f: ∂f/∂v arranged like v — for a column v the transpose of the notes' row (or Jacobian)."""
+        value = self.value(node[1])
+        variable, _ = _variable_of(node[1][2], self)
+        if isinstance(value, Tensor):
+            raise Undecidable("∇ of a matrix by a matrix")
+        cols = self.world.shape(self.scope.var(variable))[1]
+        return value.T if cols == 1 and is_matrix(value) else value
+
     def _matrix(self, node):
         rows = node[1]
         if any(cell[0] == "dots" for row in rows for cell in row):

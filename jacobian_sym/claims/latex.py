@@ -243,6 +243,15 @@ class Reader:
             if self.at_stop():
                 self.fail("∂/∂… is applied to nothing", pos)
             return ("deriv", self.product(), by, (), pos)
+        if tok == r"\nabla":  # \nabla_{\mathbf{x}} f: the gradient, arranged like x (d2l's ∇_x Ax = Aᵀ)
+            self.take()
+            if self.peek() != "_":
+                self.fail("∇ without the variable it is taken by (write \\nabla_x f)", pos)
+            self.take()
+            by = _small_tree(self.raw_group(), pos, self) if self.peek() == "{" else self.symbol(self.take(), pos)
+            if self.at_stop():
+                self.fail("∇ is applied to nothing", pos)
+            return ("grad", ("deriv", self.product(), by, (), pos), pos)
         if tok in (r"\frac", r"\dfrac", r"\tfrac"):
             self._leibniz()
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
