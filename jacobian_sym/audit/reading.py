@@ -571,7 +571,12 @@ def _sized_by_bound(tree, scope, dims):
 def display_of(tree):
     """(variable, last indices, rows, cols, kind) of a matrix written with its own elements and dots —
     ``[W_{11} ⋯ W_{1m}; ⋮; W_{n1} ⋯ W_{nm}]``, or of ∂J/∂W_{ij} cells — else None."""
-    if tree is None or isinstance(tree, Exception) or tree[0] != "matrix":
+    if tree is None or isinstance(tree, Exception):
+        return None
+    if tree[0] == "T":  # [x_1, x_2, …, x_n]ᵀ: a column of its elements
+        found = display_of(tree[1])
+        return found and (*found[:2], found[3], found[2], found[4])
+    if tree[0] != "matrix":
         return None
     rows = tree[1]
     base, last, kinds = None, None, set()

@@ -428,6 +428,13 @@ class Reader:
                 cols = self.expr()
                 self.take(")")
                 return ("shape", inner, cols, pos)
+            if tok == "[" and self.peek() == ",":  # [x_1, x_2, \ldots, x_n], [y, x]: a row of its entries
+                cells = [inner]
+                while self.peek() == ",":
+                    self.take()
+                    cells.append(self.expr())
+                self.take("]")
+                return ("matrix", (tuple(cells),), pos)
             self.take(")" if tok == "(" else "]")
             return self._element_of(inner, pos)
         if tok == "{":
