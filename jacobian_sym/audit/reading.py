@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from jacobian_sym.audit.context import ContextError, Scope, Var, apply_entries, child
 from jacobian_sym.audit.document import Document, Statement
+from jacobian_sym.audit.prose_shapes import stated_shapes
 from jacobian_sym.claims import latex
 
 
@@ -121,6 +122,10 @@ def _read_prose(scope: Scope, prose: str):
         scope.functions.setdefault(m.group(1), "generic")
     for m in re.finditer(r"element-?wise function\s+\$([A-Za-z])\$", prose):
         scope.functions.setdefault(m.group(1), "generic")
+    for name, shape in stated_shapes(prose):  # "$X$ is a $n \times m$ matrix"
+        if name not in scope.fixed and scope.vars.get(name) is None:
+            scope.vars[name] = Var(name, shape, "leaf", origin="the text")
+            scope.orientation.setdefault(name, "matrix")
 
 
 # ----- statements -----
