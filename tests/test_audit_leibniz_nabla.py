@@ -110,3 +110,28 @@ def test_a_new_value_for_an_example_is_not_a_wrong_value():
            "Later, if the inputs are $x = 4,y = 2$, the product is positive.\n")
     verdicts = _verdicts(doc)
     assert (2, A.HOLDS) in verdicts and not _wrong(doc)
+
+
+# ----- Einstein's convention -----
+_EINSTEIN = ("# Quadratic form\nLet $A \\in \\mathbb{R}^{n \\times n}$ and "
+             "$\\mathbf{x} \\in \\mathbb{R}^{n}${said}.\n\n"
+             "$$\\mathbf{x}^\\top A \\mathbf{x} = x_iA_{ij}x_j$$\n\n"
+             "$$\\frac{d}{dx_k}(\\mathbf{x}^\\top A \\mathbf{x}) = A_{kj}x_j + x_iA_{ik}$$\n\n"
+             "$$\\frac{d}{dx_k}(\\mathbf{x}^\\top A \\mathbf{x}) = A_{kj}x_j$$\n")
+
+
+def test_einstein_sums_a_repeated_index_where_the_text_says_so():
+    """d2l's matrix calculus: xᵀAx = x_i a_ij x_j, ∂/∂x_k = a_kj x_j + x_i a_ik; the half is wrong."""
+    verdicts = _verdicts(_EINSTEIN.replace("{said}", ", written in Einstein notation"))
+    assert verdicts == [(4, A.HOLDS), (6, A.HOLDS), (8, A.FAILS)]
+
+
+def test_an_implied_sum_the_text_does_not_declare_is_not_a_wrong_value():
+    verdicts = _verdicts(_EINSTEIN.replace("{said}", ""))
+    assert [v for _, v in verdicts] == [A.UNDECIDABLE] * 3
+
+
+def test_a_written_sum_is_not_summed_twice():
+    doc = ("# Dot\nLet $\\mathbf{a} \\in \\mathbb{R}^{n}$ and $\\mathbf{x} \\in \\mathbb{R}^{n}$, "
+           "in Einstein notation.\n\n$$\\mathbf{a}^\\top \\mathbf{x} = \\sum_{i=1}^{n} a_ix_i = a_ix_i$$\n")
+    assert _verdicts(doc) == [(4, A.HOLDS), (4, A.HOLDS)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from jacobian_sym.audit import einstein
 from jacobian_sym.audit import verdicts as A
 from jacobian_sym.audit.context import read_context, symbols_of
 from jacobian_sym.audit.corrections import derived
@@ -141,6 +142,11 @@ def _audit_statement(stmt, scope, reading, report, seed):
             why = next((usable[j] for j in range(k) if usable[j]), None)
             results[k] = (A.UNDECIDABLE, f"the side before it has no value: {why}" if why else
                           "no side before it has a value", None)
+        elif (reading.einstein is None or stmt.line < reading.einstein) and \
+                (implied := _implied_sum(sides[ref], sides[k], scope)):
+            results[k] = (A.UNDECIDABLE, f"the index {implied} is repeated in a product with no Σ written, and the "
+                          "other side does not have it: a sum the line does not write (Einstein's convention? "
+                          "say so in the text)", None)
         else:
             results[k] = _decide(sides[ref], sides[k], scope, stmt, seed)
     # the first side is the odd one out when the rest agree among themselves
@@ -176,6 +182,17 @@ def _audit_statement(stmt, scope, reading, report, seed):
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
         report.links.append(link)
+
+
+def _implied_sum(a, b, scope) -> str | None:
+    """An index one side repeats in a product (x_i a_ij x_j) that the other side does not have free (a
+    size, as the n of β_n x_n, is no index)."""
+    for one, other in ((a, b), (b, a)):
+        if one.error is None and other.error is None:
+            extra = sorted(ix for ix in einstein.repeated(one.tree) - set(other.free) if not scope.is_size(ix))
+            if extra:
+                return extra[0]
+    return None
 
 
 def _sets_a_value(trees, scope) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit import einstein
 from jacobian_sym.audit.context import ContextError, Scope, Var, apply_entries, child
 from jacobian_sym.audit.document import Document, Statement
 from jacobian_sym.audit.prose_shapes import stated_shapes
@@ -25,6 +26,8 @@ class Reading:
     trees: dict = field(default_factory=dict)  # (id(statement), k) → tree or LatexError
     #: names the text shows alone in inline math ("labels $\\mathbf{y}$"): the document's variables
     mentioned: set = field(default_factory=set)
+    #: the line from which the document writes Einstein's convention (a repeated index is summed), if it does
+    einstein: int | None = None
 
 
 def parse_side(stmt: Statement, k: int, reading: Reading):
@@ -32,14 +35,17 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
     if key not in reading.trees:
         side = stmt.sides[k]
         try:
-            reading.trees[key] = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
+            tree = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
+            einstein_from = reading.einstein
+            reading.trees[key] = einstein.summed(tree) if einstein_from is not None and \
+                stmt.line >= einstein_from else tree
         except latex.LatexError as err:
             reading.trees[key] = err
     return reading.trees[key]
 
 
 def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Reading:
-    reading = Reading({})
+    reading = Reading({}, einstein=einstein.declared_from(doc))
     root = Scope("the document")
     if shapes:
         apply_entries(root, {k: ("shape", v, False) for k, v in shapes.items()}, "--shape")
