@@ -135,3 +135,30 @@ def test_a_written_sum_is_not_summed_twice():
     doc = ("# Dot\nLet $\\mathbf{a} \\in \\mathbb{R}^{n}$ and $\\mathbf{x} \\in \\mathbb{R}^{n}$, "
            "in Einstein notation.\n\n$$\\mathbf{a}^\\top \\mathbf{x} = \\sum_{i=1}^{n} a_ix_i = a_ix_i$$\n")
     assert _verdicts(doc) == [(4, A.HOLDS), (4, A.HOLDS)]
+
+
+# ----- a_{ij} of A -----
+def test_the_small_letter_of_a_shown_matrix_with_two_indices_is_its_element():
+    from jacobian_sym.audit import elements
+    tree = latex.read(r"\sum_k u_{ik}v_{kb}")
+    lifted = elements.lifted(tree, {"U", "V"})
+    names = {n[1] for n in latex.walk(lifted) if n[0] == "sym"}
+    assert names == {"U", "V"}
+    assert elements.lifted(tree, {"U"}) != tree and "v" in {n[1] for n in latex.walk(elements.lifted(tree, {"U"}))
+                                                           if n[0] == "sym"}
+
+
+def test_a_small_letter_used_otherwise_in_the_statement_stays():
+    from jacobian_sym.audit import elements
+    tree = latex.read(r"x_{ij} + x_i")  # x_i of a vector x beside x_{ij}: not X's element
+    assert elements.lifted(tree, {"X"}) == tree
+    assert elements.capitals([r"\mathbf{X} - \mathbf{U}\mathbf{V}", "W_{ij}", r"\mathbb{R}"]) == {"X", "U", "V"}
+
+
+def test_elements_of_stated_matrices_are_checked():
+    """d2l: Σ_k u_ik v_kb = [UV]_ib; also [VᵀUᵀ]_bi ((UV)ᵀ = VᵀUᵀ); the indices swapped are wrong."""
+    doc = ("# Product\nSuppose that $\\mathbf{U}$ is an $n \\times r$ and $\\mathbf{V}$ is an $r \\times m$.\n\n"
+           "$$\\sum_k u_{ik}v_{kb} = [\\mathbf{U}\\mathbf{V}]_{ib}$$\n\n"
+           "$$\\sum_k u_{ik}v_{kb} = [\\mathbf{V}^\\top\\mathbf{U}^\\top]_{bi}$$\n\n"
+           "$$\\sum_k u_{ik}v_{kb} = [\\mathbf{U}\\mathbf{V}]_{bi}$$\n")
+    assert _verdicts(doc) == [(4, A.HOLDS), (6, A.HOLDS), (8, A.FAILS)]

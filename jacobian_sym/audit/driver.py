@@ -86,6 +86,11 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     return report
 
 
+#: the prose before a chain of notations: "the following expressions are equivalent", "the following
+#: notational conventions … all mean the same thing" (d2l: f'(x) = y' = dy/dx = … = D_x f(x))
+_NOTATIONS = re.compile(r"(?:notational conventions?|notations?)\b[^.]{0,80}(?:equivalent|mean the same|same thing)"
+                        r"|following expressions are equivalent", re.I)
+
 #: the prose of an optimality condition: "setting it equal to zero yields", "set the gradient to 0"
 _SETS_ZERO = re.compile(r"\bsett?(?:ing)?\b[^.]{0,40}\b(?:equal to |to )(?:zero|0)\b", re.I)
 
@@ -109,6 +114,10 @@ def _audit_statement(stmt, scope, reading, report, seed):
     if all(index_only(t, scope) for t in trees):
         return  # "l = 1", "k = i": a statement about indices, not values
     role = reading.roles.get(id(stmt))
+    if stmt.display and len(stmt.sides) > 2 and _NOTATIONS.search(stmt.prose or ""):
+        report.definitions.append(_link(stmt, 1, DEFINITION, "a list of notations for one thing, as the text "
+                                                             "says: not identities"))
+        return
     if role is None and _sets_a_value(trees, scope):
         report.definitions.append(_link(stmt, 1, DEFINITION, "a value the text sets (an example's input), "
                                                              "not an identity"))

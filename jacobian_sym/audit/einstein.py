@@ -25,7 +25,7 @@ def declared_from(doc) -> int | None:
 
 
 def _index_letters(node) -> list[str]:
-    if node[0] == "sym":
+    if node[0] in ("sym", "elem"):  # x_i, [A + Aᵀ]_{ki}
         return [ix for ix in node[2] if re.fullmatch(r"[a-z]", ix)]
     return []
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jacobian_sym.audit import einstein
+from jacobian_sym.audit import einstein, elements
 from jacobian_sym.audit.context import ContextError, Scope, Var, apply_entries, child
 from jacobian_sym.audit.document import Document, Statement
 from jacobian_sym.audit.prose_shapes import stated_shapes
@@ -28,6 +28,9 @@ class Reading:
     mentioned: set = field(default_factory=set)
     #: the line from which the document writes Einstein's convention (a repeated index is summed), if it does
     einstein: int | None = None
+    #: the single capitals each section's math writes alone (their small letters with two indices are
+    #: their elements: audit/elements.py)
+    capitals: dict = field(default_factory=dict)
 
 
 def parse_side(stmt: Statement, k: int, reading: Reading):
@@ -36,6 +39,9 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
         side = stmt.sides[k]
         try:
             tree = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
+            shown = reading.capitals.get(stmt.section.path)
+            if shown:
+                tree = elements.lifted(tree, shown)
             einstein_from = reading.einstein
             reading.trees[key] = einstein.summed(tree) if einstein_from is not None and \
                 stmt.line >= einstein_from else tree
@@ -46,6 +52,10 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
 
 def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Reading:
     reading = Reading({}, einstein=einstein.declared_from(doc))
+    for section in doc.sections:
+        texts = [side.text for stmt in doc.statements if stmt.section.path == section.path for side in stmt.sides]
+        reading.capitals[section.path] = elements.capitals(
+            texts + elements.math_of("".join(doc.prose.get(section.path, []))))
     root = Scope("the document")
     if shapes:
         apply_entries(root, {k: ("shape", v, False) for k, v in shapes.items()}, "--shape")
