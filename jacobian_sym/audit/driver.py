@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from jacobian_sym.audit import einstein
 from jacobian_sym.audit import verdicts as A
 from jacobian_sym.audit.context import read_context, symbols_of
 from jacobian_sym.audit.corrections import derived
@@ -85,6 +86,11 @@ def audit(source, context=None, *, shapes: dict | None = None, seed: int = 0, ki
     return report
 
 
+#: the prose before a chain of notations: "the following expressions are equivalent", "the following
+#: notational conventions … all mean the same thing" (d2l: f'(x) = y' = dy/dx = … = D_x f(x))
+_NOTATIONS = re.compile(r"(?:notational conventions?|notations?)\b[^.]{0,80}(?:equivalent|mean the same|same thing)"
+                        r"|following expressions are equivalent", re.I)
+
 #: the prose of an optimality condition: "setting it equal to zero yields", "set the gradient to 0"
 _SETS_ZERO = re.compile(r"\bsett?(?:ing)?\b[^.]{0,40}\b(?:equal to |to )(?:zero|0)\b", re.I)
 
@@ -108,6 +114,14 @@ def _audit_statement(stmt, scope, reading, report, seed):
     if all(index_only(t, scope) for t in trees):
         return  # "l = 1", "k = i": a statement about indices, not values
     role = reading.roles.get(id(stmt))
+    if stmt.display and len(stmt.sides) > 2 and _NOTATIONS.search(stmt.prose or ""):
+        report.definitions.append(_link(stmt, 1, DEFINITION, "a list of notations for one thing, as the text "
+                                                             "says: not identities"))
+        return
+    if role is None and _sets_a_value(trees, scope):
+        report.definitions.append(_link(stmt, 1, DEFINITION, "a value the text sets (an example's input), "
+                                                             "not an identity"))
+        return
     # matrix displays with dots: a claim about index ranges (or, when they gave the shape, a declaration)
     for k in range(len(stmt.sides)):
         tree = parse_side(stmt, k, reading)
@@ -137,6 +151,11 @@ def _audit_statement(stmt, scope, reading, report, seed):
             why = next((usable[j] for j in range(k) if usable[j]), None)
             results[k] = (A.UNDECIDABLE, f"the side before it has no value: {why}" if why else
                           "no side before it has a value", None)
+        elif (reading.einstein is None or stmt.line < reading.einstein) and \
+                (implied := _implied_sum(sides[ref], sides[k], scope)):
+            results[k] = (A.UNDECIDABLE, f"the index {implied} is repeated in a product with no Σ written, and the "
+                          "other side does not have it: a sum the line does not write (Einstein's convention? "
+                          "say so in the text)", None)
         else:
             results[k] = _decide(sides[ref], sides[k], scope, stmt, seed)
     # the first side is the odd one out when the rest agree among themselves
@@ -172,6 +191,31 @@ def _audit_statement(stmt, scope, reading, report, seed):
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
         report.links.append(link)
+
+
+def _implied_sum(a, b, scope) -> str | None:
+    """An index one side repeats in a product (x_i a_ij x_j) that the other side does not have free (a
+    size, as the n of β_n x_n, is no index)."""
+    for one, other in ((a, b), (b, a)):
+        if one.error is None and other.error is None:
+            extra = sorted(ix for ix in einstein.repeated(one.tree) - set(other.free) if not scope.is_size(ix))
+            if extra:
+                return extra[0]
+    return None
+
+
+def _sets_a_value(trees, scope) -> bool:
+    """``y = 2`` where y is a variable or was itself set to a number (``if x = 4, y = -3`` … ``if the
+    inputs are x = 4, y = 2``): the text sets a value for an example; it is no identity to check."""
+    if len(trees) != 2 or any(isinstance(t, Exception) for t in trees):
+        return False
+    left, right = trees
+    if left[0] != "sym" or left[2] or any(n[0] == "sym" for n in latex.walk(right)):
+        return False
+    var = scope.var(left[1])
+    return var is None or var.kind == "leaf" or (
+        var.kind == "defined" and var.definition is not None
+        and not any(n[0] == "sym" for n in latex.walk(var.definition)))
 
 
 def _again(left, scope) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jacobian_sym.audit import einstein, elements
 from jacobian_sym.audit.context import ContextError, Scope, Var, apply_entries, child
 from jacobian_sym.audit.document import Document, Statement
+from jacobian_sym.audit.prose_shapes import stated_shapes
 from jacobian_sym.claims import latex
 
 
@@ -24,6 +26,11 @@ class Reading:
     trees: dict = field(default_factory=dict)  # (id(statement), k) → tree or LatexError
     #: names the text shows alone in inline math ("labels $\\mathbf{y}$"): the document's variables
     mentioned: set = field(default_factory=set)
+    #: the line from which the document writes Einstein's convention (a repeated index is summed), if it does
+    einstein: int | None = None
+    #: the single capitals each section's math writes alone (their small letters with two indices are
+    #: their elements: audit/elements.py)
+    capitals: dict = field(default_factory=dict)
 
 
 def parse_side(stmt: Statement, k: int, reading: Reading):
@@ -31,14 +38,24 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
     if key not in reading.trees:
         side = stmt.sides[k]
         try:
-            reading.trees[key] = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
+            tree = latex.read(side.text, source=f"line {side.line}", bold_digits=True)
+            shown = reading.capitals.get(stmt.section.path)
+            if shown:
+                tree = elements.lifted(tree, shown)
+            einstein_from = reading.einstein
+            reading.trees[key] = einstein.summed(tree) if einstein_from is not None and \
+                stmt.line >= einstein_from else tree
         except latex.LatexError as err:
             reading.trees[key] = err
     return reading.trees[key]
 
 
 def read_scopes(doc: Document, context: dict, shapes: dict | None = None) -> Reading:
-    reading = Reading({})
+    reading = Reading({}, einstein=einstein.declared_from(doc))
+    for section in doc.sections:
+        texts = [side.text for stmt in doc.statements if stmt.section.path == section.path for side in stmt.sides]
+        reading.capitals[section.path] = elements.capitals(
+            texts + elements.math_of("".join(doc.prose.get(section.path, []))))
     root = Scope("the document")
     if shapes:
         apply_entries(root, {k: ("shape", v, False) for k, v in shapes.items()}, "--shape")
@@ -121,6 +138,10 @@ def _read_prose(scope: Scope, prose: str):
         scope.functions.setdefault(m.group(1), "generic")
     for m in re.finditer(r"element-?wise function\s+\$([A-Za-z])\$", prose):
         scope.functions.setdefault(m.group(1), "generic")
+    for name, shape in stated_shapes(prose):  # "$X$ is a $n \times m$ matrix"
+        if name not in scope.fixed and scope.vars.get(name) is None:
+            scope.vars[name] = Var(name, shape, "leaf", origin="the text")
+            scope.orientation.setdefault(name, "matrix")
 
 
 # ----- statements -----
@@ -571,7 +592,12 @@ def _sized_by_bound(tree, scope, dims):
 def display_of(tree):
     """(variable, last indices, rows, cols, kind) of a matrix written with its own elements and dots —
     ``[W_{11} ⋯ W_{1m}; ⋮; W_{n1} ⋯ W_{nm}]``, or of ∂J/∂W_{ij} cells — else None."""
-    if tree is None or isinstance(tree, Exception) or tree[0] != "matrix":
+    if tree is None or isinstance(tree, Exception):
+        return None
+    if tree[0] == "T":  # [x_1, x_2, …, x_n]ᵀ: a column of its elements
+        found = display_of(tree[1])
+        return found and (*found[:2], found[3], found[2], found[4])
+    if tree[0] != "matrix":
         return None
     rows = tree[1]
     base, last, kinds = None, None, set()

@@ -499,6 +499,15 @@ class Evaluator:
         _, top, by, _notes, pos = node
         return derivative(self, top, by)
 
+    def _grad(self, node):
+        """∇_v f: ∂f/∂v arranged like v — for a column v the transpose of the notes' row (or Jacobian)."""
+        value = self.value(node[1])
+        variable, _ = _variable_of(node[1][2], self)
+        if isinstance(value, Tensor):
+            raise Undecidable("∇ of a matrix by a matrix")
+        cols = self.world.shape(self.scope.var(variable))[1]
+        return value.T if cols == 1 and is_matrix(value) else value
+
     def _matrix(self, node):
         rows = node[1]
         if any(cell[0] == "dots" for row in rows for cell in row):
@@ -720,10 +729,23 @@ def derivative(ev: Evaluator, top, by):
     fresh symbols stand for the variable's value from then on (``World.cut_values``)."""
     world, scope = ev.world, ev.scope
     variable, element = _variable_of(by, ev)
-    rows, cols = world.shape(scope.var(variable))
+    var = scope.var(variable)
+    if top[0] != "sym" and var is not None and var.kind == "defined" and var.definition is not None and \
+            not any(n[0] == "sym" for n in walk(var.definition)):
+        # ∂f/∂x at an example's x = 4 is the derivative there; of an expression (df(x)/dx, f(x + h))
+        # the set value would stand in for the variable it is applied to
+        raise Undecidable(f"a derivative by {variable}, which the text set to a number for an example")
+    rows, cols = world.shape(var)
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
     inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
-    top_value = scalar_of(inner.value(top))
+    # the top's value does not depend on the indices only ``by`` reads (∂‖X − UV‖²/∂v_ab for every a, b)
+    letters = {ix for n in walk(top) if n[0] in ("sym", "elem") for ix in n[2]}
+    key = (id(top), variable, tuple(sorted(ev.cut)),
+           tuple(sorted((k, v) for k, v in ev.bindings.items() if k in letters)))
+    cache = world.__dict__.setdefault("_tops", {})
+    if key not in cache:
+        cache[key] = (top, scalar_of(inner.value(top)))  # the tree kept: its id stays its own
+    top_value = cache[key][1]
     if isinstance(top_value, Tensor):
         raise Undecidable("a derivative of a 4-index array")
     actual = world.value(variable, ev.cut)

@@ -157,8 +157,10 @@ class Reader:
         return tok in _STOP or (tok == "." and self.peek(1) is None) or (tok in (r"\|", r"\Vert") and self.norms > 0)
 
     def raw_group(self) -> list[str]:
-        """A braced group's tokens, or one token (for sub- and superscripts)."""
+        """A braced group's tokens, or one token (for sub- and superscripts). Unbraced, a script is one
+        character, as TeX reads it: ``\\beta_ix_i`` is β_i x_i, not β with the index "ix"."""
         if self.peek() != "{":
+            self._one_character()
             return [self.take()]
         self.take("{")
         out, depth = [], 0
@@ -174,6 +176,14 @@ class Reader:
                     return out
                 depth -= 1
             out.append(tok)
+
+    def _one_character(self):
+        """A run of letters after ^ or _ unbraced: its first letter is the script, the rest follows
+        (TeX's rule: ``x^Ty`` is xᵀy, ``A^TBA`` is Aᵀ B A)."""
+        tok = self.peek()
+        if tok is not None and len(tok) > 1 and tok.isalpha():
+            _, col = self.tokens[self.i]
+            self.tokens[self.i:self.i + 1] = [(tok[0], col), (tok[1:], col + 1)]
 
     def sub_reader(self, want_close="}"):
         """The expression inside a braced group."""
@@ -235,6 +245,17 @@ class Reader:
             if self.at_stop():
                 self.fail("∂/∂… is applied to nothing", pos)
             return ("deriv", self.product(), by, (), pos)
+        if tok == r"\nabla":  # \nabla_{\mathbf{x}} f: the gradient, arranged like x (d2l's ∇_x Ax = Aᵀ)
+            self.take()
+            if self.peek() != "_":
+                self.fail("∇ without the variable it is taken by (write \\nabla_x f)", pos)
+            self.take()
+            by = _small_tree(self.raw_group(), pos, self) if self.peek() == "{" else self.symbol(self.take(), pos)
+            if self.at_stop():
+                self.fail("∇ is applied to nothing", pos)
+            return ("grad", ("deriv", self.product(), by, (), pos), pos)
+        if tok in (r"\frac", r"\dfrac", r"\tfrac"):
+            self._leibniz()
         if tok in (r"\frac", r"\dfrac", r"\tfrac") and self._is_operator_fraction():
             self.take()
             self.raw_group()  # {\partial}
@@ -244,6 +265,37 @@ class Reader:
                 self.fail("∂/∂… is applied to nothing", pos)
             return ("deriv", operand, by, noted, pos)
         return self.postfix()
+
+    def _group_end(self, j):
+        """The index of the } closing the group that opens at token ``j`` (None if it does not)."""
+        if j >= len(self.tokens) or self.tokens[j][0] != "{":
+            return None
+        depth = 0
+        for k in range(j, len(self.tokens)):
+            depth += {"{": 1, "}": -1}.get(self.tokens[k][0], 0)
+            if depth == 0:
+                return k
+        return None
+
+    def _leibniz(self):
+        """Leibniz's \\frac{df}{dx}, \\frac{d}{dx_k}, \\frac{d}{d\\mathbf{V}}: the d's become ∂ (the reader's
+        derivative) when the denominator is d and one symbol (a letter or a Greek name, with or without an
+        index); any other fraction with a d in it is a quotient (d a size: \\frac{d}{2})."""
+        j1 = self._group_end(self.i + 1)
+        j2 = self._group_end(j1 + 1) if j1 is not None else None
+        if j2 is None:
+            return
+        num, den = self.tokens[self.i + 2:j1], self.tokens[j1 + 2:j2]
+        rest = _after_d(den)
+        if rest is None or not num or not (num[0][0] == "d" or (_after_d(num[:1]) is not None)):
+            return
+        head, *tail = rest
+        single = head.isalpha() and len(head) == 1 or head.startswith("\\") and head[1:] in GREEK
+        if not single or not (not tail or tail[0] == "_" and (len(tail) == 2 or tail[1] == "{" and tail[-1] == "}")):
+            return
+        for start, group in ((j1 + 2, den), (self.i + 2, num)):  # the later group first: indices stay valid
+            tok, col = group[0]
+            self.tokens[start:start + 1] = [(r"\partial", col)] + ([(tok[1:], col + 1)] if tok != "d" else [])
 
     def _is_operator_fraction(self):
         j = self.i + 1
@@ -315,6 +367,7 @@ class Reader:
                 return node
 
     def _superscript(self, node, pos):
+        self._one_character()
         if self.peek() == "{" and self.peek(1) in ("T", "\\top", "\\intercal") and self.peek(2) == "}":
             self.raw_group()
             return ("T", node, pos)
@@ -377,6 +430,13 @@ class Reader:
                 cols = self.expr()
                 self.take(")")
                 return ("shape", inner, cols, pos)
+            if tok == "[" and self.peek() == ",":  # [x_1, x_2, \ldots, x_n], [y, x]: a row of its entries
+                cells = [inner]
+                while self.peek() == ",":
+                    self.take()
+                    cells.append(self.expr())
+                self.take("]")
+                return ("matrix", (tuple(cells),), pos)
             self.take(")" if tok == "(" else "]")
             return self._element_of(inner, pos)
         if tok == "{":
@@ -679,6 +739,18 @@ def _small_tree(group, pos, reader):
         return read(text, reader.source)
     except LatexError:
         reader.fail(f"a sum's bound I cannot read: {text}", pos)
+
+
+def _after_d(group):
+    """The tokens after a leading d (``d x_k`` or ``dx _ k`` → ``x _ k``), None if it does not start
+    with d and a name."""
+    if not group or not group[0][0].startswith("d") or not group[0][0].isalpha():
+        return None
+    first = group[0][0]
+    rest = [t for t, _ in group[1:]]
+    if first == "d":
+        return rest or None
+    return [first[1:]] + rest
 
 
 def _unwrap(toks, bold_digits=False):
