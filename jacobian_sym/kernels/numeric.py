@@ -11,6 +11,7 @@ import sympy as sp
 
 from jacobian_sym.graph.expr import mask_array, one_hot_axis, size_value
 from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.graph.structure import is_symmetric, symmetric_array
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.table import get_op
 
@@ -42,6 +43,8 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
             arrays[node.name] = rng.uniform(0.5, 2.0, size=(rows, cols))  # an argument of √
         else:
             arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))
+        if is_symmetric(node):
+            arrays[node.name] = symmetric_array(arrays[node.name], bool(node.attr("positive_definite")))
     return arrays
 
 
