@@ -34,4 +34,29 @@ def with_symmetry(expr, symbols: tuple):
     out = expr.replace(lambda e: isinstance(e, sp.Transpose) and not e.arg.is_symbol and chosen & e.arg.free_symbols,
                        lambda e: e.doit())
     out = out.replace(lambda e: isinstance(e, sp.Transpose) and e.arg in chosen, lambda e: e.arg)
-    return out.doit(deep=False) if out != expr and isinstance(out, sp.MatrixExpr) else out
+    return tied_form(out) if out != expr and isinstance(out, sp.MatrixExpr) else out
+
+
+def _scalar_out_of_hadamard(e):
+    """(c A) ∘ B → c (A ∘ B): a number in a Hadamard product's factor is a factor of the product."""
+    coeffs, args = [], []
+    for a in e.args:
+        c, rest = a.as_coeff_mmul() if isinstance(a, sp.MatMul) else (sp.Integer(1), a)
+        coeffs.append(c)
+        args.append(rest.doit() if isinstance(rest, sp.MatMul) else rest)
+    c = sp.Mul(*coeffs)
+    return c * sp.HadamardProduct(*args) if c != 1 else None
+
+
+def tied_form(expr):
+    """The closed form of a gradient by a symmetric S, tidied: G + Gᵀ − I ∘ G holds each term twice, once
+    transposed ((½ xᵀ)ᵀ xᵀ and x ½ xᵀ), so the transposes are distributed and like terms collected
+    (x xᵀ), and numbers are taken out of Hadamard products (½ diag(x ∘ x))."""
+    out = expr.replace(lambda e: isinstance(e, sp.Transpose) and not e.arg.is_symbol, lambda e: e.doit())
+    out = out.doit()
+    out = out.replace(lambda e: isinstance(e, sp.HadamardProduct) and _scalar_out_of_hadamard(e) is not None,
+                      _scalar_out_of_hadamard)
+    # (diag(diagonal of M), which SymPy prints as DiagonalOf, is I ∘ M)
+    out = out.replace(lambda e: isinstance(e, sp.DiagMatrix) and isinstance(e.args[0], sp.DiagonalOf),
+                      lambda e: sp.HadamardProduct(sp.Identity(e.shape[0]), e.args[0].arg))
+    return out if getattr(out, "shape", None) == expr.shape else expr

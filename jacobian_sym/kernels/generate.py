@@ -33,6 +33,7 @@ from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.structure_checks import symmetric_check_lines, symmetric_names
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.batch_sums import batch_name
 from jacobian_sym.ops.table import UNDEFINED, get_op
@@ -454,6 +455,7 @@ def numpy_source(p: Plan, title: str) -> str:
         *_fast_check(spec, one_hot),
         "    ):",
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
+        *symmetric_check_lines(symmetric_names(p.b.model.variables.values(), spec)),
         *_size_lines("\n".join(compute), spec),
         *compute,
         "    if check and not (np.isfinite(_out['J']) and all(np.isfinite(_v).all() for _v in _out.values())):",
