@@ -41,6 +41,16 @@ def is_symmetric(node) -> bool:
     return node.is_leaf and bool(node.attr("symmetric"))
 
 
+def declared_words(node) -> str | None:
+    """What a page says after the name of a variable declared symmetric (None for any other)."""
+    if not is_symmetric(node):
+        return None
+    kind = "symmetric positive definite" if node.attr("positive_definite") else "symmetric"
+    return (f" is {kind}: its entries at (i, j) and (j, i) are one variable, and the gradient by it holds the "
+            "derivative by that entry at both places (The Matrix Cookbook §2.8.2: G + Gᵀ − I ∘ G, for G the "
+            "gradient in an unconstrained matrix).")
+
+
 def tied_gradient(G):
     """∂J/∂S = G + Gᵀ − I ∘ G for a symmetric S, from the gradient G of J in an unconstrained S (a
     SymPy Matrix or a NumPy array): the derivative by each free entry, at both of its places."""
