@@ -216,11 +216,3 @@ def _erf(x):
     c = np.clip(a, 2.0, 6.0)
     far = 1.0 - np.exp(-c * c) * _chebyshev(_ERFC_Q, (c - 4.0) * 0.5)
     return np.where(a <= 2.0, near, np.sign(x) * np.where(a < 6.0, far, 1.0))
-
-
-def _symmetric(arrays):
-    """Each array declared symmetric is, to rounding: max |A − Aᵀ| ≤ 1000 eps · max |A|."""
-    for name, a in arrays.items():
-        gap = float(np.abs(a - a.T).max())
-        if not gap <= _ROUNDING[a.dtype.char] * max(float(np.abs(a).max()), 1e-300):
-            raise InputError(f"{name} is declared symmetric but is not: max |{name} - {name}.T| = {gap:.3g}")

@@ -1,8 +1,20 @@
-"""The kernels' check of declared structure: an array declared symmetric must be (``runtime._symmetric``)."""
+"""The kernels' check of declared structure: an array declared symmetric must be, to rounding.
+
+The check is written into a generated module only when the model declares a symmetric array: a
+helper function (``SYMMETRIC_HELPER``) and a call after the input checks, skipped with check=False.
+"""
 
 from __future__ import annotations
 
 from jacobian_sym.graph.structure import is_symmetric
+
+#: the helper a module with a symmetric array carries (it reads the runtime's ``_ROUNDING`` and ``InputError``)
+SYMMETRIC_HELPER = '''def _symmetric(arrays):
+    """Each array declared symmetric is, to rounding: max |A - A.T| <= 1000 eps max |A|."""
+    for name, a in arrays.items():
+        gap = float(np.abs(a - a.T).max())
+        if not gap <= _ROUNDING[a.dtype.char] * max(float(np.abs(a).max()), 1e-300):
+            raise InputError(f"{name} is declared symmetric but is not: max |{name} - {name}.T| = {gap:.3g}")'''
 
 
 def symmetric_names(nodes, spec) -> list[str]:
@@ -16,3 +28,8 @@ def symmetric_check_lines(names) -> list[str]:
     if not names:
         return []
     return ["    if check:", f"        _symmetric({{{', '.join(f'{n!r}: {n}' for n in names)}}})"]
+
+
+def symmetric_helpers(names) -> str:
+    """The helper's source, as a module's helpers are joined (blank lines first), when ``names`` has any."""
+    return f"\n\n{SYMMETRIC_HELPER}" if names else ""
