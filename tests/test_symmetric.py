@@ -137,12 +137,13 @@ def test_a_claim_that_holds_for_any_w_is_not_flagged():
 
 
 # ----- the model file, against an independent NumPy forward -----
-def _quadratic_form_sym(x, A, lam):
-    return float(0.5 * x[:, 0] @ A @ x[:, 0] + lam[0, 0] * np.trace(A))
+def _quadratic_form_sym(X, A, lam):
+    """½ Σₜ xₜᵀ A xₜ + lam tr(A), the examples xₜᵀ the rows of X, written here from the model's title."""
+    return float(sum(0.5 * x @ A @ x for x in X) + lam[0, 0] * np.trace(A))
 
 
-def _arrays(rng, n=4):
-    return {"x": rng.normal(size=(n, 1)), "A": _random_symmetric(rng, n), "lam": np.array([[0.7]])}
+def _arrays(rng, n=4, N=3):
+    return {"X": rng.normal(size=(N, n)), "A": _random_symmetric(rng, n), "lam": np.array([[0.7]])}
 
 
 def test_the_model_file_kernel_against_free_entry_differences():
@@ -150,15 +151,14 @@ def test_the_model_file_kernel_against_free_entry_differences():
     arrays = _arrays(np.random.default_rng(3))
     out = js.kernel(bp)(**arrays)
     assert rel_error(out["A"], _free_entry_differences(_quadratic_form_sym, arrays, "A")) < 1e-7
-    for name in ("x",):
-        h, want = 1e-6, np.zeros_like(arrays[name])
-        for idx in np.ndindex(want.shape):
-            up, down = arrays[name].copy(), arrays[name].copy()
-            up[idx] += h
-            down[idx] -= h
-            f_up, f_down = _quadratic_form_sym(**{**arrays, name: up}), _quadratic_form_sym(**{**arrays, name: down})
-            want[idx] = (f_up - f_down) / (2 * h)
-        assert rel_error(out[name], want) < 1e-7
+    h, want = 1e-6, np.zeros_like(arrays["X"])
+    for idx in np.ndindex(want.shape):
+        up, down = arrays["X"].copy(), arrays["X"].copy()
+        up[idx] += h
+        down[idx] -= h
+        f_up, f_down = _quadratic_form_sym(**{**arrays, "X": up}), _quadratic_form_sym(**{**arrays, "X": down})
+        want[idx] = (f_up - f_down) / (2 * h)
+    assert rel_error(out["X"], want) < 1e-7
 
 
 def test_the_gradient_pairs_with_a_symmetric_direction():

@@ -23,7 +23,12 @@ from jacobian_sym.graph.structure import is_symmetric, symmetric_array
 from jacobian_sym.kernels.generate import RUNTIME_SOURCE, KernelError, _fast_check, _size_lines
 from jacobian_sym.kernels.kernel_printer import KernelPrinter
 from jacobian_sym.kernels.numpy_printer import numeric_function
-from jacobian_sym.kernels.structure_checks import symmetric_check_lines, symmetric_helpers, symmetric_names
+from jacobian_sym.kernels.structure_checks import (
+    symmetric_check_lines,
+    symmetric_header,
+    symmetric_helpers,
+    symmetric_names,
+)
 from jacobian_sym.render.printers import plain
 
 #: the generated function's name by the derivation's kind
@@ -240,7 +245,7 @@ def derivation_source(d) -> tuple[str, str]:
               "import numpy as np\n\n"
               f"TITLE = {d.title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
-              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n")
+              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n" + symmetric_header(symmetric_names(d.graph.nodes, spec)))
     helpers = "".join(f"\n\n{h}" for h in printer.helpers.values()) + symmetric_helpers(
         symmetric_names(d.graph.nodes, spec))
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n", name

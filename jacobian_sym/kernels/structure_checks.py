@@ -33,3 +33,25 @@ def symmetric_check_lines(names) -> list[str]:
 def symmetric_helpers(names) -> str:
     """The helper's source, as a module's helpers are joined (blank lines first), when ``names`` has any."""
     return f"\n\n{SYMMETRIC_HELPER}" if names else ""
+
+
+def tied_refusal(bp, words: str) -> str | None:
+    """Why an engine with a custom-gradient door (JAX's custom_vjp, PyTorch's autograd Function) cannot
+    take ``bp``'s model, or None: a gradient by a symmetric S is the derivative by its free entries
+    (G + Gᵀ − I ∘ G), which is no vector-Jacobian product of an unconstrained input, so the engine's
+    chain rule through the door would compose it wrongly."""
+    names = [n.name for n in bp.model.variables.values() if is_symmetric(n)]
+    if not names:
+        return None
+    return (f"the {words} takes no symmetric array ({', '.join(names)}): its gradient is the derivative by the "
+            "free entries, which the engine's autodiff would compose as an unconstrained one; use the NumPy backend")
+
+
+def symmetric_header(names) -> str:
+    """``SYMMETRIC = ('A',)``, the module's list of its symmetric arrays, when it has any."""
+    return f"SYMMETRIC = {tuple(names)!r}\n" if names else ""
+
+
+def declared_symmetric(module) -> tuple:
+    """The arrays a generated module declares symmetric (none when it has no ``SYMMETRIC``)."""
+    return tuple(getattr(module, "SYMMETRIC", ()))
