@@ -223,3 +223,25 @@ def test_the_cli_derives_the_model_file_and_refuses_a_bad_declaration(tmp_path):
     bad.write_text('[params]\nA = { shape = ["n", "m"], symmetric = true }\n[forward]\nJ = "sum(A)"\n')
     result = CliRunner().invoke(cli, ["derive", str(bad)])
     assert result.exit_code == 2 and "square" in result.output and "Traceback" not in result.output
+
+
+def test_the_hessian_by_x_of_a_symmetric_quadratic_form_uses_the_symmetry():
+    # The Matrix Cookbook (81): ∂²xᵀBx/∂x² = B + Bᵀ, which is 2B for a symmetric B; against the Hessian
+    # SymPy takes of the explicit form with a symmetric B
+    B, x = js.matrix("B", "n", "n", symmetric=True), js.vector("x", "n")
+    d = js.hessian(x.T @ B @ x, x)
+    assert "ᵀ" not in str(d.closed_form), d.closed_form
+    n = 3
+    S, xs = _symmetric_symbols(n), sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"x{i}", real=True))
+    truth = sp.hessian((xs.T * S * xs)[0, 0], list(xs))
+    B0 = _random_symmetric(np.random.default_rng(6), n)
+    want = np.array(truth.subs({S[i, j]: B0[i, j] for i in range(n) for j in range(n)}), dtype=float)
+    assert rel_error(js.kernel(d)(B=B0), want) < 1e-12
+
+
+@pytest.mark.parametrize("second", [lambda J, A, V: js.hessian(J, A, kronecker=True), js.hvp, js.jvp])
+def test_second_order_by_a_symmetric_matrix_is_refused_in_one_line(second):
+    A, V = js.matrix("A", "n", "n", symmetric=True), js.matrix("V", "n", "n", symmetric=True)
+    with pytest.raises(js.DerivationError, match="symmetric A are not derived") as err:
+        second(js.tr(A @ A @ A), A, V)
+    assert "\n" not in str(err.value)
