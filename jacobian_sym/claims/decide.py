@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.claims.symmetric import symmetric_hint
 from jacobian_sym.claims.syntax import ClaimError, parse_claim
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
@@ -84,6 +85,8 @@ class Verdict(Displayed):
         if self.ok:
             return "holds"
         layout = self.details.get("holds in layout")
+        if self.details.get("holds if symmetric"):
+            return f"holds only for symmetric {self.details['holds if symmetric']}"
         return f"holds in the {layout} layout" if layout else "does not hold"
 
     def __str__(self):
@@ -308,7 +311,17 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
     comparison at a random rational point against the truth of the target's own order (never the
     engine's closed form). When they disagree the verdict is undecided (``ok`` is None) with both."""
     with exact_budget(CLAIM_EXACT_OPS):
-        return _check(target, wrt, claim, layout, seed)
+        t = ClaimTarget(target, wrt, layout)
+        verdict = _check(t.target, t.wrt, claim, layout, seed)
+        if verdict.ok is False and not verdict.details.get("holds in layout") and not verdict.reason.startswith(
+                "shape"):
+            found = symmetric_hint(t.target, t.wrt, claim, layout, seed, _check)
+            if found is not None:
+                name, holds = found
+                verdict.details["holds if symmetric"] = name
+                verdict.reason = (f"holds only for symmetric {name}, which the target does not declare symmetric "
+                                  f"(declared so, it {holds.decided}); as declared: {verdict.reason}")
+        return verdict
 
 
 #: a claim's exact zero tests stop here (then: random rational points, 50 digits), so that one claim

@@ -569,6 +569,11 @@ def parse_claim(text: str, names: dict, functions: dict | None = None):
     try:
         return _built(parse_latex(text) if ("\\" in text or "^" in text) else parse_python(text), names, functions)
     except ClaimError as err:
+        if "does not parse" in str(err):  # a product written as a reader writes it, X A or 2 W (x - s)
+            try:
+                return _built(parse_latex(text), names, functions)
+            except ClaimError:
+                pass
         raise _located(err, text) from None
 
 

@@ -22,6 +22,7 @@ from jacobian_sym.engine.local import local_derivative
 from jacobian_sym.engine.rules import Facts, simplify_index
 from jacobian_sym.engine.slices import is_ones, slice_of, without_ones
 from jacobian_sym.engine.step import Step
+from jacobian_sym.engine.symmetric import symmetric_symbols, tied_index, with_symmetry
 from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
@@ -64,6 +65,8 @@ class Chain:
         #: stand-in symbol → the slice of a concatenation's signal it stands for, and → its element
         self.parts: dict = {}
         self.part_elements: dict = {}
+        #: the variables declared symmetric: Sᵀ is S in every closed form
+        self.symmetric = symmetric_symbols(graph)
 
     # ----- indices -----
     def free_indices(self, node: Node) -> tuple:
@@ -208,6 +211,7 @@ class Chain:
     def closed(self, expr):
         """A closed form with the concatenations' slices put in for their stand-ins (a slice of ones
         is ones: 1 1ᵀ ∘ z is z again)."""
+        expr = with_symmetry(expr, self.symmetric)
         if not self.parts:
             return expr
         return expr.xreplace(self.parts).replace(
@@ -219,5 +223,10 @@ class Chain:
         """The simplified index expression for ``node`` and its closed form in a result ``shape``."""
         sig = self.signal(node)
         index = simplify_index(sig.index, self.facts)
+        if self.graph.symbol(self.graph.canonical(node)) in self.symmetric:
+            index = simplify_index(tied_index(index, *sig.free, node.shape[0]), self.facts)
+            self.steps.append(Step(sp.Derivative(self.top, element_symbol(self.graph.symbol(node), *sig.free)),
+                                   index, "a symmetric variable: S_ij and S_ji are one entry "
+                                          "(G_ij + G_ji − [i=j] G_ij)"))
         sig.index = index
         return self.expanded(index), self.closed(closed_form(index, target_slots(where(*sig.free), shape), shape))

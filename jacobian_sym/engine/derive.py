@@ -12,9 +12,11 @@ from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout, jacobian_layout
 from jacobian_sym.engine.naming import name_repeated, restored
 from jacobian_sym.engine.step import Step
+from jacobian_sym.engine.symmetric import tied_form, with_symmetry
 from jacobian_sym.errors import DerivationError, JacobianSymError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol
+from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.render.compose import render_display_latex, render_latex, render_markdown, render_text
 from jacobian_sym.render.display import shown
 from jacobian_sym.render.printers import plain
@@ -141,6 +143,9 @@ def gradient(expr: Node, wrt: Node, *, layout: str = "numerator", upstream: str 
     chain.run([var], seed)
     index, closed = chain.result(var, shape, where)
     closed = inline_unnamed(closed, graph)
+    if is_symmetric(var):
+        closed = tied_form(closed)
+    closed = with_symmetry(closed, chain.symmetric)
     sig = chain.signal(var)
     free = where(*sig.free)
     steps = chain.steps

@@ -30,10 +30,12 @@ from jacobian_sym.engine.local import delta, local_derivative
 from jacobian_sym.engine.ranges import index_ranges, settle
 from jacobian_sym.engine.rules import name_softmax, simplify_index
 from jacobian_sym.engine.step import Step
+from jacobian_sym.engine.symmetric import symmetric_symbols, with_symmetry
 from jacobian_sym.errors import ClosedFormError, DerivationError, ShapeError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol
+from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.ops.functions import ElementFunction
 from jacobian_sym.ops.indexing import IndexContext, PartElement
 from jacobian_sym.ops.table import OpApply, get_op
@@ -133,6 +135,14 @@ def _scalar(expr: Node, what: str) -> None:
         raise DerivationError(f"{what} needs a scalar expression, but it is {fmt_shape(expr.shape)}")
 
 
+def _not_symmetric(var: Node, what: str) -> None:
+    """Refuse ``what`` by a variable declared symmetric: only its gradient (by its free entries) is derived
+    (whose Hessian, by the free entries or on the symmetric matrices, is a convention not fixed here)."""
+    if is_symmetric(var):
+        raise DerivationError(f"{what} by the symmetric {var.name} are not derived: only its gradient (by its free "
+                              "entries) is; differentiate by an unconstrained matrix")
+
+
 def _second(expr: Node, a: Node, b: Node, make_direction, target_of, shape, title: str, kind: str,
             layout: str, final_lhs, reserved=()) -> Derivation:
     """∂/∂b of the gradient by a, along the direction ``make_direction(pool, graph, var_b)`` makes."""
@@ -140,6 +150,8 @@ def _second(expr: Node, a: Node, b: Node, make_direction, target_of, shape, titl
     graph = first.graph
     var_a = graph.canonical(_variable_of(graph, a))
     var_b = graph.canonical(_variable_of(graph, b))
+    for var in (var_a, var_b):
+        _not_symmetric(var, "second derivatives")
     g = first.index_form
     pool = IndexPool(str(s) for s in g.atoms(sp.Symbol))
     pool.used |= set(reserved) | {n.name for n in graph.nodes if n.is_leaf and n.name}  # no index named b beside b
@@ -162,6 +174,7 @@ def _second(expr: Node, a: Node, b: Node, make_direction, target_of, shape, titl
         index = _named_again(index)
     closed = _diagonal_inside(inline_unnamed(closed_form(_softmax_named(index, graph, pool),
                                                          target_slots(target, shape), shape), graph))
+    closed = with_symmetry(closed, symmetric_symbols(graph))  # (Sᵀ is S: the Hessian of xᵀSx is 2S)
     steps.append(Step(final_lhs(graph.symbol(var_a), graph.symbol(var_b)), closed,
                       "the closed form of the element-wise result"))
     return Derivation(title, kind, expr, var_a, layout, steps, index, target, closed, graph, other=var_b)
@@ -401,6 +414,7 @@ def jvp(expr: Node, wrt: Node, direction: Node, *, layout: str = "numerator") ->
                          f"{fmt_shape(wrt.shape)}")
     graph = Graph(expr)
     var = graph.canonical(_variable_of(graph, wrt))
+    _not_symmetric(var, "directional derivatives")
     V = sp.MatrixSymbol(direction.name, *direction.shape)
     pool = IndexPool({direction.name})
     facts = facts_of(graph)

@@ -17,6 +17,7 @@ import sympy as sp
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.graph.structure import structure_attrs
 from jacobian_sym.ops.table import get_op
 
 
@@ -219,9 +220,14 @@ def row(name: str, size, *, one_hot: bool = False, role: str = "input") -> Node:
     return _variable(name, 1, size, role, one_hot)
 
 
-def matrix(name: str, rows, cols, *, role: str = "param") -> Node:
-    """A matrix ``name`` of shape rows × cols."""
-    return _variable(name, rows, cols, role)
+def matrix(name: str, rows, cols, *, role: str = "param", symmetric: bool = False,
+           positive_definite: bool = False) -> Node:
+    """A matrix ``name`` of shape rows × cols; ``symmetric=True`` declares S = Sᵀ (the gradient by it is
+    the derivative by each free entry: ``graph.structure``), ``positive_definite=True`` also makes its
+    random test values SPD."""
+    node = _variable(name, rows, cols, role)
+    declared = structure_attrs(name, node.shape, symmetric, positive_definite)
+    return Node("variable", (), node.shape, name, node.attrs + declared) if declared else node
 
 
 def scalar(name: str, *, role: str = "param") -> Node:

@@ -19,9 +19,16 @@ from jacobian_sym.engine.inline import in_variables
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
+from jacobian_sym.graph.structure import is_symmetric, symmetric_array
 from jacobian_sym.kernels.generate import RUNTIME_SOURCE, KernelError, _fast_check, _size_lines
 from jacobian_sym.kernels.kernel_printer import KernelPrinter
 from jacobian_sym.kernels.numpy_printer import numeric_function
+from jacobian_sym.kernels.structure_checks import (
+    symmetric_check_lines,
+    symmetric_header,
+    symmetric_helpers,
+    symmetric_names,
+)
 from jacobian_sym.render.printers import plain
 
 #: the generated function's name by the derivation's kind
@@ -227,6 +234,7 @@ def derivation_source(d) -> tuple[str, str]:
         *_fast_check(spec, {}),
         "    ):",
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
+        *symmetric_check_lines(symmetric_names(d.graph.nodes, spec)),
         *_size_lines(" ".join([*temporaries, result, rows, cols]), spec),
         *temporaries,
         result,
@@ -237,8 +245,9 @@ def derivation_source(d) -> tuple[str, str]:
               "import numpy as np\n\n"
               f"TITLE = {d.title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
-              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n")
-    helpers = "".join(f"\n\n{h}" for h in printer.helpers.values())
+              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n" + symmetric_header(symmetric_names(d.graph.nodes, spec)))
+    helpers = "".join(f"\n\n{h}" for h in printer.helpers.values()) + symmetric_helpers(
+        symmetric_names(d.graph.nodes, spec))
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n", name
 
 
@@ -286,6 +295,8 @@ def _random_value(d, symbol, sizes, rng):
     use that its classes sum to 1), anything else uniform in [0.2, 0.9]."""
     shape = tuple(int(x.xreplace(sizes)) for x in symbol.shape)
     node = next((n for n in d.graph.nodes if n.is_leaf and n.name == symbol.name), None)
+    if node is not None and is_symmetric(node):
+        return symmetric_array(rng.uniform(0.2, 0.9, size=shape), bool(node.attr("positive_definite")))
     if node is None or not node.attr("one_hot"):
         return rng.uniform(0.2, 0.9, size=shape)
     axis = one_hot_axis(node)

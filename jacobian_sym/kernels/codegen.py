@@ -23,6 +23,7 @@ from jacobian_sym.kernels.generate import KernelError, batched_backprop, functio
 from jacobian_sym.kernels.numeric import central_difference, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
 from jacobian_sym.kernels.source_audit import audit_source
+from jacobian_sym.kernels.structure_checks import declared_symmetric, tied_refusal
 from jacobian_sym.render.display import Displayed
 
 
@@ -94,6 +95,9 @@ def _built(bp, backend: str = "numpy") -> tuple[str, object]:
     if cached is None:
         if backend != "numpy":
             _require(backend)
+            refusal = tied_refusal(bp, engine.words)
+            if refusal:
+                raise KernelError(refusal)
         b = batched_backprop(bp)
         p = plan(bp, b)
         text = engine.source(p, bp.model.title)
@@ -235,7 +239,8 @@ def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_
         if name == "J":
             continue
         indices = sample_indices(base[name].shape, max_elements, rng)
-        want = [central_difference(lambda a: f(**a)["J"], base, name, idx, h) for idx in indices]
+        tied = name in declared_symmetric(f.module)  # (a free entry moves at both its places)
+        want = [central_difference(lambda a: np.sum(f(**a)["J"]), base, name, idx, h, tied) for idx in indices]
         got = [np.asarray(grad)[idx] for idx in indices]
         floor = 100 * np.finfo(np.float64).eps * max(loss, 1e-300) * np.sqrt(len(indices)) / h
         scale = float(np.linalg.norm(np.asarray(want, dtype=float))) + floor / tolerance

@@ -33,6 +33,12 @@ from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.structure_checks import (
+    symmetric_check_lines,
+    symmetric_header,
+    symmetric_helpers,
+    symmetric_names,
+)
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.batch_sums import batch_name
 from jacobian_sym.ops.table import UNDEFINED, get_op
@@ -444,6 +450,7 @@ def source(bp: Backprop, b: Backprop | None = None) -> str:
 def numpy_source(p: Plan, title: str) -> str:
     """The NumPy backend's module: the plan as written, with the input checks and the runtime."""
     spec, one_hot, fname = p.spec, p.one_hot, p.fname
+    symmetric = symmetric_names(p.b.model.variables.values(), spec)
     params = ", ".join(f"{n}=None" for n in spec)
     compute = p.body()
     arrays = f"{{{', '.join(f'{n!r}: {n}' for n in spec)}}}"
@@ -454,6 +461,7 @@ def numpy_source(p: Plan, title: str) -> str:
         *_fast_check(spec, one_hot),
         "    ):",
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
+        *symmetric_check_lines(symmetric),
         *_size_lines("\n".join(compute), spec),
         *compute,
         "    if check and not (np.isfinite(_out['J']) and all(np.isfinite(_v).all() for _v in _out.values())):",
@@ -466,8 +474,8 @@ def numpy_source(p: Plan, title: str) -> str:
               f"TITLE = {title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n"
-              f"NO_BATCH = {_no_batch(p.b)!r}\n")
-    helpers = "".join(f"\n\n{h}" for h in p.helpers.values())
+              f"NO_BATCH = {_no_batch(p.b)!r}\n" + symmetric_header(symmetric))
+    helpers = "".join(f"\n\n{h}" for h in p.helpers.values()) + symmetric_helpers(symmetric)
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 
 

@@ -11,6 +11,7 @@ import sympy as sp
 
 from jacobian_sym.graph.expr import mask_array, one_hot_axis, size_value
 from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.graph.structure import is_symmetric, symmetric_array
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.table import get_op
 
@@ -42,6 +43,8 @@ def random_inputs(graph: Graph, sizes, rng) -> dict:
             arrays[node.name] = rng.uniform(0.5, 2.0, size=(rows, cols))  # an argument of √
         else:
             arrays[node.name] = rng.normal(0, 0.5, size=(rows, cols))
+        if is_symmetric(node):
+            arrays[node.name] = symmetric_array(arrays[node.name], bool(node.attr("positive_definite")))
     return arrays
 
 
@@ -107,12 +110,15 @@ def rel_error(a, b) -> float:
     return float(np.linalg.norm(a - b) / nb) if nb else float(np.linalg.norm(a))
 
 
-def central_difference(loss, arrays: dict, name: str, index, h: float = 1e-6) -> float:
-    """(loss(x + h e) − loss(x − h e)) / 2h for the element ``index`` of the array ``name``."""
+def central_difference(loss, arrays: dict, name: str, index, h: float = 1e-6, symmetric: bool = False) -> float:
+    """(loss(x + h e) − loss(x − h e)) / 2h for the element ``index`` of the array ``name``; of a
+    symmetric array, e moves the free entry: (i, j) and (j, i) together."""
     up, down = dict(arrays), dict(arrays)
     up[name], down[name] = arrays[name].copy(), arrays[name].copy()
-    up[name][index] += h
-    down[name][index] -= h
+    places = {tuple(index), tuple(index)[::-1]} if symmetric else {tuple(index)}
+    for at in sorted(places):
+        up[name][at] += h
+        down[name][at] -= h
     return (float(loss(up)) - float(loss(down))) / (2 * h)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from jacobian_sym.graph.structure import is_symmetric, pairing, symmetric_array
 from jacobian_sym.kernels.numeric import NumericGraph, concrete_shape, random_inputs
 
 #: a kink of ReLU may fall within h of a random point: one more draw settles that
@@ -136,11 +137,14 @@ def _disagreement(fn, numeric, arrays, b, sizes, rng) -> str | None:
             continue
         u = rng.normal(size=arrays[name].shape)
         h = 1e-6 * max(1.0, float(np.abs(arrays[name]).max()))
+        symmetric = is_symmetric(node)
+        if symmetric:  # along a symmetric direction, each free entry once (graph.structure)
+            u = symmetric_array(u)
         up, down = dict(arrays), dict(arrays)
         up[name], down[name] = arrays[name] + h * u, arrays[name] - h * u
         with np.errstate(all="ignore"):
             fd = (numeric.loss(up) - numeric.loss(down)) / (2 * h)
-        directional = float(np.sum(grad * u))
+        directional = pairing(grad, u) if symmetric else float(np.sum(grad * u))
         scale = float(np.linalg.norm(grad) * np.linalg.norm(u)) + abs(fd)
         if not abs(directional - fd) <= 1e-5 * scale + 1e-7:
             return f"its gradient for {name} disagrees with finite differences ({directional:.6g} vs {fd:.6g})"

@@ -9,7 +9,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.graph.structure import symmetric_array
 from jacobian_sym.kernels.runtime import _dim_value
+from jacobian_sym.kernels.structure_checks import declared_symmetric
 
 MAX_BENCH_BYTES = 4 * 2**30
 
@@ -42,6 +44,8 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
             out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
         elif domain == "positive":
             out[name] = rng.uniform(0.5, 2.0, size=out[name].shape)
+    for name in declared_symmetric(f.module):
+        out[name] = symmetric_array(out[name])
     return {k: v.astype(dtype) for k, v in out.items()}
 
 

@@ -18,8 +18,10 @@ from jacobian_sym.engine.chain import Chain
 from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import check_layout, gradient_layout
 from jacobian_sym.engine.step import Step
+from jacobian_sym.engine.symmetric import tied_form, with_symmetry
 from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
+from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.models.chain_form import chain_form
 from jacobian_sym.models.model import Model
 from jacobian_sym.ops.table import get_op
@@ -204,6 +206,9 @@ def backprop(model: Model, *, layout: str = "numerator") -> Backprop:
         shape, where = gradient_layout(node.shape, layout, to_shape=True)
         index, closed = chain.result(node, shape, where)
         closed = inline_unnamed(closed, graph)
+        if is_symmetric(node):
+            closed = tied_form(closed)
+        closed = with_symmetry(closed, chain.symmetric)
         gradients[node.name] = closed
         shapes[f"dJ/d{node.name}"] = closed.shape
         index_forms[node.name] = index

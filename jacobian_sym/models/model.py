@@ -145,9 +145,9 @@ def _line_of(text, key, section="forward"):
 def _shape_of(name, value, source, text, section):
     line, _ = _line_of(text, name, section)
     where = dict(source=source, line=line)
-    one_hot, constant = False, None
+    one_hot, constant, structure = False, None, {}
     if isinstance(value, dict):
-        unknown = set(value) - {"shape", "one_hot", "constant", "axis"}
+        unknown = set(value) - {"shape", "one_hot", "constant", "axis", "symmetric", "positive_definite"}
         if unknown:
             raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}", **where)
         one_hot = value.get("one_hot", False)
@@ -162,6 +162,7 @@ def _shape_of(name, value, source, text, section):
         if constant is not None and (section != "inputs" or constant not in E.MASKS):
             raise ParseError(f"{name}: constant = {constant!r}; an input may be one of the constant masks "
                              f"{', '.join(repr(k) for k in E.MASKS)}", **where)
+        structure = {k: value[k] for k in ("symmetric", "positive_definite") if k in value}
         value = value.get("shape")
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, str)) for v in value)):
         raise ParseError(f"{name}: a shape is a list of two sizes such as [\"D_h\", 1]", **where)
@@ -173,7 +174,7 @@ def _shape_of(name, value, source, text, section):
                 raise ParseError(f"{name}: {err}", **where) from None
     if constant is not None and value[0] != value[1]:
         raise ParseError(f"{name}: the {constant} mask is square, not {value[0]}×{value[1]}", **where)
-    return value, one_hot, constant
+    return value, one_hot, constant, structure
 
 
 def _build(data, text, source) -> Model:
@@ -192,11 +193,13 @@ def _build(data, text, source) -> Model:
         for name, value in data.get(section, {}).items():
             line, _ = _line_of(text, name, section)
             _checked_name(name, source, line)
-            (rows, cols), one_hot, constant = _shape_of(name, value, source, text, section)
+            (rows, cols), one_hot, constant, structure = _shape_of(name, value, source, text, section)
             if name in names:
                 raise ParseError(f"{name} is declared twice", source=source, line=line)
             try:
-                node = E.matrix(name, rows, cols, role=role)
+                node = E.matrix(name, rows, cols, role=role, **structure)
+                if structure and (one_hot or constant is not None):
+                    raise ShapeError(f"{name}: a one-hot label or a constant mask is not declared symmetric")
                 if one_hot:
                     axis = (("one_hot_axis", one_hot[1]),) if isinstance(one_hot, tuple) else ()
                     node = E.Node("variable", (), node.shape, name, (("role", role), ("one_hot", True), *axis))

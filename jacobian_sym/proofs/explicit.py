@@ -13,6 +13,7 @@ from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.errors import JacobianSymError, SizeError
 from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import explicit_matrix
+from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.linalg import explicit_inverse
@@ -107,6 +108,8 @@ def leaf_matrix(node, sizes):
         if one_hot_axis(node) == 0:
             return sp.Matrix(rows, cols, lambda i, j: 1 if i == (rows // 2 + j) % rows else 0)
         return sp.Matrix(rows, cols, lambda i, j: 1 if j == (cols // 2 + i) % cols else 0)
+    if is_symmetric(node):  # one symbol for S_ij and S_ji: SymPy's diff by it is the free entry's derivative
+        return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{node.name}_{min(i, j)}_{max(i, j)}", real=True))
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{node.name}_{i}_{j}", real=True))
 
 

@@ -26,6 +26,7 @@ import sympy as sp
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.graph.expr import mask_cell, one_hot_axis, size_value
 from jacobian_sym.graph.indexed import Graph
+from jacobian_sym.graph.structure import is_symmetric, symmetric_exact, tied_gradient
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.table import get_op
@@ -318,6 +319,8 @@ class PointwiseGraph:
         rows, cols = concrete(node.shape, self.sizes)
         if adjoint is None:
             adjoint = sp.zeros(rows, cols)
+        if is_symmetric(node):  # S_ij and S_ji are one entry (graph.structure)
+            adjoint = tied_gradient(adjoint)
         shape, where = gradient_layout(node.shape, layout, batch=batch, to_shape=to_shape)
         out = sp.zeros(*concrete(shape, self.sizes))
         for p in range(rows):
@@ -389,6 +392,8 @@ def random_point(graph: Graph, sizes: dict, rng) -> dict:
             scale = 7 * (math.isqrt(cols - 1) + 1 if role == "weight" else 1)
             cell = (lambda i, j, scale=scale: sp.Rational(int(rng.choice((-1, 1)) * rng.integers(1, 15)), scale))
         leaves[node.name] = sp.Matrix([[cell(i, j) for j in range(cols)] for i in range(rows)])
+        if is_symmetric(node):
+            leaves[node.name] = symmetric_exact(leaves[node.name], bool(node.attr("positive_definite")))
     return leaves
 
 

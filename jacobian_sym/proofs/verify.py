@@ -18,6 +18,8 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.engine.inline import inline_unnamed_elements
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
+from jacobian_sym.engine.symmetric import symmetric_symbols
+from jacobian_sym.graph.structure import symmetric_array
 from jacobian_sym.kernels.numpy_printer import numeric_function
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs.exact import vanishes
@@ -73,12 +75,12 @@ def _symbols_needing_positive_scalar(e) -> bool:
     return any(isinstance(f, sp.log) or (f.exp.is_number and not f.exp.is_integer) for f in e.atoms(sp.log, sp.Pow))
 
 
-def _random_values(symbols, positive, sizes, rng):
+def _random_values(symbols, positive, sizes, rng, symmetric=()):
     vals = {}
     for s in symbols:
         shape = _elements(s.shape, sizes)
         v = rng.uniform(0.2, 1.2, size=shape) if s in positive else rng.uniform(-1.2, 1.2, size=shape)
-        vals[s] = v
+        vals[s] = symmetric_array(v) if s.name in symmetric else v
     return vals
 
 
@@ -97,7 +99,8 @@ def numeric_check(derivation, sizes, rng) -> Check:
     positive = _symbols_needing_positive(explicit(index)) | _symbols_needing_positive(d.closed_form.xreplace(mapping))
     # sizes were substituted into the symbols, so the positive ones are matched by name
     positive_names = {p.name for p in positive}
-    vals = _random_values(symbols, {s for s in symbols if s.name in positive_names}, sizes, rng)
+    symmetric = {s.name for s in symmetric_symbols(d.graph)}
+    vals = _random_values(symbols, {s for s in symbols if s.name in positive_names}, sizes, rng, symmetric)
     args = [vals[s] for s in symbols]
     a = np.asarray(numeric_function(symbols, closed)(*args), dtype=float).reshape(rows, cols)
     b = np.asarray(numeric_function(symbols, elementwise)(*args), dtype=float).reshape(rows, cols)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.graph.expr import MASKS
+from jacobian_sym.graph.structure import declared_words
 from jacobian_sym.render.display import Label
 from jacobian_sym.render.pages import (
     LINE_WIDTH,
@@ -241,6 +242,8 @@ def backprop_page(bp) -> Page:
              Prose(where + (" and numbered from the loss backwards, as the notes do.",))]
     intro += [Prose((graph.symbol(node), f" is a constant, the {MASKS[node.attr('constant')]}."))
               for node in bp.model.inputs.values() if node.attr("constant")]
+    intro += [Prose((graph.symbol(node), declared_words(node))) for node in bp.model.variables.values()
+              if declared_words(node)]
     # (a row too wide for the page — a sum of six products — checks nothing a reader can follow; the
     # table's third column holds a whole sum, so a sum gets half a line)
     table = DimTable([(sp.Derivative(J, graph.symbol(bp.delta_nodes[k])), shape, factors)
