@@ -132,6 +132,9 @@ def _text(node: Node) -> tuple[str, int]:
     if node.op == "const":
         return _number_text(node.attr("value"))
     op = get_op(node.op)
+    if node.op == "slice":  # W[0:H, :], 0-based as Python writes it
+        spans = ", ".join(f"{start}:{stop}" for start, stop in node.attr("span"))
+        return f"{_operand(node.args[0], _POSTFIX)}[{spans}]", _POSTFIX
     if op.operator is None:
         keywords = [f"{k}={v!r}" for k, v in node.attrs if k in op.params]
         return f"{node.op}({', '.join([*(_text(a)[0] for a in node.args), *keywords])})", _ATOM

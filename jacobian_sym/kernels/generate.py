@@ -33,6 +33,7 @@ from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.slicing import slice_code
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.batch_sums import batch_name
 from jacobian_sym.ops.table import UNDEFINED, get_op
@@ -192,6 +193,8 @@ def _forward_lines(graph, wanted=frozenset()):
             known[sp.MatAdd(*(matrix_form(graph, a, forms) * w for a, w in zip(node.args[::-1], (1, -1))))] = \
                 f"_t{temp}"
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
+        if code is None and node.op == "slice":
+            code = slice_code(node, args[0])
         if code is None:
             axis = node.attr("axis")
             code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
@@ -224,10 +227,28 @@ def _size_lines(body: str, spec: dict) -> list[str]:
     lines = []
     for size in used:
         where = next(((name, axis) for name, dims in spec.items() for axis, d in enumerate(dims) if d == size), None)
-        if where is None:
-            raise KernelError(f"the kernel needs the size {size}, which no array of the model has")
+        if where is None:  # a size only inside a sum (Wqkv: d × 3k): k = (shape − the rest) // 3
+            line = _size_from_sum(size, spec)
+            if line is None:
+                raise KernelError(f"the kernel needs the size {size}, which no array of the model has")
+            lines.append(line)
+            continue
         lines.append(f"    _size_{size} = {where[0]}.shape[{where[1]}]")
     return lines
+
+
+def _size_from_sum(size: str, spec: dict) -> str | None:
+    """``_size_k = Wqkv.shape[1] // 3`` for a size the arrays have only as c·k + a number (3k)."""
+    for name, dims in spec.items():
+        for axis, d in enumerate(dims):
+            terms = _compound(d) if isinstance(d, str) else None
+            named = [(c, n) for c, n in terms or () if n is not None]
+            if len(named) == 1 and named[0][1] == size:
+                rest = sum(c for c, n in terms if n is None)
+                shape = f"{name}.shape[{axis}]" if not rest else f"({name}.shape[{axis}] - {rest})"
+                c = named[0][0]
+                return f"    _size_{size} = {shape} // {c}" if c != 1 else f"    _size_{size} = {shape}"
+    return None
 
 
 def _backward_lines(b: Backprop, printer) -> list[str]:

@@ -24,6 +24,7 @@ NUMPY: dict[str, str] = {
     "pow": "{0} ** {1}",
     "copy": "{0}",
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
+    "slice": "{0}[<span>]",  # 0-based, its stops from the shapes (generate.slice_code)
     # element-wise
     "relu": "{np}maximum({0}, 0)",
     "leaky_relu": "{np}where({0} > 0, {0}, 0.01 * {0})",

@@ -88,6 +88,11 @@ class ClosedFormPrinter(NumPyPrinter):
                          f"{'' if start == 0 else self._print(start)}:{'' if stop == size else self._print(stop)}")
         return f"{group(self._print(e.parent))}[{spans[0]}, {spans[1]}]"
 
+    def _print_Embedded(self, e):
+        """A block set in zeros (the gradient of a slice): ``np.pad(G, ((r0, below), (c0, right)))``."""
+        above, below, left, right = (self._print(m) for m in e.margins)
+        return f"{self._module}.pad({self._print(e.block)}, (({above}, {below}), ({left}, {right})))"
+
     def _print_DiagMatrix(self, e):
         return f"{self._module}.diagflat({self._print(e.args[0])})"
 

@@ -22,6 +22,7 @@ from jacobian_sym.errors import BatchError, JacobianSymError, ParseError, ShapeE
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
 from jacobian_sym.models.batch_sums import mixing_node, model_sizes
+from jacobian_sym.models.slice_syntax import read_slice
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -430,6 +431,8 @@ class _Reader:
             return E.apply("transpose", self.read(node.value))
         if isinstance(node, ast.Call):
             return self._call(node)
+        if isinstance(node, ast.Subscript):
+            return read_slice(self, node)
         self.fail(node, f"{type(node).__name__.lower()} is not allowed in a forward line")
 
     def _call(self, node):

@@ -29,6 +29,7 @@ NOTATION: dict[str, Notation] = {
     "neg": Notation("-{0}", "-{0}"),
     "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
+    "slice": Notation("{0}_{[<span>]}", "{0}[<span>]"),  # (pages print its MatrixSlice: W_{[1:H, :]})
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
