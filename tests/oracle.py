@@ -56,6 +56,7 @@ FORWARD = {
     "elu": lambda n, a: np.where(a > 0, a, np.exp(np.minimum(a, 0)) - 1),
     "selu": lambda n, a: np.longdouble("1.0507009873554804934193349852946") * np.where(
         a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
+    "step": lambda n, a: np.where(a > 0, 1.0, 0.0),
     "softmax": _softmax,
     "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(

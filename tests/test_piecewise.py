@@ -15,7 +15,7 @@ from jacobian_sym.ops.functions import derivative_of
 from jacobian_sym.ops.table import OPS
 
 #: each op's kinks
-KINKS = {"abs": [0], "softsign": [0], "hardtanh": [-1, 1], "elu": [0], "selu": [0]}
+KINKS = {"abs": [0], "softsign": [0], "hardtanh": [-1, 1], "elu": [0], "selu": [0], "step": [0]}
 #: the derivative at each kink, as documented in README and ops/elementwise.py
 AT_KINK = {
     "abs": {0: 0.0},  # sign(0) = 0
@@ -23,6 +23,7 @@ AT_KINK = {
     "hardtanh": {-1: 0.0, 1: 0.0},  # both steps 0 at the kink (PyTorch's value)
     "elu": {0: 1.0},  # the exponential branch's e⁰ = 1, which is also the right-hand slope
     "selu": {0: float(SELU_LAMBDA * SELU_ALPHA)},  # the exponential branch's λα (PyTorch's value)
+    "step": {0: 0.0},  # step′ = 0 everywhere: its Dirac delta at 0 is dropped (as ReLU″)
 }
 
 

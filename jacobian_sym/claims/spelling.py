@@ -60,6 +60,7 @@ SPELLING: dict[str, Spelling] = {
     "hardtanh": Spelling(latex=("hardtanh",)),
     "elu": Spelling(latex=("elu",)),
     "selu": Spelling(latex=("selu",)),
+    "step": Spelling(latex=("step",)),
     # along an axis, reductions, losses
     "softmax": Spelling(latex=("softmax",)),
     "log_softmax": Spelling(),

@@ -48,6 +48,7 @@ NUMPY: dict[str, str] = {
     "softsign": "{0} / (1 + {np}abs({0}))",
     "hardtanh": "{np}clip({0}, -1, 1)",
     "elu": "{np}where({0} > 0, {0}, {np}expm1({np}minimum({0}, 0)))",
+    "step": "{np}heaviside({0}, 0)",
     "selu": "1.0507009873554805 * {np}where({0} > 0, {0}, 1.6732632423543772 * {np}expm1({np}minimum({0}, 0)))",
     # along an axis, reductions, losses
     "softmax": "_softmax({0}, {axis})",

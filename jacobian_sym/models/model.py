@@ -23,6 +23,7 @@ from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
 from jacobian_sym.models.batch_sums import mixing_node, model_sizes
 from jacobian_sym.models.slice_syntax import read_slice
+from jacobian_sym.models.where_syntax import COMPARISON_OUTSIDE, read_where
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -433,6 +434,8 @@ class _Reader:
             return self._call(node)
         if isinstance(node, ast.Subscript):
             return read_slice(self, node)
+        if isinstance(node, ast.Compare):
+            self.fail(node, COMPARISON_OUTSIDE)
         self.fail(node, f"{type(node).__name__.lower()} is not allowed in a forward line")
 
     def _call(self, node):
@@ -441,6 +444,8 @@ class _Reader:
         name = node.func.id
         if name == "ones" and name not in self.names:  # ones(n, 1): a constant of ones, sizes by name
             return self._ones(node)
+        if name == "where" and name not in self.names:  # where(a > b, c, d): its comparison read there
+            return read_where(self, node)
         if name in COMPOSITES:
             return self._composite(node, COMPOSITES[name])
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:

@@ -54,6 +54,7 @@ NOTATION: dict[str, Notation] = {
     "hardtanh": Notation(r"\operatorname{hardtanh}", "hardtanh"),
     "elu": Notation(r"\operatorname{ELU}", "ELU"),
     "selu": Notation(r"\operatorname{SELU}", "SELU"),
+    "step": Notation(r"\operatorname{step}", "step"),
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),
