@@ -198,6 +198,8 @@ def _forward_lines(graph, wanted=frozenset()):
         if code is None:
             axis = node.attr("axis")
             code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
+            if node.shape == (1, 1) and all(a.op == "const" for a in node.args):
+                code = f"float({code})"  # √k of a size: a Python float keeps float32 arrays float32
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
                 and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None
