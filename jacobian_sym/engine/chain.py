@@ -26,7 +26,7 @@ from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.ops.indexing import Before, IndexContext
-from jacobian_sym.ops.slicing import Embedded
+from jacobian_sym.ops.slicing import embedded, merged_blocks
 from jacobian_sym.ops.structure import concat_offsets
 
 #: how a step names an op in words ("the product, in index notation"); other ops by their name
@@ -216,7 +216,7 @@ class Chain:
             inner = lambda r, c: sig.index.xreplace(  # noqa: E731
                 {k: v for k, v in zip((p, q), (r, c)) if isinstance(k, sp.Symbol)})
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
-        self.parts[stand_in] = Embedded(whole, arg.shape, r0, c0)
+        self.parts[stand_in] = embedded(whole, arg.shape, r0, c0)
         self.part_elements[stand_in] = lambda r, c: _in_block(r, c, r0, c0, node.shape) * inner(r - r0, c - c0)
         a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
         self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
@@ -238,7 +238,7 @@ class Chain:
             return expr
         return expr.xreplace(self.parts).replace(
             lambda e: isinstance(e, sp.HadamardProduct) and any(is_ones(a) for a in e.args),
-            without_ones)
+            without_ones).replace(lambda e: isinstance(e, sp.MatAdd), merged_blocks)
 
     # ----- results -----
     def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:

@@ -100,6 +100,51 @@ class Embedded(sp.MatrixExpr):
         return Embedded(block, self.shape, *self.starts)
 
 
+def embedded(G, shape, r0, c0):
+    """G set in zeros of ``shape`` at (r₀, c₀); G itself when it fills the shape."""
+    if tuple(G.shape) == tuple(shape):
+        return G
+    return Embedded(G, shape, r0, c0)
+
+
+def _same(a, b) -> bool:
+    return sp.expand(a - b) == 0
+
+
+def merged_blocks(M):
+    """[G₁ 0 0] + [0 G₂ 0] + [0 0 G₃] → [G₁ G₂ G₃]: blocks of one matrix that lie side by side (or one
+    above another) over the whole of the other axis are one block made of them — the gradient of
+    Q, K, V sliced from one P is [δ_Q δ_K δ_V], not a sum of three matrices mostly zero."""
+    if not isinstance(M, sp.MatAdd):
+        return M
+    blocks = [a for a in M.args if isinstance(a, Embedded)]
+    rest = [a for a in M.args if not isinstance(a, Embedded)]
+    for axis in (1, 0):
+        other = 1 - axis
+        whole = [e for e in blocks if isinstance(e, Embedded) and e.starts[other] == 0
+                 and _same(e.block.shape[other], e.shape[other])]
+        groups = []
+        for e in whole:  # chain each block to the group it continues (its start is the group's end)
+            for g in groups:
+                if g[0].shape == e.shape and _same(g[-1].starts[axis] + g[-1].block.shape[axis], e.starts[axis]):
+                    g.append(e)
+                    break
+                if g[0].shape == e.shape and _same(e.starts[axis] + e.block.shape[axis], g[0].starts[axis]):
+                    g.insert(0, e)
+                    break
+            else:
+                groups.append([e])
+        for g in groups:
+            if len(g) < 2:
+                continue
+            parts = [e.block for e in g]
+            block = sp.BlockMatrix([parts] if axis == 1 else [[p] for p in parts])
+            for e in g:
+                blocks.remove(e)
+            blocks.append(embedded(block, g[0].shape, *g[0].starts))
+    return sp.MatAdd(*rest, *blocks) if len(rest) + len(blocks) > 1 else (rest + blocks)[0]
+
+
 def _explicit(e, block):
     """The embedding as an explicit matrix, at concrete sizes."""
     (n, m), (r0, c0) = (int(d) for d in e.shape), (int(s) for s in e.starts)

@@ -254,7 +254,7 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_Embedded(self, e):
         """∂J/∂A of a slice of A: its signal in its block, zeros around it, [0; G]."""
         rows = [" & ".join("0" if c is None else self._print(c) for c in row) for row in e.cells()]
-        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+        return r"\left[\begin{matrix}" + r" \\ ".join(rows) + r"\end{matrix}\right]"
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
