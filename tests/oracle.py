@@ -73,14 +73,27 @@ FORWARD = {
 
 
 def _sizes(root, arrays: dict) -> dict:
-    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's)."""
-    sizes = {}
+    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's;
+    a size only inside c·k + a, as Wqkv's 3k, solved for k)."""
+    sizes, linear = {}, []
     for node in root.walk():
         if node.op == "variable" and node.name in arrays:
             for dim, length in zip(node.shape, np.shape(arrays[node.name])):
                 if getattr(dim, "is_Symbol", False):
                     sizes[dim] = length
+                elif isinstance(dim, sp.Expr) and len(dim.free_symbols) == 1:
+                    linear.append((dim, length))
+    for dim, length in linear:
+        (k,) = dim.free_symbols
+        if k not in sizes:
+            sizes[k] = int(sp.solve(sp.Eq(dim, length), k)[0])
     return sizes
+
+
+def _slice(node, a, sizes):
+    """A[r₀:r₁, c₀:c₁], the bounds of the node's span at the arrays' sizes (0-based, stops excluded)."""
+    (r0, r1), (c0, c1) = [[int(sp.sympify(b).subs(sizes)) for b in span] for span in node.attr("span")]
+    return a[r0:r1, c0:c1]
 
 
 def _constant(value, sizes):
@@ -101,6 +114,8 @@ def _values(root, arrays: dict) -> dict:
             values[id(node)] = np.asarray(arrays[node.name], dtype=np.longdouble)
         elif node.op == "const":
             values[id(node)] = _constant(node.attr("value"), _sizes(root, arrays))
+        elif node.op == "slice":
+            values[id(node)] = FORWARD["slice"](node, values[id(node.args[0])], _sizes(root, arrays))
         else:
             values[id(node)] = FORWARD[node.op](node, *(values[id(a)] for a in node.args))
     return values
@@ -192,3 +207,6 @@ def central_differences(forward, arrays: dict, name: str, h: float = 1e-6) -> np
         down[name][idx] -= h
         out[idx] = (forward(**up) - forward(**down)) / (2 * h)
     return out
+
+
+FORWARD["slice"] = _slice  # (called with the sizes, not the starts: its stops are sizes too)

@@ -102,6 +102,8 @@ class Chain:
                 continue
             if node is graph.root:
                 upstream, at = self._seed(node, seed)
+            elif self._vanishes(node) and id(node) not in targets:
+                continue  # (a zero signal, under where's selector: nothing to hand down)
             else:
                 upstream, at = self._upstream(node), self.signal(node).free
             for arg in graph.arguments(node):
@@ -122,6 +124,11 @@ class Chain:
             return (lambda p, q: delta[where(p, q)]), free
         self.top = element_symbol(self.graph.symbol(root), *seed[1])
         return None, seed[1]
+
+    def _vanishes(self, node) -> bool:
+        sig = self.signal(node)
+        sig.index = simplify_index(sig.index, self.facts)
+        return sig.index == 0 and sig.symbol is None
 
     def _upstream(self, node):
         sig = self.signal(node)
