@@ -74,19 +74,20 @@ FORWARD = {
 
 def _sizes(root, arrays: dict) -> dict:
     """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's;
-    a size only inside c·k + a, as Wqkv's 3k, solved for k)."""
+    a size only inside a sum, as Wqkv's 3k or x's m + n, solved for it)."""
     sizes, linear = {}, []
     for node in root.walk():
         if node.op == "variable" and node.name in arrays:
             for dim, length in zip(node.shape, np.shape(arrays[node.name])):
                 if getattr(dim, "is_Symbol", False):
                     sizes[dim] = length
-                elif isinstance(dim, sp.Expr) and len(dim.free_symbols) == 1:
+                elif isinstance(dim, sp.Expr) and dim.free_symbols:
                     linear.append((dim, length))
-    for dim, length in linear:
-        (k,) = dim.free_symbols
-        if k not in sizes:
-            sizes[k] = int(sp.solve(sp.Eq(dim, length), k)[0])
+    for _ in range(len(linear)):  # each pass solves the sums that have one unknown size left
+        for dim, length in linear:
+            unknown = [k for k in dim.free_symbols if k not in sizes]
+            if len(unknown) == 1:
+                sizes[unknown[0]] = int(sp.solve(sp.Eq(dim.subs(sizes), length), unknown[0])[0])
     return sizes
 
 

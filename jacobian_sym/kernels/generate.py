@@ -240,16 +240,21 @@ def _size_lines(body: str, spec: dict) -> list[str]:
 
 
 def _size_from_sum(size: str, spec: dict) -> str | None:
-    """``_size_k = Wqkv.shape[1] // 3`` for a size the arrays have only as c·k + a number (3k)."""
+    """``_size_k = Wqkv.shape[1] // 3`` for a size the arrays have only inside a sum (3k; m + n, with n
+    another array's axis: ``_size_m = x.shape[0] - W.shape[1]``)."""
+    direct = {d: f"{name}.shape[{axis}]" for name, dims in reversed(spec.items()) for axis, d in enumerate(dims)}
     for name, dims in spec.items():
         for axis, d in enumerate(dims):
             terms = _compound(d) if isinstance(d, str) else None
-            named = [(c, n) for c, n in terms or () if n is not None]
-            if len(named) == 1 and named[0][1] == size:
-                rest = sum(c for c, n in terms if n is None)
-                shape = f"{name}.shape[{axis}]" if not rest else f"({name}.shape[{axis}] - {rest})"
-                c = named[0][0]
-                return f"    _size_{size} = {shape} // {c}" if c != 1 else f"    _size_{size} = {shape}"
+            mine = [c for c, n in terms or () if n == size]
+            others = [(c, n) for c, n in terms or () if n not in (size, None)]
+            if len(mine) != 1 or any(n not in direct for _, n in others):
+                continue
+            rest = [f"{c} * {direct[n]}" if c != 1 else direct[n] for c, n in others]
+            number = sum(c for c, n in terms if n is None)
+            rest += [str(number)] if number else []
+            shape = f"{name}.shape[{axis}]" if not rest else f"({name}.shape[{axis}] - {' - '.join(rest)})"
+            return f"    _size_{size} = {shape} // {mine[0]}" if mine[0] != 1 else f"    _size_{size} = {shape}"
     return None
 
 

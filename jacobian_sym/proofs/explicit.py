@@ -15,6 +15,7 @@ from jacobian_sym.graph.expr import mask_cell, one_hot_axis
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.slicing import Embedded
 from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.proofs.report import Check
 
@@ -221,6 +222,8 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         exp = _scalar(expr.exp, values, sizes, mapping, memo)
         out = base.applyfunc(lambda e: e**exp) if isinstance(base, sp.MatrixBase) else \
             sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    elif isinstance(expr, (Embedded, sp.BlockMatrix)):  # a sliced matrix's gradient: its blocks, then placed
+        out = sp.ImmutableMatrix(_blocks(expr, lambda a: _bottom_up(a, values, sizes, mapping, memo), mapping))
     elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
         rows, cols = _elements(expr.shape, mapping)
         out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
@@ -230,6 +233,19 @@ def _bottom_up(expr, values, sizes, mapping, memo):
     if memo["_number"] is not None:
         out = out.applyfunc(memo["_number"])
     memo[expr] = out
+    return out
+
+
+def _blocks(expr, value, mapping) -> sp.Matrix:
+    """A block matrix or a block set in zeros, from its blocks' explicit values (``value``)."""
+    explicit = lambda a: value(a) if isinstance(value(a), sp.MatrixBase) else sp.Matrix([[value(a)]])  # noqa: E731
+    if isinstance(expr, sp.BlockMatrix):
+        rows = [[explicit(b) for b in expr.blocks.row(r)] for r in range(expr.blocks.rows)]
+        return sp.Matrix.vstack(*(sp.Matrix.hstack(*row) for row in rows))
+    block = explicit(expr.block)
+    (n, m), (r0, c0) = _elements(expr.shape, mapping), (int(sp.sympify(s).xreplace(mapping)) for s in expr.starts)
+    out = sp.zeros(n, m)
+    out[r0:r0 + block.rows, c0:c0 + block.cols] = block
     return out
 
 
