@@ -30,7 +30,8 @@ AT_KINK = {
 def _lowered_derivative(name):
     s = sp.Symbol("s", real=True)
     fn = derivative_of(OPS[name].function)(s)
-    return sp.lambdify([s], fn, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter)
+    f = sp.lambdify([s], fn, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter)
+    return lambda a: np.broadcast_to(f(a), np.shape(a))  # (step′ = 0 lambdifies to the number 0)
 
 
 def _oracle_slope(name, points, h=1e-6):

@@ -127,6 +127,9 @@ def _rebuild(node: E.Node, mapping: dict) -> E.Node:
     params = dict(node.attrs)
     if get_op(node.op).kind == "vector" and params.get("axis") is None:  # (sum(A) stays the total)
         params["axis"] = vector_axis(node.args[0].shape, None)
+    if node.op == "slice":  # an example's whole length-1 axis is the whole batch axis after batching
+        params["span"] = tuple((0, new) if (start, stop) == (0, 1) and old == 1 else (start, stop)
+                               for (start, stop), old, new in zip(params["span"], node.args[0].shape, args[0].shape))
     return E.apply(node.op, *args, **params)
 
 

@@ -23,30 +23,18 @@ def read_slice(reader, node: ast.Subscript) -> E.Node:
     if not (parent.is_leaf or parent.name):
         reader.fail(node.value, f"slice a variable or a named line: give {ast.unparse(node.value)} a line of its own")
     spans = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
-    rows, cols = parent.shape
-    if len(spans) == 1 and 1 in (rows, cols) and (rows, cols) != (1, 1):  # a vector's own axis
-        spans = [spans[0], ast.Slice()] if cols == 1 else [ast.Slice(), spans[0]]
-    if len(spans) != 2:
-        reader.fail(node.slice, f"a slice of a {rows}×{cols} matrix takes two spans, as W[:H, :]")
-    bounds = []
-    for span, size in zip(spans, (rows, cols)):
+    python = []
+    for span in spans:
         if not isinstance(span, ast.Slice):
             reader.fail(span, f"write a span start:stop ({ast.unparse(span)}:{ast.unparse(span)} + 1), not an index: "
                               "a slice stays a matrix")
         if span.step is not None:
             reader.fail(span.step, "a slice takes no step")
-        start = sp.Integer(0) if span.lower is None else _bound(reader, span.lower)
-        stop = size if span.upper is None else _bound(reader, span.upper)
-        bounds.append((start, stop))
-    (rs, _), (cs, _) = bounds
+        python.append(slice(*(None if b is None else _bound(reader, b) for b in (span.lower, span.upper))))
     try:
-        return E.apply("slice", parent, _start(rs), _start(cs), span=tuple(bounds))
-    except JacobianSymError as err:  # a span past the end: said at the span
+        return E.slice_node(parent, tuple(python))
+    except JacobianSymError as err:  # two spans for a matrix, a span past the end: said at the spans
         reader.fail(node.slice, str(err))
-
-
-def _start(value) -> E.Node:
-    return E.constant(int(value)) if value.is_Integer else E.size_constant(value)
 
 
 def _bound(reader, node) -> sp.Expr:

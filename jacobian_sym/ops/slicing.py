@@ -46,7 +46,7 @@ def _slice_matrix(A, r0, c0, span=None):
     return sp.MatrixSlice(A, (rs, re, 1), (cs, ce, 1))
 
 
-declare(Op("slice", 3, _slice_shape, element=_slice_element, matrix=_slice_matrix, params=("span",)))
+declare(Op("slice", 3, _slice_shape, element=_slice_element, matrix=_slice_matrix, params=("span",), kind="slice"))
 
 
 class Embedded(sp.MatrixExpr):
