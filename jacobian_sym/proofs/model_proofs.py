@@ -18,7 +18,14 @@ from jacobian_sym.kernels.numeric import (
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.exact import is_zero_smooth, kink_symbols, random_rational_point
-from jacobian_sym.proofs.explicit import check_explicit_cost, checked_sizes, evaluate_explicit, guarded, leaf_matrix
+from jacobian_sym.proofs.explicit import (
+    check_explicit_cost,
+    checked_sizes,
+    evaluate_explicit,
+    guarded,
+    leaf_matrix,
+    without_dirac,
+)
 from jacobian_sym.proofs.pointwise import (
     PointwiseModel,
     differ,
@@ -58,7 +65,7 @@ class ExplicitModel:
     def truth(self, name) -> sp.Matrix:
         var = self.env[name]
         J = explicit(self.loss())
-        return var.applyfunc(lambda s: sp.diff(J, s))
+        return without_dirac(var.applyfunc(lambda s: sp.diff(J, s)))
 
     def closed(self, name) -> sp.Matrix:
         return self._evaluate(self.bp.gradients[name])
