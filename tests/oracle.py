@@ -75,6 +75,7 @@ FORWARD = {
     "elu": lambda n, a: np.where(a > 0, a, np.exp(np.minimum(a, 0)) - 1),
     "selu": lambda n, a: np.longdouble("1.0507009873554804934193349852946") * np.where(
         a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
+    "step": lambda n, a: np.where(a > 0, 1.0, 0.0),
     "softmax": _softmax,
     "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(
@@ -95,14 +96,28 @@ FORWARD = {
 
 
 def _sizes(root, arrays: dict) -> dict:
-    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's)."""
-    sizes = {}
+    """Each size symbol's value, read off the arrays' shapes (a declared axis of length 1 is the batch's;
+    a size only inside a sum, as Wqkv's 3k or x's m + n, solved for it)."""
+    sizes, linear = {}, []
     for node in root.walk():
         if node.op == "variable" and node.name in arrays:
             for dim, length in zip(node.shape, np.shape(arrays[node.name])):
                 if getattr(dim, "is_Symbol", False):
                     sizes[dim] = length
+                elif isinstance(dim, sp.Expr) and dim.free_symbols:
+                    linear.append((dim, length))
+    for _ in range(len(linear)):  # each pass solves the sums that have one unknown size left
+        for dim, length in linear:
+            unknown = [k for k in dim.free_symbols if k not in sizes]
+            if len(unknown) == 1:
+                sizes[unknown[0]] = int(sp.solve(sp.Eq(dim.subs(sizes), length), unknown[0])[0])
     return sizes
+
+
+def _slice(node, a, sizes):
+    """A[r₀:r₁, c₀:c₁], the bounds of the node's span at the arrays' sizes (0-based, stops excluded)."""
+    (r0, r1), (c0, c1) = [[int(sp.sympify(b).subs(sizes)) for b in span] for span in node.attr("span")]
+    return a[r0:r1, c0:c1]
 
 
 def _constant(value, sizes):
@@ -123,6 +138,8 @@ def _values(root, arrays: dict) -> dict:
             values[id(node)] = np.asarray(arrays[node.name], dtype=np.longdouble)
         elif node.op == "const":
             values[id(node)] = _constant(node.attr("value"), _sizes(root, arrays))
+        elif node.op == "slice":
+            values[id(node)] = FORWARD["slice"](node, values[id(node.args[0])], _sizes(root, arrays))
         else:
             values[id(node)] = FORWARD[node.op](node, *(values[id(a)] for a in node.args))
     return values
@@ -214,3 +231,6 @@ def central_differences(forward, arrays: dict, name: str, h: float = 1e-6) -> np
         down[name][idx] -= h
         out[idx] = (forward(**up) - forward(**down)) / (2 * h)
     return out
+
+
+FORWARD["slice"] = _slice  # (called with the sizes, not the starts: its stops are sizes too)

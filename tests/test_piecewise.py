@@ -15,7 +15,7 @@ from jacobian_sym.ops.functions import derivative_of
 from jacobian_sym.ops.table import OPS
 
 #: each op's kinks
-KINKS = {"abs": [0], "softsign": [0], "hardtanh": [-1, 1], "elu": [0], "selu": [0]}
+KINKS = {"abs": [0], "softsign": [0], "hardtanh": [-1, 1], "elu": [0], "selu": [0], "step": [0]}
 #: the derivative at each kink, as documented in README and ops/elementwise.py
 AT_KINK = {
     "abs": {0: 0.0},  # sign(0) = 0
@@ -23,13 +23,15 @@ AT_KINK = {
     "hardtanh": {-1: 0.0, 1: 0.0},  # both steps 0 at the kink (PyTorch's value)
     "elu": {0: 1.0},  # the exponential branch's e⁰ = 1, which is also the right-hand slope
     "selu": {0: float(SELU_LAMBDA * SELU_ALPHA)},  # the exponential branch's λα (PyTorch's value)
+    "step": {0: 0.0},  # step′ = 0 everywhere: its Dirac delta at 0 is dropped (as ReLU″)
 }
 
 
 def _lowered_derivative(name):
     s = sp.Symbol("s", real=True)
     fn = derivative_of(OPS[name].function)(s)
-    return sp.lambdify([s], fn, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter)
+    f = sp.lambdify([s], fn, modules=[RUNTIME, "numpy"], printer=ClosedFormPrinter)
+    return lambda a: np.broadcast_to(f(a), np.shape(a))  # (step′ = 0 lambdifies to the number 0)
 
 
 def _oracle_slope(name, points, h=1e-6):

@@ -80,6 +80,8 @@ def _model_using(name):
         return js.sum(js.apply(name, z, other))
     if name == "tr":
         return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))
+    if name == "slice":  # a column of W and the first row of W x: blocks of two parents
+        return js.sum(js.tanh(W[:, 0:1]) * js.vector("c", "n")) + js.sum(js.sin(z[0:1, :]))
     if "axis" in op.params and op.kind == "reduction":  # a statistic over an axis: one per row
         return js.sum(js.vector("c", "n") * js.apply(name, W, axis=1))
     inner = js.apply(name, z)

@@ -34,6 +34,8 @@ SPELLING: dict[str, Spelling] = {
     "neg": Spelling(operator="unary -"),
     "pow": Spelling(operator="** (element-wise, by a number)"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
+    "slice": Spelling(reason="a slice is not in claim notation yet (a claim writes the gradient of the sliced "
+                             "value, or of a named line that holds the slice)"),
     "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
     # element-wise (their derivatives: relu_prime, sigma')
     "relu": Spelling(latex=("relu",)),
@@ -58,6 +60,7 @@ SPELLING: dict[str, Spelling] = {
     "hardtanh": Spelling(latex=("hardtanh",)),
     "elu": Spelling(latex=("elu",)),
     "selu": Spelling(latex=("selu",)),
+    "step": Spelling(latex=("step",)),
     # along an axis, reductions, losses
     "softmax": Spelling(latex=("softmax",)),
     "log_softmax": Spelling(),

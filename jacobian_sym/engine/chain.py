@@ -26,7 +26,8 @@ from jacobian_sym.engine.symmetric import symmetric_symbols, tied_index, with_sy
 from jacobian_sym.errors import DerivationError
 from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
-from jacobian_sym.ops.indexing import IndexContext
+from jacobian_sym.ops.indexing import Before, IndexContext
+from jacobian_sym.ops.slicing import embedded, merged_blocks
 from jacobian_sym.ops.structure import concat_offsets
 
 #: how a step names an op in words ("the product, in index notation"); other ops by their name
@@ -104,6 +105,8 @@ class Chain:
                 continue
             if node is graph.root:
                 upstream, at = self._seed(node, seed)
+            elif self._vanishes(node) and id(node) not in targets:
+                continue  # (a zero signal, under where's selector: nothing to hand down)
             else:
                 upstream, at = self._upstream(node), self.signal(node).free
             for arg in graph.arguments(node):
@@ -125,6 +128,11 @@ class Chain:
         self.top = element_symbol(self.graph.symbol(root), *seed[1])
         return None, seed[1]
 
+    def _vanishes(self, node) -> bool:
+        sig = self.signal(node)
+        sig.index = simplify_index(sig.index, self.facts)
+        return sig.index == 0 and sig.symbol is None
+
     def _upstream(self, node):
         sig = self.signal(node)
         sig.index = simplify_index(sig.index, self.facts)
@@ -143,6 +151,8 @@ class Chain:
     def _hand_down(self, node, arg, upstream, at):
         if node.op == "concat":
             return self._hand_down_part(node, arg)
+        if node.op == "slice":
+            return self._hand_down_block(node, arg)
         graph = self.graph
         ix = IndexContext(self.pool)
         p, q = at
@@ -200,6 +210,29 @@ class Chain:
                                "the part of the concatenation's signal that the argument fills"))
         self.signal(arg).index += contribution
 
+    def _hand_down_block(self, node, arg):
+        """A slice B = A[r₀:r₁, c₀:c₁] hands A the block that its signal fills: ∂J/∂A is ∂J/∂B in rows
+        r₀ … r₁−1 and columns c₀ … c₁−1 and zero elsewhere (the converse of a concatenation), a
+        stand-in symbol in the index expressions as there, replaced in every closed form."""
+        sig = self.signal(node)
+        (r0, _), (c0, _) = node.attr("span")
+        if sig.symbol is not None:
+            shape, where = gradient_layout(node.shape, self.layout, batch=self.batch)
+            whole = sig.symbol if tuple(shape) == tuple(node.shape) else sp.Transpose(sig.symbol)
+            inner = lambda r, c: sig.symbol[where(r, c)]  # noqa: E731
+        else:
+            whole = self.closed(closed_form(sig.index, target_slots(sig.free, node.shape), node.shape))
+            p, q = sig.free
+            inner = lambda r, c: sig.index.xreplace(  # noqa: E731
+                {k: v for k, v in zip((p, q), (r, c)) if isinstance(k, sp.Symbol)})
+        stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
+        self.parts[stand_in] = embedded(whole, arg.shape, r0, c0)
+        self.part_elements[stand_in] = lambda r, c: _in_block(r, c, r0, c0, node.shape) * inner(r - r0, c - c0)
+        a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
+        self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
+                               "the slice's signal in its block, zero elsewhere"))
+        self.signal(arg).index += element_symbol(stand_in, *self.signal(arg).free)
+
     def expanded(self, index):
         """An index expression with each concatenation's stand-in element written as the element of
         the signal it stands for (at its offset): an index form that needs no stand-in."""
@@ -216,7 +249,7 @@ class Chain:
             return expr
         return expr.xreplace(self.parts).replace(
             lambda e: isinstance(e, sp.HadamardProduct) and any(is_ones(a) for a in e.args),
-            without_ones)
+            without_ones).replace(lambda e: isinstance(e, sp.MatAdd), merged_blocks)
 
     # ----- results -----
     def result(self, node: Node, shape, where) -> tuple[sp.Expr, sp.MatrixExpr]:
@@ -230,3 +263,9 @@ class Chain:
                                           "(G_ij + G_ji − [i=j] G_ij)"))
         sig.index = index
         return self.expanded(index), self.closed(closed_form(index, target_slots(where(*sig.free), shape), shape))
+
+
+def _in_block(r, c, r0, c0, shape):
+    """The Iverson bracket [r₀ ≤ r < r₀ + h][c₀ ≤ c < c₀ + w] of a block of ``shape`` (h, w)."""
+    h, w = shape
+    return (1 - Before(r, r0)) * Before(r - r0, h) * (1 - Before(c, c0)) * Before(c - c0, w)

@@ -118,6 +118,16 @@ def clip(a: E.Node, lo=-1, hi=1) -> E.Node:
     return out if c == 0 else out + E.constant(c)
 
 
+def where(a: E.Node, b: E.Node, c: E.Node, d: E.Node, strict: bool = True) -> E.Node:
+    """where(a > b, c, d) element by element, d + step(a − b) ∘ (c − d) (``strict``), and where(a ≥ b,
+    c, d) = c + step(b − a) ∘ (d − c): step(0) = 0 (as ReLU′(0) = 0), so a tie takes the branch the
+    comparison names; the selector's derivative is 0 (a and b get no gradient), c gets step ∘ G, d
+    the rest. a < b and a ≤ b are b > a and b ≥ a."""
+    if strict:
+        return d + E.apply("step", a - b) * (c - d)
+    return c + E.apply("step", b - a) * (d - c)
+
+
 ROLES = ("mu", "c", "v", "r")
 
 

@@ -83,6 +83,11 @@ class Node:
     def __pow__(self, exponent):
         return power(self, exponent)
 
+    def __getitem__(self, key):
+        """A slice as Python writes it, 0-based with the stop excluded: ``W[:"k", :]``, ``x[0:2]`` (a
+        vector along its own axis); a bound is a whole number, a size name ("2*k") or a SymPy size."""
+        return slice_node(self, key)
+
     # ----- inspection -----
     def structure(self):
         """A nested tuple that two equal graphs share (names, ops, shapes, attributes)."""
@@ -133,6 +138,9 @@ def _text(node: Node) -> tuple[str, int]:
     if node.op == "const":
         return _number_text(node.attr("value"))
     op = get_op(node.op)
+    if node.op == "slice":  # W[0:H, :], 0-based as Python writes it
+        spans = ", ".join(f"{start}:{stop}" for start, stop in node.attr("span"))
+        return f"{_operand(node.args[0], _POSTFIX)}[{spans}]", _POSTFIX
     if op.operator is None:
         keywords = [f"{k}={v!r}" for k, v in node.attrs if k in op.params]
         return f"{node.op}({', '.join([*(_text(a)[0] for a in node.args), *keywords])})", _ATOM
@@ -362,3 +370,33 @@ def _solved(left: Node, right: Node) -> Node | None:
     if _unnamed(left, "matmul") and _unnamed(left.args[1], "inv"):
         return apply("matmul", left.args[0], apply("solve", left.args[1].args[0], right))
     return None
+def slice_node(node: Node, key) -> Node:
+    """``node[key]`` for Python slices (see ``Node.__getitem__``); the op table's ``slice`` checks the
+    bounds against the shape."""
+    spans = list(key) if isinstance(key, tuple) else [key]
+    rows, cols = node.shape
+    if len(spans) == 1 and 1 in (rows, cols) and (rows, cols) != (1, 1):  # a vector's own axis
+        spans = [spans[0], slice(None)] if cols == 1 else [slice(None), spans[0]]
+    if len(spans) != 2 or not all(isinstance(s, slice) for s in spans):
+        raise JacobianSymError(f"a slice of a {fmt_shape(node.shape)} matrix takes two spans start:stop, as W[:H, :]")
+    bounds = []
+    for s, size in zip(spans, node.shape):
+        if s.step is not None:
+            raise JacobianSymError("a slice takes no step")
+        bounds.append((sp.Integer(0) if s.start is None else _bound(s.start),
+                       size if s.stop is None else _bound(s.stop)))
+    (rs, _), (cs, _) = bounds
+    start = lambda v: constant(int(v)) if v.is_Integer else size_constant(v)  # noqa: E731
+    return apply("slice", node, start(rs), start(cs), span=tuple(bounds))
+
+
+def _bound(value) -> sp.Expr:
+    """A slice's bound: a whole number ≥ 0, a size name or sum ("2*k"), or a SymPy expression of sizes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return sp.Integer(value)
+    if isinstance(value, sp.Expr) and (value.is_Integer and value >= 0 or value.free_symbols and all(
+            s.is_integer and s.is_positive for s in value.free_symbols)):
+        return value
+    if isinstance(value, str):
+        return as_size(value)
+    raise JacobianSymError(f"a slice's bound is a whole number or a size, not {value!r}")

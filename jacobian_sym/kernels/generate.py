@@ -33,6 +33,7 @@ from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.slicing import slice_code
 from jacobian_sym.kernels.structure_checks import (
     symmetric_check_lines,
     symmetric_header,
@@ -198,9 +199,13 @@ def _forward_lines(graph, wanted=frozenset()):
             known[sp.MatAdd(*(matrix_form(graph, a, forms) * w for a, w in zip(node.args[::-1], (1, -1))))] = \
                 f"_t{temp}"
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
+        if code is None and node.op == "slice":
+            code = slice_code(node, args[0])
         if code is None:
             axis = node.attr("axis")
             code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
+            if node.shape == (1, 1) and all(a.op == "const" for a in node.args):
+                code = f"float({code})"  # √k of a size: a Python float keeps float32 arrays float32
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
                 and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None
@@ -230,10 +235,33 @@ def _size_lines(body: str, spec: dict) -> list[str]:
     lines = []
     for size in used:
         where = next(((name, axis) for name, dims in spec.items() for axis, d in enumerate(dims) if d == size), None)
-        if where is None:
-            raise KernelError(f"the kernel needs the size {size}, which no array of the model has")
+        if where is None:  # a size only inside a sum (Wqkv: d × 3k): k = (shape − the rest) // 3
+            line = _size_from_sum(size, spec)
+            if line is None:
+                raise KernelError(f"the kernel needs the size {size}, which no array of the model has")
+            lines.append(line)
+            continue
         lines.append(f"    _size_{size} = {where[0]}.shape[{where[1]}]")
     return lines
+
+
+def _size_from_sum(size: str, spec: dict) -> str | None:
+    """``_size_k = Wqkv.shape[1] // 3`` for a size the arrays have only inside a sum (3k; m + n, with n
+    another array's axis: ``_size_m = x.shape[0] - W.shape[1]``)."""
+    direct = {d: f"{name}.shape[{axis}]" for name, dims in reversed(spec.items()) for axis, d in enumerate(dims)}
+    for name, dims in spec.items():
+        for axis, d in enumerate(dims):
+            terms = _compound(d) if isinstance(d, str) else None
+            mine = [c for c, n in terms or () if n == size]
+            others = [(c, n) for c, n in terms or () if n not in (size, None)]
+            if len(mine) != 1 or any(n not in direct for _, n in others):
+                continue
+            rest = [f"{c} * {direct[n]}" if c != 1 else direct[n] for c, n in others]
+            number = sum(c for c, n in terms if n is None)
+            rest += [str(number)] if number else []
+            shape = f"{name}.shape[{axis}]" if not rest else f"({name}.shape[{axis}] - {' - '.join(rest)})"
+            return f"    _size_{size} = {shape} // {mine[0]}" if mine[0] != 1 else f"    _size_{size} = {shape}"
+    return None
 
 
 def _backward_lines(b: Backprop, printer) -> list[str]:

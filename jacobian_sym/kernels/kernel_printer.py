@@ -20,6 +20,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from jacobian_sym.base.codetext import fill_code, group
+from jacobian_sym.base.sizes import is_index
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.linalg_code import inverse_code, solve_chain
@@ -33,6 +34,12 @@ from jacobian_sym.render.printers import ones_scale
 def py_name(name: str) -> str:
     """delta_1, Delta_1 → delta1 (the generated code's names)."""
     return name.replace("_", "").lower() if name.startswith(("delta_", "Delta_")) else name
+
+
+def _of_sizes(expr) -> bool:
+    """A number made of sizes (√k, 1/√k): a scalar expression whose symbols are all sizes."""
+    return isinstance(expr, sp.Expr) and not isinstance(expr, sp.MatrixExpr) and bool(expr.free_symbols) and all(
+        s.is_integer and s.is_positive and not is_index(s) for s in expr.free_symbols)
 
 
 class KernelPrinter(ClosedFormPrinter):
@@ -54,9 +61,17 @@ class KernelPrinter(ClosedFormPrinter):
         self.sizes = set(sizes)
         #: module-level functions the code calls (an element-wise derivative with no cheaper lowering)
         self.helpers: dict[str, str] = {}
+        self._in_size = False  # inside a number of sizes, written float(…) once around it
 
     def _print(self, expr, **kwargs):
         name = self.known.get(expr) if self.known and isinstance(expr, sp.MatrixExpr) else None
+        if name is None and not self._in_size and _of_sizes(expr) and not expr.is_rational_function():
+            # 1/√k as a Python float: np.sqrt of an int is a float64 scalar, which makes float32 float64
+            self._in_size = True
+            try:
+                return f"float({super()._print(expr, **kwargs)})"
+            finally:
+                self._in_size = False
         return name if name is not None else super()._print(expr, **kwargs)
 
     def _module_format(self, fqn, register=True):

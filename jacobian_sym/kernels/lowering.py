@@ -24,6 +24,7 @@ NUMPY: dict[str, str] = {
     "pow": "{0} ** {1}",
     "copy": "{0}",
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
+    "slice": "{0}[<span>]",  # 0-based, its stops from the shapes (generate.slice_code)
     # element-wise
     "relu": "{np}maximum({0}, 0)",
     "leaky_relu": "{np}where({0} > 0, {0}, 0.01 * {0})",
@@ -47,6 +48,7 @@ NUMPY: dict[str, str] = {
     "softsign": "{0} / (1 + {np}abs({0}))",
     "hardtanh": "{np}clip({0}, -1, 1)",
     "elu": "{np}where({0} > 0, {0}, {np}expm1({np}minimum({0}, 0)))",
+    "step": "{np}heaviside({0}, 0)",
     "selu": "1.0507009873554805 * {np}where({0} > 0, {0}, 1.6732632423543772 * {np}expm1({np}minimum({0}, 0)))",
     # along an axis, reductions, losses
     "softmax": "_softmax({0}, {axis})",

@@ -70,7 +70,9 @@ class NumericGraph:
                 slots = [sp.MatrixSymbol(f"_a{n}", *shape) for n, shape in enumerate(shapes)]
                 operands = [slots[distinct.index(id(a))] if a.op != "const" else size_value(a.attr("value"), self.sizes)
                             for a in args]
-                form = get_op(node.op).matrix(*operands, **dict(node.attrs))
+                # (a parameter of sizes, a slice's span, at these sizes)
+                params = {k: sp.Tuple(*v).xreplace(self.sizes) if isinstance(v, tuple) else v for k, v in node.attrs}
+                form = get_op(node.op).matrix(*operands, **params)
                 self._lowered[key] = numeric_function(slots, form)
             names = [self.graph.symbol(by_id[k]).name for k in distinct]
             self._fns[id(node)] = (self._lowered[key], names)

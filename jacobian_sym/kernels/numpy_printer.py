@@ -88,6 +88,19 @@ class ClosedFormPrinter(NumPyPrinter):
                          f"{'' if start == 0 else self._print(start)}:{'' if stop == size else self._print(stop)}")
         return f"{group(self._print(e.parent))}[{spans[0]}, {spans[1]}]"
 
+    def _print_Embedded(self, e):
+        """A block set in zeros (the gradient of a slice): ``np.pad(G, ((r0, below), (c0, right)))``."""
+        above, below, left, right = (self._print(m) for m in e.margins)
+        return f"{self._module}.pad({self._print(e.block)}, (({above}, {below}), ({left}, {right})))"
+
+    def _print_BlockMatrix(self, e):
+        """Blocks side by side or one above another (a sliced matrix's gradient): np.concatenate."""
+        rows, cols = e.blocks.shape
+        if rows != 1 and cols != 1:
+            return super()._print_BlockMatrix(e)
+        parts = ", ".join(self._print(b) for b in e.blocks)
+        return f"{self._module}.concatenate(({parts}), axis={1 if rows == 1 else 0})"
+
     def _print_DiagMatrix(self, e):
         return f"{self._module}.diagflat({self._print(e.args[0])})"
 

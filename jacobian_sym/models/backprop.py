@@ -24,6 +24,7 @@ from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.models.chain_form import chain_form
 from jacobian_sym.models.model import Model
+from jacobian_sym.ops.functions import _derived_form
 from jacobian_sym.ops.table import get_op
 from jacobian_sym.render.compose import (
     render_backprop_latex,
@@ -132,6 +133,12 @@ def _factor_shapes(expr) -> list:
     return [(expr, expr.shape)]
 
 
+def _flat(op_name: str) -> bool:
+    """Whether an element-wise op's derived derivative is 0 (step, where's selector)."""
+    fn = get_op(op_name).function
+    return fn is not None and fn.form is not None and _derived_form(fn) == 0
+
+
 def _pre_activation(graph: Graph, lines=(), meeting: set | None = None) -> list:
     """Nodes that feed an element-wise function or a softmax — and an affine prediction that feeds
     the loss directly (MSE on W h + b) — from the loss backwards; and a forward line (``lines``:
@@ -151,7 +158,9 @@ def _pre_activation(graph: Graph, lines=(), meeting: set | None = None) -> list:
             candidates = [node]
             if meeting is not None:
                 meeting.add(id(node))
-        if kind in ("elementwise", "vector"):
+        if kind == "elementwise" and _flat(node.op):
+            pass  # (step′ = 0: the argument of where's selector has no signal to name)
+        elif kind in ("elementwise", "vector"):
             # (not a norm: its derivative A/‖A‖ divides by its value, which a signal named there would
             # hide from the ‖A‖ of an outer ‖A‖², so 2‖A‖ · A/‖A‖ could not cancel to 2A — NaN at A = 0)
             candidates += [a for a in (graph.canonical(node.args[0]),) if a.op != "norm"]

@@ -113,6 +113,13 @@ def _step(node, args: list[str]) -> str:
         if len(kinds) == 1 and kinds <= {COLS, ROWS}:
             return args[0] if _BATCH_AXIS[args[0]] != axis else MIXED
         return MIXED
+    if op == "slice":  # a block of each example's values (every example kept), or of a parameter
+        (s, *_) = args
+        if s in (COLS, ROWS):
+            batch = _BATCH_AXIS[s]
+            start, stop = node.attr("span")[batch]
+            return s if start == 0 and stop == node.args[0].shape[batch] else MIXED
+        return s
     if kind == "vector":  # softmax along an axis: within each example, or across them
         (s,) = args
         if s in (COLS, ROWS):

@@ -22,6 +22,8 @@ from jacobian_sym.errors import BatchError, JacobianSymError, ParseError, ShapeE
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
 from jacobian_sym.models.batch_sums import mixing_node, model_sizes
+from jacobian_sym.models.slice_syntax import read_slice
+from jacobian_sym.models.where_syntax import COMPARISON_OUTSIDE, read_where
 from jacobian_sym.ops.table import OPS, get_op, vector_axis
 
 SECTIONS = {"title", "inputs", "params", "forward", "gradients"}
@@ -125,6 +127,9 @@ def _rebuild(node: E.Node, mapping: dict) -> E.Node:
     params = dict(node.attrs)
     if get_op(node.op).kind == "vector" and params.get("axis") is None:  # (sum(A) stays the total)
         params["axis"] = vector_axis(node.args[0].shape, None)
+    if node.op == "slice":  # an example's whole length-1 axis is the whole batch axis after batching
+        params["span"] = tuple((0, new) if (start, stop) == (0, 1) and old == 1 else (start, stop)
+                               for (start, stop), old, new in zip(params["span"], node.args[0].shape, args[0].shape))
     return E.apply(node.op, *args, **params)
 
 
@@ -439,6 +444,10 @@ class _Reader:
             return E.apply("transpose", self.read(node.value))
         if isinstance(node, ast.Call):
             return self._call(node)
+        if isinstance(node, ast.Subscript):
+            return read_slice(self, node)
+        if isinstance(node, ast.Compare):
+            self.fail(node, COMPARISON_OUTSIDE)
         self.fail(node, f"{type(node).__name__.lower()} is not allowed in a forward line")
 
     def _call(self, node):
@@ -447,6 +456,8 @@ class _Reader:
         name = node.func.id
         if name == "ones" and name not in self.names:  # ones(n, 1): a constant of ones, sizes by name
             return self._ones(node)
+        if name == "where" and name not in self.names:  # where(a > b, c, d): its comparison read there
+            return read_where(self, node)
         if name in COMPOSITES:
             return self._composite(node, COMPOSITES[name])
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:

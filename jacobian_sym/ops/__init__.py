@@ -8,7 +8,14 @@ function of an element-wise op and derives its derivative; ``indexing`` reads el
 May import: ``jacobian_sym.errors``, ``jacobian_sym.base``. Importing this package declares every op.
 """
 
-from jacobian_sym.ops import elementwise, linalg, losses, reductions, structure  # noqa: F401  (declares the ops)
+from jacobian_sym.ops import (  # noqa: F401  (declares the ops)
+    elementwise,
+    linalg,
+    losses,
+    reductions,
+    slicing,
+    structure,
+)
 from jacobian_sym.ops.table import OPS, UNDEFINED, Op, OpApply, get_op, undefined_function, vector_axis
 
 __all__ = ["OPS", "UNDEFINED", "Op", "OpApply", "get_op", "undefined_function", "vector_axis"]

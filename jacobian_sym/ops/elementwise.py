@@ -66,5 +66,7 @@ for _name, _form in [
     ("hardtanh", lambda s: sp.Max(-1, sp.Min(s, 1))),  # hardtanh′(±1) = 0 (as PyTorch)
     ("elu", lambda s: sp.Max(s, 0) + _below_zero(s)),  # α = 1; ELU′(0) = 1 (both sides agree)
     ("selu", lambda s: SELU_LAMBDA * (sp.Max(s, 0) + SELU_ALPHA * _below_zero(s))),  # SELU′(0) = λα
+    # the indicator [s > 0] (where's selector): 0 at 0, as ReLU′(0) = 0; step′ = 0 (its Dirac delta dropped)
+    ("step", lambda s: sp.Heaviside(s, 0)),
 ]:
     declare(elementwise_op(_name, _form))

@@ -32,7 +32,7 @@ class Op:
     shape: Callable  # (*arg shapes, **params) -> result shape; raises ShapeError
     element: Callable  # (ix, i, j, *arg matrices, **params) -> the (i, j) element of the result
     matrix: Callable  # (*arg matrices, **params) -> the result as a SymPy matrix expression
-    kind: str = "linear"  # linear | elementwise | vector | reduction | loss
+    kind: str = "linear"  # linear | elementwise | vector | reduction | loss | power | slice
     function: type | None = None  # the SymPy function class of an element-wise op
     params: tuple = field(default=())
     #: the Python operator that spells a structural op in the graph API (``@``, ``+``, ``.T``); such an
@@ -141,11 +141,12 @@ def elementwise_op(name: str, form_of=None, domain: str | None = None) -> Op:
     """An element-wise op from its scalar definition ``form_of(s)`` (None: a generic function f);
     ``domain="positive"`` when it is defined for s > 0 only (√s)."""
     fn = element_function(name, form_of)
+    # of a number or a size, √k: the number f(k), written by its definition (1/√k prints as the notes do)
+    of_number = fn if fn.form is None else lambda a: fn(a).explicit()
     return Op(
         name, 1, same_shape,
-        element=lambda ix, i, j, A: fn(ix.at(A, i, j)),
-        # (of a number or a size, √k: the number f(k))
-        matrix=lambda A: ElementwiseApplyFunction(fn, A) if isinstance(A, sp.MatrixExpr) else fn(A),
+        element=lambda ix, i, j, A: fn(ix.at(A, i, j)) if hasattr(A, "shape") else of_number(A),
+        matrix=lambda A: ElementwiseApplyFunction(fn, A) if isinstance(A, sp.MatrixExpr) else of_number(A),
         kind="elementwise", function=fn, domains=(domain,) if domain else (),
     )
 

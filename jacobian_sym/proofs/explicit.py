@@ -17,6 +17,7 @@ from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.linalg import explicit_inverse
+from jacobian_sym.ops.slicing import Embedded
 from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.proofs.report import Check
 
@@ -142,7 +143,7 @@ class Explicit:
         var = self.variable()
         if d.kind == "jacobian":
             shape, where = jacobian_layout(d.expr.shape, d.wrt.shape, d.layout)
-            jac = sp.Matrix(list(root)).jacobian(sp.Matrix(list(var)))
+            jac = without_dirac(sp.Matrix(list(root)).jacobian(sp.Matrix(list(var))))
             return jac if d.layout == "numerator" else jac.T
         if d.upstream is not None:
             _, where_root = gradient_layout(d.expr.shape, d.layout)
@@ -156,7 +157,7 @@ class Explicit:
         for p in range(var.rows):
             for q in range(var.cols):
                 G[where(p, q)] = sp.diff(J, var[p, q])
-        return G
+        return without_dirac(G)
 
     def closed(self) -> sp.Matrix:
         """The closed form evaluated on the explicit matrices."""
@@ -227,6 +228,8 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         exp = _scalar(expr.exp, values, sizes, mapping, memo)
         out = base.applyfunc(lambda e: e**exp) if isinstance(base, sp.MatrixBase) else \
             sp.ImmutableMatrix(_evaluate_node(expr, values, sizes))
+    elif isinstance(expr, (Embedded, sp.BlockMatrix)):  # a sliced matrix's gradient: its blocks, then placed
+        out = sp.ImmutableMatrix(_blocks(expr, lambda a: _bottom_up(a, values, sizes, mapping, memo), mapping))
     elif isinstance(expr, (sp.OneMatrix, sp.Identity, sp.ZeroMatrix)):
         rows, cols = _elements(expr.shape, mapping)
         out = sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(expr, sp.OneMatrix) else
@@ -237,6 +240,26 @@ def _bottom_up(expr, values, sizes, mapping, memo):
         out = out.applyfunc(memo["_number"])
     memo[expr] = out
     return out
+
+
+def _blocks(expr, value, mapping) -> sp.Matrix:
+    """A block matrix or a block set in zeros, from its blocks' explicit values (``value``)."""
+    explicit = lambda a: value(a) if isinstance(value(a), sp.MatrixBase) else sp.Matrix([[value(a)]])  # noqa: E731
+    if isinstance(expr, sp.BlockMatrix):
+        rows = [[explicit(b) for b in expr.blocks.row(r)] for r in range(expr.blocks.rows)]
+        return sp.Matrix.vstack(*(sp.Matrix.hstack(*row) for row in rows))
+    block = explicit(expr.block)
+    (n, m), (r0, c0) = _elements(expr.shape, mapping), (int(sp.sympify(s).xreplace(mapping)) for s in expr.starts)
+    out = sp.zeros(n, m)
+    out[r0:r0 + block.rows, c0:c0 + block.cols] = block
+    return out
+
+
+def without_dirac(M: sp.Matrix) -> sp.Matrix:
+    """SymPy's derivative of a step, DiracDelta, made 0: the project's convention (step′ = 0, ReLU″ = 0),
+    which holds at every point but the kink, and the proofs' points are never on a kink."""
+    return M.applyfunc(lambda e: e.replace(lambda a: isinstance(a, sp.DiracDelta), lambda a: sp.Integer(0))
+                       if isinstance(e, sp.Basic) and e.has(sp.DiracDelta) else e)
 
 
 def _summed(e):

@@ -29,6 +29,7 @@ NOTATION: dict[str, Notation] = {
     "neg": Notation("-{0}", "-{0}"),
     "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
+    "slice": Notation("{0}_{[<span>]}", "{0}[<span>]"),  # (pages print its MatrixSlice: W_{[1:H, :]})
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
@@ -53,6 +54,7 @@ NOTATION: dict[str, Notation] = {
     "hardtanh": Notation(r"\operatorname{hardtanh}", "hardtanh"),
     "elu": Notation(r"\operatorname{ELU}", "ELU"),
     "selu": Notation(r"\operatorname{SELU}", "SELU"),
+    "step": Notation(r"\operatorname{step}", "step"),
     # along an axis, reductions, losses
     "softmax": Notation(r"\operatorname{softmax}({0})", "softmax({0})"),
     "log_softmax": Notation(r"\log\operatorname{softmax}({0})", "log_softmax({0})"),

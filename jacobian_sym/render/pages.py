@@ -336,6 +336,8 @@ def written(graph, node, printer, top: bool = True, one_level: bool = False) -> 
         return f"{number} {text}"
     if node.op == "div" and any(a.op == "const" for a in node.args):
         return f"{args[0]} / {args[1]}"
+    if node.op == "slice":  # W_{[1:H, :]}: the slice's matrix form, printed 1-based as the notes count
+        return printer(op.matrix(graph.symbol(graph.canonical(node.args[0])), None, None, span=node.attr("span")))
     notation = NOTATION[node.op]
     if op.kind == "elementwise":
         name = notation.latex if printer is latex else (notation.text or node.op)

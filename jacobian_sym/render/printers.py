@@ -262,6 +262,11 @@ class NotesLatexPrinter(LatexPrinter):
         spans = slice_text(self, e, ",\\, ")
         return rf"{parent}_{{[{spans}]}}".replace(":", "{:}")
 
+    def _print_Embedded(self, e):
+        """∂J/∂A of a slice of A: its signal in its block, zeros around it, [0; G]."""
+        rows = [" & ".join("0" if c is None else self._print(c) for c in row) for row in e.cells()]
+        return r"\left[\begin{matrix}" + r" \\ ".join(rows) + r"\end{matrix}\right]"
+
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
         return fill(template, *(self._print(a) for a in e.operands))
@@ -346,6 +351,10 @@ class NotesStrPrinter(StrPrinter):
     def _print_MatrixSlice(self, e):
         parent = self._print(e.parent)
         return f"{parent if isinstance(e.parent, sp.MatrixSymbol) else f'({parent})'}[{slice_text(self, e, ', ')}]"
+
+    def _print_Embedded(self, e):
+        rows = [", ".join("0" if c is None else self._print(c) for c in row) for row in e.cells()]
+        return "[" + "; ".join(rows) + "]"
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", dict(e.params).get("axis"))

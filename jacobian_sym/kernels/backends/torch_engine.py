@@ -97,6 +97,7 @@ TABLE = {
     "np.linalg.multi_dot": call("torch.linalg.multi_dot({0})"),
     "np.linalg.norm": call("torch.linalg.norm({0})"),
     "np.heaviside": call("_heaviside({0}, {1})"),
+    "np.pad": call("_pad({0}, {1})"),
     "np.power": call("torch.pow({0}, {1})"),
     "np.eye": lambda a, k: f"torch.eye({a[0]}{_like(k)})",
     "np.ones": lambda a, k: f"torch.ones({a[0]}{_like(k)})",

@@ -66,6 +66,12 @@ def _heaviside(a, h0):
     return torch.where(a > 0, 1.0, torch.where(a < 0, 0.0, h0)).to(a.dtype)
 
 
+def _pad(a, widths):
+    """np.pad(a, ((top, bottom), (left, right))) with zeros: a sliced matrix's gradient in its block."""
+    (top, bottom), (left, right) = widths
+    return torch.nn.functional.pad(a, (left, right, top, bottom))
+
+
 def _plus_transpose(a):
     return a + a.T
 
