@@ -40,3 +40,7 @@ class SizeError(JacobianSymError):
 
 class BatchError(ShapeError):
     """A model whose loss over a batch would not be the sum of its one-example losses."""
+
+
+class LabelRangeError(JacobianSymError):
+    """An int class label or token id outside 0 … C−1 (the message names the first and its position)."""
