@@ -228,7 +228,9 @@ def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_
     n differences themselves can contribute (a loss of 0.14 differenced at h = 1e-6 cannot resolve
     gradient entries below ~1e-11). A wrong gradient is still off by about ‖want‖ itself."""
     rng = np.random.default_rng(seed)
-    base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+    # (int labels and ids stay ints: they have no gradient)
+    base = {k: np.array(v, dtype=np.float64) if np.asarray(v).dtype.kind not in "iu" else np.asarray(v)
+            for k, v in arrays.items()}
     out = f(**base)
     loss = abs(float(np.asarray(out["J"]).sum()))
     errors = {}
