@@ -11,10 +11,18 @@ onehot(ids, V) @ E, so its gradient onehot(ids)ᵀ G is derived like any matrix 
 
 from __future__ import annotations
 
+import sympy as sp
+
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import ShapeError
 from jacobian_sym.graph import expr as E
+
+
+class OneHotSymbol(sp.MatrixSymbol):
+    """The symbol of a label input's one-hot matrix: the notes' printers write it onehot(y), so that a
+    page does not read the int labels y as the B×C matrix the derivation multiplies; code printers
+    write its name (the kernel's int array)."""
 
 
 def labels(name: str, rows, cols, classes, *, axis: int | None = None) -> E.Node:

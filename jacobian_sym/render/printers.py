@@ -232,6 +232,10 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_Identity(self, e):
         return "I"
 
+    def _print_OneHotSymbol(self, e):
+        """An int label input's one-hot matrix, onehot(y) (``graph/labels.py``)."""
+        return rf"\operatorname{{onehot}}({self._print(sp.MatrixSymbol(*e.args))})"
+
     def _print_Transpose(self, e):
         inner = self._print(e.arg)
         if _is_application(e.arg):
@@ -289,6 +293,9 @@ class NotesStrPrinter(StrPrinter):
 
     def _print_Symbol(self, e):
         return self._name(e.name)
+
+    def _print_OneHotSymbol(self, e):
+        return f"onehot({self._name(e.name)})"
 
     def _print_MatrixElement(self, e):
         if e.parent.shape == (1, 1):
