@@ -71,6 +71,13 @@ def _scatter(m, y, c, axis):
     return out
 
 
+def _scatter_row(r, y, c):
+    """(the classes' counts, c×1) @ r for a 1×k row r: r added into the row of each label (repeats add up)."""
+    out = np.zeros((c, r.shape[1]), dtype=r.dtype)
+    np.add.at(out, y.reshape(-1), r[0])
+    return out
+
+
 def _counts(y, c, axis, dtype):
     """onehot(y) summed over its examples: how often each class occurs (c along ``axis``)."""
     counts = np.bincount(y.reshape(-1), minlength=c).astype(dtype)

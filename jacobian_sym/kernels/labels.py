@@ -66,7 +66,28 @@ class _Indexing(ast.NodeTransformer):
         takes = axis == 1 if label_left else axis == 0
         return self._call("_take", other, y, axis) if takes else self._call("_scatter", other, y, c, axis)
 
+    def _label_sum(self, node) -> bool:
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sum"
+                and self._label(node.func.value) is not None)
+
+    def _counts_column(self, node) -> bool:
+        """Whether ``node`` is onehot.sum(axis=a) across a class axis 0: the C×1 column of the classes' counts."""
+        if not self._label_sum(node):
+            return False
+        keywords = {k.arg: k.value for k in node.keywords}
+        axis = keywords.get("axis")
+        return isinstance(axis, ast.Constant) and self._label(node.func.value)[1] == 0 and axis.value == 1
+
     def visit_BinOp(self, node):
+        if (isinstance(node.op, ast.MatMult) and isinstance(node.left, ast.BinOp)
+                and isinstance(node.left.op, ast.MatMult) and self._label_sum(node.left.left)):
+            # (counts @ B) @ C → counts @ (B @ C): a V×1 column of counts times a row, not a V×C
+            # matrix times C (the one-hot's column sums are a thin factor)
+            node = ast.BinOp(node.left.left, ast.MatMult(), ast.BinOp(node.left.right, ast.MatMult(), node.right))
+        if isinstance(node.op, ast.MatMult) and self._counts_column(node.left):
+            # (C×1 counts) @ (1×k row): the row added into each label's row, np.add.at, not an outer product
+            name = self._label(node.left.func.value)[0]
+            return self._call("_scatter_row", self.visit(node.right), ast.Name(name, ast.Load()), self._classes(name))
         left, right = self._label(node.left), self._label(node.right)
         if left is None and right is None or left is not None and right is not None:
             return self.generic_visit(node)
