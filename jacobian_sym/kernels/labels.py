@@ -35,6 +35,12 @@ def label_dims(node) -> tuple:
     return tuple(str(s) for s in label_shape(node))
 
 
+def _is_number(node) -> bool:
+    """Whether a kernel expression is a number: literals and the kernel's sizes (``_size_T ** (-1.0)``)."""
+    return all(isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.Load))
+               or isinstance(n, ast.Name) and n.id.startswith("_size_") for n in ast.walk(node))
+
+
 class _Indexing(ast.NodeTransformer):
     """One kernel line's uses of the one-hot matrices, as helper calls on the int arrays."""
 
@@ -78,12 +84,21 @@ class _Indexing(ast.NodeTransformer):
         axis = keywords.get("axis")
         return isinstance(axis, ast.Constant) and self._label(node.func.value)[1] == 0 and axis.value == 1
 
-    def visit_BinOp(self, node):
-        if (isinstance(node.op, ast.MatMult) and isinstance(node.left, ast.BinOp)
+    def _reassociated(self, node):
+        """(counts @ B) @ C → counts @ (B @ C): a C×1 column of counts times a row, not a C×k matrix
+        times C (the one-hot's column sums are a thin factor)."""
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.left, ast.BinOp)
                 and isinstance(node.left.op, ast.MatMult) and self._label_sum(node.left.left)):
-            # (counts @ B) @ C → counts @ (B @ C): a V×1 column of counts times a row, not a V×C
-            # matrix times C (the one-hot's column sums are a thin factor)
-            node = ast.BinOp(node.left.left, ast.MatMult(), ast.BinOp(node.left.right, ast.MatMult(), node.right))
+            return ast.BinOp(node.left.left, ast.MatMult(), ast.BinOp(node.left.right, ast.MatMult(), node.right))
+        return node
+
+    def visit_BinOp(self, node):
+        node = self._reassociated(node)
+        if isinstance(node.op, ast.Mult) and _is_number(node.left):
+            right = self._reassociated(node.right)
+            if isinstance(right, ast.BinOp) and isinstance(right.op, ast.MatMult) and self._counts_column(right.left):
+                # s · (counts @ r) → counts @ (s · r): the number scales the row, not the C×k result
+                node = ast.BinOp(right.left, ast.MatMult(), ast.BinOp(node.left, ast.Mult(), right.right))
         if isinstance(node.op, ast.MatMult) and self._counts_column(node.left):
             # (C×1 counts) @ (1×k row): the row added into each label's row, np.add.at, not an outer product
             name = self._label(node.left.func.value)[0]
