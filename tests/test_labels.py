@@ -272,3 +272,14 @@ def test_jax_and_torch_refuse_int_inputs_in_one_line(backend):
     bp = js.backprop(js.Model.from_toml(BAG))
     with pytest.raises(BackendError, match=r"backend takes float arrays only, and ids, y are int inputs"):
         BACKENDS[backend].source(plan(bp), bp.model.title)
+
+
+# ----- claims: onehot(y) is written as a model file writes it -----
+def test_a_claim_may_write_onehot_of_a_label_input():
+    runner = CliRunner()
+    holds = runner.invoke(cli, ["check", str(SOFTMAX_LABELS), "--wrt", "W", "--claim", "X.T @ (P - onehot(y))"])
+    assert holds.exit_code == 0 and holds.output.startswith("holds")
+    wrong = runner.invoke(cli, ["check", str(SOFTMAX_LABELS), "--wrt", "W", "--claim", "X.T @ (onehot(y) - P)"])
+    assert wrong.exit_code == 1 and wrong.output.startswith("does not hold")
+    bad = runner.invoke(cli, ["check", str(SOFTMAX_LABELS), "--wrt", "W", "--claim", "X.T @ (P - onehot(X))"])
+    assert bad.exit_code == 2 and "onehot takes an int label input" in bad.output and "Traceback" not in bad.output
