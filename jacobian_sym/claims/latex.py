@@ -42,7 +42,7 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega", "Gamma"}
 #: words written without a backslash that are functions, not products of letters (log, ReLU, CE)
 FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "sgn", "sign", "diag", "tanh",
-                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan"}
+                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan", "onehot"}
 _RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",
               r"\geq": "≥", r"\ge": "≥"}
 _STOP = {None, "+", "-", ")", "}", "]", ",", ";", "&", r"\\", "=", r"\neq", r"\ne", "<", ">", r"\leq", r"\le",
