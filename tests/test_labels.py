@@ -283,3 +283,31 @@ def test_a_claim_may_write_onehot_of_a_label_input():
     assert wrong.exit_code == 1 and wrong.output.startswith("does not hold")
     bad = runner.invoke(cli, ["check", str(SOFTMAX_LABELS), "--wrt", "W", "--claim", "X.T @ (P - onehot(X))"])
     assert bad.exit_code == 2 and "onehot takes an int label input" in bad.output and "Traceback" not in bad.output
+
+
+# ----- one example per call in the file, a batch in the kernel: both conventions -----
+COLUMN = """[inputs]
+x = ["D", 1]
+y = { shape = [1, 1], dtype = "int", classes = "C" }
+[params]
+W = ["C", "D"]
+[forward]
+p = "softmax(W @ x)"
+J = "cross_entropy(y, p)"
+"""
+
+
+def column_loss(x, y, W):
+    """The notes' §3 loss summed over the columns of a batch: −Σ_k log softmax(W x_k)[y_k]."""
+    logp = _log_softmax_rows((W @ x).T)
+    return -sum(logp[k, int(y[0, k])] for k in range(x.shape[1]))
+
+
+def test_one_label_per_example_is_a_row_of_labels_over_a_batch_of_columns():
+    f = _kernel(COLUMN, "column.toml")
+    assert f.inputs == {"x": ("D", "B"), "y": ("1", "B"), "W": ("C", "D")}
+    rng = np.random.default_rng(10)
+    arrays = {"x": rng.normal(size=(3, 4)), "y": np.array([[0, 4, 1, 4]]), "W": rng.normal(size=(5, 3))}
+    out = f(**arrays)
+    assert out["J"] == pytest.approx(column_loss(**arrays), rel=1e-12)
+    assert _rel(out["W"], central_differences(column_loss, arrays, "W")) < 1e-7
