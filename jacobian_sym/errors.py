@@ -44,3 +44,7 @@ class BatchError(ShapeError):
 
 class SingularMatrixError(JacobianSymError):
     """A matrix that an inverse, a solve or a log-determinant needs nonsingular is singular."""
+
+
+class LabelRangeError(JacobianSymError):
+    """An int class label or token id outside 0 … C−1 (the message names the first and its position)."""

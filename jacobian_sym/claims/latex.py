@@ -42,7 +42,7 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega", "Gamma"}
 #: words written without a backslash that are functions, not products of letters (log, ReLU, CE)
 FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "sgn", "sign", "diag", "tanh",
-                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan", "det"}
+                  "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan", "det", "onehot"}
 #: the bars of an absolute value |x|: opening → closing (log |X| and log |det X| are log-determinants)
 _BARS = {"|": "|", r"\lvert": r"\rvert", r"\vert": r"\vert"}
 _RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",

@@ -16,8 +16,8 @@ _ACCENTS = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar"}
 _SYMBOLS = {"ᵀ": "^T", "′": "'", "″": "''", "∘": r" \circ ", "⊙": r" \circ ", "·": " ", "−": "-",
             "½": r"\frac{1}{2}", "‖": r"\|"}
 #: the printers' names of functions (ReLU′, GELU, softplus, diag …), written as LaTeX operators
-_WORDS = (r"(?<![A-Za-z\\])(ReLU|LeakyReLU|GELU_erf|GELU|SiLU|softplus|softmax|square|rsqrt|sqrt|tanh|exp|log|diag|tr)"
-          r"(?=['(])")
+_WORDS = (r"(?<![A-Za-z\\])(ReLU|LeakyReLU|GELU_erf|GELU|SiLU|softplus|softmax|square|rsqrt|sqrt|tanh|exp|log|diag|tr"
+          r"|onehot)(?=['(])")
 
 
 def is_printed(text: str) -> bool:

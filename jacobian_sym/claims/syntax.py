@@ -22,6 +22,7 @@ from jacobian_sym.claims.printed import is_printed, to_latex
 from jacobian_sym.claims.spelling import SPELLING
 from jacobian_sym.errors import JacobianSymError, ParseError
 from jacobian_sym.graph.expr import exact_number
+from jacobian_sym.graph.labels import OneHotSymbol
 from jacobian_sym.ops.functions import derivative_of
 from jacobian_sym.ops.table import OPS, OpApply
 
@@ -520,6 +521,10 @@ class Builder:
             return _reduce(arg, axis, fname == "mean")
         if fname == "norm":  # ‖x‖₂ of a vector, ‖X‖_F of a matrix: a number
             return sp.sqrt(_reduce(sp.HadamardProduct(arg, arg), None, False))
+        if fname == "onehot":  # an int label input is its one-hot matrix already (graph/labels.py)
+            if not isinstance(arg, OneHotSymbol):
+                self.fail("onehot takes an int label input of the model (declared dtype = \"int\")", pos)
+            return arg
         if fname in ("tr", "trace"):
             if arg.shape[0] != arg.shape[1]:
                 self.fail(f"tr takes a square matrix, not a {fmt_shape(arg.shape)} one", pos)

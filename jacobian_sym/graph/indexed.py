@@ -17,6 +17,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node, size_value
+from jacobian_sym.graph.labels import OneHotSymbol, is_labels
 from jacobian_sym.ops.indexing import IndexContext, element_of
 from jacobian_sym.ops.table import get_op
 
@@ -75,7 +76,7 @@ class Graph:
                 if not (node.is_leaf and other.is_leaf and node.shape == other.shape):
                     raise JacobianSymError(f"the name {name!r} is used for two different values")
             self._by_name.setdefault(name, node)
-            self._symbols[id(node)] = matrix_symbol(name, *node.shape)
+            self._symbols[id(node)] = (OneHotSymbol if is_labels(node) else matrix_symbol)(name, *node.shape)
         self.consumers: dict[int, list[Node]] = {id(n): [] for n in self.nodes}
         for node in self.nodes:
             for arg in self.arguments(node):

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jacobian_sym.engine.derive import Derivation
-from jacobian_sym.errors import JacobianSymError, SingularMatrixError
+from jacobian_sym.errors import JacobianSymError, LabelRangeError, SingularMatrixError
 from jacobian_sym.kernels.backends import get_backend
 from jacobian_sym.kernels.closed_kernel import check_derivation_kernel, derivation_source
 from jacobian_sym.kernels.generate import KernelError, batched_backprop, function_name, plan
+from jacobian_sym.kernels.labels import taking_one_hot
 from jacobian_sym.kernels.numeric import central_difference, sample_indices
 from jacobian_sym.kernels.self_check import check_kernel
 from jacobian_sym.kernels.source_audit import audit_source
@@ -105,7 +106,7 @@ def _built(bp, backend: str = "numpy") -> tuple[str, object]:
         module = _load(text, name, backend)
         one = bp.graph if bp.model.batch is None else None  # a batch is compared with its examples one by one
         for door in engine.adapters(module, name, b.gradients):
-            problem = check_kernel(door, b, one=one)
+            problem = check_kernel(taking_one_hot(door, p.labels), b, one=one)
             if problem is not None:
                 raise KernelError(f"refusing the generated {engine.words} of {bp.model.title!r}: {problem}")
         cached = bp.cache[key] = (text, module)
@@ -158,6 +159,8 @@ class Kernel(Displayed):
         """Loss and gradients; ``check=False`` skips the input checks (see the generated docstring)."""
         try:
             return getattr(self.module, self.name)(check=check, **arrays)
+        except getattr(self.module, "LabelRangeError", ()) as err:
+            raise LabelRangeError(str(err)) from None
         except self.module.InputError as err:
             if type(err).__name__ == "SingularMatrixError":
                 raise SingularMatrixError(str(err)) from None
@@ -231,7 +234,9 @@ def gradcheck(f, arrays: dict, *, h: float = 1e-6, tolerance: float = 1e-6, max_
     n differences themselves can contribute (a loss of 0.14 differenced at h = 1e-6 cannot resolve
     gradient entries below ~1e-11). A wrong gradient is still off by about ‖want‖ itself."""
     rng = np.random.default_rng(seed)
-    base = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+    # (int labels and ids stay ints: they have no gradient)
+    base = {k: np.array(v, dtype=np.float64) if np.asarray(v).dtype.kind not in "iu" else np.asarray(v)
+            for k, v in arrays.items()}
     out = f(**base)
     loss = abs(float(np.asarray(out["J"]).sum()))
     errors = {}

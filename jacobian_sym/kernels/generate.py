@@ -18,7 +18,7 @@ import builtins
 import inspect
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -31,6 +31,8 @@ from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
 from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
+from jacobian_sym.kernels.labels import HELPERS as LABEL_HELPERS
+from jacobian_sym.kernels.labels import indexed, label_dims, label_inputs
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
 from jacobian_sym.kernels.slicing import slice_code
@@ -367,15 +369,17 @@ def _compound(dim: str):
     return [(int(c), None if t == 1 else t.name) for c, t in terms]
 
 
-def _fast_check(spec: dict, one_hot: dict) -> list[str]:
+def _fast_check(spec: dict, one_hot: dict, labels: dict | None = None) -> list[str]:
     """The happy path of the input checks as one condition over the model's own arrays (a few
     comparisons each, two lines per array): when it holds the arrays are fine; when not, ``_check``
     finds and names the problem. Finite values are checked through the loss (see the kernel's end)."""
     lines = ["not _extra"]
     first: dict = {}
     sums = []  # (axis code, size sum): checked once every array has bound its names
+    labels = labels or {}
     for n, dims in spec.items():
-        lines.append(f"type({n}) is np.ndarray and {n}.ndim == 2 and {n}.dtype.char in _FLOATS")
+        dtype = f'{n}.dtype.kind in "iu"' if n in labels else f"{n}.dtype.char in _FLOATS"
+        lines.append(f"type({n}) is np.ndarray and {n}.ndim == 2 and {dtype}")
         terms = []
         for axis, d in enumerate(dims):
             here = f"{n}.shape[{axis}]"
@@ -395,6 +399,7 @@ def _fast_check(spec: dict, one_hot: dict) -> list[str]:
                                for c, name in _compound(d))
             lines.append(f"{here} == {total}")
     lines += [f"_sums_to_one({n}, {axis})" for n, axis in one_hot.items()]
+    lines += [f"_labels_fit({n}, {c if c.isdigit() else first[c]})" for n, (_, c) in labels.items()]
     return [f"        {t} and" if k < len(lines) - 1 else f"        {t}" for k, t in enumerate(lines)]
 
 
@@ -415,6 +420,7 @@ class Plan:
     loss: str  # the forward's name of the loss
     helpers: dict  # module-level helper functions the lines call, by name
     docstring: str
+    labels: dict = field(default_factory=dict)  # int input name -> (its one-hot matrix's class axis, classes)
 
     @property
     def gradients(self) -> list:
@@ -442,12 +448,13 @@ def plan(bp: Backprop, b: Backprop | None = None) -> Plan:
                 raise KernelError(f"{node.op} is a generic function with no definition: a kernel needs defined ops")
             raise KernelError(f"the op {node.op} has no NumPy lowering (kernels/lowering.py)")
     spec, one_hot, constants = {}, {}, {}
+    labels = label_inputs(b.model.variables)
     for name, node in b.model.variables.items():
         if node.attr("constant"):  # a constant mask is built by the kernel, not passed to it
             constants[name] = node
             continue
-        spec[name] = tuple(str(s) for s in node.shape)
-        if node.attr("one_hot"):
+        spec[name] = label_dims(node) if name in labels else tuple(str(s) for s in node.shape)
+        if node.attr("one_hot") and name not in labels:
             one_hot[name] = one_hot_axis(node)
     if "J" in b.gradients:
         raise KernelError("a variable named 'J' would clash with the loss, which the kernel returns as 'J'")
@@ -465,8 +472,16 @@ def plan(bp: Backprop, b: Backprop | None = None) -> Plan:
     except JacobianSymError as err:
         raise KernelError(f"cannot print the kernel: {err}") from None
     lines, backward = shared_subexpressions(lines, backward)
+    helpers = dict(printer.helpers)
+    if labels:  # the one-hot matrices' products by indexing on the int arrays
+        floats = [n for n in spec if n not in labels]
+        if not floats or any(not c.isdigit() and not any(c in spec[n] for n in floats) for _, c in labels.values()):
+            raise KernelError("an int input's number of classes must be a size of a float array of the model "
+                              "(the kernel reads it from that array's shape)")
+        lines, backward = (indexed(x, labels, _size_code, f"{floats[0]}.dtype") for x in (lines, backward))
+        helpers = {**LABEL_HELPERS, **helpers}
     return Plan(b, function_name(bp), spec, one_hot, constant_lines, lines, backward, names[id(graph.root)],
-                dict(printer.helpers), _docstring(b, spec))
+                helpers, _docstring(b, spec), labels)
 
 
 def source(bp: Backprop, b: Backprop | None = None) -> str:
@@ -486,9 +501,10 @@ def numpy_source(p: Plan, title: str) -> str:
         f"def {fname}(*, {params}, check=True, **_extra):",
         p.docstring,
         "    if (check or _extra) and not (",
-        *_fast_check(spec, one_hot),
+        *_fast_check(spec, one_hot, p.labels),
         "    ):",
-        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
+        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)" if not p.labels else
+        f"        _check_labels({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH, LABELS)",
         *symmetric_check_lines(symmetric),
         *_size_lines("\n".join(compute), spec),
         *compute,
@@ -502,7 +518,8 @@ def numpy_source(p: Plan, title: str) -> str:
               f"TITLE = {title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n"
-              f"NO_BATCH = {_no_batch(p.b)!r}\n" + symmetric_header(symmetric))
+              f"NO_BATCH = {_no_batch(p.b)!r}\n" + (f"LABELS = {p.labels!r}\n" if p.labels else "")
+              + symmetric_header(symmetric))
     helpers = "".join(f"\n\n{h}" for h in p.helpers.values()) + symmetric_helpers(symmetric)
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 

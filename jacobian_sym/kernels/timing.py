@@ -26,7 +26,7 @@ def size_value(dim: str, sizes: dict) -> int:
 
 def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     """Random arrays that fit kernel ``f`` at ``sizes`` (by size name): one-hot labels where declared,
-    labels in (0, 1) for a binary cross-entropy."""
+    labels in (0, 1) for a binary cross-entropy, int labels of an int input."""
     out = {}
     for name, dims in f.inputs.items():
         shape = tuple(size_value(d, sizes) for d in dims)
@@ -44,9 +44,12 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
             out[name] = rng.uniform(0.05, 0.95, size=out[name].shape)
         elif domain == "positive":
             out[name] = rng.uniform(0.5, 2.0, size=out[name].shape)
+    labels = getattr(f.module, "LABELS", {})  # int labels and ids: classes 0 … C−1
+    for name, (_, classes) in labels.items():
+        out[name] = rng.integers(0, size_value(classes, sizes), size=out[name].shape)
     for name in declared_symmetric(f.module):
         out[name] = symmetric_array(out[name])
-    return {k: v.astype(dtype) for k, v in out.items()}
+    return {k: v if k in labels else v.astype(dtype) for k, v in out.items()}
 
 
 def times_us(fn, calls: int) -> list[float]:

@@ -21,6 +21,7 @@ from jacobian_sym.base.sizes import as_size, fmt_shape
 from jacobian_sym.errors import BatchError, JacobianSymError, ParseError, ShapeError
 from jacobian_sym.graph import expr as E
 from jacobian_sym.graph.composites import COMPOSITES, part_names
+from jacobian_sym.graph.labels import embedding, labels, onehot
 from jacobian_sym.models.batch_sums import mixing_node, model_sizes
 from jacobian_sym.models.slice_syntax import read_slice
 from jacobian_sym.models.where_syntax import COMPARISON_OUTSIDE, read_where
@@ -198,6 +199,9 @@ def _build(data, text, source) -> Model:
         for name, value in data.get(section, {}).items():
             line, _ = _line_of(text, name, section)
             _checked_name(name, source, line)
+            if isinstance(value, dict) and "dtype" in value:  # int labels or token ids
+                names[name] = store[name] = _label_input(name, value, section, source, line)
+                continue
             (rows, cols), one_hot, constant, structure = _shape_of(name, value, source, text, section)
             if name in names:
                 raise ParseError(f"{name} is declared twice", source=source, line=line)
@@ -253,6 +257,30 @@ def _build(data, text, source) -> Model:
                          "intermediate values", source=source, line=line)
     inputs, forward = _class_axes(inputs, params, forward, text, source)
     return Model(_title(data, source), inputs, params, forward, list(wrt), source)
+
+
+def _label_input(name, value, section, source, line) -> E.Node:
+    """``y = { shape = ["B", 1], dtype = "int", classes = "C" }``: B int labels in 0 … C−1, whose value
+    in the mathematics is their one-hot matrix (``graph/labels.py``)."""
+    where = dict(source=source, line=line)
+    unknown = set(value) - {"shape", "dtype", "classes", "axis"}
+    if unknown:
+        raise ParseError(f"{name}: unknown key(s) {', '.join(sorted(unknown))} of an int input", **where)
+    if value["dtype"] != "int" or section != "inputs":
+        raise ParseError(f"{name}: dtype = {value['dtype']!r}; an input may be declared dtype = \"int\" "
+                         "(class labels, token ids), nothing else", **where)
+    shape, size = value.get("shape"), value.get("classes")
+    if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(v, (int, str)) for v in shape)):
+        raise ParseError(f"{name}: a shape is a list of two sizes such as [\"B\", 1]", **where)
+    if not isinstance(size, (int, str)) or isinstance(size, bool):
+        raise ParseError(f"{name}: an int input names its number of classes: classes = \"C\"", **where)
+    axis = value.get("axis")
+    if axis is not None and (axis not in (0, 1) or isinstance(axis, bool)):
+        raise ParseError(f"{name}: axis = {axis!r}; the class axis is 0 or 1", **where)
+    try:
+        return labels(name, *shape, size, axis=axis)
+    except JacobianSymError as err:
+        raise ParseError(str(err), **where) from None
 
 
 def _class_axes(inputs, params, forward, text, source):
@@ -444,6 +472,8 @@ class _Reader:
             return E.apply("transpose", self.read(node.value))
         if isinstance(node, ast.Call):
             return self._call(node)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name):  # E[ids]: rows by int ids
+            return embedding(self.read(node.value), self.read(node.slice))
         if isinstance(node, ast.Subscript):
             return read_slice(self, node)
         if isinstance(node, ast.Compare):
@@ -460,6 +490,15 @@ class _Reader:
             return read_where(self, node)
         if name in COMPOSITES:
             return self._composite(node, COMPOSITES[name])
+        if name == "onehot" and name not in self.names:  # onehot(y, C): an int label input's one-hot matrix
+            if not 1 <= len(node.args) <= 2 or node.keywords or not isinstance(node.args[0], ast.Name):
+                self.fail(node, "onehot takes an int input and, optionally, its number of classes: onehot(y, C)")
+            size = node.args[1] if len(node.args) == 2 else None
+            if size is not None and not (isinstance(size, ast.Name) or isinstance(size, ast.Constant)
+                                         and type(size.value) is int):
+                self.fail(size, "the number of classes is a size name or a positive integer")
+            return onehot(self.read(node.args[0]), None if size is None else getattr(size, "id", None)
+                          or size.value)
         if name.startswith("_") or name not in OPS or OPS[name].operator is not None:
             self.fail(node.func, f"unknown function {name!r}")
         params = {}

@@ -232,6 +232,10 @@ class NotesLatexPrinter(LatexPrinter):
     def _print_Identity(self, e):
         return "I"
 
+    def _print_OneHotSymbol(self, e):
+        """An int label input's one-hot matrix, onehot(y) (``graph/labels.py``)."""
+        return rf"\operatorname{{onehot}}({self._print(sp.MatrixSymbol(*e.args))})"
+
     def _print_Transpose(self, e):
         if isinstance(e.arg, sp.Inverse):  # (X⁻¹)ᵀ as X⁻ᵀ
             return rf"{self._inverted(e.arg.arg)}^{{-T}}"
@@ -305,6 +309,9 @@ class NotesStrPrinter(StrPrinter):
 
     def _print_Symbol(self, e):
         return self._name(e.name)
+
+    def _print_OneHotSymbol(self, e):
+        return f"onehot({self._name(e.name)})"
 
     def _print_MatrixElement(self, e):
         if e.parent.shape == (1, 1):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jacobian_sym.kernels.backends.split import backward_body, forward_body, saved
-from jacobian_sym.kernels.backends.translate import same, translate
+from jacobian_sym.kernels.backends.translate import float_inputs_only, same, translate
 from jacobian_sym.kernels.generate import Plan
 
 NAME = "jax"
@@ -55,6 +55,7 @@ def statements(fname: str) -> frozenset[str]:
 
 
 def source(p: Plan, title: str) -> str:
+    float_inputs_only(p.labels, "JAX")
     fname = p.fname
     args = list(p.spec)
     arglist = ", ".join(args)

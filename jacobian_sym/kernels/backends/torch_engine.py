@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from jacobian_sym.kernels.backends.jax_engine import runtime
 from jacobian_sym.kernels.backends.split import backward_body, forward_body, saved
-from jacobian_sym.kernels.backends.translate import call, translate
+from jacobian_sym.kernels.backends.translate import call, float_inputs_only, translate
 from jacobian_sym.kernels.generate import Plan
 
 NAME = "torch"
@@ -118,6 +118,7 @@ def class_name(fname: str) -> str:
 
 
 def source(p: Plan, title: str) -> str:
+    float_inputs_only(p.labels, "PyTorch")
     fname, cls = p.fname, class_name(p.fname)
     args = list(p.spec)
     arglist = ", ".join(args)

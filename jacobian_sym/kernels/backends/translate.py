@@ -84,3 +84,14 @@ def call(template: str) -> Rewrite:
     def rewrite(args, keywords):
         return fill(template, *args, **keywords)
     return rewrite
+
+
+def float_inputs_only(labels: dict, engine: str) -> None:
+    """Refuse a plan with int inputs: its indexing helpers (``np.add.at``, assignment at the labels) are
+    NumPy's; the other engines take the model's one-hot form."""
+    if labels:
+        names = ", ".join(labels)
+        what = "is an int input" if len(labels) == 1 else "are int inputs"
+        raise BackendError(f"the {engine} backend takes float arrays only, and {names} {what} (class labels or "
+                           "token ids): use --backend numpy, or declare the one-hot matrix (one_hot = true) for "
+                           "this engine")
