@@ -22,6 +22,19 @@ def _softmax(node, a):
     return e / e.sum(axis=ax, keepdims=True)
 
 
+def _first_winner(a, axis, beats):
+    """1 where an element beats every element before it and is not beaten by any after it, along axis."""
+    b = a if axis == 1 else a.T
+    out = np.zeros_like(b)
+    for r in range(b.shape[0]):
+        best = 0
+        for k in range(1, b.shape[1]):
+            if beats(b[r, k], b[r, best]):
+                best = k
+        out[r, best] = 1
+    return out if axis == 1 else out.T
+
+
 FORWARD = {
     "matmul": lambda n, a, b: a @ b,
     "transpose": lambda n, a: np.transpose(a),
@@ -57,6 +70,10 @@ FORWARD = {
     "selu": lambda n, a: np.longdouble("1.0507009873554804934193349852946") * np.where(
         a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
     "softmax": _softmax,
+    "max": lambda n, a: np.amax(a, axis=n.attr("axis"), keepdims=True),
+    "min": lambda n, a: -np.amax(-a, axis=n.attr("axis"), keepdims=True),
+    "_argmax": lambda n, a: _first_winner(a, n.attr("axis"), np.greater),
+    "_argmin": lambda n, a: _first_winner(a, n.attr("axis"), np.less),
     "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(
         axis=dict(n.attrs)["axis"], keepdims=True),

@@ -73,6 +73,8 @@ def _model_using(name):
         return js.sum(js.apply(name, z, other))
     if name == "tr":
         return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))
+    if op.kind == "indicator":  # piecewise constant: read through a product, 1[argmax] ∘ W
+        return js.sum(js.vector("c", "n") * js.sum(js.apply(name, W, axis=1) * W, axis=1))
     if "axis" in op.params and op.kind == "reduction":  # a statistic over an axis: one per row
         return js.sum(js.vector("c", "n") * js.apply(name, W, axis=1))
     inner = js.apply(name, z)

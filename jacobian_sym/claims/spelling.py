@@ -64,6 +64,10 @@ SPELLING: dict[str, Spelling] = {
     "sum": Spelling(),  # sum(A), sum(A, axis=0|1): the reader's own, with mean
     "mean": Spelling(),  # mean(A, axis=0|1): the reader's own
     "var": Spelling(reason="a claim writes a variance as mean(square(A - mean(A, axis=1)), axis=1)"),
+    "max": Spelling(reason="max along an axis is not in claim notation yet (a claim writes its gradient's indicator)"),
+    "min": Spelling(reason="min along an axis is not in claim notation yet (a claim writes its gradient's indicator)"),
+    "_argmax": Spelling(reason="the arg-max indicator is the engine's own (the derivative of max), not claim notation"),
+    "_argmin": Spelling(reason="the arg-min indicator is the engine's own (the derivative of min), not claim notation"),
     "tr": Spelling(latex=("tr", "trace")),
     "norm": Spelling(),
     "cross_entropy": Spelling(reason=_LOSS),

@@ -54,6 +54,10 @@ NUMPY: dict[str, str] = {
     "sum": "{np}sum({0}{axis_kw})",  # the total, or per row/column with axis=
     "mean": "{np}mean({0}, axis={axis}, keepdims=True)",
     "var": "{np}var({0}, axis={axis}, keepdims=True)",  # the population variance
+    "max": "{np}max({0}, axis={axis}, keepdims=True)",
+    "min": "{np}min({0}, axis={axis}, keepdims=True)",
+    "_argmax": "_first_indicator({np}argmax({0}, axis={axis}), {0}, {axis})",  # ties: the first index
+    "_argmin": "_first_indicator({np}argmin({0}, axis={axis}), {0}, {axis})",
     "tr": "{np}trace({0})",
     "norm": "{np}linalg.norm({0})",
     "cross_entropy": "_cross_entropy({0}, {1})",

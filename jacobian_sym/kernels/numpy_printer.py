@@ -159,7 +159,8 @@ def numeric_function(args, expr):
 
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
-           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf")}
+           for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf",
+                         "_first_indicator")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]
