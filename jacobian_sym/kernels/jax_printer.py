@@ -41,7 +41,11 @@ def _scalar(a):
     return jnp.reshape(a, ())
 
 
-RUNTIME = {"_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
+def _first_indicator(index, a, axis):
+    return jax.nn.one_hot(index, a.shape[axis], axis=axis, dtype=a.dtype)
+
+
+RUNTIME = {"_first_indicator": _first_indicator, "_softmax": _softmax, "_log_softmax": _log_softmax, "_cross_entropy": _cross_entropy,
            "_binary_cross_entropy": _binary_cross_entropy, "_scalar": _scalar, "_erf": jax.scipy.special.erf}
 
 
