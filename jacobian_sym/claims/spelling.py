@@ -33,6 +33,8 @@ SPELLING: dict[str, Spelling] = {
     "div": Spelling(operator="/"),
     "neg": Spelling(operator="unary -"),
     "pow": Spelling(operator="** (element-wise, by a number)"),
+    "unfold": Spelling(reason="unfold (im2col) is not in claim notation yet"),
+    "_fold": Spelling(reason="fold (col2im) is the engine's own (the adjoint of unfold), not claim notation"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
     "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
     # element-wise (their derivatives: relu_prime, sigma')

@@ -27,6 +27,7 @@ from jacobian_sym.graph.expr import Node
 from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.ops.indexing import IndexContext
 from jacobian_sym.ops.structure import concat_offsets
+from jacobian_sym.ops.table import get_op
 
 #: how a step names an op in words ("the product, in index notation"); other ops by their name
 _OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference", "mul": "the Hadamard product",
@@ -140,6 +141,8 @@ class Chain:
     def _hand_down(self, node, arg, upstream, at):
         if node.op == "concat":
             return self._hand_down_part(node, arg)
+        if get_op(node.op).adjoint is not None:
+            return self._hand_down_adjoint(node, arg)
         graph = self.graph
         ix = IndexContext(self.pool)
         p, q = at
@@ -196,6 +199,30 @@ class Chain:
         self.steps.append(Step(sp.Derivative(self.top, a_el), contribution,
                                "the part of the concatenation's signal that the argument fills"))
         self.signal(arg).index += contribution
+
+    def _whole_signal(self, node):
+        """The node's signal as a closed form in the node's own shape."""
+        sig = self.signal(node)
+        if sig.symbol is not None:
+            shape, _ = gradient_layout(node.shape, self.layout, batch=self.batch)
+            return sig.symbol if tuple(shape) == tuple(node.shape) else sp.Transpose(sig.symbol)
+        return self.closed(closed_form(sig.index, target_slots(sig.free, node.shape), node.shape))
+
+    def _hand_down_adjoint(self, node, arg):
+        """A linear op with a declared adjoint hands its argument the adjoint of its signal: for
+        U = unfold(X), ∂J/∂X_ab = Σ_tm ∂J/∂U_tm ∂U_tm/∂X_ab = fold(∂J/∂U)_ab (the op table's
+        ``adjoint``). A stand-in symbol in the index expressions, replaced in every closed form, as
+        for a concatenation's part."""
+        op = get_op(node.op)
+        params = {k: v for k, v in node.attrs if k in op.params}
+        value = op.adjoint(self._whole_signal(node), self.graph.symbol(arg), **params)
+        stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
+        self.parts[stand_in] = value
+        self.part_elements[stand_in] = lambda r, c: value[r, c]
+        a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
+        self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
+                               f"the adjoint of {node.op.replace('_', ' ')}: its signal handed back"))
+        self.signal(arg).index += element_symbol(stand_in, *self.signal(arg).free)
 
     def expanded(self, index):
         """An index expression with each concatenation's stand-in element written as the element of

@@ -194,7 +194,8 @@ def _forward_lines(graph, wanted=frozenset()):
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
         if code is None:
             axis = node.attr("axis")
-            code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
+            numbers = {k: str(v) for k, v in node.attrs if k in op.params and k != "axis"}  # (unfold's width)
+            code = with_axis_code(fill_code(NUMPY[node.op], *args, **numbers), axis)
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
                 and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None

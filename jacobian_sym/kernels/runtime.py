@@ -157,6 +157,24 @@ def _first_indicator(index, a, axis):
     return out
 
 
+def _unfold(x, width, stride, padding):
+    """im2col: row t is rows s·t − p … s·t − p + width − 1 of x (zero padded) side by side, tap-major
+    (column k·c + j is tap k, channel j), as one contiguous T_out × width·c array."""
+    if padding:
+        x = np.pad(x, ((padding, padding), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(x, width, axis=0)[::stride]  # T_out × c × width
+    return np.ascontiguousarray(windows.transpose(0, 2, 1)).reshape(windows.shape[0], -1)
+
+
+def _fold(g, length, width, stride, padding):
+    """col2im, the adjoint of ``_unfold``: each window's columns added back onto the rows it read."""
+    t_out, c = g.shape[0], g.shape[1] // width
+    out = np.zeros((length + 2 * padding, c), dtype=g.dtype)
+    for k in range(width):  # tap k of window t read row s·t + k
+        out[k:k + stride * (t_out - 1) + 1:stride] += g[:, k * c:(k + 1) * c]
+    return out[padding:padding + length]
+
+
 def _plus_transpose(a, block=64):
     """a + aᵀ by square blocks: reading aᵀ row by row walks a column by column, a cache miss per
     element at n = 2048 (32 ms there, 15 ms by blocks)."""

@@ -1,0 +1,98 @@
+"""Sliding windows over a sequence: ``unfold`` (im2col) and its adjoint ``_fold`` (col2im).
+
+unfold(X, width, stride, padding) of a T×c sequence X is the T_out×(width·c) matrix whose row t is
+the window of ``width`` rows of X starting at row s·t − p, side by side: tap k of the window fills
+columns k·c … k·c + c − 1,
+
+    unfold(X)_{t, k·c + j} = X_{s·t + k − p, j}      (0 outside X: the zero padding),
+    T_out = (T + 2p − width)/s + 1.
+
+A one-dimensional convolution is then a product, conv1d(X, W) = unfold(X) W (``graph/composites.py``),
+whose backward the engine derives as for any product: ∂J/∂W = unfold(X)ᵀ δ, the correlation of the
+signal with the input, and ∂J/∂unfold(X) = δ Wᵀ. unfold is linear, but its element formula has affine
+indices (s·t + k) that the closed-form recogniser does not contract; its ``adjoint`` gives the closed
+form it hands X: fold(G)_{a, j} = Σ_{t, k: s·t + k − p = a} G_{t, k·c + j}, the sum of the windows back
+onto the rows they came from — so ∂J/∂X = fold(δ Wᵀ), the transposed convolution (the full correlation
+of δ with the flipped kernel). The proofs check that adjoint at concrete sizes like every closed form.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.errors import ShapeError
+from jacobian_sym.ops.indexing import PartElement
+from jacobian_sym.ops.table import Op, OpApply, declare
+
+
+def _whole(name, value, least):
+    if type(value) is not int or value < least:
+        raise ShapeError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+    return value
+
+
+def output_length(length, width, stride=1, padding=0, what="the windows"):
+    """T_out = (T + 2p − width)/s + 1, refused unless it is a size for every T (≥ 1 row; s divides)."""
+    width, stride, padding = _whole("width", width, 1), _whole("stride", stride, 1), _whole("padding", padding, 0)
+    if padding >= width:
+        raise ShapeError(f"{what}: padding {padding} must be less than the width {width}")
+    span = sp.expand(length + 2 * padding - width)
+    symbols = sorted(span.free_symbols, key=str)
+    terms = sp.Poly(span, *symbols).coeffs() if symbols else [span]
+    if any(not (c / stride).is_Integer for c in terms):
+        raise ShapeError(f"{what}: stride {stride} does not divide {length} + 2·{padding} − {width} = {span} "
+                         f"(the rows the windows step over)")
+    out = sp.expand(span / stride + 1)
+    growing = all(c >= 0 for c in (sp.Poly(out, *symbols).coeffs() if symbols else [out]))
+    if not growing or out.xreplace({s: 1 for s in symbols}) < 1:
+        raise ShapeError(f"{what}: a sequence of {length} rows may be shorter than the window of width {width} "
+                         f"(output length {out}); declare its length as at least the width, e.g. "
+                         f"\"T + {width - 1 - 2 * padding}\"")
+    return out
+
+
+def _unfold_shape(a, width=None, stride=1, padding=0):
+    if width is None:
+        raise ShapeError("unfold needs a width")
+    return (output_length(a[0], width, stride, padding), width * a[1])
+
+
+def _unfold_element(ix, t, m, X, width=None, stride=1, padding=0):
+    """X_{s·t + k − p, j} for the column m = k·c + j; at concrete indices 0 in the padding."""
+    c = ix.cols(X)
+    if not (ix.explicit and isinstance(m, (int, sp.Integer)) and isinstance(t, (int, sp.Integer))):
+        return PartElement(X, stride * t + sp.floor(m / c) - padding, sp.Mod(m, c))
+    k, j = divmod(int(m), int(c))
+    row = stride * int(t) + k - padding
+    return ix.at(X, row, j) if 0 <= row < int(ix.rows(X)) else sp.Integer(0)
+
+
+def _fold_shape(g, x, width=None, stride=1, padding=0):
+    if g != _unfold_shape(x, width, stride, padding):
+        raise ShapeError(f"_fold: a {fmt_shape(g)} signal is not the unfolding of a {fmt_shape(x)} sequence")
+    return x
+
+
+def _fold_element(ix, a, j, G, X, width=None, stride=1, padding=0):
+    """Σ_{t, k: s·t + k − p = a} G_{t, k·c + j}: each window's rows added back where they came from."""
+    c, t_out = ix.cols(X), ix.rows(G)
+    if ix.explicit:
+        return sp.Add(*(ix.at(G, t, k * int(c) + int(j)) for t in range(int(t_out)) for k in range(width)
+                        if stride * t + k - padding == int(a)))
+    return ix.sum(lambda t: ix.sum(lambda k: sp.KroneckerDelta(stride * t + k - padding, a)
+                                   * PartElement(G, t, k * c + j), width), t_out)
+
+
+declare(Op(
+    "unfold", 1, _unfold_shape, element=_unfold_element,
+    matrix=lambda X, width=None, stride=1, padding=0: OpApply(
+        "unfold", _unfold_shape(X.shape, width, stride, padding), X, width=width, stride=stride, padding=padding),
+    params=("width", "stride", "padding"),
+    adjoint=lambda G, X, **params: OpApply("_fold", X.shape, G, X, **params),
+))
+declare(Op(
+    "_fold", 2, _fold_shape, element=_fold_element,
+    matrix=lambda G, X, **params: OpApply("_fold", X.shape, G, X, **params),
+    params=("width", "stride", "padding"),
+))
