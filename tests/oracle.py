@@ -35,6 +35,30 @@ def _first_winner(a, axis, beats):
     return out if axis == 1 else out.T
 
 
+def _unfold(n, a):
+    """Row t: the rows s·t − p … s·t − p + w − 1 of a (zeros outside) laid side by side."""
+    w, s, p = n.attr("width"), n.attr("stride"), n.attr("padding")
+    rows = (a.shape[0] + 2 * p - w) // s + 1
+    out = np.zeros((rows, w * a.shape[1]), dtype=a.dtype)
+    for t in range(rows):
+        for k in range(w):
+            if 0 <= s * t + k - p < a.shape[0]:
+                out[t, k * a.shape[1]:(k + 1) * a.shape[1]] = a[s * t + k - p]
+    return out
+
+
+def _fold(n, g, x):
+    """The adjoint of _unfold: Σ over the windows that read row r of each column's entry."""
+    w, s, p = n.attr("width"), n.attr("stride"), n.attr("padding")
+    out = np.zeros(x.shape, dtype=g.dtype)
+    c = x.shape[1]
+    for t in range(g.shape[0]):
+        for k in range(w):
+            if 0 <= s * t + k - p < x.shape[0]:
+                out[s * t + k - p] += g[t, k * c:(k + 1) * c]
+    return out
+
+
 FORWARD = {
     "matmul": lambda n, a, b: a @ b,
     "transpose": lambda n, a: np.transpose(a),
@@ -70,6 +94,8 @@ FORWARD = {
     "selu": lambda n, a: np.longdouble("1.0507009873554804934193349852946") * np.where(
         a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
     "softmax": _softmax,
+    "unfold": _unfold,
+    "_fold": _fold,
     "max": lambda n, a: np.amax(a, axis=n.attr("axis"), keepdims=True),
     "min": lambda n, a: -np.amax(-a, axis=n.attr("axis"), keepdims=True),
     "_argmax": lambda n, a: _first_winner(a, n.attr("axis"), np.greater),

@@ -55,6 +55,13 @@ def test_a_claim_spells_each_op_one_way_or_says_why_not():
 def _model_using(name):
     """A small loss that goes through the op ``name`` once, with parameters on every path into it."""
     op = OPS[name]
+    if name == "unfold":  # windows of 2 rows of W x over a sequence of n + 1 rows, stride 1, padding 1
+        S = js.matrix("S", "n + 1", "m")
+        return js.sum(js.matrix("C", "n + 2", "2*m") * js.apply(name, S, width=2, stride=1, padding=1))
+    if name == "_fold":  # col2im of a T × (2·m) matrix back onto n + 1 rows (S: their length only)
+        S = js.matrix("S", "n + 1", "m", role="input")
+        G = js.matrix("G", "n + 2", "2*m")
+        return js.sum(js.matrix("C", "n + 1", "m") * js.apply(name, G, S, width=2, stride=1, padding=1))
     W = js.matrix("W", "n", "m")
     x = js.vector("x", "m")
     z = W @ x

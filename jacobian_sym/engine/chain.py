@@ -215,7 +215,11 @@ class Chain:
         for a concatenation's part."""
         op = get_op(node.op)
         params = {k: v for k, v in node.attrs if k in op.params}
-        value = op.adjoint(self._whole_signal(node), self.graph.symbol(arg), **params)
+        operands = [self.graph.symbol(self.graph.canonical(a)) for a in node.args]
+        position = [self.graph.canonical(a) for a in node.args].index(arg)
+        value = op.adjoint(self._whole_signal(node), operands, position, **params)
+        if value is None:  # an operand read for its shape only
+            return
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
         self.parts[stand_in] = value
         self.part_elements[stand_in] = lambda r, c: value[r, c]

@@ -23,8 +23,8 @@ NUMPY: dict[str, str] = {
     "neg": "-{0}",
     "pow": "{0} ** {1}",
     "copy": "{0}",
-    "unfold": "_unfold({0}, {width}, {stride}, {padding})",  # im2col by sliding_window_view
-    "_fold": "_fold({0}, {1}.shape[0], {width}, {stride}, {padding})",  # col2im: windows added back
+    "unfold": "_im2col({0}, {width}, {stride}, {padding})",  # im2col by sliding_window_view
+    "_fold": "_col2im({0}, {1}.shape[0], {width}, {stride}, {padding})",  # col2im: windows added back
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     # element-wise
     "relu": "{np}maximum({0}, 0)",

@@ -157,7 +157,7 @@ def _first_indicator(index, a, axis):
     return out
 
 
-def _unfold(x, width, stride, padding):
+def _im2col(x, width, stride, padding):
     """im2col: row t is rows s·t − p … s·t − p + width − 1 of x (zero padded) side by side, tap-major
     (column k·c + j is tap k, channel j), as one contiguous T_out × width·c array."""
     if padding:
@@ -166,8 +166,8 @@ def _unfold(x, width, stride, padding):
     return np.ascontiguousarray(windows.transpose(0, 2, 1)).reshape(windows.shape[0], -1)
 
 
-def _fold(g, length, width, stride, padding):
-    """col2im, the adjoint of ``_unfold``: each window's columns added back onto the rows it read."""
+def _col2im(g, length, width, stride, padding):
+    """col2im, the adjoint of ``_im2col``: each window's columns added back onto the rows it read."""
     t_out, c = g.shape[0], g.shape[1] // width
     out = np.zeros((length + 2 * padding, c), dtype=g.dtype)
     for k in range(width):  # tap k of window t read row s·t + k

@@ -9,8 +9,7 @@ and derives its derivative; ``indexing`` reads element formulas.
 May import: ``jacobian_sym.errors``, ``jacobian_sym.base``. Importing this package declares every op.
 """
 
-from jacobian_sym.ops import (  # noqa: F401  (declares the ops)
-    elementwise, losses, reductions, selection, structure, windows)
+from jacobian_sym.ops import elementwise, losses, reductions, selection, structure, windows  # noqa: F401  (declares the ops)
 from jacobian_sym.ops.table import OPS, UNDEFINED, Op, OpApply, get_op, undefined_function, vector_axis
 
 __all__ = ["OPS", "UNDEFINED", "Op", "OpApply", "get_op", "undefined_function", "vector_axis"]

@@ -17,7 +17,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from jacobian_sym.ops.reductions import _reduced_shape
-from jacobian_sym.ops.table import Op, OpApply, declare, same_shape
+from jacobian_sym.ops.table import Op, OpApply, declare
 
 
 class SelectedElement(MatrixElement):

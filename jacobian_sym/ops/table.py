@@ -42,7 +42,8 @@ class Op:
     #: "positive"
     domains: tuple = field(default=())
     #: of a linear op whose element formula the engine cannot contract (its indices are affine, s·t + k):
-    #: the closed form it hands its argument, adjoint(signal, argument, **params) (unfold: fold)
+    #: the closed form it hands its argument at ``position``, adjoint(signal, operands, position, **params)
+    #: (unfold: fold; None for an operand read for its shape only)
     adjoint: Callable | None = None
 
     @property
@@ -76,7 +77,8 @@ class OpApply(sp.MatrixExpr):
             return sp.Basic.__new__(cls, name, sp.Tuple(*shape), *operands)
         ax = sp.Integer(-1 if axis is None else axis)
         if params:  # (number parameters besides the axis, unfold's width and stride: (axis, (name, value), …))
-            ax = sp.Tuple(ax, *(sp.Tuple(sp.Symbol(k), sp.Integer(v) if isinstance(v, int) else v) for k, v in sorted(params.items())))
+            ax = sp.Tuple(ax, *(sp.Tuple(sp.Symbol(k), sp.Integer(v) if isinstance(v, int) else v)
+                                for k, v in sorted(params.items())))
         return sp.Basic.__new__(cls, sp.Symbol(name), sp.Tuple(*shape), ax, *operands)
 
     @property

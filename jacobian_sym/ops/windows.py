@@ -89,10 +89,13 @@ declare(Op(
     matrix=lambda X, width=None, stride=1, padding=0: OpApply(
         "unfold", _unfold_shape(X.shape, width, stride, padding), X, width=width, stride=stride, padding=padding),
     params=("width", "stride", "padding"),
-    adjoint=lambda G, X, **params: OpApply("_fold", X.shape, G, X, **params),
+    adjoint=lambda G, operands, position, **params: OpApply("_fold", operands[0].shape, G, operands[0], **params),
 ))
 declare(Op(
     "_fold", 2, _fold_shape, element=_fold_element,
     matrix=lambda G, X, **params: OpApply("_fold", X.shape, G, X, **params),
     params=("width", "stride", "padding"),
+    # (fold is linear in G, and its adjoint is unfold; X gives the length only)
+    adjoint=lambda S, operands, position, **params: OpApply(
+        "unfold", operands[0].shape, S, **params) if position == 0 else None,
 ))

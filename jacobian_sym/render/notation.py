@@ -29,8 +29,11 @@ NOTATION: dict[str, Notation] = {
     "neg": Notation("-{0}", "-{0}"),
     "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
-    "unfold": Notation(r"\operatorname{unfold}_{{width}, {stride}, {padding}}({0})", "unfold_{width},{stride},{padding}({0})"),
-    "_fold": Notation(r"\operatorname{fold}_{{width}, {stride}, {padding}}({0})", "fold_{width},{stride},{padding}({0})"),
+    # (width, stride, padding as subscripts: the adjoint fold is the transposed convolution)
+    "unfold": Notation(r"\operatorname{unfold}_{{width}, {stride}, {padding}}({0})",
+                       "unfold_{width},{stride},{padding}({0})"),
+    "_fold": Notation(r"\operatorname{fold}_{{width}, {stride}, {padding}}({0})",
+                      "fold_{width},{stride},{padding}({0})"),
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
