@@ -222,7 +222,9 @@ class Chain:
             return
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
         self.parts[stand_in] = value
-        self.part_elements[stand_in] = lambda r, c: value[r, c]
+        # (its element formula with the sweep's own fresh indices: a new pool would reuse i, j)
+        self.part_elements[stand_in] = lambda r, c: get_op(value.op_name).element(
+            IndexContext(self.pool), r, c, *value.operands, **value.params)
         a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
         self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
                                f"the adjoint of {node.op.replace('_', ' ')}: its signal handed back"))

@@ -32,7 +32,7 @@ class Op:
     shape: Callable  # (*arg shapes, **params) -> result shape; raises ShapeError
     element: Callable  # (ix, i, j, *arg matrices, **params) -> the (i, j) element of the result
     matrix: Callable  # (*arg matrices, **params) -> the result as a SymPy matrix expression
-    kind: str = "linear"  # linear | elementwise | vector | reduction | loss
+    kind: str = "linear"  # linear | elementwise | vector | reduction | loss | indicator | window
     function: type | None = None  # the SymPy function class of an element-wise op
     params: tuple = field(default=())
     #: the Python operator that spells a structural op in the graph API (``@``, ``+``, ``.T``); such an

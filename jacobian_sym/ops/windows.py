@@ -44,12 +44,20 @@ def output_length(length, width, stride=1, padding=0, what="the windows"):
         raise ShapeError(f"{what}: stride {stride} does not divide {length} + 2·{padding} − {width} = {span} "
                          f"(the rows the windows step over)")
     out = sp.expand(span / stride + 1)
-    growing = all(c >= 0 for c in (sp.Poly(out, *symbols).coeffs() if symbols else [out]))
+    growing = all(t.as_coeff_Mul()[0] > 0 for t in sp.Add.make_args(out) if t.free_symbols)
     if not growing or out.xreplace({s: 1 for s in symbols}) < 1:
         raise ShapeError(f"{what}: a sequence of {length} rows may be shorter than the window of width {width} "
                          f"(output length {out}); declare its length as at least the width, e.g. "
                          f"\"T + {width - 1 - 2 * padding}\"")
     return out
+
+
+def _shifted(M, i, j):
+    """M_ij at an index that is an expression (s·t + ⌊m/c⌋ − p), not range-checked: a matrix symbol's as
+    a part element, an expression's (a signal handed back, δ ∘ ReLU′(Z)) element by element."""
+    if isinstance(M, sp.MatrixSymbol) or not isinstance(M, sp.MatrixExpr):
+        return PartElement(M, i, j)
+    return M._entry(i, j)
 
 
 def _unfold_shape(a, width=None, stride=1, padding=0):
@@ -62,7 +70,7 @@ def _unfold_element(ix, t, m, X, width=None, stride=1, padding=0):
     """X_{s·t + k − p, j} for the column m = k·c + j; at concrete indices 0 in the padding."""
     c = ix.cols(X)
     if not (ix.explicit and isinstance(m, (int, sp.Integer)) and isinstance(t, (int, sp.Integer))):
-        return PartElement(X, stride * t + sp.floor(m / c) - padding, sp.Mod(m, c))
+        return _shifted(X, stride * t + sp.floor(m / c) - padding, sp.Mod(m, c))
     k, j = divmod(int(m), int(c))
     row = stride * int(t) + k - padding
     return ix.at(X, row, j) if 0 <= row < int(ix.rows(X)) else sp.Integer(0)
@@ -81,20 +89,20 @@ def _fold_element(ix, a, j, G, X, width=None, stride=1, padding=0):
         return sp.Add(*(ix.at(G, t, k * int(c) + int(j)) for t in range(int(t_out)) for k in range(width)
                         if stride * t + k - padding == int(a)))
     return ix.sum(lambda t: ix.sum(lambda k: sp.KroneckerDelta(stride * t + k - padding, a)
-                                   * PartElement(G, t, k * c + j), width), t_out)
+                                   * _shifted(G, t, k * c + j), width), t_out)
 
 
 declare(Op(
     "unfold", 1, _unfold_shape, element=_unfold_element,
     matrix=lambda X, width=None, stride=1, padding=0: OpApply(
         "unfold", _unfold_shape(X.shape, width, stride, padding), X, width=width, stride=stride, padding=padding),
-    params=("width", "stride", "padding"),
+    params=("width", "stride", "padding"), kind="window",
     adjoint=lambda G, operands, position, **params: OpApply("_fold", operands[0].shape, G, operands[0], **params),
 ))
 declare(Op(
     "_fold", 2, _fold_shape, element=_fold_element,
     matrix=lambda G, X, **params: OpApply("_fold", X.shape, G, X, **params),
-    params=("width", "stride", "padding"),
+    params=("width", "stride", "padding"), kind="window",
     # (fold is linear in G, and its adjoint is unfold; X gives the length only)
     adjoint=lambda S, operands, position, **params: OpApply(
         "unfold", operands[0].shape, S, **params) if position == 0 else None,
