@@ -22,7 +22,7 @@ import sympy as sp
 
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.errors import ShapeError
-from jacobian_sym.ops.indexing import PartElement
+from jacobian_sym.ops.indexing import Before, PartElement
 from jacobian_sym.ops.table import Op, OpApply, declare
 
 
@@ -70,7 +70,13 @@ def _unfold_element(ix, t, m, X, width=None, stride=1, padding=0):
     """X_{s·t + k − p, j} for the column m = k·c + j; at concrete indices 0 in the padding."""
     c = ix.cols(X)
     if not (ix.explicit and isinstance(m, (int, sp.Integer)) and isinstance(t, (int, sp.Integer))):
-        return _shifted(X, stride * t + sp.floor(m / c) - padding, sp.Mod(m, c))
+        row = stride * t + sp.floor(m / c) - padding
+        if not padding:
+            return _shifted(X, row, sp.Mod(m, c))
+        # in the padding: 0, by the brackets [0 ≤ row < T]; the row read is clamped into X, so that an
+        # index form evaluated on arrays never reads past them
+        inside = (1 - Before(row, 0)) * Before(row, ix.rows(X))
+        return inside * _shifted(X, sp.Min(sp.Max(row, 0), ix.rows(X) - 1), sp.Mod(m, c))
     k, j = divmod(int(m), int(c))
     row = stride * int(t) + k - padding
     return ix.at(X, row, j) if 0 <= row < int(ix.rows(X)) else sp.Integer(0)
