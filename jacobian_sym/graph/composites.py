@@ -126,11 +126,11 @@ def conv1d(X: E.Node, W: E.Node, stride=1, padding=0) -> E.Node:
     Y_{t,o} = Σ_k Σ_j X_{s·t + k − p, j} W_{k·c_in + j, o}. The width is W's rows over X's columns."""
     width = sp.simplify(W.shape[0] / X.shape[1])
     if not (width.is_Integer and width > 0):
-        raise ShapeError(f"conv1d: the kernel's {W.shape[0]} rows are not a whole number of taps of the "
+        raise ShapeError(f"the kernel's {W.shape[0]} rows are not a whole number of taps of the "
                          f"sequence's {X.shape[1]} channels (W is (width·c_in)×c_out)")
     for name, value in (("stride", stride), ("padding", padding)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ShapeError(f"conv1d: {name} must be a whole number, not {value!r}")
+            raise ShapeError(f"{name} must be a whole number, not {value!r}")
     return E.apply("unfold", X, width=int(width), stride=stride, padding=padding) @ W
 
 

@@ -32,7 +32,7 @@ def _whole(name, value, least):
     return value
 
 
-def output_length(length, width, stride=1, padding=0, what="the windows"):
+def output_length(length, width, stride=1, padding=0, what="unfold"):
     """T_out = (T + 2p − width)/s + 1, refused unless it is a size for every T (≥ 1 row; s divides)."""
     width, stride, padding = _whole("width", width, 1), _whole("stride", stride, 1), _whole("padding", padding, 0)
     if padding >= width:
