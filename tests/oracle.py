@@ -59,6 +59,23 @@ def _fold(n, g, x):
     return out
 
 
+def _max_pool(n, a):
+    w, s = n.attr("width"), n.attr("stride")
+    return np.array([[max(a[s * t + k, j] for k in range(w)) for j in range(a.shape[1])]
+                     for t in range((a.shape[0] - w) // s + 1)])
+
+
+def _unpool(n, g, x):
+    """g[t, j] added at the first row of window t that holds its maximum."""
+    w, s = n.attr("width"), n.attr("stride")
+    out = np.zeros(x.shape, dtype=g.dtype)
+    for t in range(g.shape[0]):
+        for j in range(x.shape[1]):
+            window = [x[s * t + k, j] for k in range(w)]
+            out[s * t + window.index(max(window)), j] += g[t, j]
+    return out
+
+
 FORWARD = {
     "matmul": lambda n, a, b: a @ b,
     "transpose": lambda n, a: np.transpose(a),
@@ -96,6 +113,8 @@ FORWARD = {
     "softmax": _softmax,
     "unfold": _unfold,
     "_fold": _fold,
+    "max_pool1d": _max_pool,
+    "_unpool": _unpool,
     "max": lambda n, a: np.amax(a, axis=n.attr("axis"), keepdims=True),
     "min": lambda n, a: -np.amax(-a, axis=n.attr("axis"), keepdims=True),
     "_argmax": lambda n, a: _first_winner(a, n.attr("axis"), np.greater),

@@ -75,9 +75,16 @@ def test_reductions(name):
 @pytest.mark.parametrize("name", WINDOWS)
 @pytest.mark.parametrize("rows, stride, padding", [("n + 2", 1, 0), ("2*n + 1", 2, 1)])
 def test_windows(name, rows, stride, padding):
-    X = js.matrix("X", rows, "c", role="input" if name == "_fold" else "param")
+    X = js.matrix("X", rows, "c", role="input" if name.startswith("_") else "param")
     U = js.apply("unfold", X, width=3, stride=stride, padding=padding)
-    if name == "unfold":
+    if name in ("max_pool1d", "_unpool"):  # width 3, no padding: n windows either way
+        P = js.apply("max_pool1d", X, width=3, stride=stride)
+        if name == "max_pool1d":
+            d = js.gradient(js.sum(js.matrix("V", *P.shape, role="input") * js.tanh(P)), X)
+        else:
+            G, C = js.matrix("G", *P.shape, role="input"), js.matrix("C", *X.shape)
+            d = js.gradient(js.sum(js.tanh(C * js.apply(name, G, X, width=3, stride=stride))), C)
+    elif name == "unfold":
         d = js.gradient(js.sum(js.tanh(U @ js.matrix("W", "3*c", "m"))), X)
     else:
         G = js.matrix("G", *U.shape)

@@ -55,6 +55,11 @@ def test_a_claim_spells_each_op_one_way_or_says_why_not():
 def _model_using(name):
     """A small loss that goes through the op ``name`` once, with parameters on every path into it."""
     op = OPS[name]
+    if name == "max_pool1d":  # windows of 2 rows, 2 apart, over 2n rows
+        return js.sum(js.matrix("C", "n", "m") * js.apply(name, js.matrix("S", "2*n", "m"), width=2, stride=2))
+    if name == "_unpool":  # the signal G routed to each window's maximum (S, G data: C's gradient reads it)
+        S, G = js.matrix("S", "2*n", "m", role="input"), js.matrix("G", "n", "m", role="input")
+        return js.sum(js.matrix("C", "2*n", "m") * js.apply(name, G, S, width=2, stride=2))
     if name == "unfold":  # windows of 2 rows of W x over a sequence of n + 1 rows, stride 1, padding 1
         S = js.matrix("S", "n + 1", "m")
         return js.sum(js.matrix("C", "n + 2", "2*m") * js.apply(name, S, width=2, stride=1, padding=1))

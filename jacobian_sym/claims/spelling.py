@@ -35,6 +35,8 @@ SPELLING: dict[str, Spelling] = {
     "pow": Spelling(operator="** (element-wise, by a number)"),
     "unfold": Spelling(reason="unfold (im2col) is not in claim notation yet"),
     "_fold": Spelling(reason="fold (col2im) is the engine's own (the adjoint of unfold), not claim notation"),
+    "max_pool1d": Spelling(reason="max-pooling is not in claim notation yet"),
+    "_unpool": Spelling(reason="unpool is the engine's own (the derivative of max_pool1d), not claim notation"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
     "copy": Spelling(reason="copy is the identity: a claim writes its argument itself"),
     # element-wise (their derivatives: relu_prime, sigma')

@@ -17,6 +17,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.closed_form import closed_form, target_slots
 from jacobian_sym.engine.facts import facts_of
+from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import gradient_layout
 from jacobian_sym.engine.local import local_derivative
 from jacobian_sym.engine.rules import Facts, simplify_index
@@ -222,9 +223,12 @@ class Chain:
             return
         stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
         self.parts[stand_in] = value
-        # (its element formula with the sweep's own fresh indices: a new pool would reuse i, j)
+        # (its element formula with the sweep's own fresh indices: a new pool would reuse i, j; the
+        # unnamed nodes inside it in their matrix forms, as the closed forms have them, for an element
+        # kept whole, unpool(δ ∘ tanh′(u₁); X)_ij)
+        operands = [inline_unnamed(o, self.graph) for o in value.operands]
         self.part_elements[stand_in] = lambda r, c: get_op(value.op_name).element(
-            IndexContext(self.pool), r, c, *value.operands, **value.params)
+            IndexContext(self.pool), r, c, *operands, **value.params)
         a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
         self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
                                f"the adjoint of {node.op.replace('_', ' ')}: its signal handed back"))

@@ -25,6 +25,8 @@ NUMPY: dict[str, str] = {
     "copy": "{0}",
     "unfold": "_im2col({0}, {width}, {stride}, {padding})",  # im2col by sliding_window_view
     "_fold": "_col2im({0}, {1}.shape[0], {width}, {stride}, {padding})",  # col2im: windows added back
+    "max_pool1d": "_max_pool1d({0}, {width}, {stride})",
+    "_unpool": "_to_window_max({0}, {1}, {width}, {stride})",  # each window's signal to its first maximum
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     # element-wise
     "relu": "{np}maximum({0}, 0)",

@@ -162,7 +162,8 @@ def numeric_function(args, expr):
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
            for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf",
-                         "_first_indicator", "_im2col", "_col2im")}
+                         "_first_indicator", "_im2col", "_col2im",
+                         "_max_pool1d", "_to_window_max")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

@@ -175,6 +175,20 @@ def _col2im(g, length, width, stride, padding):
     return out[padding:padding + length]
 
 
+def _max_pool1d(x, width, stride):
+    """The maximum of each window of ``width`` rows, windows ``stride`` rows apart, per column."""
+    return np.lib.stride_tricks.sliding_window_view(x, width, axis=0)[::stride].max(axis=2)
+
+
+def _to_window_max(g, x, width, stride):
+    """The adjoint of max-pooling: g[t, j] added onto the row of window t's first maximum in column j."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, width, axis=0)[::stride]  # T_out × c × width
+    rows = stride * np.arange(g.shape[0])[:, None] + windows.argmax(axis=2)
+    out = np.zeros(x.shape, dtype=g.dtype)
+    np.add.at(out, (rows, np.broadcast_to(np.arange(x.shape[1]), rows.shape)), g)
+    return out
+
+
 def _plus_transpose(a, block=64):
     """a + aᵀ by square blocks: reading aᵀ row by row walks a column by column, a cache miss per
     element at n = 2048 (32 ms there, 15 ms by blocks)."""

@@ -1,4 +1,5 @@
-"""Sliding windows over a sequence: ``unfold`` (im2col) and its adjoint ``_fold`` (col2im).
+"""Sliding windows over a sequence: ``unfold`` (im2col) and its adjoint ``_fold`` (col2im);
+``max_pool1d`` and its adjoint ``_unpool``.
 
 unfold(X, width, stride, padding) of a T×c sequence X is the T_out×(width·c) matrix whose row t is
 the window of ``width`` rows of X starting at row s·t − p, side by side: tap k of the window fills
@@ -14,6 +15,10 @@ indices (s·t + k) that the closed-form recogniser does not contract; its ``adjo
 form it hands X: fold(G)_{a, j} = Σ_{t, k: s·t + k − p = a} G_{t, k·c + j}, the sum of the windows back
 onto the rows they came from — so ∂J/∂X = fold(δ Wᵀ), the transposed convolution (the full correlation
 of δ with the flipped kernel). The proofs check that adjoint at concrete sizes like every closed form.
+
+max_pool1d(X, width, stride)_{t, j} = max_k X_{s·t + k, j}; its adjoint (the max's derivative, 1 at the
+first maximum of each window, the rule of ``max``) is unpool(G; X): G_tj added onto the row of window
+t's winner in column j.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from __future__ import annotations
 import sympy as sp
 
 from jacobian_sym.base.sizes import fmt_shape
-from jacobian_sym.errors import ShapeError
-from jacobian_sym.ops.indexing import Before, PartElement
+from jacobian_sym.errors import DerivationError, ShapeError
+from jacobian_sym.ops.indexing import Before, PartElement, element_of
 from jacobian_sym.ops.table import Op, OpApply, declare
 
 
@@ -112,4 +117,67 @@ declare(Op(
     # (fold is linear in G, and its adjoint is unfold; X gives the length only)
     adjoint=lambda S, operands, position, **params: OpApply(
         "unfold", operands[0].shape, S, **params) if position == 0 else None,
+))
+
+
+# ----- max-pooling over windows -----
+def _max_pool_shape(a, width=None, stride=None):
+    if width is None or stride is None:
+        raise ShapeError("max_pool1d needs a width and a stride")
+    return (output_length(a[0], width, stride, 0, "max_pool1d"), a[1])
+
+
+def _opaque(name, shape, operands, params, i, j):
+    """The element (i, j) of an op's matrix form, kept whole: how the index forms (and their numeric
+    check) read an op whose derivative is its declared adjoint, never its element formula."""
+    return element_of(OpApply(name, shape, *operands, **params), i, j)
+
+
+def _first_tap(ix, X, t, k, j, width, stride):
+    """1[tap k is the first maximum of window t of column j]: Π_{m<k} [x_k > x_m] Π_{m>k} [x_k ≥ x_m]."""
+    here = ix.at(X, stride * t + k, j)
+    out = sp.Integer(1)
+    for m in range(width):
+        if m != k:
+            x = here - ix.at(X, stride * t + m, j)
+            out *= sp.Heaviside(x, 0) if m < k else 1 - sp.Heaviside(-x, 0)
+    return out
+
+
+def _max_pool_element(ix, t, j, X, width=None, stride=None):
+    """max_k X_{s·t + k, j} (at concrete sizes SymPy's Max, whose derivative is the first winner's)."""
+    if not ix.explicit:
+        shape = _max_pool_shape(X.shape, width, stride)
+        return _opaque("max_pool1d", shape, (X,), {"width": width, "stride": stride}, t, j)
+    return sp.Max(*(ix.at(X, stride * int(t) + k, j) for k in range(width)))
+
+
+def _unpool_element(ix, a, j, G, X, width=None, stride=None):
+    """Σ_{t, k: s·t + k = a} 1[tap k wins window t] G_tj: each window's signal sent to its maximum."""
+    if not ix.explicit:
+        return _opaque("_unpool", X.shape, (G, X), {"width": width, "stride": stride}, a, j)
+    return sp.Add(*(_first_tap(ix, X, t, k, j, width, stride) * ix.at(G, t, j)
+                    for t in range(int(ix.rows(G))) for k in range(width) if stride * t + k == int(a)))
+
+
+def _unpool_adjoint(S, operands, position, **params):
+    if position == 1:  # piecewise constant in X: no signal (away from ties)
+        return None
+    raise DerivationError("a derivative through max-pooling's own backward (a second derivative of "
+                          "max_pool1d) is not supported")
+
+
+declare(Op(
+    "max_pool1d", 1, _max_pool_shape, element=_max_pool_element,
+    matrix=lambda X, width=None, stride=None: OpApply(
+        "max_pool1d", _max_pool_shape(X.shape, width, stride), X, width=width, stride=stride),
+    params=("width", "stride"), kind="window",
+    # (∂J/∂X routes each window's signal to the window's first maximum)
+    adjoint=lambda G, operands, position, **params: OpApply("_unpool", operands[0].shape, G, operands[0],
+                                                            **params),
+))
+declare(Op(
+    "_unpool", 2, lambda g, x, width=None, stride=None: x, element=_unpool_element,
+    matrix=lambda G, X, **params: OpApply("_unpool", X.shape, G, X, **params),
+    params=("width", "stride"), kind="window", adjoint=_unpool_adjoint,
 ))

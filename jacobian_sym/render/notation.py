@@ -34,6 +34,8 @@ NOTATION: dict[str, Notation] = {
                        "unfold_{width},{stride},{padding}({0})"),
     "_fold": Notation(r"\operatorname{fold}_{{width}, {stride}, {padding}}({0})",
                       "fold_{width},{stride},{padding}({0})"),
+    "max_pool1d": Notation(r"\operatorname{maxpool}_{{width}, {stride}}({0})", "maxpool_{width},{stride}({0})"),
+    "_unpool": Notation(r"\operatorname{unpool}_{{width}, {stride}}({0};\ {1})", "unpool_{width},{stride}({0}; {1})"),
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
