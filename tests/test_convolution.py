@@ -172,3 +172,31 @@ def test_a_bad_convolution_or_max_is_one_line_with_its_place(tmp_path, edit, wor
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and f"{path}:" in lines[0], result.output
     assert "Traceback" not in result.output
+
+
+# ----- max-pooling over windows -----
+def test_max_pool1d_agrees_with_torch_and_central_differences():
+    """Overlapping windows (width 3, stride 2): a row shared by two windows gets both their signals."""
+    X = js.matrix("X", "2*T + 1", "d")
+    V = js.matrix("V", "T", "d", role="input")
+    f = js.kernel(js.backprop(js.Model.build(js.sum(V * js.tanh(js.max_pool1d(X, width=3, stride=2))),
+                                             title="pooling")))
+    rng = np.random.default_rng(11)
+    arrays = {"X": rng.standard_normal((9, 3)), "V": rng.standard_normal((4, 3))}
+
+    def forward(X, V):  # each window's maximum, written out
+        pooled = np.array([[X[2 * t:2 * t + 3, j].max() for j in range(3)] for t in range(4)])
+        return float(np.sum(V * np.tanh(pooled)))
+
+    out = f(**arrays)
+    _close(out["X"], _central(forward, arrays, "X"))
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(arrays["X"], requires_grad=True)
+    pooled = torch.nn.functional.max_pool1d(tx.T[None], 3, stride=2)[0].T
+    (torch.tensor(arrays["V"]) * torch.tanh(pooled)).sum().backward()
+    _close(out["X"], tx.grad.numpy(), 1e-12)
+
+
+def test_max_pool1d_refuses_a_stride_that_does_not_divide():
+    with pytest.raises(js.ShapeError, match="stride 2 does not divide"):
+        js.max_pool1d(js.matrix("X", "T + 3", "d"), width=3, stride=2)
