@@ -31,6 +31,7 @@ NUMPY_NAMES = (
     "abs", "asarray", "concatenate", "cos", "cosh", "diagflat", "exp", "expm1", "eye", "heaviside", "linalg.multi_dot",
     "linalg.norm", "log", "log1p", "logaddexp", "maximum", "mean", "ones", "repeat", "reshape", "sign", "sin",
     "sinh", "sqrt", "sum", "tan", "tanh", "clip", "trace", "var", "vdot", "where", "zeros", "power", "minimum", "full",
+    "max", "min", "argmax", "argmin",
 )
 TABLE = {f"np.{n}": _same(n) for n in NUMPY_NAMES}
 
