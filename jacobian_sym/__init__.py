@@ -25,7 +25,7 @@ from jacobian_sym.errors import (
     SizeError,
     UnknownFunctionError,
 )
-from jacobian_sym.graph.composites import batch_norm, clip, huber, layer_norm, maximum, minimum
+from jacobian_sym.graph.composites import batch_norm, clip, conv1d, huber, layer_norm, maximum, minimum
 from jacobian_sym.graph.expr import Node, apply, constant, matrix, ones, row, scalar, vector
 from jacobian_sym.graph.expr import size_constant as size
 from jacobian_sym.kernels.codegen import Gradcheck, Kernel, KernelInputError, codegen, gradcheck, kernel
@@ -51,8 +51,9 @@ def _op_function(name):
     return call
 
 
-#: the ops offered as functions: all but those a Python operator spells (@, +, .T, …)
-_FUNCTIONS = [name for name, op in _ops.OPS.items() if op.operator is None]
+#: the ops offered as functions: all but those a Python operator spells (@, +, .T, …) and the engine's own
+#: (_argmax: the derivative of max)
+_FUNCTIONS = [name for name, op in _ops.OPS.items() if op.operator is None and not name.startswith("_")]
 
 # One callable per op of the op table (js.relu, js.softmax, js.cross_entropy, …).
 for _name in _FUNCTIONS:
@@ -74,6 +75,6 @@ __all__ = [
     "KernelError", "KernelInputError", "codegen", "gradcheck",
     "kernel", "Derivation", "derive", "gradient", "jacobian", "hessian", "hvp", "jvp",
     "gauss_newton", "IDENTITIES", "Model", "Step", "Report", "layer_norm", "batch_norm", "huber",
-    "maximum", "minimum", "clip",
+    "maximum", "minimum", "clip", "conv1d",
     "verify", *_FUNCTIONS,
 ]

@@ -39,6 +39,58 @@ def _gauss_jordan(a):
             if row != col:
                 m[row] -= m[row, col] * m[col]
     return m[:, n:], det
+def _first_winner(a, axis, beats):
+    """1 where an element beats every element before it and is not beaten by any after it, along axis."""
+    b = a if axis == 1 else a.T
+    out = np.zeros_like(b)
+    for r in range(b.shape[0]):
+        best = 0
+        for k in range(1, b.shape[1]):
+            if beats(b[r, k], b[r, best]):
+                best = k
+        out[r, best] = 1
+    return out if axis == 1 else out.T
+
+
+def _unfold(n, a):
+    """Row t: the rows s·t − p … s·t − p + w − 1 of a (zeros outside) laid side by side."""
+    w, s, p = n.attr("width"), n.attr("stride"), n.attr("padding")
+    rows = (a.shape[0] + 2 * p - w) // s + 1
+    out = np.zeros((rows, w * a.shape[1]), dtype=a.dtype)
+    for t in range(rows):
+        for k in range(w):
+            if 0 <= s * t + k - p < a.shape[0]:
+                out[t, k * a.shape[1]:(k + 1) * a.shape[1]] = a[s * t + k - p]
+    return out
+
+
+def _fold(n, g, x):
+    """The adjoint of _unfold: Σ over the windows that read row r of each column's entry."""
+    w, s, p = n.attr("width"), n.attr("stride"), n.attr("padding")
+    out = np.zeros(x.shape, dtype=g.dtype)
+    c = x.shape[1]
+    for t in range(g.shape[0]):
+        for k in range(w):
+            if 0 <= s * t + k - p < x.shape[0]:
+                out[s * t + k - p] += g[t, k * c:(k + 1) * c]
+    return out
+
+
+def _max_pool(n, a):
+    w, s = n.attr("width"), n.attr("stride")
+    return np.array([[max(a[s * t + k, j] for k in range(w)) for j in range(a.shape[1])]
+                     for t in range((a.shape[0] - w) // s + 1)])
+
+
+def _unpool(n, g, x):
+    """g[t, j] added at the first row of window t that holds its maximum."""
+    w, s = n.attr("width"), n.attr("stride")
+    out = np.zeros(x.shape, dtype=g.dtype)
+    for t in range(g.shape[0]):
+        for j in range(x.shape[1]):
+            window = [x[s * t + k, j] for k in range(w)]
+            out[s * t + window.index(max(window)), j] += g[t, j]
+    return out
 
 
 FORWARD = {
@@ -77,6 +129,14 @@ FORWARD = {
         a > 0, a, np.longdouble("1.6732632423543772848170429916717") * (np.exp(np.minimum(a, 0)) - 1)),
     "step": lambda n, a: np.where(a > 0, 1.0, 0.0),
     "softmax": _softmax,
+    "unfold": _unfold,
+    "_fold": _fold,
+    "max_pool1d": _max_pool,
+    "_unpool": _unpool,
+    "max": lambda n, a: np.amax(a, axis=n.attr("axis"), keepdims=True),
+    "min": lambda n, a: -np.amax(-a, axis=n.attr("axis"), keepdims=True),
+    "_argmax": lambda n, a: _first_winner(a, n.attr("axis"), np.greater),
+    "_argmin": lambda n, a: _first_winner(a, n.attr("axis"), np.less),
     "mean": lambda n, a: a.mean(axis=dict(n.attrs)["axis"], keepdims=True),
     "var": lambda n, a: ((a - a.mean(axis=dict(n.attrs)["axis"], keepdims=True)) ** 2).mean(
         axis=dict(n.attrs)["axis"], keepdims=True),

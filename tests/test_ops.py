@@ -15,6 +15,8 @@ ALONG = sorted(n for n, op in OPS.items() if op.kind == "linear" and op.params)
 REDUCTIONS = sorted(n for n, op in OPS.items() if op.kind == "reduction")
 LOSSES = sorted(n for n, op in OPS.items() if op.kind == "loss")
 VECTOR = sorted(n for n, op in OPS.items() if op.kind == "vector")
+#: sliding windows (unfold and its adjoint fold): width 3, with and without stride and padding
+WINDOWS = sorted(n for n, op in OPS.items() if op.kind == "window")
 
 
 def _positive_if_needed(name, node):
@@ -70,6 +72,27 @@ def test_reductions(name):
         return
     A = js.matrix("A", "n", "n")
     d = js.gradient(js.apply(name, A), A)
+    assert js.verify(d).ok
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("rows, stride, padding", [("n + 2", 1, 0), ("2*n + 1", 2, 1)])
+def test_windows(name, rows, stride, padding):
+    X = js.matrix("X", rows, "c", role="input" if name.startswith("_") else "param")
+    U = js.apply("unfold", X, width=3, stride=stride, padding=padding)
+    if name in ("max_pool1d", "_unpool"):  # width 3, no padding: n windows either way
+        P = js.apply("max_pool1d", X, width=3, stride=stride)
+        if name == "max_pool1d":
+            d = js.gradient(js.sum(js.matrix("V", *P.shape, role="input") * js.tanh(P)), X)
+        else:
+            G, C = js.matrix("G", *P.shape, role="input"), js.matrix("C", *X.shape)
+            d = js.gradient(js.sum(js.tanh(C * js.apply(name, G, X, width=3, stride=stride))), C)
+    elif name == "unfold":
+        d = js.gradient(js.sum(js.tanh(U @ js.matrix("W", "3*c", "m"))), X)
+    else:
+        G = js.matrix("G", *U.shape)
+        d = js.gradient(js.sum(js.matrix("V", *X.shape) * js.tanh(js.apply(name, G, X, width=3, stride=stride,
+                                                                           padding=padding))), G)
     assert js.verify(d).ok
 
 

@@ -53,6 +53,10 @@ ROWS = {
                       lambda Y, P, A, S: np.maximum(A, A / 100)),
     "softplus(A)": ("log(1 + exp(Aᵢⱼ))", lambda Y, P, A, S: js.softplus(A),
                     lambda Y, P, A, S: np.log(1 + np.exp(A))),
+    "max(A, axis=1)": ("maxⱼ Aᵢⱼ", lambda Y, P, A, S: js.max(A, axis=1),
+                       lambda Y, P, A, S: np.amax(A, axis=1)),
+    "min(A, axis=1)": ("minⱼ Aᵢⱼ", lambda Y, P, A, S: js.min(A, axis=1),
+                       lambda Y, P, A, S: np.amin(A, axis=1)),
 }
 
 

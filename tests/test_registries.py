@@ -55,6 +55,18 @@ def test_a_claim_spells_each_op_one_way_or_says_why_not():
 def _model_using(name):
     """A small loss that goes through the op ``name`` once, with parameters on every path into it."""
     op = OPS[name]
+    if name == "max_pool1d":  # windows of 2 rows, 2 apart, over 2n rows
+        return js.sum(js.matrix("C", "n", "m") * js.apply(name, js.matrix("S", "2*n", "m"), width=2, stride=2))
+    if name == "_unpool":  # the signal G routed to each window's maximum (S, G data: C's gradient reads it)
+        S, G = js.matrix("S", "2*n", "m", role="input"), js.matrix("G", "n", "m", role="input")
+        return js.sum(js.matrix("C", "2*n", "m") * js.apply(name, G, S, width=2, stride=2))
+    if name == "unfold":  # windows of 2 rows of W x over a sequence of n + 1 rows, stride 1, padding 1
+        S = js.matrix("S", "n + 1", "m")
+        return js.sum(js.matrix("C", "n + 2", "2*m") * js.apply(name, S, width=2, stride=1, padding=1))
+    if name == "_fold":  # col2im of a T × (2·m) matrix back onto n + 1 rows (S: their length only)
+        S = js.matrix("S", "n + 1", "m", role="input")
+        G = js.matrix("G", "n + 2", "2*m")
+        return js.sum(js.matrix("C", "n + 1", "m") * js.apply(name, G, S, width=2, stride=1, padding=1))
     W = js.matrix("W", "n", "m")
     x = js.vector("x", "m")
     z = W @ x
@@ -82,6 +94,8 @@ def _model_using(name):
         return js.tr(js.matrix("A", "n", "m") @ js.matrix("C", "m", "n"))
     if name == "slice":  # a column of W and the first row of W x: blocks of two parents
         return js.sum(js.tanh(W[:, 0:1]) * js.vector("c", "n")) + js.sum(js.sin(z[0:1, :]))
+    if op.kind == "indicator":  # piecewise constant: read through a product, 1[argmax] ∘ W
+        return js.sum(js.vector("c", "n") * js.sum(js.apply(name, W, axis=1) * W, axis=1))
     if "axis" in op.params and op.kind == "reduction":  # a statistic over an axis: one per row
         return js.sum(js.vector("c", "n") * js.apply(name, W, axis=1))
     inner = js.apply(name, z)

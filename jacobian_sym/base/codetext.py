@@ -55,11 +55,11 @@ def _group_end(code: str):
     return None
 
 
-def fill_code(template: str, *args: str, np: str = "np.") -> str:
+def fill_code(template: str, *args: str, np: str = "np.", **numbers: str) -> str:
     """An op's NumPy template filled with argument code, each argument parenthesised unless it is a
     name, an unsigned number or one parenthesised group (so ``0.5 * {0}`` scales all of ``a + b``);
-    ``{np}`` becomes the module prefix."""
-    values = {"np": np}
+    ``{np}`` becomes the module prefix, ``{width}`` an op's number parameter (``numbers``)."""
+    values = {"np": np, **numbers}
     for n, a in enumerate(args):
         slot = "{" + str(n) + "}"
         # an argument that is only ever a whole call argument, f({0}) or f({0}, …), needs no parentheses

@@ -33,6 +33,10 @@ SPELLING: dict[str, Spelling] = {
     "div": Spelling(operator="/"),
     "neg": Spelling(operator="unary -"),
     "pow": Spelling(operator="** (element-wise, by a number)"),
+    "unfold": Spelling(reason="unfold (im2col) is not in claim notation yet"),
+    "_fold": Spelling(reason="fold (col2im) is the engine's own (the adjoint of unfold), not claim notation"),
+    "max_pool1d": Spelling(reason="max-pooling is not in claim notation yet"),
+    "_unpool": Spelling(reason="unpool is the engine's own (the derivative of max_pool1d), not claim notation"),
     "concat": Spelling(reason="concatenation is not in claim notation yet (a claim writes each part's gradient)"),
     "slice": Spelling(reason="a slice is not in claim notation yet (a claim writes the gradient of the sliced "
                              "value, or of a named line that holds the slice)"),
@@ -67,6 +71,10 @@ SPELLING: dict[str, Spelling] = {
     "sum": Spelling(),  # sum(A), sum(A, axis=0|1): the reader's own, with mean
     "mean": Spelling(),  # mean(A, axis=0|1): the reader's own
     "var": Spelling(reason="a claim writes a variance as mean(square(A - mean(A, axis=1)), axis=1)"),
+    "max": Spelling(reason="max along an axis is not in claim notation yet (a claim writes its gradient's indicator)"),
+    "min": Spelling(reason="min along an axis is not in claim notation yet (a claim writes its gradient's indicator)"),
+    "_argmax": Spelling(reason="the arg-max indicator is the engine's own (the derivative of max), not claim notation"),
+    "_argmin": Spelling(reason="the arg-min indicator is the engine's own (the derivative of min), not claim notation"),
     "tr": Spelling(latex=("tr", "trace")),
     "norm": Spelling(),
     "cross_entropy": Spelling(reason=_LOSS),

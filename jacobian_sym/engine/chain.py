@@ -17,6 +17,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from jacobian_sym.base.sizes import IndexPool
 from jacobian_sym.engine.closed_form import closed_form, target_slots
 from jacobian_sym.engine.facts import facts_of
+from jacobian_sym.engine.inline import inline_unnamed
 from jacobian_sym.engine.layout import gradient_layout
 from jacobian_sym.engine.local import local_derivative
 from jacobian_sym.engine.rules import Facts, simplify_index
@@ -29,6 +30,7 @@ from jacobian_sym.graph.indexed import Graph, element_symbol, matrix_symbol
 from jacobian_sym.ops.indexing import Before, IndexContext
 from jacobian_sym.ops.slicing import embedded, merged_blocks
 from jacobian_sym.ops.structure import concat_offsets
+from jacobian_sym.ops.table import get_op
 
 #: how a step names an op in words ("the product, in index notation"); other ops by their name
 _OP_WORDS = {"matmul": "the product", "add": "the sum", "sub": "the difference", "mul": "the Hadamard product",
@@ -153,6 +155,8 @@ class Chain:
             return self._hand_down_part(node, arg)
         if node.op == "slice":
             return self._hand_down_block(node, arg)
+        if get_op(node.op).adjoint is not None:
+            return self._hand_down_adjoint(node, arg)
         graph = self.graph
         ix = IndexContext(self.pool)
         p, q = at
@@ -231,6 +235,37 @@ class Chain:
         a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
         self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
                                "the slice's signal in its block, zero elsewhere"))
+    def _whole_signal(self, node):
+        """The node's signal as a closed form in the node's own shape."""
+        sig = self.signal(node)
+        if sig.symbol is not None:
+            shape, _ = gradient_layout(node.shape, self.layout, batch=self.batch)
+            return sig.symbol if tuple(shape) == tuple(node.shape) else sp.Transpose(sig.symbol)
+        return self.closed(closed_form(sig.index, target_slots(sig.free, node.shape), node.shape))
+
+    def _hand_down_adjoint(self, node, arg):
+        """A linear op with a declared adjoint hands its argument the adjoint of its signal: for
+        U = unfold(X), ∂J/∂X_ab = Σ_tm ∂J/∂U_tm ∂U_tm/∂X_ab = fold(∂J/∂U)_ab (the op table's
+        ``adjoint``). A stand-in symbol in the index expressions, replaced in every closed form, as
+        for a concatenation's part."""
+        op = get_op(node.op)
+        params = {k: v for k, v in node.attrs if k in op.params}
+        operands = [self.graph.symbol(self.graph.canonical(a)) for a in node.args]
+        position = [self.graph.canonical(a) for a in node.args].index(arg)
+        value = op.adjoint(self._whole_signal(node), operands, position, **params)
+        if value is None:  # an operand read for its shape only
+            return
+        stand_in = matrix_symbol(f"part{len(self.parts)}", *arg.shape)
+        self.parts[stand_in] = value
+        # (its element formula with the sweep's own fresh indices: a new pool would reuse i, j; the
+        # unnamed nodes inside it in their matrix forms, as the closed forms have them, for an element
+        # kept whole, unpool(δ ∘ tanh′(u₁); X)_ij)
+        operands = [inline_unnamed(o, self.graph) for o in value.operands]
+        self.part_elements[stand_in] = lambda r, c: get_op(value.op_name).element(
+            IndexContext(self.pool), r, c, *operands, **value.params)
+        a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
+        self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
+                               f"the adjoint of {node.op.replace('_', ' ')}: its signal handed back"))
         self.signal(arg).index += element_symbol(stand_in, *self.signal(arg).free)
 
     def expanded(self, index):

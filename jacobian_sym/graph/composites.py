@@ -6,6 +6,7 @@ backward from the primitives (the op table carries no hand-written derivative).
     huber(Y, P, delta=1)            = Σ ½m² + δ(|r| − m),  r = P − Y, m = min(|r|, δ) = δ hardtanh(|r|/δ)
     maximum(a, b) = b + relu(a − b),  minimum(a, b) = b − relu(b − a)   (a tie's gradient goes to b)
     clip(a, lo, hi) = c + h hardtanh((a − c)/h),  c = (lo + hi)/2, h = (hi − lo)/2   (0 at the bounds)
+    conv1d(X, W, stride, padding) = unfold(X, w, stride, padding) W   (W: the w taps stacked, (w·c_in)×c_out)
 
 A scale γ and a shift β are written by the model (``layer_norm(X, axis=1) * g + b``), as they are
 parameters of the model, not of the normalisation. When a model file's line is the composite alone
@@ -128,6 +129,21 @@ def where(a: E.Node, b: E.Node, c: E.Node, d: E.Node, strict: bool = True) -> E.
     return c + E.apply("step", b - a) * (d - c)
 
 
+def conv1d(X: E.Node, W: E.Node, stride=1, padding=0) -> E.Node:
+    """The 1-D convolution (cross-correlation, as deep-learning frameworks compute it) of a T×c_in
+    sequence X with a kernel W of width w written as a (w·c_in)×c_out matrix, its w taps of c_in×c_out
+    stacked (row k·c_in + j: tap k, input channel j): unfold(X, w, stride, padding) W, so
+    Y_{t,o} = Σ_k Σ_j X_{s·t + k − p, j} W_{k·c_in + j, o}. The width is W's rows over X's columns."""
+    width = sp.simplify(W.shape[0] / X.shape[1])
+    if not (width.is_Integer and width > 0):
+        raise ShapeError(f"the kernel's {W.shape[0]} rows are not a whole number of taps of the "
+                         f"sequence's {X.shape[1]} channels (W is (width·c_in)×c_out)")
+    for name, value in (("stride", stride), ("padding", padding)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ShapeError(f"{name} must be a whole number, not {value!r}")
+    return E.apply("unfold", X, width=int(width), stride=stride, padding=padding) @ W
+
+
 ROLES = ("mu", "c", "v", "r")
 
 
@@ -148,4 +164,5 @@ COMPOSITES: dict[str, Composite] = {
     "maximum": Composite("maximum", (), maximum, maximum.__doc__, arity=2, names_parts=False),
     "minimum": Composite("minimum", (), minimum, minimum.__doc__, arity=2, names_parts=False),
     "clip": Composite("clip", ("lo", "hi"), clip, clip.__doc__, names_parts=False),
+    "conv1d": Composite("conv1d", ("stride", "padding"), conv1d, conv1d.__doc__, arity=2, names_parts=False),
 }

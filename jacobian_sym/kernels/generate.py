@@ -205,7 +205,8 @@ def _forward_lines(graph, wanted=frozenset()):
             code = slice_code(node, args[0])
         if code is None:
             axis = node.attr("axis")
-            code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
+            numbers = {k: str(v) for k, v in node.attrs if k in op.params and k != "axis"}  # (unfold's width)
+            code = with_axis_code(fill_code(NUMPY[node.op], *args, **numbers), axis)
             if node.shape == (1, 1) and all(a.op == "const" for a in node.args):
                 code = f"float({code})"  # √k of a size: a Python float keeps float32 arrays float32
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root

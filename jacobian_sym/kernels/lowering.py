@@ -23,6 +23,10 @@ NUMPY: dict[str, str] = {
     "neg": "-{0}",
     "pow": "{0} ** {1}",
     "copy": "{0}",
+    "unfold": "_im2col({0}, {width}, {stride}, {padding})",  # im2col by sliding_window_view
+    "_fold": "_col2im({0}, {1}.shape[0], {width}, {stride}, {padding})",  # col2im: windows added back
+    "max_pool1d": "_max_pool1d({0}, {width}, {stride})",
+    "_unpool": "_to_window_max({0}, {1}, {width}, {stride})",  # each window's signal to its first maximum
     "concat": "{np}concatenate(({0}, {1}), axis={axis})",
     "slice": "{0}[<span>]",  # 0-based, its stops from the shapes (generate.slice_code)
     # element-wise
@@ -56,6 +60,10 @@ NUMPY: dict[str, str] = {
     "sum": "{np}sum({0}{axis_kw})",  # the total, or per row/column with axis=
     "mean": "{np}mean({0}, axis={axis}, keepdims=True)",
     "var": "{np}var({0}, axis={axis}, keepdims=True)",  # the population variance
+    "max": "{np}max({0}, axis={axis}, keepdims=True)",
+    "min": "{np}min({0}, axis={axis}, keepdims=True)",
+    "_argmax": "_first_indicator({np}argmax({0}, axis={axis}), {0}, {axis})",  # ties: the first index
+    "_argmin": "_first_indicator({np}argmin({0}, axis={axis}), {0}, {axis})",
     "tr": "{np}trace({0})",
     "norm": "{np}linalg.norm({0})",
     "cross_entropy": "_cross_entropy({0}, {1})",

@@ -147,7 +147,9 @@ class ClosedFormPrinter(NumPyPrinter):
         return code
 
     def _print_OpApply(self, e):
-        code = fill_code(self.lowering[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".")
+        numbers = {k: str(v) for k, v in e.params.items() if k != "axis"}  # (unfold's width, stride)
+        code = fill_code(self.lowering[e.op_name], *(self._print(a) for a in e.operands), np=self._module + ".",
+                         **numbers)
         if "{axis}" in code:
             axis = e.params.get("axis", vector_axis(e.operands[0].shape, None))
             code = code.replace("{axis}", str(axis))
@@ -179,7 +181,9 @@ def numeric_function(args, expr):
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
            for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf",
-                        "_inv", "_solve", "_det", "_logdet")}
+                         "_inv", "_solve", "_det", "_logdet",
+                         "_first_indicator", "_im2col", "_col2im",
+                         "_max_pool1d", "_to_window_max")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]

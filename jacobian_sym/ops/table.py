@@ -32,7 +32,7 @@ class Op:
     shape: Callable  # (*arg shapes, **params) -> result shape; raises ShapeError
     element: Callable  # (ix, i, j, *arg matrices, **params) -> the (i, j) element of the result
     matrix: Callable  # (*arg matrices, **params) -> the result as a SymPy matrix expression
-    kind: str = "linear"  # linear | elementwise | vector | reduction | loss | power | slice
+    kind: str = "linear"  # linear | elementwise | vector | reduction | loss | power | slice | indicator | window
     function: type | None = None  # the SymPy function class of an element-wise op
     params: tuple = field(default=())
     #: the Python operator that spells a structural op in the graph API (``@``, ``+``, ``.T``); such an
@@ -41,6 +41,10 @@ class Op:
     #: what each argument's values must be, for random test data: None (any real), "probability" or
     #: "positive"
     domains: tuple = field(default=())
+    #: of a linear op whose element formula the engine cannot contract (its indices are affine, s·t + k):
+    #: the closed form it hands its argument at ``position``, adjoint(signal, operands, position, **params)
+    #: (unfold: fold; None for an operand read for its shape only)
+    adjoint: Callable | None = None
 
     @property
     def along_axis(self) -> bool:
@@ -68,10 +72,13 @@ def get_op(name: str) -> Op:
 class OpApply(sp.MatrixExpr):
     """The matrix-level form of an op SymPy has no class for (softmax(θ), cross_entropy(y, ŷ), …)."""
 
-    def __new__(cls, name, shape, *operands, axis=None):
+    def __new__(cls, name, shape, *operands, axis=None, **params):
         if isinstance(name, sp.Symbol):  # rebuilt by SymPy from its own args
             return sp.Basic.__new__(cls, name, sp.Tuple(*shape), *operands)
         ax = sp.Integer(-1 if axis is None else axis)
+        if params:  # (number parameters besides the axis, unfold's width and stride: (axis, (name, value), …))
+            ax = sp.Tuple(ax, *(sp.Tuple(sp.Symbol(k), sp.Integer(v) if isinstance(v, int) else v)
+                                for k, v in sorted(params.items())))
         return sp.Basic.__new__(cls, sp.Symbol(name), sp.Tuple(*shape), ax, *operands)
 
     @property
@@ -88,8 +95,9 @@ class OpApply(sp.MatrixExpr):
 
     @property
     def params(self):
-        ax = int(self.args[2])
-        return {} if ax < 0 else {"axis": ax}
+        head = self.args[2]
+        ax, extra = (int(head[0]), head[1:]) if isinstance(head, sp.Tuple) else (int(head), ())
+        return {**({} if ax < 0 else {"axis": ax}), **{k.name: int(v) if v.is_Integer else v for k, v in extra}}
 
     def _entry(self, i, j, **kwargs):
         return get_op(self.op_name).element(IndexContext(), i, j, *self.operands, **self.params)

@@ -230,10 +230,15 @@ def vanishes(e, rng) -> bool:
 
 
 def random_rational_point(symbols, rng):
-    """A random rational point with no integer coordinate: the kinks of the op table are at integers
-    (ReLU's at 0, hardtanh's at ±1), and a point on one would compare two conventions for the step."""
+    """A random rational point with no integer coordinate and no two coordinates equal: the kinks of the
+    op table are at integers (ReLU's at 0, hardtanh's at ±1) and at ties (max), and a point on one
+    would compare two conventions for the step."""
     point = {}
     for s in symbols:
-        p, q = int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31))
-        point[s] = sp.Rational(p, q) if p % q else sp.Rational(2 * p + 1, 2 * q)
+        while True:  # no two coordinates equal either: max's and max-pooling's kinks are at ties
+            p, q = int(rng.choice((-1, 1)) * rng.integers(1, 61)), int(rng.integers(7, 31))
+            value = sp.Rational(p, q) if p % q else sp.Rational(2 * p + 1, 2 * q)
+            if value not in point.values():
+                break
+        point[s] = value
     return point

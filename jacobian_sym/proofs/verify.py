@@ -94,8 +94,10 @@ def numeric_check(derivation, sizes, rng) -> Check:
     r_idx, c_idx = d.free
     elementwise = sp.Matrix(rows, cols, lambda r, c: index.xreplace(
         {k: v for k, v in ((r_idx, r), (c_idx, c)) if isinstance(k, sp.Symbol)}).doit())
-    symbols = sorted(closed.atoms(sp.MatrixSymbol) | {m.parent for m in elementwise.atoms(MatrixElement)},
-                     key=lambda s: s.name)
+    # (an element of an op's matrix form, max's 1[argmax(A)]_ij, is computed from that op's operands)
+    symbols = sorted(closed.atoms(sp.MatrixSymbol) | {m.parent for m in elementwise.atoms(MatrixElement)
+                                                      if isinstance(m.parent, sp.MatrixSymbol)}
+                     | elementwise.atoms(sp.MatrixSymbol), key=lambda s: s.name)
     positive = _symbols_needing_positive(explicit(index)) | _symbols_needing_positive(d.closed_form.xreplace(mapping))
     # sizes were substituted into the symbols, so the positive ones are matched by name
     positive_names = {p.name for p in positive}

@@ -30,6 +30,13 @@ NOTATION: dict[str, Notation] = {
     "pow": Notation(r"{0}^{\circ {1}}", "{0}^∘{1}"),
     "copy": Notation("{0}", "{0}"),
     "slice": Notation("{0}_{[<span>]}", "{0}[<span>]"),  # (pages print its MatrixSlice: W_{[1:H, :]})
+    # (width, stride, padding as subscripts: the adjoint fold is the transposed convolution)
+    "unfold": Notation(r"\operatorname{unfold}_{{width}, {stride}, {padding}}({0})",
+                       "unfold_{width},{stride},{padding}({0})"),
+    "_fold": Notation(r"\operatorname{fold}_{{width}, {stride}, {padding}}({0})",
+                      "fold_{width},{stride},{padding}({0})"),
+    "max_pool1d": Notation(r"\operatorname{maxpool}_{{width}, {stride}}({0})", "maxpool_{width},{stride}({0})"),
+    "_unpool": Notation(r"\operatorname{unpool}_{{width}, {stride}}({0};\ {1})", "unpool_{width},{stride}({0}; {1})"),
     "concat": Notation(r"\operatorname{concat}({0}, {1},\ \text{axis}=<axis>)", "concat({0}, {1}, axis=<axis>)"),
     # element-wise: the function's name
     "relu": Notation(r"\operatorname{ReLU}", "ReLU"),
@@ -61,6 +68,10 @@ NOTATION: dict[str, Notation] = {
     "sum": Notation(r"\operatorname{sum}({0}<axis_kw_tex>)", "sum({0}<axis_kw>)"),
     "mean": Notation(r"\operatorname{mean}({0},\ \text{axis}=<axis>)", "mean({0}, axis=<axis>)"),
     "var": Notation(r"\operatorname{var}({0},\ \text{axis}=<axis>)", "var({0}, axis=<axis>)"),
+    "max": Notation(r"\operatorname{max}({0},\ \text{axis}=<axis>)", "max({0}, axis=<axis>)"),
+    "min": Notation(r"\operatorname{min}({0},\ \text{axis}=<axis>)", "min({0}, axis=<axis>)"),
+    "_argmax": Notation(r"\mathbf{1}[\operatorname{argmax}({0},\ \text{axis}=<axis>)]", "1[argmax({0}, axis=<axis>)]"),
+    "_argmin": Notation(r"\mathbf{1}[\operatorname{argmin}({0},\ \text{axis}=<axis>)]", "1[argmin({0}, axis=<axis>)]"),
     "tr": Notation(r"\operatorname{tr}({0})", "tr({0})"),
     "norm": Notation(r"\left\lVert {0} \right\rVert_{F}", "‖{0}‖"),
     "cross_entropy": Notation(r"\operatorname{CE}({0}, {1})", "CE({0}, {1})"),

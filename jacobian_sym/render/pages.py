@@ -343,7 +343,8 @@ def written(graph, node, printer, top: bool = True, one_level: bool = False) -> 
         name = notation.latex if printer is latex else (notation.text or node.op)
         return f"{name}({args[0]})"
     template = notation.latex if printer is latex else (notation.text or node.op + "({0})")
-    return fill(with_axis(template, node.attr("axis")), *args)
+    numbers = {k: str(v) for k, v in node.attrs if k in op.params and k != "axis"}  # (unfold's width)
+    return fill(with_axis(template, node.attr("axis")), *args, **numbers)
 
 
 def _loose(parent, node) -> bool:

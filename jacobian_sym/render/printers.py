@@ -158,6 +158,11 @@ def with_axis(template: str, axis) -> str:
     return template.replace("<axis>", str(axis)) if "<axis>" in template else template
 
 
+def number_params(e) -> dict:
+    """An op's number parameters besides its axis, as text for its template (unfold's {width})."""
+    return {k: str(v) for k, v in e.params.items() if k != "axis"}
+
+
 class NotesLatexPrinter(LatexPrinter):
     """LaTeX in the notes' notation."""
 
@@ -273,7 +278,7 @@ class NotesLatexPrinter(LatexPrinter):
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].latex, dict(e.params).get("axis"))
-        return fill(template, *(self._print(a) for a in e.operands))
+        return fill(template, *(self._print(a) for a in e.operands), **number_params(e))
 
     def _print_MatMul(self, e):
         # a fraction in front prints as \frac{1}{8} A B (SymPy wraps a positive one in parentheses)
@@ -365,7 +370,7 @@ class NotesStrPrinter(StrPrinter):
 
     def _print_OpApply(self, e):
         template = with_axis(NOTATION[e.op_name].text or e.op_name + "({0})", dict(e.params).get("axis"))
-        return fill(template, *(self._print(a) for a in e.operands))
+        return fill(template, *(self._print(a) for a in e.operands), **number_params(e))
 
     def _print_DiagMatrix(self, e):
         return f"diag({self._print(diag_argument(e))})"

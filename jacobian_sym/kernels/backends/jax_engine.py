@@ -32,6 +32,7 @@ NUMPY_NAMES = (
     "linalg.norm", "log", "log1p", "logaddexp", "maximum", "mean", "ones", "repeat", "reshape", "sign", "sin",
     "sinh", "sqrt", "sum", "tan", "tanh", "clip", "trace", "var", "vdot", "where", "zeros", "power", "minimum", "full",
     "pad",
+    "max", "min", "argmax", "argmin",
 )
 TABLE = {f"np.{n}": _same(n) for n in NUMPY_NAMES}
 

@@ -94,3 +94,33 @@ def _binary_cross_entropy(y, p):
 
 def _erf(x):
     return torch.special.erf(x)
+
+
+def _first_indicator(index, a, axis):
+    """1 at the first arg-max (arg-min) along ``axis``, in a's dtype."""
+    return torch.zeros_like(a).scatter(axis, index.unsqueeze(axis), 1)
+
+
+def _im2col(x, width, stride, padding):
+    if padding:
+        x = torch.nn.functional.pad(x, (0, 0, padding, padding))
+    windows = x.unfold(0, width, stride)  # T_out × c × width
+    return windows.transpose(1, 2).reshape(windows.shape[0], -1)
+
+
+def _col2im(g, length, width, stride, padding):
+    rows, c = g.shape[0], g.shape[1] // width
+    out = torch.zeros((length + 2 * padding, c), dtype=g.dtype, device=g.device)
+    for k in range(width):
+        out[k:k + stride * (rows - 1) + 1:stride] += g[:, k * c:(k + 1) * c]
+    return out[padding:padding + length]
+
+
+def _max_pool1d(x, width, stride):
+    return x.unfold(0, width, stride).amax(dim=2)
+
+
+def _to_window_max(g, x, width, stride):
+    rows = stride * torch.arange(g.shape[0], device=g.device)[:, None] + x.unfold(0, width, stride).argmax(dim=2)
+    cols = torch.arange(x.shape[1], device=g.device).expand_as(rows)
+    return torch.zeros(x.shape, dtype=g.dtype, device=g.device).index_put((rows, cols), g, accumulate=True)
