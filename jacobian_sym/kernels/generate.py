@@ -35,6 +35,7 @@ from jacobian_sym.kernels.labels import HELPERS as LABEL_HELPERS
 from jacobian_sym.kernels.labels import indexed, label_dims, label_inputs
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.size_numbers import size_number_code
 from jacobian_sym.kernels.slicing import slice_code
 from jacobian_sym.kernels.structure_checks import (
     symmetric_check_lines,
@@ -207,8 +208,11 @@ def _forward_lines(graph, wanted=frozenset()):
             axis = node.attr("axis")
             numbers = {k: str(v) for k, v in node.attrs if k in op.params and k != "axis"}  # (unfold's width)
             code = with_axis_code(fill_code(NUMPY[node.op], *args, **numbers), axis)
-            if node.shape == (1, 1) and all(a.op == "const" for a in node.args):
-                code = f"float({code})"  # √k of a size: a Python float keeps float32 arrays float32
+            if node.shape == (1, 1) and all(a.op == "const" for a in node.args) and op.function is not None:
+                # √k of a size: Python arithmetic, a Python float (float32 arrays stay float32)
+                value = op.matrix(*(a.attr("value") for a in node.args))
+                code = size_number_code(value) if isinstance(value, sp.Expr) else None
+                code = code or f"float({with_axis_code(fill_code(NUMPY[node.op], *args, **numbers), axis)})"
         if (not node.name and len(graph.consumers[id(node)]) == 1 and node is not graph.root
                 and id(node) not in read_by_var
                 and _read_once(graph, node) and op.function is None

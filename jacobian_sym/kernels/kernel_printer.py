@@ -26,6 +26,7 @@ from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.kernels.linalg_code import inverse_code, solve_chain
 from jacobian_sym.kernels.lowering import NUMPY, OVERFLOW_SAFE_DERIVATIVES, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
+from jacobian_sym.kernels.size_numbers import size_number_code
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
 from jacobian_sym.ops.table import OPS
 from jacobian_sym.render.printers import ones_scale
@@ -61,17 +62,14 @@ class KernelPrinter(ClosedFormPrinter):
         self.sizes = set(sizes)
         #: module-level functions the code calls (an element-wise derivative with no cheaper lowering)
         self.helpers: dict[str, str] = {}
-        self._in_size = False  # inside a number of sizes, written float(…) once around it
 
     def _print(self, expr, **kwargs):
         name = self.known.get(expr) if self.known and isinstance(expr, sp.MatrixExpr) else None
-        if name is None and not self._in_size and _of_sizes(expr) and not expr.is_rational_function():
+        if name is None and _of_sizes(expr) and not expr.is_rational_function():
             # 1/√k as a Python float: np.sqrt of an int is a float64 scalar, which makes float32 float64
-            self._in_size = True
-            try:
-                return f"float({super()._print(expr, **kwargs)})"
-            finally:
-                self._in_size = False
+            code = size_number_code(expr)
+            if code is not None:
+                return code
         return name if name is not None else super()._print(expr, **kwargs)
 
     def _module_format(self, fqn, register=True):
