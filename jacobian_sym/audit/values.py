@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from jacobian_sym.base.bounds import Budget
 from jacobian_sym.claims.latex import GREEK, walk
+from jacobian_sym.errors import SizeError
 from jacobian_sym.ops.functions import derivative_of, explicit
 from jacobian_sym.ops.table import OPS
 
@@ -84,6 +86,16 @@ class World:
         #: the symbols a derivative by an intermediate put in its place → that intermediate's value; put
         #: back only at a numeric point (putting them back symbolically rebuilds every max(…, 0): minutes)
         self.cut_values: dict = {}
+        #: the symbols this world's values may hold, counted before each matrix is built
+        self.budget = Budget("the explicit values at these sizes")
+
+    def spend(self, rows: int, cols: int) -> None:
+        """Count a ``rows``×``cols`` matrix of symbols against the budget; past it, not decidable
+        (a literal W ∈ ℝ^{100000×3} must not build 300,000 symbols)."""
+        try:
+            self.budget.spend((rows, cols))
+        except SizeError as err:
+            raise Undecidable(str(err)) from None
 
     def numbers(self, exprs, point: dict) -> dict:
         """``point`` (values of the variables' symbols) extended to every cut symbol ``exprs`` reach."""
@@ -147,6 +159,8 @@ class World:
             return self._values[key]
         var = self.scope.var(name)
         rows, cols = self.shape(var)
+        if var.kind in ("one_hot", "leaf"):
+            self.spend(rows, cols)
         if var.kind == "one_hot":
             value = sp.Matrix(rows, cols, lambda i, j: 1 if (i if cols == 1 else j) == self.hot % max(rows, cols)
                               else 0)
@@ -721,6 +735,7 @@ def derivative(ev: Evaluator, top, by):
     world, scope = ev.world, ev.scope
     variable, element = _variable_of(by, ev)
     rows, cols = world.shape(scope.var(variable))
+    world.spend(rows, cols)
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
     inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
     top_value = scalar_of(inner.value(top))
