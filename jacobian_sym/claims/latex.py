@@ -25,6 +25,7 @@ import math
 import re
 import unicodedata
 
+from jacobian_sym.base.bounds import MAX_NESTING, too_deep
 from jacobian_sym.errors import ParseError
 
 _UNICODE = {"◦": r"\circ", "∘": r"\circ", "⊙": r"\odot", "·": r"\cdot", "×": r"\times", "≠": r"\neq",
@@ -96,8 +97,15 @@ def read(text: str, source: str = "claim", *, bold_digits: bool = False):
     if opened != closed:
         raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source,
                          col=unbalanced_brace(text))
+    deep = too_deep(text)
+    if deep is not None:
+        raise LatexError(f"more than {MAX_NESTING} brackets open at once", source=source, col=deep)
     reader = Reader(text, source, bold_digits=bold_digits)
-    tree = reader.expr()
+    try:
+        tree = reader.expr()
+    except (RecursionError, MemoryError):  # (a chain the bracket count does not see: x^x^x…, −−−x)
+        raise LatexError(f"the expression is nested too deeply (at most {MAX_NESTING} levels)",
+                         source=source) from None
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
     return tree

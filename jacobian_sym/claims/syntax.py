@@ -15,6 +15,7 @@ import re
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from jacobian_sym.base.bounds import MAX_DEPTH, MAX_NESTING, MAX_TEXT, deepest, too_deep
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims import latex
 from jacobian_sym.claims.printed import is_printed, to_latex
@@ -93,7 +94,13 @@ def parse_python(text: str):
     except SyntaxError as err:
         raise ClaimError(f"the claim does not parse: {err.msg}", source="claim",
                          col=_syntax_error_pos(text, err)) from None
+    except (RecursionError, MemoryError):
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim") from None
     _absolute_offsets(tree, text)
+    deep = deepest(tree.body, ast.iter_child_nodes)
+    if deep is not None:
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim",
+                         col=getattr(deep, "col_offset", 0) + 1)
     return _from_ast(tree.body)
 
 
@@ -209,6 +216,10 @@ def parse_latex(text: str):
         tree = latex.read(text)
     except latex.LatexError as err:
         raise ClaimError(err.message, source="claim", col=err.col) from None
+    deep = deepest(tree, lambda t: [a for a in t if isinstance(a, tuple) and a] if isinstance(t, tuple) else [])
+    if deep is not None:
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim",
+                         col=deep[-1] if isinstance(deep[-1], int) else None)
     return _narrow(tree)
 
 
@@ -543,6 +554,12 @@ def parse_claim(text: str, names: dict, functions: dict | None = None):
     expression; an error names the line and the column of the claim, both from 1."""
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
+    if len(text) > MAX_TEXT:
+        raise ClaimError(f"the claim is {len(text):,} characters long (at most {MAX_TEXT:,})", source="claim")
+    col = too_deep(text)
+    if col is not None:
+        raise _located(ClaimError(f"the claim opens more than {MAX_NESTING} brackets at once", source="claim",
+                                  col=col), text)
     if is_printed(text):  # the tool's own printed notation (δ₂ᵀ xᵀ), read as the LaTeX it stands for
         reading = to_latex(text)
         try:
