@@ -70,8 +70,10 @@ MAX_TEXT = 4000
 #: brackets ( [ { open at once in one expression; each level is several frames of every recursive
 #: reader, builder and printer after it
 MAX_NESTING = 60
-#: levels of one parsed expression (a chain a + b + … or −−−x nests one level per term)
+#: levels of one parsed expression (a chain a + b + … or −−−x nests one level per term): a claim or a
+#: definition, and a document's math (which writes longer sums; the audit's evaluator is recursive)
 MAX_DEPTH = 60
+MAX_MATH_DEPTH = 120
 
 _OPENS, _CLOSES = "([{", ")]}"
 

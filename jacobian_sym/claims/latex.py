@@ -25,7 +25,7 @@ import math
 import re
 import unicodedata
 
-from jacobian_sym.base.bounds import MAX_NESTING, too_deep
+from jacobian_sym.base.bounds import MAX_MATH_DEPTH, MAX_NESTING, deepest, too_deep
 from jacobian_sym.errors import ParseError
 
 _UNICODE = {"◦": r"\circ", "∘": r"\circ", "⊙": r"\odot", "·": r"\cdot", "×": r"\times", "≠": r"\neq",
@@ -108,7 +108,16 @@ def read(text: str, source: str = "claim", *, bold_digits: bool = False):
                          source=source) from None
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
+    deep = deepest(tree, subtrees, MAX_MATH_DEPTH)
+    if deep is not None:
+        raise LatexError(f"the expression is nested too deeply (at most {MAX_MATH_DEPTH} levels)", source=source,
+                         col=deep[-1] if isinstance(deep[-1], int) else None)
     return tree
+
+
+def subtrees(tree) -> list:
+    """A reader tree's children: its non-empty tuples (a call's arguments are a tuple of trees)."""
+    return [a for a in tree if isinstance(a, tuple) and a] if isinstance(tree, tuple) else []
 
 
 def unbalanced_brace(text: str) -> int | None:

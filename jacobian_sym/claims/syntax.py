@@ -216,7 +216,7 @@ def parse_latex(text: str):
         tree = latex.read(text)
     except latex.LatexError as err:
         raise ClaimError(err.message, source="claim", col=err.col) from None
-    deep = deepest(tree, lambda t: [a for a in t if isinstance(a, tuple) and a] if isinstance(t, tuple) else [])
+    deep = deepest(tree, latex.subtrees)
     if deep is not None:
         raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim",
                          col=deep[-1] if isinstance(deep[-1], int) else None)
