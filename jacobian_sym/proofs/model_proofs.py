@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from jacobian_sym.base.bounds import MAX_EXPLICIT_ELEMENTS
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.kernels.numeric import (
     NumericGraph,
@@ -18,7 +19,14 @@ from jacobian_sym.kernels.numeric import (
 from jacobian_sym.ops.functions import explicit
 from jacobian_sym.proofs import pointwise
 from jacobian_sym.proofs.exact import is_zero_smooth, kink_symbols, random_rational_point
-from jacobian_sym.proofs.explicit import check_explicit_cost, checked_sizes, evaluate_explicit, guarded, leaf_matrix
+from jacobian_sym.proofs.explicit import (
+    check_explicit_cost,
+    checked_sizes,
+    evaluate_explicit,
+    explicit_elements,
+    guarded,
+    leaf_matrix,
+)
 from jacobian_sym.proofs.pointwise import (
     PointwiseModel,
     differ,
@@ -65,7 +73,10 @@ class ExplicitModel:
 
 
 def explicit_small(bp, sizes: list[dict]) -> bool:
-    """Whether the explicit loss is small enough for the exact proof at every one of ``sizes``."""
+    """Whether the explicit loss is small enough for the exact proof at every one of ``sizes`` (counted
+    before it is built: at a literal N_c = 1000 building it to measure it was the cost)."""
+    if any(explicit_elements(bp.graph, s) > MAX_EXPLICIT_ELEMENTS for s in sizes):
+        return False
     return all(explicit_affordable(explicit(ExplicitModel(bp, s).loss())) for s in sizes)
 
 
