@@ -165,3 +165,8 @@ def test_a_context_definition_past_the_limits_is_refused_in_one_line(definition,
     with pytest.raises(JacobianSymError, match=message) as err:
         js.audit("# S\n\nLet $x \\in \\mathbb{R}^{n}$.\n\n$$ f = x $$\n", context=str(path))
     assert "\n" not in str(err.value)
+
+
+def test_a_bracketed_exponent_that_is_no_label_is_a_power():
+    """x^{\\left(x\\right)} is x to the power x (a KeyError before: the label reader expected ( or [)."""
+    assert latex.read("x^{\\left(x\\right)}")[0] == "pow"

@@ -370,7 +370,7 @@ class Reader:
         if j >= len(self.tokens) or len(toks) < 4:
             return None
         opening, inner, closing = toks[1], toks[2:-1], toks[-1]
-        if closing != {"(": ")", "[": "]"}[opening] or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
+        if closing != {"(": ")", "[": "]"}.get(opening) or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
             return None
         self.i = j + 1
         return f"{opening}{''.join(inner)}{closing}"
