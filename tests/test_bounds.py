@@ -170,3 +170,23 @@ def test_a_context_definition_past_the_limits_is_refused_in_one_line(definition,
 def test_a_bracketed_exponent_that_is_no_label_is_a_power():
     """x^{\\left(x\\right)} is x to the power x (a KeyError before: the label reader expected ( or [)."""
     assert latex.read("x^{\\left(x\\right)}")[0] == "pow"
+
+
+def test_a_keyword_given_twice_in_a_claim_is_refused_with_its_column():
+    with pytest.raises(js.ClaimError, match="'axis' is given twice") as err:
+        js.check(js.sum(X), X, "sum(x, axis=0, axis=1)")
+    assert err.value.col == 21
+
+
+@pytest.mark.parametrize("power", ["2^{-99999999999}", "0.5^{99999999999}", "10^{-400}"])
+def test_a_power_of_numbers_too_small_to_compute_is_refused_by_the_reader(power):
+    with pytest.raises(latex.LatexError, match="below 10\\^-300"):
+        latex.read(f"{power} x")
+
+
+@pytest.mark.parametrize("exponent, verdict", [(3, "holds"), (99999, "not decidable")])
+def test_a_number_to_a_defined_huge_power_is_not_computed(exponent, verdict):
+    """3^c with c = 99999 defined in the text would be an exact integer of 47,700 digits at every use."""
+    doc = (f"# S\n\nLet $x \\in \\mathbb{{R}}^{{3}}$ and $c \\in \\mathbb{{R}}$, $c = {exponent}$.\n\n"
+           "$$ y = 3^{c} x = 3^{c} x $$\n")
+    assert [link.verdict for link in js.audit(doc).links] == [verdict]

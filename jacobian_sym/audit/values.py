@@ -77,6 +77,10 @@ def fmt(shape):
     return f"{shape[0]}×{shape[1]}"
 
 
+#: the largest exponent of a number the audit computes exactly (2^{k} with k defined elsewhere)
+MAX_NUMBER_EXPONENT = 4096
+
+
 class World:
     """Concrete sizes and the explicit value of every variable of a scope."""
 
@@ -315,6 +319,9 @@ class Evaluator:
         if is_matrix(exponent) or isinstance(exponent, Tensor):
             raise IllFormed("an exponent that is not a number")
         base = scalar_of(base)
+        if (getattr(exponent, "is_Number", False) and abs(exponent) > MAX_NUMBER_EXPONENT
+                and getattr(base, "is_Number", False) and abs(base) not in (0, 1)):
+            raise Undecidable(f"a power of a number by more than {MAX_NUMBER_EXPONENT} (its exact value is too large)")
         if is_matrix(base):
             if exponent == -1 and base.rows == base.cols:
                 return base.inv()

@@ -66,6 +66,9 @@ def _literal_value(node) -> float | None:
     tower is refused by its size before it is computed (``_superscript``), so this never overflows."""
     if node[0] == "num":
         return float(node[1])
+    if node[0] == "neg":  # 2^{-99999999999}: as costly as its reciprocal
+        inner = _literal_value(node[1])
+        return None if inner is None else -inner
     if node[0] == "pow":
         base, power = _literal_value(node[1]), _literal_value(node[2])
         if base is not None and power is not None and (base > 0 or float(power).is_integer()):
@@ -354,9 +357,9 @@ class Reader:
         if node[0] == "sym" and node[1] == "e" and not node[2]:
             return ("call", "exp", (exponent,), None, pos)
         base, power = _literal_value(node), _literal_value(exponent)
-        if base is not None and power is not None and base != 0 and abs(power) * math.log10(abs(base)) > MAX_LOG10:
-            self.fail(f"a number beyond 10^{MAX_LOG10} (a power of numbers: {_shown(base)}^{_shown(power)}) is not "
-                      "read here", pos)
+        if base is not None and power is not None and base != 0 and abs(power * math.log10(abs(base))) > MAX_LOG10:
+            self.fail(f"a number beyond 10^{MAX_LOG10} or below 10^-{MAX_LOG10} (a power of numbers: "
+                      f"{_shown(base)}^{_shown(power)}) is not read here", pos)
         return ("pow", node, exponent, pos)
 
     def _label(self):

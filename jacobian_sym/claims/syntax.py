@@ -147,6 +147,10 @@ def _from_ast(node):
                                  "an inverse)", source="claim", col=power.col_offset + 1)
             return ("matpow", _from_ast(node.args[0]), power.value, pos)
         axis = None
+        repeated = _repeated_keyword(node)
+        if repeated is not None:
+            raise ClaimError(f"{name}: the keyword {repeated.arg!r} is given twice", source="claim",
+                             col=repeated.value.col_offset + 1)
         for kw in node.keywords:
             if kw.arg != "axis" or name not in ("sum", "mean") or not (
                     isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1) and type(kw.value.value) is int):
@@ -157,6 +161,17 @@ def _from_ast(node):
             raise ClaimError(f"{name} takes one argument", source="claim", col=pos)
         return ("call", name, _from_ast(node.args[0]), axis, pos)
     raise ClaimError(f"{type(node).__name__.lower()} is not allowed in a claim", source="claim", col=pos)
+
+
+def _repeated_keyword(call):
+    """The first keyword of ``call`` that an earlier one already gave (axis=1, axis=0), or None:
+    ``ast.parse`` accepts it, and the last would silently win."""
+    seen = set()
+    for kw in call.keywords:
+        if kw.arg in seen:
+            return kw
+        seen.add(kw.arg)
+    return None
 
 
 def _exponent(node):
