@@ -190,3 +190,14 @@ def test_a_number_to_a_defined_huge_power_is_not_computed(exponent, verdict):
     doc = (f"# S\n\nLet $x \\in \\mathbb{{R}}^{{3}}$ and $c \\in \\mathbb{{R}}$, $c = {exponent}$.\n\n"
            "$$ y = 3^{c} x = 3^{c} x $$\n")
     assert [link.verdict for link in js.audit(doc).links] == [verdict]
+
+
+@pytest.mark.parametrize("count", [3, 70])
+def test_a_section_with_more_than_99_unknown_sizes_is_read(count):
+    """70 definitions h⁽ᵏ⁾ = W⁽ᵏ⁾ x⁽ᵏ⁾ leave 140 sizes unknown (a StopIteration past the 99th before):
+    with few the sum is decided, with many it is refused on the budget, by name — never a crash."""
+    doc = ("# S\n\n" + "\n\n".join(f"$$ h^{{({k})}} = W^{{({k})}} x^{{({k})}} $$" for k in range(1, count + 1))
+           + "\n\n$$ h^{(1)} + h^{(1)} = 2 h^{(1)} $$\n")
+    (link,) = js.audit(doc).links
+    assert link.verdict == "holds" if count == 3 else ("not decidable", "limit 2,000") == (
+        link.verdict, link.reason[link.reason.index("limit"):][:11])
