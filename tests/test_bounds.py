@@ -199,5 +199,7 @@ def test_a_section_with_more_than_99_unknown_sizes_is_read(count):
     doc = ("# S\n\n" + "\n\n".join(f"$$ h^{{({k})}} = W^{{({k})}} x^{{({k})}} $$" for k in range(1, count + 1))
            + "\n\n$$ h^{(1)} + h^{(1)} = 2 h^{(1)} $$\n")
     (link,) = js.audit(doc).links
-    assert link.verdict == "holds" if count == 3 else ("not decidable", "limit 2,000") == (
-        link.verdict, link.reason[link.reason.index("limit"):][:11])
+    if count == 3:
+        assert link.verdict == "holds", link.reason
+    else:
+        assert link.verdict == "not decidable" and "limit 2,000" in link.reason, link.reason
