@@ -276,3 +276,29 @@ def test_issue_27_classes_are_right_or_refused(tmp_path):
         assert np.isfinite(f(x=np.ones((3, 2)), W=np.ones((2, 3)))["J"])
     result = CliRunner().invoke(cli, ["codegen", "derivations/one_layer.toml", "-o", "/dev/null"])
     assert result.exit_code == 0 and Path("/dev/null").is_char_device(), result.output
+
+
+# ----- issue 27, item 3: readers with bounds (claims, LaTeX, context definitions, document math) -----
+
+_WRAPS = [("(", ")"), ("sigmoid(", ")"), ("\\frac{1}{", "}"), ("{", "}"), ("\\left(", "\\right)"), ("\\sqrt{", "}"),
+          ("x^{", "}"), ("-", ""), ("x + ", ""), ("", ".T"), ("\\sigma(", ")"), ("2 ", "^T")]
+
+
+def test_nested_and_long_text_ends_in_a_result_or_a_one_line_error(tmp_path):
+    """Seeded: text nested or chained to a random depth (inside the limits, at them and far past them)
+    is read, or refused in one line, by every reader — never a RecursionError or a hang."""
+    from jacobian_sym.claims import latex
+    rng = np.random.default_rng(SEED + 27)
+    x = js.vector("x", "n")
+    for _ in range(16):
+        text = "x"
+        for _ in range(int(rng.choice([1, 20, 59, 61, 130, 700]))):
+            left, right = _WRAPS[int(rng.integers(0, len(_WRAPS)))]
+            text = left + text + right
+        _expect_clean(lambda t=text: js.check(js.sum(js.square(x)), x, t), text[:40])
+        _expect_clean(lambda t=text: latex.read(t), text[:40])
+        context = tmp_path / "c.toml"
+        context.write_text(f"[all]\nf = '{text}'\n")  # (a TOML literal string: the backslashes as they are)
+        doc = "# S\n\nLet $x \\in \\mathbb{R}^{n}$.\n\n$$ y = " + text + " = x $$\n"
+        _expect_clean(lambda d=doc: js.audit(d), doc[:40])
+        _expect_clean(lambda d=doc, c=str(context): js.audit(d, context=c), doc[:40])

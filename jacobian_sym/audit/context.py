@@ -30,6 +30,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
+from jacobian_sym.base.bounds import MAX_DEPTH, MAX_TEXT, deepest
 from jacobian_sym.base.safe_text import check_name
 from jacobian_sym.claims import latex
 from jacobian_sym.errors import JacobianSymError, ParseError
@@ -316,6 +317,9 @@ def _shape(entry, source, name):
 def _definition(text, source, name):
     """A definition in model-file syntax (``X @ w``, ``sigmoid(z)``) or in the document's own notation
     (``X w``, ``\\sigma(z)``, ``W^T x``): Python syntax first, the LaTeX reader when that fails."""
+    if len(text) > MAX_TEXT:
+        raise ContextError(f"{name}: the definition is {len(text):,} characters long (at most {MAX_TEXT:,})",
+                           source=source)
     try:
         if "\\" in text or "^" in text:
             return latex.read(text, source=f"{source}:{name}")
@@ -339,6 +343,12 @@ def _python(text):
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as err:
         raise ParseError(f"does not parse: {err.msg}", col=err.offset) from None
+    except (RecursionError, MemoryError):
+        raise ParseError(f"the definition is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    deep = deepest(tree, ast.iter_child_nodes)
+    if deep is not None:
+        raise ParseError(f"the definition is nested too deeply (at most {MAX_DEPTH} levels)",
+                         col=getattr(deep, "col_offset", 0) + 1)
     return _from_ast(tree)
 
 

@@ -7,6 +7,7 @@ of the document are constants; an unknown length is a fresh unknown until someth
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -674,7 +675,7 @@ def _defaults(scope):
     """Unknown sizes left at the end get plain names (a, b, …) so worlds can give them values."""
     dims = scope._dims
     taken = set(scope.sizes())
-    letters = iter(f"d{k}" for k in range(1, 100))
+    letters = (f"d{k}" for k in itertools.count(1))  # (a section may leave more than 99 unknown)
     names = {}
     for var in scope.vars.values():
         if var.shape == ("?", "?"):

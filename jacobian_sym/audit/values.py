@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from jacobian_sym.base.bounds import Budget
 from jacobian_sym.claims.latex import GREEK, walk
+from jacobian_sym.errors import SizeError
 from jacobian_sym.ops.functions import derivative_of, explicit
 from jacobian_sym.ops.table import OPS
 
@@ -75,6 +77,10 @@ def fmt(shape):
     return f"{shape[0]}×{shape[1]}"
 
 
+#: the largest exponent of a number the audit computes exactly (2^{k} with k defined elsewhere)
+MAX_NUMBER_EXPONENT = 4096
+
+
 class World:
     """Concrete sizes and the explicit value of every variable of a scope."""
 
@@ -84,6 +90,16 @@ class World:
         #: the symbols a derivative by an intermediate put in its place → that intermediate's value; put
         #: back only at a numeric point (putting them back symbolically rebuilds every max(…, 0): minutes)
         self.cut_values: dict = {}
+        #: the symbols this world's values may hold, counted before each matrix is built
+        self.budget = Budget("the explicit values at these sizes")
+
+    def spend(self, rows: int, cols: int) -> None:
+        """Count a ``rows``×``cols`` matrix of symbols against the budget; past it, not decidable
+        (a literal W ∈ ℝ^{100000×3} must not build 300,000 symbols)."""
+        try:
+            self.budget.spend((rows, cols))
+        except SizeError as err:
+            raise Undecidable(str(err)) from None
 
     def numbers(self, exprs, point: dict) -> dict:
         """``point`` (values of the variables' symbols) extended to every cut symbol ``exprs`` reach."""
@@ -147,6 +163,8 @@ class World:
             return self._values[key]
         var = self.scope.var(name)
         rows, cols = self.shape(var)
+        if var.kind in ("one_hot", "leaf"):
+            self.spend(rows, cols)
         if var.kind == "one_hot":
             value = sp.Matrix(rows, cols, lambda i, j: 1 if (i if cols == 1 else j) == self.hot % max(rows, cols)
                               else 0)
@@ -301,6 +319,9 @@ class Evaluator:
         if is_matrix(exponent) or isinstance(exponent, Tensor):
             raise IllFormed("an exponent that is not a number")
         base = scalar_of(base)
+        if (getattr(exponent, "is_Number", False) and abs(exponent) > MAX_NUMBER_EXPONENT
+                and getattr(base, "is_Number", False) and abs(base) not in (0, 1)):
+            raise Undecidable(f"a power of a number by more than {MAX_NUMBER_EXPONENT} (its exact value is too large)")
         if is_matrix(base):
             if exponent == -1 and base.rows == base.cols:
                 return base.inv()
@@ -736,6 +757,7 @@ def derivative(ev: Evaluator, top, by):
         # the set value would stand in for the variable it is applied to
         raise Undecidable(f"a derivative by {variable}, which the text set to a number for an example")
     rows, cols = world.shape(var)
+    world.spend(rows, cols)
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
     inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
     # the top's value does not depend on the indices only ``by`` reads (∂‖X − UV‖²/∂v_ab for every a, b)

@@ -25,6 +25,7 @@ import math
 import re
 import unicodedata
 
+from jacobian_sym.base.bounds import MAX_MATH_DEPTH, MAX_NESTING, deepest, too_deep
 from jacobian_sym.errors import ParseError
 
 _UNICODE = {"◦": r"\circ", "∘": r"\circ", "⊙": r"\odot", "·": r"\cdot", "×": r"\times", "≠": r"\neq",
@@ -67,6 +68,9 @@ def _literal_value(node) -> float | None:
     tower is refused by its size before it is computed (``_superscript``), so this never overflows."""
     if node[0] == "num":
         return float(node[1])
+    if node[0] == "neg":  # 2^{-99999999999}: as costly as its reciprocal
+        inner = _literal_value(node[1])
+        return None if inner is None else -inner
     if node[0] == "pow":
         base, power = _literal_value(node[1]), _literal_value(node[2])
         if base is not None and power is not None and (base > 0 or float(power).is_integer()):
@@ -98,11 +102,27 @@ def read(text: str, source: str = "claim", *, bold_digits: bool = False):
     if opened != closed:
         raise LatexError(f"unbalanced braces: {opened} {{ and {closed} }}", source=source,
                          col=unbalanced_brace(text))
+    deep = too_deep(text)
+    if deep is not None:
+        raise LatexError(f"more than {MAX_NESTING} brackets open at once", source=source, col=deep)
     reader = Reader(text, source, bold_digits=bold_digits)
-    tree = reader.expr()
+    try:
+        tree = reader.expr()
+    except (RecursionError, MemoryError):  # (a chain the bracket count does not see: x^x^x…, −−−x)
+        raise LatexError(f"the expression is nested too deeply (at most {MAX_NESTING} levels)",
+                         source=source) from None
     if reader.peek() is not None:
         reader.fail(f"unexpected {reader.peek()!r}")
+    deep = deepest(tree, subtrees, MAX_MATH_DEPTH)
+    if deep is not None:
+        raise LatexError(f"the expression is nested too deeply (at most {MAX_MATH_DEPTH} levels)", source=source,
+                         col=deep[-1] if isinstance(deep[-1], int) else None)
     return tree
+
+
+def subtrees(tree) -> list:
+    """A reader tree's children: its non-empty tuples (a call's arguments are a tuple of trees)."""
+    return [a for a in tree if isinstance(a, tuple) and a] if isinstance(tree, tuple) else []
 
 
 def unbalanced_brace(text: str) -> int | None:
@@ -392,9 +412,9 @@ class Reader:
         if node[0] == "sym" and node[1] == "e" and not node[2]:
             return ("call", "exp", (exponent,), None, pos)
         base, power = _literal_value(node), _literal_value(exponent)
-        if base is not None and power is not None and base != 0 and abs(power) * math.log10(abs(base)) > MAX_LOG10:
-            self.fail(f"a number beyond 10^{MAX_LOG10} (a power of numbers: {_shown(base)}^{_shown(power)}) is not "
-                      "read here", pos)
+        if base is not None and power is not None and base != 0 and abs(power * math.log10(abs(base))) > MAX_LOG10:
+            self.fail(f"a number beyond 10^{MAX_LOG10} or below 10^-{MAX_LOG10} (a power of numbers: "
+                      f"{_shown(base)}^{_shown(power)}) is not read here", pos)
         return ("pow", node, exponent, pos)
 
     def _label(self):
@@ -408,7 +428,7 @@ class Reader:
         if j >= len(self.tokens) or len(toks) < 4:
             return None
         opening, inner, closing = toks[1], toks[2:-1], toks[-1]
-        if closing != {"(": ")", "[": "]"}[opening] or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
+        if closing != {"(": ")", "[": "]"}.get(opening) or not all(re.fullmatch(r"[A-Za-z0-9+\-]+", t) for t in inner):
             return None
         self.i = j + 1
         return f"{opening}{''.join(inner)}{closing}"

@@ -15,6 +15,7 @@ import re
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from jacobian_sym.base.bounds import MAX_DEPTH, MAX_NESTING, MAX_TEXT, deepest, too_deep
 from jacobian_sym.base.sizes import fmt_shape
 from jacobian_sym.claims import latex
 from jacobian_sym.claims.linalg_claims import inverse, is_square_matrix, linalg_call, solved
@@ -95,7 +96,13 @@ def parse_python(text: str):
     except SyntaxError as err:
         raise ClaimError(f"the claim does not parse: {err.msg}", source="claim",
                          col=_syntax_error_pos(text, err)) from None
+    except (RecursionError, MemoryError):
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim") from None
     _absolute_offsets(tree, text)
+    deep = deepest(tree.body, ast.iter_child_nodes)
+    if deep is not None:
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim",
+                         col=getattr(deep, "col_offset", 0) + 1)
     return _from_ast(tree.body)
 
 
@@ -147,6 +154,10 @@ def _from_ast(node):
                                  "an inverse)", source="claim", col=power.col_offset + 1)
             return ("matpow", _from_ast(node.args[0]), power.value, pos)
         axis = None
+        repeated = _repeated_keyword(node)
+        if repeated is not None:
+            raise ClaimError(f"{name}: the keyword {repeated.arg!r} is given twice", source="claim",
+                             col=repeated.value.col_offset + 1)
         for kw in node.keywords:
             if kw.arg != "axis" or name not in ("sum", "mean") or not (
                     isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1) and type(kw.value.value) is int):
@@ -157,6 +168,17 @@ def _from_ast(node):
             raise ClaimError(f"{name} takes one argument", source="claim", col=pos)
         return ("call", name, _from_ast(node.args[0]), axis, pos)
     raise ClaimError(f"{type(node).__name__.lower()} is not allowed in a claim", source="claim", col=pos)
+
+
+def _repeated_keyword(call):
+    """The first keyword of ``call`` that an earlier one already gave (axis=1, axis=0), or None:
+    ``ast.parse`` accepts it, and the last would silently win."""
+    seen = set()
+    for kw in call.keywords:
+        if kw.arg in seen:
+            return kw
+        seen.add(kw.arg)
+    return None
 
 
 def _exponent(node):
@@ -216,6 +238,10 @@ def parse_latex(text: str):
         tree = latex.read(text)
     except latex.LatexError as err:
         raise ClaimError(err.message, source="claim", col=err.col) from None
+    deep = deepest(tree, latex.subtrees)
+    if deep is not None:
+        raise ClaimError(f"the claim is nested too deeply (at most {MAX_DEPTH} levels)", source="claim",
+                         col=deep[-1] if isinstance(deep[-1], int) else None)
     return _narrow(tree)
 
 
@@ -565,6 +591,12 @@ def parse_claim(text: str, names: dict, functions: dict | None = None):
     expression; an error names the line and the column of the claim, both from 1."""
     if not isinstance(text, str) or not text.strip():
         raise ClaimError("the claim is empty", source="claim")
+    if len(text) > MAX_TEXT:
+        raise ClaimError(f"the claim is {len(text):,} characters long (at most {MAX_TEXT:,})", source="claim")
+    col = too_deep(text)
+    if col is not None:
+        raise _located(ClaimError(f"the claim opens more than {MAX_NESTING} brackets at once", source="claim",
+                                  col=col), text)
     if is_printed(text):  # the tool's own printed notation (δ₂ᵀ xᵀ), read as the LaTeX it stands for
         reading = to_latex(text)
         try:

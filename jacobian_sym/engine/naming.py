@@ -41,6 +41,10 @@ def name_repeated(expr, graph: Graph) -> tuple[sp.Basic, dict]:
         form = matrix_form(graph, node, forms)
         if isinstance(form, sp.MatrixExpr) and not form.is_symbol:
             candidates.append((graph.symbol(node), form))
+    # a form larger than the expression cannot occur in it; dropped before it is printed (the inlined
+    # forms of nested composites grow exponentially with depth: 8 layer norms in a row)
+    largest = tree_size(expr)
+    candidates = [c for c in candidates if tree_size(c[1]) <= largest]
     known = {form for _, form in candidates}
     fresh = _fresh_names(graph)
     for part in _applications(expr):
@@ -54,6 +58,21 @@ def name_repeated(expr, graph: Graph) -> tuple[sp.Basic, dict]:
             expr = expr.xreplace({form: symbol})
             names[symbol] = form
     return expr, names
+
+
+def tree_size(expr, memo=None) -> int:
+    """The number of nodes of ``expr`` as a tree (a shared subexpression counted at each use), counted
+    over its distinct subexpressions once each: linear in what SymPy stores, not in what it prints."""
+    memo = {} if memo is None else memo
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if ready:
+            memo[e] = 1 + sum(memo[a] for a in e.args)
+        elif e not in memo:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in memo)
+    return memo[expr]
 
 
 def _applications(expr) -> list:

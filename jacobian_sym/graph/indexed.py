@@ -15,6 +15,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from jacobian_sym.base.bounds import check_inlined
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.expr import Node, size_value
 from jacobian_sym.graph.labels import OneHotSymbol, is_labels
@@ -46,6 +47,18 @@ def matrix_symbol(name, rows, cols):
     return Scalar(name) if (rows, cols) == (1, 1) else sp.MatrixSymbol(name, rows, cols)
 
 
+def _check_written_out(nodes) -> None:
+    """Refuse, before any work, a graph whose unnamed parts written out as one tree would be too large
+    (the inlined forms the engine builds and prints are that tree; ``nodes`` come arguments first)."""
+    size: dict[int, int] = {}
+    for node in nodes:
+        inner = [size.get(id(a), 1) for a in node.args]
+        size[id(node)] = 1 + sum(inner)
+        check_inlined(size[id(node)])
+        if node.name is not None or node.is_leaf or node.op == "const":
+            size[id(node)] = 1  # a name stops the inlining: its uses are one symbol each
+
+
 class Graph:
     """The nodes of an expression in order (arguments first), each with its matrix symbol."""
 
@@ -57,6 +70,7 @@ class Graph:
     def __init__(self, root: Node):
         self.root = root
         self.nodes = root.walk()
+        _check_written_out(self.nodes)
         self._symbols: dict[int, sp.Expr] = {}
         self._by_name: dict[str, Node] = {}
         taken = {n.name for n in self.nodes if n.name}

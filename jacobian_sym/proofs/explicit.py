@@ -9,6 +9,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from jacobian_sym.base.bounds import MAX_EXPLICIT_DERIVATIVES, MAX_EXPLICIT_ELEMENTS
 from jacobian_sym.engine.layout import gradient_layout, jacobian_layout
 from jacobian_sym.errors import JacobianSymError, SizeError
 from jacobian_sym.graph.expr import mask_cell, one_hot_axis
@@ -21,8 +22,6 @@ from jacobian_sym.ops.slicing import Embedded
 from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.proofs.report import Check
 
-MAX_EXPLICIT_DERIVATIVES = 6000
-MAX_EXPLICIT_ELEMENTS = 2000
 SIZE_CYCLE = (3, 4, 2, 5, 6, 7)
 
 
@@ -58,7 +57,7 @@ def _check_cost(derivation, sizes):
 def check_explicit_cost(graph, sizes, derivatives: int = 0):
     """Refuse, before any work, an explicit proof whose symbolic matrices or derivatives would be
     too many to finish in seconds (the cost grows with every element of every node)."""
-    elements = sum(int(np.prod(_elements(n.shape, sizes))) for n in graph.nodes if n.op != "const")
+    elements = explicit_elements(graph, sizes)
     shown = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "these sizes"
     if derivatives > MAX_EXPLICIT_DERIVATIVES:
         raise SizeError(f"the explicit check at {shown} would take {derivatives} symbolic derivatives "
@@ -66,6 +65,11 @@ def check_explicit_cost(graph, sizes, derivatives: int = 0):
     if elements > MAX_EXPLICIT_ELEMENTS:
         raise SizeError(f"the explicit check at {shown} would build {elements} symbolic elements "
                         f"(limit {MAX_EXPLICIT_ELEMENTS}); use smaller sizes, or the numeric checks")
+
+
+def explicit_elements(graph, sizes) -> int:
+    """The symbolic elements an explicit evaluation of ``graph`` at ``sizes`` builds: every node's."""
+    return sum(int(np.prod(_elements(n.shape, sizes))) for n in graph.nodes if n.op != "const")
 
 
 def checked_sizes(symbols, assignments) -> list[dict]:

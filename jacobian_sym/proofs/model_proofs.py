@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from jacobian_sym.base.bounds import MAX_EXPLICIT_ELEMENTS
 from jacobian_sym.graph.indexed import explicit_matrix
 from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.kernels.numeric import (
@@ -23,6 +24,7 @@ from jacobian_sym.proofs.explicit import (
     check_explicit_cost,
     checked_sizes,
     evaluate_explicit,
+    explicit_elements,
     guarded,
     leaf_matrix,
     without_dirac,
@@ -73,7 +75,10 @@ class ExplicitModel:
 
 
 def explicit_small(bp, sizes: list[dict]) -> bool:
-    """Whether the explicit loss is small enough for the exact proof at every one of ``sizes``."""
+    """Whether the explicit loss is small enough for the exact proof at every one of ``sizes`` (counted
+    before it is built: at a literal N_c = 1000 building it to measure it was the cost)."""
+    if any(explicit_elements(bp.graph, s) > MAX_EXPLICIT_ELEMENTS for s in sizes):
+        return False
     return all(explicit_affordable(explicit(ExplicitModel(bp, s).loss())) for s in sizes)
 
 
