@@ -22,6 +22,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.chain_order import cheapest_split
 from jacobian_sym.kernels.lowering import NUMPY, OVERFLOW_SAFE_DERIVATIVES, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
 from jacobian_sym.ops.functions import _S, _derived_form, element_class, output_form
@@ -120,12 +121,26 @@ class KernelPrinter(ClosedFormPrinter):
             # a chain of three or more: NumPy orders it by the arrays' sizes at run time (hᵀ Aᵀ G is
             # hᵀ (Aᵀ G) when the head width is below the model width; left to right cost 2× in a block)
             return f"np.linalg.multi_dot([{', '.join(self._operand(m) for m in mats)}])"
+        if len(mats) >= 3 and not any(isinstance(m, (sp.OneMatrix, sp.DiagMatrix)) for m in mats):
+            # the batch keeps the chain from multi_dot (a k = 1 GEMM when B is 1): its order is chosen
+            # here, cheapest as every size grows — v (δ xᵀ) v is v (δ (xᵀ v)), not the d×d δ xᵀ v vᵀ
+            split = cheapest_split([m.shape for m in mats])
+            return self._product(self._chain(mats[:split]), self._chain(mats[split:]), mats[split].shape[0])
         left, right = mats[:-1], mats[-1]
         inner = right.shape[0]
         code_left = self._chain(left)
         if self.batch is not None and inner == self.batch:
             return f"_mm({code_left}, {self._operand(right)})"
         return f"({code_left} @ {self._operand(right)})"
+
+    def _product(self, left: str, right: str, inner) -> str:
+        """left · right over ``inner``: a broadcast multiply when it is 1 (a column times a row is an
+        outer product, not a k = 1 GEMM), ``_mm`` when it is the batch, else ``@``."""
+        if inner == 1:
+            return f"({group(left)} * {group(right)})"
+        if self.batch is not None and inner == self.batch:
+            return f"_mm({left}, {group(right)})"
+        return f"({group(left)} @ {group(right)})"
 
     def _operand(self, m):
         return group(self._print(m))
