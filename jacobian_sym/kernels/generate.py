@@ -33,6 +33,7 @@ from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.shared_values import derivative_reading, forward_codes, shared_part
 from jacobian_sym.models.backprop import Backprop, backprop
 from jacobian_sym.models.batch_sums import batch_name
 from jacobian_sym.ops.table import UNDEFINED, get_op
@@ -192,6 +193,18 @@ def _forward_lines(graph, wanted=frozenset()):
             known[sp.MatAdd(*(matrix_form(graph, a, forms) * w for a, w in zip(node.args[::-1], (1, -1))))] = \
                 f"_t{temp}"
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
+        shared = forward_codes(node.op, args[0], f"_t{temp + 1}") if (
+            code is None and shared_part(node.op) is not None and args[0].isidentifier()) else None
+        if shared is not None:
+            # the tanh of GELU gets a line, and GELU′ in the backward reads it (kernels/shared_values.py)
+            temp += 1
+            part, code = shared
+            lines.append(f"    _t{temp} = {part}")
+            u = sp.Dummy("u")
+            reading = (f"_t{temp}", (u, derivative_reading(node.op, u)))
+            # the backward names the argument by its matrix form, or by its line's variable (_t1, u)
+            outputs[(node.op, matrix_form(graph, graph.canonical(node.args[0]), forms), "shared")] = reading
+            outputs[(node.op, args[0], "shared")] = reading
         if code is None:
             axis = node.attr("axis")
             code = with_axis_code(fill_code(NUMPY[node.op], *args), axis)
