@@ -20,6 +20,8 @@ class Counted(np.ndarray):
     """An array whose NumPy operations add their cost to ``Counted.total``."""
 
     total = 0
+    #: elements each ufunc computed, by its name (how many tanh a kernel evaluates)
+    elements: dict = {}
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         plain = [_plain(a) for a in inputs]
@@ -30,6 +32,7 @@ class Counted(np.ndarray):
             Counted.total += _matmul_cost(*plain)
         elif method == "__call__":
             Counted.total += int(np.size(result))
+            Counted.elements[ufunc.__name__] = Counted.elements.get(ufunc.__name__, 0) + int(np.size(result))
         else:  # reduce, accumulate, outer …: what it reads and writes
             Counted.total += int(sum(np.size(a) for a in plain)) + int(np.size(result))
         return _wrapped(result)
@@ -48,7 +51,7 @@ class Counted(np.ndarray):
 
 def operation_count(fn, arrays: dict) -> int:
     """The operations ``fn(**arrays)`` performs, by the model above (``fn`` a NumPy kernel)."""
-    Counted.total = 0
+    Counted.total, Counted.elements = 0, {}
     fn(**{k: np.asarray(v).view(Counted) for k, v in arrays.items()}, check=False)
     return Counted.total
 
