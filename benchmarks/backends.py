@@ -6,7 +6,8 @@ single-threaded), medians of interleaved rounds, ratios.
 
 Rows: the notes' network (derivations/one_layer.toml), layer norm (derivations/layer_norm.toml),
 4-head causal attention and the pre-LN block (benchmarks/transformer.py's model texts), a GeGLU MLP
-and a weight-normalised layer (written below). Columns, µs per forward + backward:
+and a weight-normalised layer, as a matrix and as one unit on column examples (written below).
+Columns, µs per forward + backward:
 
 * numpy: the NumPy kernel, check=False;
 * jax kernel: ``<name>_loss_and_grads`` (jit); jax autodiff: ``jax.jit(jax.value_and_grad(f))`` of the
@@ -67,6 +68,20 @@ out = "X @ W"
 J = "mse(Y, out)"
 """
 
+#: Salimans & Kingma 2016, eq. 2 (w = g v / ‖v‖, y = w·x), a column per example: ∂J/∂v reads v δ xᵀ v
+WEIGHT_NORM_COLUMN = """title = "A weight-normalised unit on column examples: (g v / norm(v))ᵀ x"
+[inputs]
+x = ["d", 1]
+y = [1, 1]
+[params]
+v = ["d", 1]
+g = [1, 1]
+[forward]
+w = "g * v / norm(v)"
+out = "w.T @ x"
+J = "mse(y, out)"
+"""
+
 
 def cases(quick):
     s = (lambda small, big: small) if quick else (lambda small, big: big)
@@ -79,6 +94,8 @@ def cases(quick):
          dict(T=s(32, 128), d=s(64, 256), k=s(16, 64), m=s(128, 1024))),
         ("GeGLU MLP", js.Model.parse(GEGLU), dict(T=s(32, 128), d=s(64, 256), m=s(128, 1024))),
         ("weight-normalised layer", js.Model.parse(WEIGHT_NORM), dict(T=s(32, 256), d=s(64, 512), m=s(64, 512))),
+        ("weight-normalised unit, column examples", js.Model.parse(WEIGHT_NORM_COLUMN),
+         dict(d=s(64, 1024), B=s(32, 256))),
     ]
 
 

@@ -220,6 +220,57 @@ def test_jax_custom_vjp_refuses_a_gradient_it_does_not_derive():
         f(**{**dict(zip(m.SPEC, args)), "W": args[2][0]})
 
 
+#: a loss (Σ W x)² mixes the examples of a batch (it is not the sum of one-example losses)
+SQUARED_SUM = '''[inputs]
+x = ["n", 1]
+[params]
+W = ["n", "n"]
+[forward]
+s = "sum(W @ x)"
+J = "s * s"
+'''
+
+
+@pytest.mark.optional
+@pytest.mark.exhaustive
+def test_jax_refuses_float64_while_its_64_bit_mode_is_off():
+    """JAX with x64 off would compute float64 input in float32 without a word: the checked door says
+    so and names the switch; with x64 on the same arrays go through, in float64."""
+    jax = pytest.importorskip("jax")
+    bp = _backprop(next(p for p in MODELS if p.stem == "one_layer"))
+    f = js.kernel(bp, backend="jax")
+    arrays = _arrays(bp)
+    assert not jax.config.jax_enable_x64
+    with pytest.raises(js.KernelInputError, match=r'dtype float64, .*jax\.config\.update\("jax_enable_x64", True\)'):
+        f(**arrays)
+    assert sorted(f(**{k: v.astype(np.float32) for k, v in arrays.items()})) == ["J", *sorted(f.module.GRADIENTS)]
+    with jax.enable_x64(True):
+        out = f(**arrays)
+        assert out["W"].dtype == np.float64
+    assert _rel(out["W"], js.kernel(bp)(**arrays)["W"]) < 1e-12
+
+
+@pytest.mark.optional
+@pytest.mark.exhaustive
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_a_one_example_kernel_refuses_a_batch_with_the_reason(backend):
+    """The same refusal, in the same words, as the NumPy kernel's; one example still goes through."""
+    engine = pytest.importorskip(backend)
+    bp = js.backprop(js.Model.parse(SQUARED_SUM, source="squared_sum.toml"))
+    rng = np.random.default_rng(0)
+    batch = dict(x=rng.normal(size=(3, 4)), W=rng.normal(size=(3, 3)))
+    with pytest.raises(js.KernelInputError) as numpy_refusal:
+        js.kernel(bp)(**batch)
+    assert "no batch" in str(numpy_refusal.value)
+    to = (lambda a: engine.numpy.asarray(a, dtype="float32")) if backend == "jax" else (lambda a: engine.tensor(a))
+    f = js.kernel(bp, backend=backend)
+    with pytest.raises(js.KernelInputError) as refusal:
+        f(**{k: to(v) for k, v in batch.items()})
+    assert str(refusal.value) == str(numpy_refusal.value)
+    one = {k: v[:, :1] if k == "x" else v for k, v in batch.items()}
+    assert _rel(np.asarray(f(**{k: to(v) for k, v in one.items()})["W"]), js.kernel(bp)(**one)["W"]) < 1e-5
+
+
 WEIGHT_NORM = """title = "A weight-normalised layer: X (g V / norm(V)), then a squared error"
 [inputs]
 X = ["T", "d"]

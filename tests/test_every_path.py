@@ -12,6 +12,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import flops
 import numpy as np
 import oracle
 import pytest
@@ -199,6 +200,11 @@ def _every_path(text, seed, tmp_path):
     assert all(np.asarray(v).dtype == np.float32 for v in out32.values()), "float32 must stay float32"
     for k, v in out.items():  # as accurate as float32 arithmetic allows on these moderate values
         assert oracle.rel_error(out32[k], v) < 1e-3, f"float32 kernel: {k} relative error"
+
+    # 3b. its cost: the kernel's operations grow like its forward pass's (tests/flops.py)
+    kernel_growth, forward_growth = flops.growth(f, batched.loss, rng)
+    assert kernel_growth <= flops.SAME_ORDER * forward_growth, (
+        f"kernel operations grow {kernel_growth:.1f}×, the forward's {forward_growth:.1f}×")
 
     # 4. the generated module, imported by a fresh interpreter without SymPy
     module, data, result = tmp_path / "kernel.py", tmp_path / "in.npz", tmp_path / "out.npz"

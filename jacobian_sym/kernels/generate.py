@@ -35,6 +35,7 @@ from jacobian_sym.kernels.labels import HELPERS as LABEL_HELPERS
 from jacobian_sym.kernels.labels import indexed, label_dims, label_inputs
 from jacobian_sym.kernels.lowering import FUSED, NUMPY, Fused, with_axis_code
 from jacobian_sym.kernels.products import backward_runs, column_sums_first, run_of, shared_products, with_runs
+from jacobian_sym.kernels.shared_values import derivative_reading, forward_codes, shared_part
 from jacobian_sym.kernels.size_numbers import size_number_code
 from jacobian_sym.kernels.slicing import slice_code
 from jacobian_sym.kernels.structure_checks import (
@@ -204,6 +205,18 @@ def _forward_lines(graph, wanted=frozenset()):
             code = f"0.5 * np.vdot(_t{temp}, _t{temp})"
         if code is None and node.op == "slice":
             code = slice_code(node, args[0])
+        shared = forward_codes(node.op, args[0], f"_t{temp + 1}") if (
+            code is None and shared_part(node.op) is not None and args[0].isidentifier()) else None
+        if shared is not None:
+            # the tanh of GELU gets a line, and GELU′ in the backward reads it (kernels/shared_values.py)
+            temp += 1
+            part, code = shared
+            lines.append(f"    _t{temp} = {part}")
+            u = sp.Dummy("u")
+            reading = (f"_t{temp}", (u, derivative_reading(node.op, u)))
+            # the backward names the argument by its matrix form, or by its line's variable (_t1, u)
+            outputs[(node.op, matrix_form(graph, graph.canonical(node.args[0]), forms), "shared")] = reading
+            outputs[(node.op, args[0], "shared")] = reading
         if code is None:
             axis = node.attr("axis")
             numbers = {k: str(v) for k, v in node.attrs if k in op.params and k != "axis"}  # (unfold's width)

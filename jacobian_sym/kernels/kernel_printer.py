@@ -23,6 +23,7 @@ from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.base.sizes import is_index
 from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import JacobianSymError
+from jacobian_sym.kernels.chain_order import cheapest_split
 from jacobian_sym.kernels.linalg_code import inverse_code, solve_chain
 from jacobian_sym.kernels.lowering import NUMPY, OVERFLOW_SAFE_DERIVATIVES, STABLE_DERIVATIVES
 from jacobian_sym.kernels.numpy_printer import ClosedFormPrinter
@@ -137,12 +138,26 @@ class KernelPrinter(ClosedFormPrinter):
             # a chain of three or more: NumPy orders it by the arrays' sizes at run time (hᵀ Aᵀ G is
             # hᵀ (Aᵀ G) when the head width is below the model width; left to right cost 2× in a block)
             return f"np.linalg.multi_dot([{', '.join(self._operand(m) for m in mats)}])"
+        if len(mats) >= 3 and not any(isinstance(m, (sp.OneMatrix, sp.DiagMatrix)) for m in mats):
+            # the batch keeps the chain from multi_dot (a k = 1 GEMM when B is 1): its order is chosen
+            # here, cheapest as every size grows — v (δ xᵀ) v is v (δ (xᵀ v)), not the d×d δ xᵀ v vᵀ
+            split = cheapest_split([m.shape for m in mats])
+            return self._product(self._chain(mats[:split]), self._chain(mats[split:]), mats[split].shape[0])
         left, right = mats[:-1], mats[-1]
         inner = right.shape[0]
         code_left = self._chain(left)
         if self.batch is not None and inner == self.batch:
             return f"_mm({code_left}, {self._operand(right)})"
         return f"({code_left} @ {self._operand(right)})"
+
+    def _product(self, left: str, right: str, inner) -> str:
+        """left · right over ``inner``: a broadcast multiply when it is 1 (a column times a row is an
+        outer product, not a k = 1 GEMM), ``_mm`` when it is the batch, else ``@``."""
+        if inner == 1:
+            return f"({group(left)} * {group(right)})"
+        if self.batch is not None and inner == self.batch:
+            return f"_mm({left}, {group(right)})"
+        return f"({group(left)} @ {group(right)})"
 
     def _operand(self, m):
         return group(self._print(m))
@@ -199,21 +214,32 @@ class KernelPrinter(ClosedFormPrinter):
                 return code
             if fn.order == 1 and fn.op_name in OVERFLOW_SAFE_DERIVATIVES:
                 return fill_code(OVERFLOW_SAFE_DERIVATIVES[fn.op_name], self._print(arg))
+            reading = self.outputs.get((fn.op_name, arg, "shared")) or self.outputs.get(
+                (fn.op_name, getattr(arg, "name", None), "shared")) if fn.order == 1 else None
+            if reading is not None:  # GELU′ from the tanh the forward pass computed (kernels/shared_values.py)
+                var, form = reading
+                return f"{self._helper(fn, form)}({self._print(arg)}, {var})"
             if fn.order >= 1 and fn.form is not None and fn.op_name in OPS:
                 return f"{self._helper(fn)}({self._print(arg)})"
         return super()._print_ElementwiseApplyFunction(e)
 
-    def _helper(self, fn) -> str:
+    def _helper(self, fn, reading=None) -> str:
         """The name of a module-level function computing f⁽ᵏ⁾ from its derived scalar form, each common
-        subexpression once (GELU′ reads its tanh once, where the form writes it three times)."""
-        name = f"_{fn.op_name}_d{fn.order}"
+        subexpression once (GELU′ reads its tanh once, where the form writes it three times).
+        ``reading`` = (u, f′ with a value of the forward pass written as u): the function takes u too."""
+        name = f"_{fn.op_name}_d{fn.order}" + ("_from" if reading else "")
         if name not in self.helpers:
             s = sp.Dummy("s")
-            temporaries, (body,) = sp.cse(fn.form.xreplace({_S: s}), symbols=(sp.Dummy(f"t{n}") for n in
-                                                                              range(10**6)))
+            form = fn.form if reading is None else reading[1]
+            temporaries, (body,) = sp.cse(form.xreplace({_S: s}), symbols=(sp.Dummy(f"t{n}") for n in
+                                                                           range(10**6)))
             printer = KernelPrinter(outputs={})
             printer._bound[s] = "s"
-            lines = [f"def {name}(s):", f'    """{fn.op_name}, differentiated {fn.order} time(s)."""']
+            if reading is not None:
+                printer._bound[reading[0]] = "u"
+            doc = ", u the value the forward pass computed for it" if reading else ""
+            lines = [f"def {name}(s{', u' if reading else ''}):",
+                     f'    """{fn.op_name}, differentiated {fn.order} time(s){doc}."""']
             for n, (t, value) in enumerate(temporaries):
                 lines.append(f"    _t{n} = {printer._print(value)}")
                 printer._bound[t] = f"_t{n}"
@@ -245,6 +271,14 @@ class KernelPrinter(ClosedFormPrinter):
                 del self._bound[u]
         other = _same_as_op(op.name)
         return None if other is None else "(" + fill_code(NUMPY[other], a) + ")"
+
+
+def takes_a_helper(op_name: str) -> bool:
+    """Whether the op's f′ is printed as a module-level helper: no cheaper lowering (GELU′)."""
+    fn = OPS[op_name].function
+    if fn is None or fn.form is None or op_name in OVERFLOW_SAFE_DERIVATIVES or fn.form == STEP:
+        return False
+    return output_form(fn) is None and _same_as_op(op_name) is None
 
 
 STEP = sp.Heaviside(_S, 0)

@@ -1,7 +1,9 @@
 """Input checks of the JAX and PyTorch kernels, copied into their generated modules (as
 ``kernels/runtime.py`` is into the NumPy ones). They read an engine's arrays through three names the
-engine's runtime defines: ``_is_array(a)``, ``_float_dtype(a)`` (float32/float64) and ``_host(x)`` (a
-Python float of a 0-d array). Checked before any arithmetic; one-hot labels by their sums."""
+engine's runtime defines: ``_is_array(a)``, ``_float_dtype(a)`` (float32/float64), ``_float64_refused(a)``
+(why the engine would not compute in float64 now, or None: JAX with its 64-bit mode off) and
+``_host(x)`` (a Python float of a 0-d array). Checked before any arithmetic; one-hot labels by their
+sums; a batch given to a one-example kernel is refused with the reason (``NO_BATCH``)."""
 
 # ruff: noqa: F821  (the engine hooks above are defined by the engine runtime this text is copied beside)
 
@@ -10,7 +12,7 @@ class InputError(ValueError):
     """An array that does not fit the model (raised before any arithmetic)."""
 
 
-def _check(arrays, spec, one_hot):
+def _check(arrays, spec, one_hot, no_batch=None):
     if len(arrays) != len(spec) or any(a is None for a in arrays.values()):
         extra = [n for n in arrays if n not in spec and arrays[n] is not None]
         if extra:
@@ -27,8 +29,13 @@ def _check(arrays, spec, one_hot):
             raise InputError(f"{name} must be 2-D ({'×'.join(dims)}), but has shape {tuple(a.shape)}")
         if not _float_dtype(a):
             raise InputError(f"{name} has dtype {a.dtype}; pass float32 or float64 arrays")
+        refused = _float64_refused(a)
+        if refused:
+            raise InputError(f"{name} has dtype float64, but {refused}")
         for axis in (0, 1):
             dim, n = dims[axis], a.shape[axis]
+            if no_batch and dim == "1" and n != 1 and name in no_batch[0]:  # a batch for a one-example kernel
+                raise InputError(f"{name} has shape {tuple(a.shape)}: {no_batch[1]}")
             known = sizes.get(dim)
             if known is None:
                 if n == 0:

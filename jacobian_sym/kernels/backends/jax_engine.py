@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jacobian_sym.kernels.backends.split import backward_body, forward_body, saved
 from jacobian_sym.kernels.backends.translate import float_inputs_only, same, translate
-from jacobian_sym.kernels.generate import Plan
+from jacobian_sym.kernels.generate import Plan, _no_batch
 
 NAME = "jax"
 IMPORTS = (("jax", None), ("jax.numpy", "jnp"), ("numpy", "np"))
@@ -109,7 +109,7 @@ def source(p: Plan, title: str) -> str:
         f"def {fname}(*, {', '.join(f'{n}=None' for n in args)}, check=True, **_extra):",
         p.docstring,
         "    if check or _extra:",
-        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
+        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
         f"    _out = {fname}_loss_and_grads({arglist})",
         "    if check and not _host(jnp.isfinite(_out['J']).all()):",
         f"        _not_finite({arrays})",
@@ -122,6 +122,7 @@ def source(p: Plan, title: str) -> str:
               "import jax\nimport jax.numpy as jnp\nimport numpy as np\n\n"
               f"TITLE = {title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in p.spec.items())}}}\n"
-              f"ONE_HOT = {p.one_hot!r}\nFUNCTION = {fname!r}\nGRADIENTS = {tuple(p.gradients)!r}\n\n\n")
+              f"ONE_HOT = {p.one_hot!r}\nNO_BATCH = {_no_batch(p.b)!r}\nFUNCTION = {fname!r}\n"
+              f"GRADIENTS = {tuple(p.gradients)!r}\n\n\n")
     helpers = "".join(f"\n\n\n{translate(h, TABLE, NAME)}" for h in p.helpers.values())
     return header + runtime_source() + helpers + "\n\n\n" + "\n".join(lines) + "\n"

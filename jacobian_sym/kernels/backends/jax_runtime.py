@@ -16,6 +16,14 @@ def _float_dtype(a):
     return a.dtype in (jnp.float32, jnp.float64)
 
 
+def _float64_refused(a):
+    # with 64-bit mode off JAX computes a float64 array in float32, silently: refuse, naming the switch
+    if a.dtype == np.float64 and jax.dtypes.canonicalize_dtype(jnp.float64) != jnp.float64:
+        return ('JAX\'s 64-bit mode is off, so JAX would compute in float32: call '
+                'jax.config.update("jax_enable_x64", True) first, or pass float32 arrays')
+    return None
+
+
 def _is_float32(a):
     return a.dtype == jnp.float32
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from jacobian_sym.kernels.backends.jax_engine import runtime
 from jacobian_sym.kernels.backends.split import backward_body, forward_body, saved
 from jacobian_sym.kernels.backends.translate import call, float_inputs_only, translate
-from jacobian_sym.kernels.generate import Plan
+from jacobian_sym.kernels.generate import Plan, _no_batch
 
 NAME = "torch"
 IMPORTS = (("torch", None),)
@@ -157,7 +157,7 @@ def source(p: Plan, title: str) -> str:
         f"def {fname}(*, {', '.join(f'{n}=None' for n in args)}, check=True, **_extra):",
         p.docstring,
         "    if check or _extra:",
-        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT)",
+        f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
         "    with torch.no_grad():",
         f"        _out = _{fname}_all({arglist})",
         "    if check and not _host(torch.isfinite(_out['J']).all()):",
@@ -204,7 +204,7 @@ def source(p: Plan, title: str) -> str:
               "import torch\n\n"
               f"TITLE = {title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in p.spec.items())}}}\n"
-              f"ONE_HOT = {p.one_hot!r}\nFUNCTION = {fname!r}\nCLASS = {cls!r}\n"
+              f"ONE_HOT = {p.one_hot!r}\nNO_BATCH = {_no_batch(p.b)!r}\nFUNCTION = {fname!r}\nCLASS = {cls!r}\n"
               f"GRADIENTS = {tuple(p.gradients)!r}\n\n\n")
     helpers = "".join(f"\n\n\n{translate(h, TABLE, NAME)}" for h in p.helpers.values())
     return header + runtime_source() + helpers + "\n\n\n" + "\n".join(lines) + "\n"

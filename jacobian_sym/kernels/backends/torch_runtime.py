@@ -15,6 +15,10 @@ def _float_dtype(a):
     return a.dtype in (torch.float32, torch.float64)
 
 
+def _float64_refused(a):
+    return None  # torch computes float64 in float64 (a device without float64 refuses it itself)
+
+
 def _is_float32(a):
     return a.dtype == torch.float32
 
