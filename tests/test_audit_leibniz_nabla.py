@@ -162,3 +162,16 @@ def test_elements_of_stated_matrices_are_checked():
            "$$\\sum_k u_{ik}v_{kb} = [\\mathbf{V}^\\top\\mathbf{U}^\\top]_{bi}$$\n\n"
            "$$\\sum_k u_{ik}v_{kb} = [\\mathbf{U}\\mathbf{V}]_{bi}$$\n")
     assert _verdicts(doc) == [(4, A.HOLDS), (6, A.HOLDS), (8, A.FAILS)]
+
+
+def test_rows_of_arrows_are_several_equations_and_a_new_f_is_a_new_example():
+    """cs231n's gates: f = xy → ∂f/∂x = y, ∂f/∂y = x; then f = x + y → ∂f/∂x = 1: no wrong value (the
+    second f is another example), while a wrong derivative of the first is still found."""
+    row = ("$$\nf(x,y) = {f} \\hspace{{0.5in}} \\rightarrow \\hspace{{0.5in}} "
+           "\\frac{{\\partial f}}{{\\partial x}} = {d} \\hspace{{0.5in}} "
+           "\\frac{{\\partial f}}{{\\partial y}} = {e}\n$$\n")
+    doc = ("# Gates\nLet $x \\in \\mathbb{R}$ and $y \\in \\mathbb{R}$; consider $f(x,y) = x y$.\n\n"
+           + row.format(f="x y", d="y", e="x") + "\n" + row.format(f="x + y", d="1", e="1"))
+    assert not _wrong(doc)
+    planted = doc.replace("= y \\hspace", "= x \\hspace", 1)
+    assert _wrong(planted) == {5}

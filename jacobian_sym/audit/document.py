@@ -590,7 +590,9 @@ _TRAILING_TEXT = re.compile(r"(.*?)(?:\s|\\ |\\quad|\\qquad)+\\text\s*\{([^{}]*)
 #: what sets two equations of one row apart: spaces, or a joining word between them (\textrm{ and })
 _SPACE = r"(?:\s|\\ |\\quad|\\qquad|\\,|\\;)*"
 _GAP = re.compile(_SPACE + r"\\(?:text|textrm|mathrm)\s*\{\s*(?:and hence|and so|hence|thus|and|where|with|for|,)"
-                  r"\s*\}" + _SPACE + r"|(?:\\ \s*){2,}|\\quad|\\qquad")
+                  r"\s*\}" + _SPACE + r"|(?:\\ \s*){2,}|\\quad|\\qquad"
+                  # cs231n: f(x,y) = x y \hspace{0.5in} \rightarrow \hspace{0.5in} ∂f/∂x = y \hspace{0.5in} ∂f/∂y = x
+                  r"|\\hspace\*?\s*\{[^{}]*\}|\\(?:rightarrow|Rightarrow|longrightarrow|implies)(?![A-Za-z])")
 
 
 def _spaced(row, offset):

@@ -113,6 +113,13 @@ def _audit_statement(stmt, scope, reading, report, seed):
     trees = [parse_side(stmt, k, reading) for k in range(len(stmt.sides))]
     if all(index_only(t, scope) for t in trees):
         return  # "l = 1", "k = i": a statement about indices, not values
+    again = report.__dict__.get("_redefined", {}).get(stmt.section.path, {})
+    read = sorted(n for n in _names_read(scope, trees) if n in again) if again else []
+    if read:
+        for k in range(1, len(stmt.sides)):
+            report.links.append(_link(stmt, k, A.UNDECIDABLE, f"{read[0]} is defined again on line {again[read[0]]} "
+                                      "for another example: which one this line reads is not clear"))
+        return
     role = reading.roles.get(id(stmt))
     if stmt.display and len(stmt.sides) > 2 and _NOTATIONS.search(stmt.prose or ""):
         report.definitions.append(_link(stmt, 1, DEFINITION, "a list of notations for one thing, as the text "
@@ -187,6 +194,12 @@ def _audit_statement(stmt, scope, reading, report, seed):
             verdict, reason, extra = A.UNDECIDABLE, (
                 f"{name} is not defined in {scope.label}, and {scope.inherited[name]}'s {name} does not fit here "
                 f"({reason})"), None
+        if verdict == A.FAILS and k == 1 and _signature(trees[0]):
+            # f(x, y) = x + y after f(x, y) = x y: the text defines f again for its next example
+            report.definitions.append(_link(stmt, 1, DEFINITION, f"defines {trees[0][1][1]} again for another "
+                                                                 "example (its earlier definition does not hold here)"))
+            report.__dict__.setdefault("_redefined", {}).setdefault(stmt.section.path, {})[trees[0][1][1]] = stmt.line
+            continue
         link = _link(stmt, k, verdict, reason, **(extra or {}))
         if verdict == A.FAILS and ref is not None and not link.corrected:
             _correct(link, sides[ref], scope, stmt, k)
@@ -202,6 +215,12 @@ def _implied_sum(a, b, scope) -> str | None:
             if extra:
                 return extra[0]
     return None
+
+
+def _signature(tree) -> bool:
+    """``f(x, y)``: a name applied to bare variables, as a definition's left side is written."""
+    return not isinstance(tree, Exception) and tree[0] == "apply" and tree[1][0] == "sym" and not tree[1][2] \
+        and bool(tree[2]) and all(a[0] == "sym" and not a[2] for a in tree[2])
 
 
 def _sets_a_value(trees, scope) -> bool:
