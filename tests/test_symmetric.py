@@ -245,3 +245,21 @@ def test_second_order_by_a_symmetric_matrix_is_refused_in_one_line(second):
     with pytest.raises(js.DerivationError, match="symmetric A are not derived") as err:
         second(js.tr(A @ A @ A), A, V)
     assert "\n" not in str(err.value)
+
+
+def test_a_kernel_draws_spd_values_for_a_positive_definite_array():
+    from jacobian_sym.kernels.timing import random_arrays
+
+    model = js.Model.parse('[inputs]\nx = ["n", 1]\n[params]\nS = { shape = ["n", "n"], positive_definite = true }\n'
+                           '[forward]\nJ = "sum(x * (S @ x))"\n')
+    f = js.kernel(js.backprop(model))
+    for seed in range(3):
+        S = random_arrays(f, {"n": 3, "B": 2}, np.random.default_rng(seed))["S"]
+        assert np.allclose(S, S.T) and np.linalg.eigvalsh(S).min() > 0
+
+
+def test_the_printed_forms_of_the_model_file_read_back():
+    bp = js.backprop(js.Model.from_toml(MODEL))
+    for wrt, form in bp.gradients.items():
+        assert js.check(bp, wrt, str(form)).ok, (wrt, form)
+    assert not js.check(bp, "X", "2 X A").ok

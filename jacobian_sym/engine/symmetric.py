@@ -48,6 +48,25 @@ def _scalar_out_of_hadamard(e):
     return c * sp.HadamardProduct(*args) if c != 1 else None
 
 
+def _distributed(e):
+    """(c 1 1ᵀ + D) ∘ M → c M + D ∘ M: a ones matrix in a Hadamard factor (4 A − 2 I ∘ A, not
+    (4 − 2 I) ∘ A, whose 4 reads as a number); None when there is none."""
+    if not isinstance(e, sp.HadamardProduct) or len(e.args) != 2:
+        return None
+    for k, factor in enumerate(e.args):
+        other = e.args[1 - k]
+        terms = sp.MatAdd.make_args(factor) if isinstance(factor, sp.MatAdd) else ()
+        if any(isinstance(t, sp.OneMatrix) or (isinstance(t, sp.MatMul) and any(
+                isinstance(a, sp.OneMatrix) for a in t.args)) for t in terms):
+            parts = []
+            for t in terms:
+                c, rest = t.as_coeff_mmul() if isinstance(t, sp.MatMul) else (sp.Integer(1), t)
+                rest = rest.doit() if isinstance(rest, sp.MatMul) else rest
+                parts.append(c * other if isinstance(rest, sp.OneMatrix) else c * sp.HadamardProduct(rest, other))
+            return sp.MatAdd(*parts)
+    return None
+
+
 def tied_form(expr):
     """The closed form of a gradient by a symmetric S, tidied: G + Gᵀ − I ∘ G holds each term twice, once
     transposed ((½ xᵀ)ᵀ xᵀ and x ½ xᵀ), so the transposes are distributed and like terms collected
@@ -56,6 +75,7 @@ def tied_form(expr):
     out = out.doit()
     out = out.replace(lambda e: isinstance(e, sp.HadamardProduct) and _scalar_out_of_hadamard(e) is not None,
                       _scalar_out_of_hadamard)
+    out = out.replace(lambda e: _distributed(e) is not None, _distributed)
     # (diag(diagonal of M), which SymPy prints as DiagonalOf, is I ∘ M)
     out = out.replace(lambda e: isinstance(e, sp.DiagMatrix) and isinstance(e.args[0], sp.DiagonalOf),
                       lambda e: sp.HadamardProduct(sp.Identity(e.shape[0]), e.args[0].arg))

@@ -245,7 +245,8 @@ def derivation_source(d) -> tuple[str, str]:
               "import numpy as np\n\n"
               f"TITLE = {d.title!r}\n"
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
-              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n" + symmetric_header(symmetric_names(d.graph.nodes, spec)))
+              f"ONE_HOT = {{}}\nFUNCTION = {name!r}\n" + symmetric_header(
+                  symmetric_names(d.graph.nodes, spec), d.graph.nodes))
     helpers = "".join(f"\n\n{h}" for h in printer.helpers.values()) + symmetric_helpers(
         symmetric_names(d.graph.nodes, spec))
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n", name

@@ -537,7 +537,7 @@ def numpy_source(p: Plan, title: str) -> str:
               f"SPEC = {{\n{''.join(f'    {k!r}: {v!r},{chr(10)}' for k, v in spec.items())}}}\n"
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n"
               f"NO_BATCH = {_no_batch(p.b)!r}\n" + (f"LABELS = {p.labels!r}\n" if p.labels else "")
-              + symmetric_header(symmetric))
+              + symmetric_header(symmetric, p.b.model.variables.values()))
     helpers = "".join(f"\n\n{h}" for h in p.helpers.values()) + symmetric_helpers(symmetric)
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 

@@ -47,11 +47,20 @@ def tied_refusal(bp, words: str) -> str | None:
             "free entries, which the engine's autodiff would compose as an unconstrained one; use the NumPy backend")
 
 
-def symmetric_header(names) -> str:
-    """``SYMMETRIC = ('A',)``, the module's list of its symmetric arrays, when it has any."""
-    return f"SYMMETRIC = {tuple(names)!r}\n" if names else ""
+def symmetric_header(names, nodes) -> str:
+    """``SYMMETRIC = ('A',)``, the module's symmetric arrays, and ``POSITIVE_DEFINITE``, those declared
+    so (random test values: SPD), when it has any."""
+    if not names:
+        return ""
+    definite = tuple(n.name for n in nodes if is_symmetric(n) and n.attr("positive_definite") and n.name in names)
+    return f"SYMMETRIC = {tuple(names)!r}\n" + (f"POSITIVE_DEFINITE = {definite!r}\n" if definite else "")
 
 
 def declared_symmetric(module) -> tuple:
     """The arrays a generated module declares symmetric (none when it has no ``SYMMETRIC``)."""
     return tuple(getattr(module, "SYMMETRIC", ()))
+
+
+def declared_definite(module) -> tuple:
+    """The arrays a generated module declares symmetric positive definite."""
+    return tuple(getattr(module, "POSITIVE_DEFINITE", ()))

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph.structure import symmetric_array
 from jacobian_sym.kernels.runtime import _dim_value
-from jacobian_sym.kernels.structure_checks import declared_symmetric
+from jacobian_sym.kernels.structure_checks import declared_definite, declared_symmetric
 
 MAX_BENCH_BYTES = 4 * 2**30
 
@@ -48,7 +48,7 @@ def random_arrays(f, sizes: dict, rng, dtype=np.float64) -> dict:
     for name, (_, classes) in labels.items():
         out[name] = rng.integers(0, size_value(classes, sizes), size=out[name].shape)
     for name in declared_symmetric(f.module):
-        out[name] = symmetric_array(out[name])
+        out[name] = symmetric_array(out[name], name in declared_definite(f.module))
     return {k: v if k in labels else v.astype(dtype) for k, v in out.items()}
 
 
