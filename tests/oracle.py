@@ -39,6 +39,8 @@ def _gauss_jordan(a):
             if row != col:
                 m[row] -= m[row, col] * m[col]
     return m[:, n:], det
+
+
 def _first_winner(a, axis, beats):
     """1 where an element beats every element before it and is not beaten by any after it, along axis."""
     b = a if axis == 1 else a.T

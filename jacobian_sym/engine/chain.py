@@ -235,6 +235,8 @@ class Chain:
         a_el = element_symbol(self.graph.symbol(arg), *self.signal(arg).free)
         self.steps.append(Step(sp.Derivative(self.top, a_el), element_symbol(stand_in, *self.signal(arg).free),
                                "the slice's signal in its block, zero elsewhere"))
+        self.signal(arg).index += element_symbol(stand_in, *self.signal(arg).free)
+
     def _whole_signal(self, node):
         """The node's signal as a closed form in the node's own shape."""
         sig = self.signal(node)

@@ -370,6 +370,8 @@ def _solved(left: Node, right: Node) -> Node | None:
     if _unnamed(left, "matmul") and _unnamed(left.args[1], "inv"):
         return apply("matmul", left.args[0], apply("solve", left.args[1].args[0], right))
     return None
+
+
 def slice_node(node: Node, key) -> Node:
     """``node[key]`` for Python slices (see ``Node.__getitem__``); the op table's ``slice`` checks the
     bounds against the shape."""
