@@ -315,7 +315,7 @@ def check(target, wrt=None, claim=None, *, layout: str = "numerator", seed: int 
         verdict = _check(t.target, t.wrt, claim, layout, seed)
         if verdict.ok is False and not verdict.details.get("holds in layout") and not verdict.reason.startswith(
                 "shape"):
-            found = symmetric_hint(t.target, t.wrt, claim, layout, seed, _check)
+            found = symmetric_hint(t, claim, layout, seed, _check)
             if found is not None:
                 name, holds = found
                 verdict.details["holds if symmetric"] = name

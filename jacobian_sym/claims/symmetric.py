@@ -8,13 +8,17 @@ when it holds then, the verdict says "holds only for symmetric W".
 
 from __future__ import annotations
 
+import numpy as np
+
+from jacobian_sym.claims.syntax import parse_claim
 from jacobian_sym.engine.derive import Derivation
 from jacobian_sym.errors import JacobianSymError
 from jacobian_sym.graph import expr as E
-from jacobian_sym.graph.structure import is_symmetric
+from jacobian_sym.graph.structure import is_symmetric, symmetric_exact
 from jacobian_sym.models.backprop import Backprop
 from jacobian_sym.models.model import Model
 from jacobian_sym.proofs.guard import backprop, gradient, jacobian
+from jacobian_sym.proofs.pointwise import PointwiseDerivation, PointwiseModel, differ, random_point
 
 #: at most this many variables are tried (each try derives the target again)
 MAX_TRIES = 3
@@ -69,15 +73,35 @@ def with_symmetric(target, name: str):
     return None
 
 
-def symmetric_hint(target, wrt, claim, layout, seed, decide):
+def _agrees_where_symmetric(t, built, name: str, seed: int) -> bool:
+    """Whether the claim equals the derived form at a random point where ``name`` is symmetric: a
+    gradient by another variable is the same function there, so a claim that differs cannot hold for a
+    symmetric ``name`` (this screen spares a false claim the derivation again)."""
+    if tuple(built.shape) != tuple(t.expected.shape):  # (a transposed claim is no symmetric one)
+        return False
+    rng = np.random.default_rng(seed)
+    sizes = t.point_sizes()[0]
+    leaves = random_point(t.graph, sizes, rng)
+    leaves[name] = symmetric_exact(leaves[name])
+    if isinstance(t.target, Backprop):
+        point = PointwiseModel(t.target, sizes, leaves)
+    else:
+        point = PointwiseDerivation(t.target, sizes, leaves, rng)
+    return not differ(point.evaluate(built), point.evaluate(t.expected))
+
+
+def symmetric_hint(t, claim, layout, seed, decide):
     """The name of an undeclared square variable for whose symmetric version the claim holds, and that
-    verdict (``decide`` is the claim check); None when there is none."""
-    for name in candidates(target.graph):
+    verdict (``t`` the claim's target, ``decide`` the claim check); None when there is none."""
+    for name in candidates(t.graph):
         try:
-            variant = with_symmetric(target, name)
+            if name != t.wrt and isinstance(claim, str) and not _agrees_where_symmetric(
+                    t, parse_claim(claim, t.names, t.functions), name, seed):
+                continue
+            variant = with_symmetric(t.target, name)
             if variant is None:
                 return None
-            verdict = decide(variant, wrt, claim, layout, seed)
+            verdict = decide(variant, t.wrt, claim, layout, seed)
         except JacobianSymError:
             continue
         if verdict.ok:
