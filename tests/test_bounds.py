@@ -203,3 +203,11 @@ def test_a_section_with_more_than_99_unknown_sizes_is_read(count):
         assert link.verdict == "holds", link.reason
     else:
         assert link.verdict == "not decidable" and "limit 2,000" in link.reason, link.reason
+
+
+def test_a_hessian_at_a_literal_size_is_refused_on_its_directions():
+    """The second-order check differentiates the gradient along every element of x: at a literal n = 2000
+    that is 4,000 gradient evaluations, refused by the budget before any (it ran for minutes)."""
+    x, W = js.vector("x", 2000), js.matrix("W", 3, 2000)
+    with pytest.raises(SizeError, match="limit 400000"):
+        js.hessian(js.sum(js.square(js.tanh(W @ x))), x)
