@@ -203,3 +203,27 @@ def test_a_section_with_more_than_99_unknown_sizes_is_read(count):
         assert link.verdict == "holds", link.reason
     else:
         assert link.verdict == "not decidable" and "limit 2,000" in link.reason, link.reason
+
+
+def test_a_hessian_at_a_literal_size_is_refused_on_its_directions():
+    """The second-order check differentiates the gradient along every element of x: at a literal n = 2000
+    that is 4,000 gradient evaluations, refused by the budget before any (it ran for minutes)."""
+    x, W = js.vector("x", 2000), js.matrix("W", 3, 2000)
+    with pytest.raises(SizeError, match="limit 400000"):
+        js.hessian(js.sum(js.square(js.tanh(W @ x))), x)
+
+
+def test_the_exact_route_is_judged_by_counting_not_by_building(monkeypatch):
+    """At a literal 3×700 W the explicit loss is not built to see whether it is small (that was the
+    cost of js.check at N_c = 1000): the count says no first."""
+    from jacobian_sym.models.backprop import backprop  # the engine's (the guard's own check is not the subject)
+    from jacobian_sym.proofs import model_proofs
+    model = js.Model.parse("title = 't'\n[inputs]\nx = [700, 1]\n[params]\nW = [3, 700]\n[forward]\n"
+                           "J = 'sum(square(W @ x))'\n")
+    bp = backprop(model)
+
+    def built(*_):
+        raise AssertionError("the explicit model was built")
+
+    monkeypatch.setattr(model_proofs, "ExplicitModel", built)
+    assert model_proofs.explicit_small(bp, [{}]) is False

@@ -302,3 +302,25 @@ def test_nested_and_long_text_ends_in_a_result_or_a_one_line_error(tmp_path):
         doc = "# S\n\nLet $x \\in \\mathbb{R}^{n}$.\n\n$$ y = " + text + " = x $$\n"
         _expect_clean(lambda d=doc: js.audit(d), doc[:40])
         _expect_clean(lambda d=doc, c=str(context): js.audit(d, context=c), doc[:40])
+
+
+# ----- issue 27, item 2: cost limits before work -----
+
+def test_costly_inputs_end_in_a_result_or_a_one_line_error():
+    """Seeded: literal sizes in a document (up to 10^8 rows), layer norms nested in one line and a
+    Hessian at a literal size each end in a result or a one-line error naming a limit."""
+    rng = np.random.default_rng(SEED + 2)
+    for rows in rng.choice([3, 4, 100_000, 10**8], size=3, replace=False):
+        doc = (f"# S\n\nLet $W \\in \\mathbb{{R}}^{{{rows} \\times 3}}$ and $x \\in \\mathbb{{R}}^{{3}}$.\n\n"
+               "$$ \\frac{\\partial}{\\partial x} \\lVert W x \\rVert^2 = 2 x^T W^T W $$\n")
+        report = _expect_clean(lambda d=doc: js.audit(d), f"rows {rows}")
+        assert report is not None and [link.verdict for link in report.links] in (["holds"], ["not decidable"])
+    for depth in rng.choice([1, 2, 8, 12], size=2, replace=False):
+        inner = "W @ x"
+        for _ in range(int(depth)):
+            inner = f"layer_norm({inner}, axis=0)"
+        text = (f"title = 't'\n[inputs]\nx = ['n', 1]\n[params]\nW = ['n', 'n']\n[forward]\n"
+                f"J = 'sum(square({inner}))'\n")
+        _expect_clean(lambda t=text: js.backprop(js.Model.parse(t)), f"depth {depth}")
+    x, W = js.vector("x", 5000), js.matrix("W", 2, 5000)
+    _expect_clean(lambda: js.hessian(js.sum(js.square(js.tanh(W @ x))), x), "hessian at 5000")

@@ -64,8 +64,9 @@ def _cost(graph, sizes) -> int:
                if not n.is_leaf and n.op != "const")
 
 
-def _affordable(graph, sizes, what: str) -> None:
-    cost = _cost(graph, sizes)
+def _affordable(graph, sizes, what: str, passes: int = 1) -> None:
+    """Refuse before any work a check whose ``passes`` evaluations of the graph would be too many terms."""
+    cost = _cost(graph, sizes) * passes
     if cost > MAX_TERMS:
         raise SizeError(f"{what} cannot be checked before it is returned: at {_shown_sizes(sizes)} its elements "
                         f"make {cost} terms (limit {MAX_TERMS}); write large literal sizes as size names")
@@ -175,9 +176,18 @@ def _check_first(d, seed) -> None:
     _compare(_Label(None, d.title), d.closed_form, point, sizes, seed)
 
 
+def _second_passes(d, sizes) -> int:
+    """Gradient evaluations the second-order truth takes: two per direction (a Hessian's columns: every
+    element of the variable; an HVP or a JVP: one direction)."""
+    if d.kind in ("hvp", "jvp"):
+        return 2
+    rows, cols = concrete(d.graph.canonical(d.other or d.wrt).shape, sizes)
+    return 2 * rows * cols
+
+
 def _check_second(d, seed) -> None:
     sizes = check_sizes(d.graph)
-    _affordable(d.graph, sizes, d.title)
+    _affordable(d.graph, sizes, d.title, _second_passes(d, sizes))
     rng = np.random.default_rng(seed)
     for attempt in range(3):
         point = PointwiseSecond(d, sizes, random_point(d.graph, sizes, rng), rng)
