@@ -48,6 +48,8 @@ def parse_side(stmt: Statement, k: int, reading: Reading):
                 stmt.line >= einstein_from else tree
         except latex.LatexError as err:
             reading.trees[key] = err
+        except RecursionError:  # [[[[…]]]] 500 deep: a reason, never a traceback
+            reading.trees[key] = latex.LatexError("nested too deeply to read", source=f"line {side.line}")
     return reading.trees[key]
 
 

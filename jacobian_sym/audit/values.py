@@ -761,10 +761,17 @@ def derivative(ev: Evaluator, top, by):
     fresh = symbols_for("d_" + "_".join([variable, *sorted(ev.cut)]), rows, cols)
     inner = Evaluator(world, ev.bindings, {**ev.cut, variable: fresh}, ev.notes)
     # the top's value does not depend on the indices only ``by`` reads (∂‖X − UV‖²/∂v_ab for every a, b)
-    letters = {ix for n in walk(top) if n[0] in ("sym", "elem") for ix in n[2]}
+    letters = {part for n in walk(top) for field in n[1:] for part in (field if isinstance(field, tuple) else (field,))
+               if isinstance(part, str)}  # every name the top's nodes hold: indices, a sum's k ≠ j, …
     key = (id(top), variable, tuple(sorted(ev.cut)),
            tuple(sorted((k, v) for k, v in ev.bindings.items() if k in letters)))
     cache = world.__dict__.setdefault("_tops", {})
+    # only a top of leaves: a defined name may carry a free index its tree does not show (g = e^{θ_i})
+    leaves = all(n[0] != "apply" and (n[0] != "sym" or (scope.var(n[1]) is not None and
+                                                        scope.var(n[1]).kind in ("leaf", "one_hot")))
+                 for n in walk(top))
+    if not leaves:
+        cache = {}
     if key not in cache:
         cache[key] = (top, scalar_of(inner.value(top)))  # the tree kept: its id stays its own
     top_value = cache[key][1]
