@@ -218,3 +218,40 @@ def test_gaussian_nll_model_file_against_central_differences(n):
     assert float(np.asarray(out["J"]).reshape(())) == pytest.approx(_gaussian_nll(**arrays), rel=1e-12)
     for name in ("mu", "Sigma"):
         assert rel_error(out[name], central_differences(_gaussian_nll, arrays, name)) < 1e-7, name
+
+
+# ----- second order through an inverse -----
+def _hessian_by_differences(f, x, h=1e-4):
+    """∂²f/∂x_i∂x_j by the mixed central difference of a NumPy forward (error O(h²))."""
+    n = x.shape[0]
+    out = np.zeros((n, n))
+    for i, j in np.ndindex(n, n):
+        def at(si, sj, i=i, j=j):
+            moved = x.astype(np.longdouble).copy()
+            moved[i] += si * h
+            moved[j] += sj * h
+            return f(moved)
+        out[i, j] = float((at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h))
+    return out
+
+
+SECOND = [
+    ("tr_inv_A_plus_xxT", lambda v: js.tr(js.inv(v["A"] + v["x"] @ v["x"].T)),
+     lambda A, x: np.trace(np.linalg.inv((A + x @ x.T).astype(float)))),
+    ("logdet_A_plus_xxT", lambda v: js.logdet(v["A"] + v["x"] @ v["x"].T),
+     lambda A, x: np.linalg.slogdet((A + x @ x.T).astype(float))[1]),
+    ("quadratic_in_inverse", lambda v: v["x"].T @ js.inv(v["A"]) @ v["x"],
+     lambda A, x: float((x.T @ np.linalg.solve(A, x.astype(float))).item())),
+]
+
+
+@pytest.mark.parametrize("name, build, numpy_loss", SECOND, ids=[s[0] for s in SECOND])
+def test_hessian_through_an_inverse_against_second_differences(name, build, numpy_loss):
+    v = {"A": js.matrix("A", "n", "n"), "x": js.vector("x", "n")}
+    d = js.hessian(build(v), v["x"], layout="denominator")
+    rng = np.random.default_rng(3)
+    arrays = {"A": _square(rng, 3), "x": rng.normal(size=(3, 1)) / 2}
+    symbols = {s.name: s for s in size_symbols(d)}
+    got = evaluate(d.closed_form, arrays, {symbols["n"]: 3})
+    want = _hessian_by_differences(lambda x: numpy_loss(arrays["A"], x), arrays["x"])
+    assert rel_error(got, want) < 1e-6, (name, rel_error(got, want))
