@@ -85,3 +85,21 @@ def _binary_cross_entropy(y, p):
 
 def _erf(x):
     return jax.scipy.special.erf(x)
+
+
+def _solve(a, b):
+    """a⁻¹ b by an LU solve, the inverse never formed (no singularity check: it would stop a traced
+    function; the NumPy kernel refuses a singular matrix)."""
+    return jnp.linalg.solve(a, b)
+
+
+def _inv(a):
+    return jnp.linalg.inv(a)
+
+
+def _det(a):
+    return jnp.linalg.det(a)
+
+
+def _logdet(a):
+    return jnp.linalg.slogdet(a)[1]

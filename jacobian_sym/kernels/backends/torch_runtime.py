@@ -88,3 +88,20 @@ def _binary_cross_entropy(y, p):
 
 def _erf(x):
     return torch.special.erf(x)
+
+
+def _solve(a, b):
+    """a⁻¹ b by an LU solve, the inverse never formed (no singularity check: the NumPy kernel has it)."""
+    return torch.linalg.solve(a, b)
+
+
+def _inv(a):
+    return torch.linalg.inv(a)
+
+
+def _det(a):
+    return torch.linalg.det(a)
+
+
+def _logdet(a):
+    return torch.linalg.slogdet(a)[1]
