@@ -257,3 +257,27 @@ def test_hessian_through_an_inverse_against_second_differences(name, build, nump
     got = evaluate(d.closed_form, arrays, {symbols["n"]: 3})
     want = _hessian_by_differences(lambda x: numpy_loss(arrays["A"], x), arrays["x"])
     assert rel_error(got, want) < 1e-6, (name, rel_error(got, want))
+
+
+# ----- the claim readers -----
+@pytest.mark.parametrize("claim", [r"\log|X| X^{-T}", r"\log\det X \, X^{-T}", r"\log\left|\det X\right| X^{-T}",
+                                   r"\log \lvert X \rvert \, (X^{-1})^T", "logdet(X) * inv(X).T"])
+def test_the_latex_reader_reads_the_ways_a_log_determinant_is_written(claim):
+    X = js.matrix("X", "n", "n")
+    # ∂ ½ (log|det X|)² / ∂X = log|det X| X⁻ᵀ (the chain rule on the Cookbook's §2.1.1 form)
+    assert js.check(0.5 * js.logdet(X) * js.logdet(X), X, claim, layout="denominator").ok
+
+
+@pytest.mark.parametrize("claim", [r"\det(X) X^{-T}", r"\det(X) \, (X^{-1})^{T}", r"\det X \, X^{-T}"])
+def test_a_latex_determinant_claim_holds(claim):
+    X = js.matrix("X", "n", "n")
+    assert js.check(js.det(X), X, claim, layout="denominator").ok
+
+
+@pytest.mark.parametrize("claim, words", [("inv(a)", "square"), ("solve(X)", "right-hand side"),
+                                          ("det(a)", "square"), ("inv(X, a)", "one argument")])
+def test_a_claim_that_inverts_a_vector_is_one_clear_error(claim, words):
+    X, a = js.matrix("X", "n", "n"), js.vector("a", "n")
+    with pytest.raises(js.ClaimError, match=words) as err:
+        js.check(js.logdet(X) + js.sum(a), X, claim)
+    assert "\n" not in str(err.value)
