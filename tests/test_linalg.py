@@ -218,3 +218,66 @@ def test_gaussian_nll_model_file_against_central_differences(n):
     assert float(np.asarray(out["J"]).reshape(())) == pytest.approx(_gaussian_nll(**arrays), rel=1e-12)
     for name in ("mu", "Sigma"):
         assert rel_error(out[name], central_differences(_gaussian_nll, arrays, name)) < 1e-7, name
+
+
+# ----- second order through an inverse -----
+def _hessian_by_differences(f, x, h=1e-4):
+    """∂²f/∂x_i∂x_j by the mixed central difference of a NumPy forward (error O(h²))."""
+    n = x.shape[0]
+    out = np.zeros((n, n))
+    for i, j in np.ndindex(n, n):
+        def at(si, sj, i=i, j=j):
+            moved = x.astype(np.longdouble).copy()
+            moved[i] += si * h
+            moved[j] += sj * h
+            return f(moved)
+        out[i, j] = float((at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h))
+    return out
+
+
+SECOND = [
+    # (a minute: its Hessian has ten terms, each checked at a point before it is returned)
+    pytest.param("tr_inv_A_plus_xxT", lambda v: js.tr(js.inv(v["A"] + v["x"] @ v["x"].T)),
+                 lambda A, x: np.trace(np.linalg.inv((A + x @ x.T).astype(float))), marks=pytest.mark.exhaustive,
+                 id="tr_inv_A_plus_xxT"),
+    pytest.param("logdet_A_plus_xxT", lambda v: js.logdet(v["A"] + v["x"] @ v["x"].T),
+                 lambda A, x: np.linalg.slogdet((A + x @ x.T).astype(float))[1], id="logdet_A_plus_xxT"),
+    pytest.param("quadratic_in_inverse", lambda v: v["x"].T @ js.inv(v["A"]) @ v["x"],
+                 lambda A, x: float((x.T @ np.linalg.solve(A, x.astype(float))).item()), id="quadratic_in_inverse"),
+]
+
+
+@pytest.mark.parametrize("name, build, numpy_loss", SECOND)
+def test_hessian_through_an_inverse_against_second_differences(name, build, numpy_loss):
+    v = {"A": js.matrix("A", "n", "n"), "x": js.vector("x", "n")}
+    d = js.hessian(build(v), v["x"], layout="denominator")
+    rng = np.random.default_rng(3)
+    arrays = {"A": _square(rng, 3), "x": rng.normal(size=(3, 1)) / 2}
+    symbols = {s.name: s for s in size_symbols(d)}
+    got = evaluate(d.closed_form, arrays, {symbols["n"]: 3})
+    want = _hessian_by_differences(lambda x: numpy_loss(arrays["A"], x), arrays["x"])
+    assert rel_error(got, want) < 1e-6, (name, rel_error(got, want))
+
+
+# ----- the claim readers -----
+@pytest.mark.parametrize("claim", [r"\log|X| X^{-T}", r"\log\det X \, X^{-T}", r"\log\left|\det X\right| X^{-T}",
+                                   r"\log \lvert X \rvert \, (X^{-1})^T", "logdet(X) * inv(X).T"])
+def test_the_latex_reader_reads_the_ways_a_log_determinant_is_written(claim):
+    X = js.matrix("X", "n", "n")
+    # ∂ ½ (log|det X|)² / ∂X = log|det X| X⁻ᵀ (the chain rule on the Cookbook's §2.1.1 form)
+    assert js.check(0.5 * js.logdet(X) * js.logdet(X), X, claim, layout="denominator").ok
+
+
+@pytest.mark.parametrize("claim", [r"\det(X) X^{-T}", r"\det(X) \, (X^{-1})^{T}", r"\det X \, X^{-T}"])
+def test_a_latex_determinant_claim_holds(claim):
+    X = js.matrix("X", "n", "n")
+    assert js.check(js.det(X), X, claim, layout="denominator").ok
+
+
+@pytest.mark.parametrize("claim, words", [("inv(a)", "square"), ("solve(X)", "right-hand side"),
+                                          ("det(a)", "square"), ("inv(X, a)", "one argument")])
+def test_a_claim_that_inverts_a_vector_is_one_clear_error(claim, words):
+    X, a = js.matrix("X", "n", "n"), js.vector("a", "n")
+    with pytest.raises(js.ClaimError, match=words) as err:
+        js.check(js.logdet(X) + js.sum(a), X, claim)
+    assert "\n" not in str(err.value)

@@ -45,12 +45,12 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
 FUNCTION_WORDS = {"log", "ln", "exp", "max", "min", "relu", "softmax", "sng", "sgn", "sign", "diag", "tanh",
                   "sigmoid", "ce", "gelu", "softplus", "tr", "trace", "sin", "cos", "tan", "det", "onehot"}
 #: the bars of an absolute value |x|: opening → closing (log |X| and log |det X| are log-determinants)
-_BARS = {"|": "|", r"\lvert": r"\rvert", r"\vert": r"\vert"}
+_BARS = {"|": "|", r"\lvert": r"\rvert"}
 _RELATIONS = {"=": "=", r"\neq": "≠", r"\ne": "≠", "<": "<", ">": ">", r"\leq": "≤", r"\le": "≤",
               r"\geq": "≥", r"\ge": "≥"}
 _STOP = {None, "+", "-", ")", "}", "]", ",", ";", "&", r"\\", "=", r"\neq", r"\ne", "<", ">", r"\leq", r"\le",
          r"\geq", r"\ge", r"\in", r"\rightarrow", r"\to", ":", r"\circ", r"\odot", "/", "|", r"\end", ".",
-         r"\rVert"}
+         r"\rVert", r"\rvert"}
 _DOTS = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots", "..."}
 
 

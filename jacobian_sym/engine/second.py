@@ -38,6 +38,7 @@ from jacobian_sym.graph.indexed import Graph, element_symbol
 from jacobian_sym.graph.structure import is_symmetric
 from jacobian_sym.ops.functions import ElementFunction
 from jacobian_sym.ops.indexing import IndexContext, PartElement
+from jacobian_sym.ops.linalg import opaque_arguments
 from jacobian_sym.ops.table import OpApply, get_op
 from jacobian_sym.render.display import Label
 
@@ -100,7 +101,7 @@ def _tangents(graph: Graph, var: Node, direction: Direction, pool: IndexPool, fa
 
 def _directional(graph: Graph, g, tangents: dict, pool: IndexPool) -> sp.Expr:
     """Σ over the node elements N[r, s] that ``g`` reads of ∂g/∂N[r, s] · Ṅ[r, s]."""
-    present = {e.parent for e in g.atoms(MatrixElement)}
+    present = {e.parent for e in g.atoms(MatrixElement)} | opaque_arguments(g)
     total = sp.Integer(0)
     seen = set()
     for node in graph.nodes:

@@ -165,6 +165,12 @@ class KernelPrinter(ClosedFormPrinter):
     def _print_Inverse(self, e):
         return inverse_code(e, self._operand)
 
+    def _print_Det(self, e):
+        return f"_det({self._print(e.arg)})"
+
+    def _print_LogDet(self, e):
+        return f"_logdet({self._print(e.arg)})"
+
     def _print_Transpose(self, e):
         if isinstance(e.arg, sp.Inverse):
             return inverse_code(e, self._operand)

@@ -70,6 +70,9 @@ def check_kernel(fn, b, seed: int = 0, one=None) -> str | None:
     return problem
 
 
+#: how the NumPy runtime, NumPy's and JAX's linalg and PyTorch's refuse a singular matrix
+_SINGULAR = ("SingularMatrixError", "LinAlgError", "_LinAlgError")
+
 #: the parameter values users start from (a zero-initialised bias or ridge weight, a ones scale)
 START_POINTS = {"zeros": np.zeros_like, "ones": np.ones_like}
 
@@ -91,11 +94,12 @@ def _not_finite_where_smooth(fn, numeric, arrays, b, rng) -> str | None:
                 try:
                     out = fn(check=False, **{k: v.copy() for k, v in at.items()
                                              if not b.model.variables[k].attr("constant")})
-                except ValueError as err:  # a singular matrix at zeros or ones is refused, not a NaN
-                    if type(err).__name__ == "SingularMatrixError":
+                    loss = numeric.loss(at)
+                except Exception as err:  # a singular matrix at zeros or ones is refused, not a NaN
+                    if type(err).__name__ in _SINGULAR:
                         continue
                     raise
-                if not (np.isfinite(numeric.loss(at)) and np.all(np.isfinite(out["J"]))):
+                if not (np.isfinite(loss) and np.all(np.isfinite(out["J"]))):
                     continue
             if not np.all(np.isfinite(out.get(name))) and _smooth_at(numeric, at, name, rng):
                 return f"its gradient for {name} is not finite at {name} = {where}, where the loss is finite and smooth"

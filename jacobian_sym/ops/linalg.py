@@ -38,6 +38,14 @@ def _of(v, X):
     return None
 
 
+def _argument(printer, X, latex=False):
+    """X as the argument of det: bare when it is a symbol, else in parentheses (det(W + x xᵀ))."""
+    inner = printer._print(X)
+    if isinstance(X, sp.MatrixSymbol):
+        return f" {inner}"
+    return rf"\left({inner}\right)" if latex else f"({inner})"
+
+
 class InverseElement(MatrixElement):
     """(X⁻¹)_ij of a matrix symbol X, opaque: its derivative by X_pq is −(X⁻¹)_ip (X⁻¹)_qj."""
 
@@ -66,13 +74,13 @@ class Det(sp.Determinant):
         return _explicit(arg)[1] if arg is not None else self
 
     def _latex(self, printer):
-        return rf"\det {printer._print(self.arg)}"
+        return rf"\det{_argument(printer, self.arg, latex=True)}"
 
     def _numpycode(self, printer):
         return f"{printer._module_format(printer._module + '.linalg.det')}({printer._print(self.arg)})"
 
     def _sympystr(self, printer):
-        return f"det {printer._print(self.arg)}"
+        return f"det{_argument(printer, self.arg)}"
 
 
 class LogDet(sp.Expr):
@@ -100,10 +108,10 @@ class LogDet(sp.Expr):
         return f"{printer._module_format(printer._module + '.linalg.slogdet')}({printer._print(self.arg)})[1]"
 
     def _latex(self, printer):
-        return rf"\log\left\lvert \det {printer._print(self.arg)} \right\rvert"
+        return rf"\log\left\lvert \det{_argument(printer, self.arg, latex=True)} \right\rvert"
 
     def _sympystr(self, printer):
-        return f"log|det {printer._print(self.arg)}|"
+        return f"log|det{_argument(printer, self.arg)}|"
 
 
 def _explicit_value(A):
@@ -114,6 +122,13 @@ def _explicit_value(A):
         return None
     value = A.doit()
     return value if isinstance(value, sp.MatrixBase) else None
+
+
+def opaque_arguments(expr) -> set:
+    """The matrices whose elements ``expr`` reads through an opaque inverse or determinant (X of
+    (X⁻¹)_ij, det X, log|det X|): a derivative of ``expr`` by X's elements is not 0."""
+    inverses = {e.parent.arg for e in expr.atoms(InverseElement)}
+    return inverses | {e.arg for e in expr.atoms(Det, LogDet)}
 
 
 #: explicit inverses already computed (the proofs read all n² elements of one matrix)

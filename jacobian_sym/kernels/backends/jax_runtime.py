@@ -126,3 +126,21 @@ def _to_window_max(g, x, width, stride):
     for k in range(width):
         out = out.at[k:k + stride * (rows - 1) + 1:stride].add(winner[k] * g)
     return out
+
+
+def _solve(a, b):
+    """a⁻¹ b by an LU solve, the inverse never formed (no singularity check: it would stop a traced
+    function; the NumPy kernel refuses a singular matrix)."""
+    return jnp.linalg.solve(a, b)
+
+
+def _inv(a):
+    return jnp.linalg.inv(a)
+
+
+def _det(a):
+    return jnp.linalg.det(a)
+
+
+def _logdet(a):
+    return jnp.linalg.slogdet(a)[1]

@@ -128,3 +128,20 @@ def _to_window_max(g, x, width, stride):
     rows = stride * torch.arange(g.shape[0], device=g.device)[:, None] + x.unfold(0, width, stride).argmax(dim=2)
     cols = torch.arange(x.shape[1], device=g.device).expand_as(rows)
     return torch.zeros(x.shape, dtype=g.dtype, device=g.device).index_put((rows, cols), g, accumulate=True)
+
+
+def _solve(a, b):
+    """a⁻¹ b by an LU solve, the inverse never formed (no singularity check: the NumPy kernel has it)."""
+    return torch.linalg.solve(a, b)
+
+
+def _inv(a):
+    return torch.linalg.inv(a)
+
+
+def _det(a):
+    return torch.linalg.det(a)
+
+
+def _logdet(a):
+    return torch.linalg.slogdet(a)[1]
