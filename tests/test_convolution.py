@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import jacobian_sym as js
 from jacobian_sym.cli import cli
-from jacobian_sym.kernels.runtime import _col2im, _im2col
+from jacobian_sym.kernels.window_runtime import _col2im, _im2col
 
 ROOT = Path(__file__).resolve().parent.parent
 CNN = ROOT / "derivations" / "cnn_text.toml"

@@ -29,6 +29,7 @@ from jacobian_sym.engine.second import flat_product
 from jacobian_sym.errors import BatchError, JacobianSymError
 from jacobian_sym.graph.expr import one_hot_axis
 from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels import window_runtime
 from jacobian_sym.kernels.common import shared_subexpressions
 from jacobian_sym.kernels.kernel_printer import KernelPrinter, py_name
 from jacobian_sym.kernels.labels import HELPERS as LABEL_HELPERS
@@ -61,11 +62,15 @@ def _runtime_source() -> str:
 
 
 RUNTIME_SOURCE = _runtime_source()
+#: the windowed ops' helpers by name, each copied into a module whose lines call it
+WINDOW_HELPERS = {name: inspect.getsource(fn).rstrip("\n") for name, fn in vars(window_runtime).items()
+                  if name.startswith("_") and inspect.isfunction(fn)}
 #: the names a generated module reads at its top level: a function named so would shadow one
 _MODULE_NAMES = frozenset(dir(builtins)) | {"np", "numpy"} | {
     n.name if not isinstance(n, ast.Assign) else n.targets[0].id for n in ast.parse(RUNTIME_SOURCE).body
     if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-    or isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)} | {"InputError", "TITLE", "SPEC", "check"}
+    or isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)} | {"InputError", "TITLE", "SPEC", "check"} \
+    | set(WINDOW_HELPERS)
 
 
 def function_name(bp: Backprop) -> str:
@@ -538,7 +543,9 @@ def numpy_source(p: Plan, title: str) -> str:
               f"ONE_HOT = {one_hot!r}\nFUNCTION = {fname!r}\n"
               f"NO_BATCH = {_no_batch(p.b)!r}\n" + (f"LABELS = {p.labels!r}\n" if p.labels else "")
               + symmetric_header(symmetric, p.b.model.variables.values()))
-    helpers = "".join(f"\n\n{h}" for h in p.helpers.values()) + symmetric_helpers(symmetric)
+    called = "\n".join([*p.forward, *p.backward])
+    helpers = "".join(f"\n\n{h}" for name, h in WINDOW_HELPERS.items() if f"{name}(" in called)
+    helpers += "".join(f"\n\n{h}" for h in p.helpers.values()) + symmetric_helpers(symmetric)
     return header + RUNTIME_SOURCE + helpers + "\n\n" + body + "\n"
 
 

@@ -12,6 +12,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from jacobian_sym.base.codetext import fill_code, group
 from jacobian_sym.kernels import runtime as kernel_runtime
+from jacobian_sym.kernels import window_runtime
 from jacobian_sym.kernels.lowering import NUMPY, with_axis_code
 from jacobian_sym.ops.functions import ElementFunction
 from jacobian_sym.ops.table import vector_axis
@@ -181,9 +182,9 @@ def numeric_function(args, expr):
 # the vector ops' stable lowerings, shared with the generated kernels
 RUNTIME = {name: getattr(kernel_runtime, name)
            for name in ("_softmax", "_log_softmax", "_cross_entropy", "_binary_cross_entropy", "_scalar", "_erf",
-                         "_inv", "_solve", "_det", "_logdet",
-                         "_first_indicator", "_im2col", "_col2im",
-                         "_max_pool1d", "_to_window_max")}
+                         "_inv", "_solve", "_det", "_logdet")}
+RUNTIME |= {name: getattr(window_runtime, name)
+            for name in ("_first_indicator", "_im2col", "_col2im", "_max_pool1d", "_to_window_max")}
 
 
 __all__ = ["RUNTIME", "ClosedFormPrinter", "ElementFunction", "numeric_function"]
