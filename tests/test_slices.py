@@ -208,3 +208,16 @@ def test_the_command_line_says_a_bad_slice_in_one_line_with_exit_code_2(tmp_path
     result = CliRunner().invoke(cli, ["derive", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "bad.toml:6:" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_batch_keeps_each_examples_whole_column_and_sums_the_gradients():
+    """x: n×B in the kernel (the one-example model's x is n×1): each example's rows are sliced, and
+    the gradient is the sum of the one-example gradients."""
+    bp = js.backprop(_model("parts_of_an_input_vector"))
+    kernel = js.kernel(bp)
+    rng = np.random.default_rng(4)
+    W, X = rng.normal(size=(4, 3)), rng.normal(size=(5, 6))  # m + n = 5 rows, a batch of 6
+    whole = kernel(x=X, W=W)
+    single = [kernel(x=X[:, b:b + 1], W=W) for b in range(X.shape[1])]
+    assert whole["J"] == pytest.approx(sum(s["J"] for s in single), rel=1e-12)
+    assert rel_error(whole["W"], sum(s["W"] for s in single)) < 1e-12
