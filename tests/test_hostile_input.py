@@ -113,6 +113,7 @@ def _truth(name, value):
     (s,) = form.free_symbols
     step = lambda e: sp.Piecewise((1, e.args[0] > 0), (0, True))  # noqa: E731 (ReLU′(0) = 0)
     d = sp.diff(form, s).replace(lambda e: isinstance(e, sp.Heaviside), step)
+    d = d.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))  # step′ = 0 away from 0
     with mpmath.workdps(60):
         f, df = (complex(sp.lambdify(s, e, "mpmath")(mpmath.mpf(value))) for e in (form, d))
     return (f, df) if f.imag == 0 and df.imag == 0 else None

@@ -12,6 +12,8 @@ from oracle import central_differences, gradient, rel_error
 
 import jacobian_sym as js
 from jacobian_sym.cli import cli
+from jacobian_sym.documents import model_files
+from jacobian_sym.models.batch_sums import model_sizes
 from jacobian_sym.render.printers import latex, plain
 
 #: each slice model, and the concrete sizes its kernel is run at (non-square, distinct)
@@ -60,8 +62,19 @@ J = "sum(exp(s) * t)"
 [gradients]
 wrt = ["G", "s", "t"]
 ''', {"T": 3, "d": 2, "c": 4}),
-    "attention_fused_qkv": ("derivations/attention_fused_qkv.toml", {"T": 3, "d": 4, "k": 2}),
 }
+
+
+def _slice_model_files():
+    """Every model file of derivations/ with a slice in it, at distinct sizes 2, 3, 4, … in name order."""
+    for path in model_files():
+        model = js.Model.from_toml(path)
+        if any(n.op == "slice" for n in model.loss.walk()):
+            sizes = sorted(str(s) for s in model_sizes(model) if s.is_Symbol)
+            yield path.stem, (str(path), {s: 2 + k for k, s in enumerate(sizes)})
+
+
+MODELS.update(_slice_model_files())
 
 
 def _model(name):
@@ -155,6 +168,7 @@ def test_the_fused_qkv_signal_is_the_three_heads_side_by_side_scaled_by_one_over
     bp = js.backprop(js.Model.from_toml("derivations/attention_fused_qkv.toml"))
     page = bp.latex()
     assert r"\frac{1}{\sqrt{k}} \delta_{2} K" in page and r"\operatorname{sqrt}(k)}" not in page
+    assert "attention_fused_qkv" in MODELS  # (the model file is found as a slice model)
     assert "np.concatenate((" in js.codegen(bp)  # [δ_Q δ_K δ_V], not three padded matrices summed
     assert r"{P}_{[{:},\, k+1{:}2k]}" in page  # K: columns k+1 … 2k, counted from 1 as the notes count
 
@@ -208,3 +222,16 @@ def test_the_command_line_says_a_bad_slice_in_one_line_with_exit_code_2(tmp_path
     result = CliRunner().invoke(cli, ["derive", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "bad.toml:6:" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_batch_keeps_each_examples_whole_column_and_sums_the_gradients():
+    """x: n×B in the kernel (the one-example model's x is n×1): each example's rows are sliced, and
+    the gradient is the sum of the one-example gradients."""
+    bp = js.backprop(_model("parts_of_an_input_vector"))
+    kernel = js.kernel(bp)
+    rng = np.random.default_rng(4)
+    W, X = rng.normal(size=(4, 3)), rng.normal(size=(5, 6))  # m + n = 5 rows, a batch of 6
+    whole = kernel(x=X, W=W)
+    single = [kernel(x=X[:, b:b + 1], W=W) for b in range(X.shape[1])]
+    assert whole["J"] == pytest.approx(sum(s["J"] for s in single), rel=1e-12)
+    assert rel_error(whole["W"], sum(s["W"] for s in single)) < 1e-12

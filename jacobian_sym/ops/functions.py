@@ -114,7 +114,8 @@ def _named_as_op(derived):
     if derived is None:
         return None
     for cls in _CLASSES.values():
-        if cls.order == 0 and cls.form is not None:
+        # (not the step: ReLU′ stays ReLU′, hardtanh′ its own — where's selector names no derivative)
+        if cls.order == 0 and cls.form is not None and not isinstance(cls.form, sp.Heaviside):
             if _same(cls.form, derived):
                 return cls
             if _same(cls.form, -derived):

@@ -119,6 +119,9 @@ def merged_blocks(M):
         return M
     blocks = [a for a in M.args if isinstance(a, Embedded)]
     rest = [a for a in M.args if not isinstance(a, Embedded)]
+    if len(blocks) < 2:  # (nothing to merge: the sum stays as it was built)
+        return M
+    merged = False
     for axis in (1, 0):
         other = 1 - axis
         whole = [e for e in blocks if isinstance(e, Embedded) and e.starts[other] == 0
@@ -142,6 +145,9 @@ def merged_blocks(M):
             for e in g:
                 blocks.remove(e)
             blocks.append(embedded(block, g[0].shape, *g[0].starts))
+            merged = True
+    if not merged:
+        return M
     return sp.MatAdd(*rest, *blocks) if len(rest) + len(blocks) > 1 else (rest + blocks)[0]
 
 

@@ -403,6 +403,8 @@ class NotesStrPrinter(StrPrinter):
             return f"1/{self.parenthesize(e.base, 51)}"
         if e.exp == sp.Rational(1, 2):
             return f"√({self._print(e.base)})"
+        if e.exp == sp.Rational(-1, 2):  # 1/√k, as the notes write the attention scale
+            return f"1/√({self._print(e.base)})"
         return f"{self.parenthesize(e.base, 60)}^{self.parenthesize(e.exp, 60)}"
 
     def _print_Transpose(self, e):
