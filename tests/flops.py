@@ -20,6 +20,9 @@ from jacobian_sym.kernels.timing import random_arrays
 #: the two sizes every size takes, and what growth between them counts as the same order: an extra
 #: factor of a size multiplies the growth by 4, a lower-order term of the forward shifts it by less
 SMALL, LARGE, SAME_ORDER = 8, 32, 2.0
+#: ops whose textbook cost is an LU factorisation of their square operand (Golub & Van Loan §3.2):
+#: ~n³ (counted n³, the same order as a kernel's LAPACK call), plus n² per column solved for
+LINALG = ("inv", "solve", "det", "logdet")
 
 
 def _elements(shape, sizes) -> int:
@@ -38,6 +41,10 @@ def forward_operations(root, sizes: dict) -> int:
         if node.op == "matmul":
             (m, k), (_, n) = (concrete_shape(a.shape, sizes) for a in node.args)
             total += m * k * n
+        elif node.op in LINALG:  # an LU factorisation of the n×n operand, then its solves
+            n, _ = concrete_shape(node.args[0].shape, sizes)
+            k = concrete_shape(node.args[1].shape, sizes)[1] if node.op == "solve" else n if node.op == "inv" else 0
+            total += n ** 3 + n * n * k
         else:
             total += max([_elements(node.shape, sizes), *(_elements(a.shape, sizes) for a in node.args)])
     return total
