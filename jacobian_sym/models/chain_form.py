@@ -57,7 +57,12 @@ def _paths(graph: Graph, node, signal_of: dict) -> list[Path]:
                 walk(consumer, below)
 
     walk(graph.canonical(node), [graph.canonical(node)])
-    return out
+    # paths that differ only through unnamed nodes (where's r read by abs(r) and r²) are one path: its
+    # partial ∂h/∂r is the whole derivative of the named line, every way through it
+    unique = {}
+    for path in out:
+        unique.setdefault((path.top, tuple(id(n) for n in path.nodes)), path)
+    return list(unique.values())
 
 
 def _citations(graph: Graph, upper, lower) -> list[str]:
