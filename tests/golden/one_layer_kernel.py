@@ -134,6 +134,52 @@ def _gram(a, v):
     return b.T @ b
 
 
+class SingularMatrixError(InputError):
+    """A matrix that an inverse, a solve or a log-determinant needs nonsingular is singular (to
+    working precision)."""
+
+
+#: the matrices found nonsingular lately, by their values (a kernel solves with one matrix several
+#: times per call: the SVD, ten LU solves' worth at n = 256, is taken once)
+_NONSINGULAR = []
+
+
+def _nonsingular(a):
+    """a itself, or SingularMatrixError when its smallest singular value is below n·eps times its
+    largest (an LU solve would return huge values, or NaN, rather than refuse)."""
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise InputError(f"a matrix to invert must be square, not {a.shape}")
+    key = (a.dtype.char, a.shape, (a.T if a.flags.f_contiguous and not a.flags.c_contiguous else a).tobytes())
+    if key in _NONSINGULAR:
+        return a
+    s = np.linalg.svd(a, compute_uv=False)
+    if not np.isfinite(s).all() or s[-1] <= s[0] * a.shape[0] * np.finfo(a.dtype).eps:
+        raise SingularMatrixError(f"a {a.shape[0]}×{a.shape[1]} matrix to invert is singular (condition number "
+                                  f"{s[0] / s[-1] if s[-1] else np.inf:.3g})")
+    _NONSINGULAR[:] = [key] + _NONSINGULAR[:3]
+    return a
+
+
+def _solve(a, b):
+    """a⁻¹ b by an LU solve (the inverse is never formed); singular a is refused."""
+    return np.linalg.solve(_nonsingular(a), b)
+
+
+def _inv(a):
+    """a⁻¹, where the value itself is asked for (a gradient X⁻ᵀ); singular a is refused."""
+    return np.linalg.inv(_nonsingular(a))
+
+
+def _det(a):
+    """det a (a singular a is a valid 0)."""
+    return np.linalg.det(a)
+
+
+def _logdet(a):
+    """log |det a| by slogdet (no overflow of the determinant itself); singular a is refused."""
+    return np.linalg.slogdet(_nonsingular(a))[1]
+
+
 def _sigmoid_prime(z):
     """σ′(z) = e / (1 + e)² with e = exp(−|z|): full relative precision at any logit."""
     e = np.exp(-np.abs(z))

@@ -55,6 +55,21 @@ MODEL_CLAIMS = {
     # an LSTM step (Graves 2012, §4.6): h' = o ∘ tanh(c'), c' = f ∘ c + i ∘ g
     "lstm_step.toml": [("Wo", "x.T @ ((hn - y) * tc * o * (1 - o))"),
                        ("c", "(hn - y) * o * (1 - tc * tc) * f")],
+    # nanoGPT's fused c_attn: the squared error's signal at O, and ∂J/∂Wqkv = Xᵀ ∂J/∂P for P = X Wqkv
+    "attention_fused_qkv.toml": [("delta_1", "O - Y"), ("Wqkv", "X.T @ delta3")],
+    # a linear model's gradient through its residual's signal (PyTorch's HuberLoss on r = Xw + b − y)
+    "huber_regression.toml": [("w", "(delta1 @ X).T"), ("w", "X.T @ delta1.T")],
+    # Kim 2014: the softmax layer after max-over-time pooling, ŷ − y and gᵀ(ŷ − y)
+    "cnn_text.toml": [("c", "yhat - y"), ("U", "g.T @ (yhat - y)")],
+    # softmax regression with integer labels (D2L §4.1): P − onehot(y), summed over the batch
+    "softmax_labels.toml": [("b", "sum(P - onehot(y), axis=0)"), ("W", "X.T @ (P - onehot(y))")],
+    # ½ Σₜ xₜᵀ A xₜ with A symmetric: ∂J/∂X = X A (The Matrix Cookbook (81), row by row)
+    "quadratic_form_sym.toml": [("X", "X @ A")],
+    # The Matrix Cookbook (57), (61), (86): ∂/∂μ and ∂/∂Σ of ½ rᵀΣ⁻¹r + ½ log|Σ| for a general Σ
+    "gaussian_nll.toml": [("mu", "-0.5 * (inv(Sigma) + inv(Sigma).T) @ r"),
+                          ("Sigma", "0.5 * inv(Sigma).T - 0.5 * inv(Sigma).T @ r @ r.T @ inv(Sigma).T")],
+    # fastText (Joulin et al. 2017): the softmax layer over the mean embedding x
+    "bag_of_embeddings.toml": [("c", "P - onehot(y)"), ("U", "x.T @ (P - onehot(y))")],
 }
 
 #: the notes' identities (section → [(wrt, a true claim)]), the notes' layout: ∂z/∂x has a row per
