@@ -45,6 +45,8 @@ def _inputs(d) -> list:
     """The arrays the closed form reads, and the variable (and direction) whenever a size needs them."""
     closed = _closed(d)
     symbols = set(closed.atoms(sp.MatrixSymbol))
+    if d.kind == "hvp" and d.upstream is not None:  # H V takes its V, also where the form reads none (H = 0)
+        symbols.add(d.upstream)
     sizes = {s for m in symbols for s in m.shape if isinstance(s, sp.Symbol)}
     # sizes are positive integer symbols (an OpApply's name is a plain symbol, not a size)
     needed = {s for s in closed.free_symbols if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
@@ -319,7 +321,11 @@ def _check_by_differences(d, got, values, sizes, rng) -> str | None:
     moved = graph.symbol(d.other or d.wrt).name
     target = next(s for s in leaves if s.name == moved)
     if d.kind == "hvp":
-        direction = by_name[d.upstream.name]
+        # (a form that reads no V, an HVP of 0 where step′ = 0, holds for any: one is drawn)
+        direction = by_name.get(d.upstream.name)
+        if direction is None:
+            shape = tuple(int(x.xreplace(sizes)) if isinstance(x, sp.Basic) else int(x) for x in d.upstream.shape)
+            direction = rng.uniform(-1, 1, size=shape)
         predicted = got
     else:
         direction = rng.uniform(-1, 1, size=point[target].shape)

@@ -74,6 +74,7 @@ def source(p: Plan, title: str) -> str:
         '    """The loss and its derived gradients: {"J": loss, "<variable>": gradient, …} (pure, jit-compiled)."""',
         *p.size_lines(body),
         *tr(body),
+        "    _out['J'] = _scalar(_out['J'])  # (a loss that ends in a 1×1 product is a number too)",
         "    return _out",
         "",
         "",

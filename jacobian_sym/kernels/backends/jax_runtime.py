@@ -67,6 +67,14 @@ def _tanh_prime(z):
     return 4 * e / ((1 + e) * (1 + e))
 
 
+def _silu_prime(z):
+    """SiLU′(z) = σ(z)(1 + z σ(−z)), both σ from e = exp(−|z|) (finite at any argument; as NumPy's)."""
+    e = jnp.exp(-jnp.abs(z))
+    big, small = 1 / (1 + e), e / (1 + e)
+    positive = z >= 0
+    return jnp.where(positive, big, small) * (1 + z * jnp.where(positive, small, big))
+
+
 def _step(a):
     return (a > 0).astype(a.dtype)
 

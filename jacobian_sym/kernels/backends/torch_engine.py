@@ -160,6 +160,7 @@ def source(p: Plan, title: str) -> str:
         f"        _check({{**{arrays}, **_extra}}, SPEC, ONE_HOT, NO_BATCH)",
         "    with torch.no_grad():",
         f"        _out = _{fname}_all({arglist})",
+        "        _out['J'] = _scalar(_out['J'])  # (a loss that ends in a 1×1 product is a number too)",
         "    if check and not _host(torch.isfinite(_out['J']).all()):",
         f"        _not_finite({arrays})",
         "    return _out",

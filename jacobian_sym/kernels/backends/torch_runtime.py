@@ -62,6 +62,14 @@ def _tanh_prime(z):
     return 4 * e / ((1 + e) * (1 + e))
 
 
+def _silu_prime(z):
+    """SiLU′(z) = σ(z)(1 + z σ(−z)), both σ from e = exp(−|z|) (finite at any argument; as NumPy's)."""
+    e = torch.exp(-torch.abs(z))
+    big, small = 1 / (1 + e), e / (1 + e)
+    positive = z >= 0
+    return torch.where(positive, big, small) * (1 + z * torch.where(positive, small, big))
+
+
 def _step(a):
     return (a > 0).to(a.dtype)
 
