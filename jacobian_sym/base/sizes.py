@@ -65,6 +65,12 @@ def _is_size_sum(e: sp.Expr) -> bool:
                and t.args[0] > 0 and t.args[1].is_Symbol) for t in terms)
 
 
+def as_sympy(value) -> sp.Basic:
+    """An int (a bound, an index, a dimension) as sp.Integer, a SymPy value as it is: internal values
+    only, never text (which goes through ``as_size``)."""
+    return sp.Integer(value) if isinstance(value, int) else value
+
+
 def fmt_shape(shape) -> str:
     return "×".join(str(s) for s in shape)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from jacobian_sym.base.sizes import as_sympy
+
 
 def bound_code(value) -> str:
     """A bound as integer code: 3, _size_k, 2*_size_k."""
-    return str(sp.sympify(value).xreplace({s: sp.Symbol(f"_size_{s.name}") for s in sp.sympify(value).free_symbols}))
+    value = as_sympy(value)
+    return str(value.xreplace({s: sp.Symbol(f"_size_{s.name}") for s in value.free_symbols}))
 
 
 def slice_code(node, parent: str) -> str:

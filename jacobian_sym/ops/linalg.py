@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.base.sizes import as_sympy, fmt_shape
 from jacobian_sym.errors import ShapeError
 from jacobian_sym.ops.table import Op, OpApply, declare
 
@@ -58,7 +58,7 @@ class InverseElement(MatrixElement):
 
 
 def inverse_element(X, i, j):
-    return sp.Expr.__new__(InverseElement, sp.Inverse(X), sp.sympify(i), sp.sympify(j))
+    return sp.Expr.__new__(InverseElement, sp.Inverse(X), as_sympy(i), as_sympy(j))
 
 
 class Det(sp.Determinant):

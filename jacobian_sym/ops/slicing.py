@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from jacobian_sym.base.sizes import fmt_shape
+from jacobian_sym.base.sizes import as_sympy, fmt_shape
 from jacobian_sym.errors import ShapeError
 from jacobian_sym.ops.indexing import Before, PartElement
 from jacobian_sym.ops.table import Op, declare
@@ -22,8 +22,8 @@ from jacobian_sym.ops.table import Op, declare
 
 def _within(start, stop, size) -> bool:
     """Whether 0 ≤ start < stop ≤ size holds for every value of the sizes (positive integers)."""
-    return all(sp.sympify(d).is_nonnegative is True for d in (start, size - stop)) and \
-        sp.sympify(stop - start).is_positive is True
+    return all(as_sympy(d).is_nonnegative is True for d in (start, size - stop)) and \
+        as_sympy(stop - start).is_positive is True
 
 
 def _slice_shape(a, r0, c0, span=None):
@@ -54,7 +54,7 @@ class Embedded(sp.MatrixExpr):
     ∂J/∂A for B = A[r₀:r₁, c₀:c₁] and ∂J/∂B = G."""
 
     def __new__(cls, G, shape, r0, c0):
-        return sp.Basic.__new__(cls, G, sp.Tuple(*shape), sp.sympify(r0), sp.sympify(c0))
+        return sp.Basic.__new__(cls, G, sp.Tuple(*shape), as_sympy(r0), as_sympy(c0))
 
     @property
     def block(self):
@@ -85,7 +85,7 @@ class Embedded(sp.MatrixExpr):
     def _entry(self, i, j, **kwargs):
         (r0, c0), (h, w) = self.starts, self.block.shape
         a, b = i - r0, j - c0
-        if all(sp.sympify(x).is_Integer for x in (a, b, h, w)):
+        if all(as_sympy(x).is_Integer for x in (a, b, h, w)):
             return self.block[a, b] if 0 <= a < h and 0 <= b < w else sp.Integer(0)
         inside = (1 - Before(i, r0)) * Before(a, h) * (1 - Before(j, c0)) * Before(b, w)
         return inside * PartElement(self.block, a, b)
@@ -95,7 +95,7 @@ class Embedded(sp.MatrixExpr):
 
     def doit(self, **hints):
         block = self.block.doit(**hints) if hints.get("deep", True) else self.block
-        if isinstance(block, sp.MatrixBase) and all(sp.sympify(d).is_Integer for d in self.shape):
+        if isinstance(block, sp.MatrixBase) and all(as_sympy(d).is_Integer for d in self.shape):
             return _explicit(self, block)
         return Embedded(block, self.shape, *self.starts)
 

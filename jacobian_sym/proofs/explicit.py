@@ -253,7 +253,7 @@ def _blocks(expr, value, mapping) -> sp.Matrix:
         rows = [[explicit(b) for b in expr.blocks.row(r)] for r in range(expr.blocks.rows)]
         return sp.Matrix.vstack(*(sp.Matrix.hstack(*row) for row in rows))
     block = explicit(expr.block)
-    (n, m), (r0, c0) = _elements(expr.shape, mapping), (int(sp.sympify(s).xreplace(mapping)) for s in expr.starts)
+    (n, m), (r0, c0) = _elements(expr.shape, mapping), (int(s.xreplace(mapping)) for s in expr.starts)
     out = sp.zeros(n, m)
     out[r0:r0 + block.rows, c0:c0 + block.cols] = block
     return out
